@@ -1,0 +1,23 @@
+"""The `mistctl` command line: one Typer app; each area registers its commands from its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from mistctl.cli import fleet_cmds, probe_cmds, twin_cmds
+
+app = typer.Typer(
+    name="mistctl",
+    help="Plan, provision and operate Juniper Mist networks across many sites, as code.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+for module in (twin_cmds, fleet_cmds, probe_cmds):
+    module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

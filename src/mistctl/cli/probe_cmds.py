@@ -1,0 +1,10 @@
+"""CLI commands: probe_cmds (placeholder until its area lands)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the app."""
+    del app
