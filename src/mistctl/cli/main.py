@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from mistctl import __version__
 from mistctl.cli import fleet_cmds, probe_cmds, twin_cmds
 
 app = typer.Typer(
@@ -13,6 +14,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+
+@app.command()
+def version() -> None:
+    """Print mistctl's version."""
+    typer.echo(f"mistctl {__version__}")
+
 
 for module in (twin_cmds, fleet_cmds, probe_cmds):
     module.register(app)
