@@ -1,0 +1,273 @@
+"""Apply a plan: org-level steps in order, claims in batches, then every site with bounded concurrency.
+
+Writes only what the plan says. A POST whose answer was lost (`OutcomeUnknown`) is resolved by
+listing the kind and looking the object up by its natural key, never by creating it blindly again.
+A site that fails is recorded with its step and error and the other sites go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from mistctl.domain import kinds as K
+from mistctl.domain.desired import REFS, DesiredState, canonical_hash
+from mistctl.domain.diff import Index, LiveState
+from mistctl.domain.kinds import Kind
+from mistctl.domain.normalize import rewrite_refs
+from mistctl.domain.plan import Change, Plan
+from mistctl.mist.errors import MistError, OutcomeUnknown
+from mistctl.workflow.context import call_scope
+from mistctl.workflow.ports import MistApi, Progress
+from mistctl.workflow.records import Records
+
+MAX_CREATE_ATTEMPTS = 3
+
+
+class StepFailed(Exception):
+    """A change could not be made; carries the step for the site's record."""
+
+    def __init__(self, change: Change, message: str) -> None:
+        super().__init__(message)
+        self.change = change
+
+
+@dataclass
+class ApplyResult:
+    """What an apply did: sites done and failed (with step and error), writes made."""
+
+    sites_done: list[str] = field(default_factory=list)
+    sites_failed: dict[str, tuple[int, str]] = field(default_factory=dict)
+    org_failed: dict[str, str] = field(default_factory=dict)
+    writes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.sites_failed and not self.org_failed
+
+
+class Applier:
+    """Runs one plan against one org."""
+
+    def __init__(self, mist: MistApi, records: Records, desired: DesiredState, live: LiveState,
+                 *, concurrency: int = 8, progress: Progress | None = None) -> None:
+        self.mist = mist
+        self.records = records
+        self.desired = desired
+        self.org_id = live.org_id
+        self.concurrency = max(1, concurrency)
+        self.progress = progress or (lambda event: None)
+        self.ids = _ids_from_live(live)
+        self.claimed: dict[str, str] = {}  # claim code -> mac
+        self.result = ApplyResult()
+
+    async def run(self, plan: Plan) -> ApplyResult:
+        """Apply every change of the plan; returns what happened (exceptions are recorded, not raised)."""
+        org_changes = [c for c in plan.changes if c.phase == "org" and c.writes]
+        for kind in K.ORG_KINDS:
+            await self._org_kind(kind, [c for c in org_changes if c.kind == kind.key])
+        if self.result.org_failed:
+            self._event({"type": "org_failed", "errors": self.result.org_failed})
+            return self.result
+        await self._claims([c for c in plan.changes if c.kind == "claims"])
+        await self._sites(plan)
+        for change in (c for c in plan.changes if c.phase == "bind"):
+            await self._guarded_org(change)
+        return self.result
+
+    # -- org level -------------------------------------------------------------------------------
+
+    async def _org_kind(self, kind: Kind, changes: list[Change]) -> None:
+        if not changes:
+            return
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(change: Change) -> None:
+            async with gate:
+                await self._guarded_org(change)
+
+        await asyncio.gather(*(one(c) for c in changes))
+        self._event({"type": "step", "step": kind.step, "kind": kind.key, "changes": len(changes)})
+
+    async def _guarded_org(self, change: Change) -> None:
+        try:
+            with call_scope(None, change.kind, change.key):
+                await self._org_change(change)
+        except (MistError, StepFailed) as exc:
+            self.result.org_failed[f"{change.kind}:{change.key}"] = str(exc)
+            await self.records.step_failed(None, change.step, change.kind, change.key, str(exc))
+
+    async def _org_change(self, change: Change) -> None:
+        kind = K.BY_KEY[change.kind]
+        desired = self.desired.org_objects(kind)[change.key]
+        body = self._resolve(kind, change.body)
+        if change.action == "create":
+            if kind is K.PSKS:
+                obj = await self.mist.create_org(self.org_id, kind.collection, body, upsert="true")
+            else:
+                obj = await self._create(kind, change.key, body)
+            self.ids.setdefault(kind.key, {})[change.key] = str(obj["id"])
+        else:
+            mist_id = change.mist_id or self.ids.get(kind.key, {}).get(change.key)
+            if mist_id is None:
+                raise StepFailed(change, f"{kind.title} {change.key!r} has no id to update")
+            obj = await self.mist.update_org(self.org_id, kind.collection, mist_id, body)
+        self.result.writes += 1
+        await self.records.step_done(None, change.step, change.kind, change.key, str(obj["id"]),
+                                     desired.hash())
+
+    async def _create(self, kind: Kind, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST, and when the answer is lost, look the object up by natural key before trying again."""
+        for _attempt in range(MAX_CREATE_ATTEMPTS):
+            try:
+                return await self.mist.create_org(self.org_id, kind.collection, body)
+            except OutcomeUnknown:
+                found = await self._lookup(kind, key)
+                if found is not None:
+                    return found
+        return await self.mist.create_org(self.org_id, kind.collection, body)
+
+    async def _lookup(self, kind: Kind, key: str) -> dict[str, Any] | None:
+        objs = await self.mist.list_org(self.org_id, kind.collection)
+        index = Index(LiveState(self.org_id, {kind.key: objs, **self._name_lists(kind)}))
+        found = index.by_key[kind.key].get(key, [])
+        return found[0] if found else None
+
+    def _name_lists(self, kind: Kind) -> dict[str, list[dict[str, Any]]]:
+        """Live-shaped stubs of WLAN templates, so WLAN and policy keys resolve in a look-up."""
+        if kind.identity == "name":
+            return {}
+        tmpl = self.ids.get(K.WLAN_TEMPLATES.key, {})
+        return {K.WLAN_TEMPLATES.key: [{"id": i, "name": n} for n, i in tmpl.items()]}
+
+    def _resolve(self, kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
+        """Names of managed objects -> their Mist ids; a name still unknown is an error."""
+
+        def to_id(target: Kind, name: Any) -> Any:
+            if isinstance(name, str) and name.startswith("id:"):
+                return name[3:]
+            found = self.ids.get(target.key, {}).get(str(name))
+            if found is None:
+                raise MistError(f"{target.title} {name!r} does not exist in the org yet")
+            return found
+
+        return rewrite_refs(body, REFS.get(kind.key, ()), to_id)
+
+    # -- devices ------------------------------------------------------------------------------------
+
+    async def _claims(self, changes: list[Change]) -> None:
+        for change in changes:
+            codes = list(change.body.get("claim_codes", []))
+            with call_scope(None, "claims", change.key):
+                try:
+                    answer = await self.mist.claim_inventory(self.org_id, codes)  # type: ignore[attr-defined]
+                except OutcomeUnknown:
+                    answer = await self.mist.claim_inventory(self.org_id, codes)  # type: ignore[attr-defined]
+                except MistError as exc:
+                    answer = getattr(exc, "body", None) or {}
+            self.result.writes += 1
+            for item in [*answer.get("inventory_added", []), *answer.get("inventory_duplicated", [])]:
+                self.claimed[str(item["magic"])] = str(item["mac"]).lower()
+
+    # -- sites --------------------------------------------------------------------------------------
+
+    async def _sites(self, plan: Plan) -> None:
+        per_site: dict[str, list[Change]] = {}
+        for change in plan.changes:
+            if change.site is not None:
+                per_site.setdefault(change.site, []).append(change)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(name: str, changes: list[Change]) -> None:
+            async with gate:
+                if await self.records.cancelled():
+                    return
+                await self._site(name, changes)
+
+        await asyncio.gather(*(one(n, cs) for n, cs in per_site.items()))
+
+    async def _site(self, name: str, changes: list[Change]) -> None:
+        ds = self.desired.sites[name]
+        await self.records.site_status(name, "provisioning", zone=ds.zone, number=ds.number)
+        current: Change | None = None
+        try:
+            for current in changes:
+                with call_scope(name, current.kind, current.key):
+                    await self._site_change(name, current)
+        except (MistError, StepFailed) as exc:
+            step = current.step if current else 1
+            self.result.sites_failed[name] = (step, str(exc))
+            await self.records.step_failed(name, step, current.kind if current else "sites", name, str(exc))
+            await self.records.site_status(name, "failed", site_id=self.ids.get("sites", {}).get(name),
+                                           failed_step=step, error=str(exc), zone=ds.zone, number=ds.number)
+            self._event({"type": "site_failed", "site": name, "step": step, "error": str(exc)})
+            return
+        self.result.sites_done.append(name)
+        await self.records.site_status(name, "done", site_id=self.ids["sites"][name], zone=ds.zone,
+                                       number=ds.number)
+        self._event({"type": "site_done", "site": name})
+
+    async def _site_change(self, name: str, change: Change) -> None:
+        if change.kind == "sites":
+            await self._site_object(name, change)
+        elif change.kind == "site_vars" and change.writes:
+            site_id = self.ids["sites"][name]
+            await self.mist.update_site_setting(site_id, {"vars": self.desired.sites[name].vars})
+            self.result.writes += 1
+            await self.records.step_done(name, 1, "site_vars", name, site_id,
+                                         canonical_hash(self.desired.sites[name].vars))
+        elif change.kind == "devices" and change.writes:
+            await self._assign(name, change)
+
+    async def _site_object(self, name: str, change: Change) -> None:
+        desired = self.desired.sites[name].site
+        if change.action == "create":
+            obj = await self._create_site(name, self._resolve(K.SITES, change.body))
+        elif change.action == "update":
+            obj = await self.mist.update_site(str(change.mist_id), self._resolve(K.SITES, change.body))
+        else:
+            self.ids.setdefault("sites", {})[name] = str(change.mist_id)
+            return
+        self.ids.setdefault("sites", {})[name] = str(obj["id"])
+        self.result.writes += 1
+        await self.records.step_done(name, 1, "sites", name, str(obj["id"]), desired.hash())
+
+    async def _create_site(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        for _attempt in range(MAX_CREATE_ATTEMPTS):
+            try:
+                return await self.mist.create_org(self.org_id, K.SITES.collection, body)
+            except OutcomeUnknown:
+                found = await self._lookup(K.SITES, name)
+                if found is not None:
+                    return found
+        return await self.mist.create_org(self.org_id, K.SITES.collection, body)
+
+    async def _assign(self, name: str, change: Change) -> None:
+        site_id = self.ids["sites"][name]
+        macs = [self._mac(m) for m in change.body.get("macs", [])]
+        answer = await self.mist.assign_inventory(self.org_id, site_id, macs)  # type: ignore[attr-defined]
+        self.result.writes += 1
+        failed = [str(m) for m in answer.get("error", [])] if isinstance(answer, dict) else []
+        if failed:
+            raise StepFailed(change, f"Mist refused to assign {', '.join(failed)} to site {name}")
+        await self.records.step_done(name, 2, "devices", name, site_id, canonical_hash(sorted(macs)))
+
+    def _mac(self, ref: str) -> str:
+        if not ref.startswith("claim:"):
+            return ref
+        code = ref[len("claim:"):]
+        if code not in self.claimed:
+            raise MistError(f"claim code {code} was not claimed (Mist refused it or it is unknown)")
+        return self.claimed[code]
+
+    def _event(self, event: dict[str, Any]) -> None:
+        self.progress(event)
+
+
+def _ids_from_live(live: LiveState) -> dict[str, dict[str, str]]:
+    index = Index(live)
+    return {
+        kind: {key: str(objs[0]["id"]) for key, objs in keyed.items() if len(objs) == 1}
+        for kind, keyed in index.by_key.items()
+    }

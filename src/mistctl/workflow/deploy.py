@@ -1,0 +1,142 @@
+"""The fleet service functions the CLI, the HTTP service and the workers all call: plan and apply.
+
+`plan_fleet` reads the live org (one list per kind) and diffs it with the fleet. `apply_fleet`
+re-plans, checks a saved plan still holds (same fleet, same live org), records a run, and applies.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mistctl.domain.desired import DesiredState, build_desired, canonical_hash
+from mistctl.domain.diff import LiveState, compute_plan
+from mistctl.domain.fleet import Fleet
+from mistctl.domain.ipplan import site_variables
+from mistctl.domain.plan import Plan
+from mistctl.store.models import Run, RunPatch, utcnow
+from mistctl.store.port import StateStore
+from mistctl.workflow.apply import Applier, ApplyResult
+from mistctl.workflow.context import current_scope
+from mistctl.workflow.ports import MistApi, Progress
+from mistctl.workflow.read import read_live
+from mistctl.workflow.records import Records
+
+
+class PlanRefused(Exception):
+    """A plan that must not be applied: stale, for another fleet, or with conflicts in the live org."""
+
+
+@dataclass
+class Planned:
+    """A plan with what it was made from (apply needs the desired bodies, secrets included)."""
+
+    plan: Plan
+    desired: DesiredState
+    live: LiveState
+
+
+@dataclass
+class CallLedger:
+    """Counts the Mist calls made, per site (None: org level and reads), from the client's call hook."""
+
+    by_site: dict[str | None, int] = field(default_factory=dict)
+    total: int = 0
+    audit: list[dict[str, Any]] = field(default_factory=list)
+
+    def on_call(self, method: str, path: str, status: int | None, duration_s: float) -> None:
+        """Hook for the Mist client: attribute one call to the site in scope; remember writes for audit."""
+        scope = current_scope()
+        site = scope.site if scope else None
+        self.by_site[site] = self.by_site.get(site, 0) + 1
+        self.total += 1
+        if method != "GET":
+            self.audit.append({
+                "method": method, "path": path, "status": status or 0, "duration_ms": duration_s * 1000,
+                "site": site, "kind": scope.kind if scope else None, "name": scope.key if scope else None,
+            })
+
+    def drain_audit(self) -> list[dict[str, Any]]:
+        entries, self.audit = self.audit, []
+        return entries
+
+
+def fleet_hash(fleet: Fleet) -> str:
+    """Identifies the fleet's intent (the desired bodies, secrets included, hashed)."""
+    return canonical_hash(fleet.model_dump(mode="json"))
+
+
+def desired_state(fleet: Fleet, *, only_site: str | None = None) -> DesiredState:
+    """The fleet's desired objects; with `only_site`, the org objects and that one site."""
+    sites = [s for s in fleet.sites if only_site is None or s.name == only_site]
+    variables = {s.name: site_variables(fleet, s) for s in sites}
+    desired = build_desired(fleet, variables)
+    desired.sites = {n: d for n, d in desired.sites.items() if n in variables}
+    return desired
+
+
+async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, *,
+                     only_site: str | None = None, concurrency: int = 8,
+                     clock: Callable[[], float] = time.time) -> Planned:
+    """Read the live org and diff it with the fleet."""
+    desired = desired_state(fleet, only_site=only_site)
+    records = Records(store, org_id, run_id="plan")
+    live = await read_live(mist, records, org_id, desired, concurrency=concurrency)
+    plan = compute_plan(desired, live, fleet_hash=fleet_hash(fleet), created_at=clock())
+    return Planned(plan, desired, live)
+
+
+def check_saved(saved: dict[str, Any], fresh: Plan) -> None:
+    """Refuse a saved plan when the fleet file or the live org changed since it was made."""
+    if saved.get("org_id") != fresh.org_id:
+        raise PlanRefused(f"the plan was made for org {saved.get('org_id')}, not {fresh.org_id}")
+    if saved.get("fleet_hash") != fresh.fleet_hash:
+        raise PlanRefused("the fleet file changed since the plan was made: run `mistctl plan` again")
+    if saved.get("live_fingerprint") != fresh.live_fingerprint:
+        raise PlanRefused("the live org changed since the plan was made: run `mistctl plan` again "
+                          "and review the new changes")
+
+
+def check_problems(plan: Plan) -> None:
+    """Refuse a plan with conflicts (two live objects with one name) before writing anything."""
+    fatal = plan.fatal_problems
+    if fatal:
+        lines = "\n".join(f"  - {p.kind} {p.key}: {p.message}" for p in fatal)
+        raise PlanRefused(f"the live org has conflicts; nothing was written:\n{lines}")
+
+
+async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, ledger: CallLedger,
+                        run: Run, concurrency: int = 8, progress: Progress | None = None) -> ApplyResult:
+    """Apply a fresh plan under a recorded run; the run's status and counts are kept up to date."""
+    records = Records(store, planned.plan.org_id, run.id, actor=run.requested_by, ledger=ledger)
+    await store.update_run(run.id, RunPatch(status="running", started_at=utcnow()))
+    applier = Applier(mist, records, planned.desired, planned.live, concurrency=concurrency,
+                      progress=progress)
+    try:
+        result = await applier.run(planned.plan)
+    except BaseException as exc:
+        await store.update_run(run.id, RunPatch(status="failed", finished_at=utcnow(), error=str(exc)[:500]))
+        raise
+    finally:
+        await records.flush_audit()
+    await store.update_run(run.id, RunPatch(status=_final_status(result), finished_at=utcnow(),
+                                            error=_summary_error(result)))
+    return result
+
+
+def _final_status(result: ApplyResult) -> str:
+    if result.ok:
+        return "completed"
+    if result.org_failed or (result.sites_failed and not result.sites_done):
+        return "failed"
+    return "partial"
+
+
+def _summary_error(result: ApplyResult) -> str | None:
+    if result.ok:
+        return None
+    parts = [f"{k}: {v}" for k, v in result.org_failed.items()]
+    parts += [f"site {s} step {st}: {err}" for s, (st, err) in result.sites_failed.items()]
+    return "; ".join(parts)[:2000]

@@ -1,0 +1,92 @@
+"""The workflow's bookkeeping in the state store: step records, site states, run counters, events, audit.
+
+One small facade so the runner says what happened in its own words (`step_done`, `site_status`) and
+the store's record shapes stay in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from mistctl.store.models import AuditEntry, SiteState, StepRecord
+from mistctl.store.port import StateStore
+
+VARS_KIND = "site_vars"
+
+
+class AuditSource(Protocol):
+    """Where the writes to audit come from (the call ledger fed by the client's hook)."""
+
+    def drain_audit(self) -> list[dict[str, Any]]: ...
+
+
+class Records:
+    """Records of one run against one org."""
+
+    def __init__(self, store: StateStore, org_id: str, run_id: str, *, actor: str = "cli",
+                 ledger: AuditSource | None = None) -> None:
+        self.store = store
+        self.org_id = org_id
+        self.run_id = run_id
+        self.actor = actor
+        self.ledger = ledger
+
+    async def vars_hashes(self, org_id: str) -> dict[str, tuple[str, str]]:
+        """Site name -> (Mist site id, hash of the variables mistctl last wrote there)."""
+        steps = await self.store.get_steps(org_id)
+        return {
+            str(r.site): (str(r.mist_id), str(r.applied_hash))
+            for r in steps
+            if r.kind == VARS_KIND and r.status == "done" and r.site and r.applied_hash
+        }
+
+    async def step_done(self, site: str | None, step: int, kind: str, key: str, mist_id: str,
+                        applied_hash: str) -> None:
+        """A change was made (or found made): remember its id and what was applied."""
+        await self.store.record_step(StepRecord(
+            run_id=self.run_id, org_id=self.org_id, site=site, step=step, kind=kind, key=key,
+            status="done", mist_id=mist_id, applied_hash=applied_hash,
+        ))
+        await self.store.put_object(self.org_id, kind, key, mist_id, applied_hash)
+        await self.flush_audit((site, kind, key), mist_id)
+
+    async def flush_audit(self, scope: tuple[str | None, str, str] | None = None,
+                          mist_id: str | None = None) -> None:
+        """Write the audit entries of the writes made since the last flush (no bodies, no secrets).
+
+        Writes of other sites drained in the same flush are recorded too, without the id they made.
+        """
+        if self.ledger is None:
+            return
+        entries = [
+            AuditEntry(run_id=self.run_id, actor=self.actor,
+                       mist_id=mist_id if (e["site"], e["kind"], e["name"]) == scope else None, **e)
+            for e in self.ledger.drain_audit()
+        ]
+        if entries:
+            await self.store.append_audits(entries)
+
+    async def step_failed(self, site: str | None, step: int, kind: str, key: str, error: str) -> None:
+        await self.store.record_step(StepRecord(
+            run_id=self.run_id, org_id=self.org_id, site=site, step=step, kind=kind, key=key,
+            status="failed", error=error,
+        ))
+
+    async def site_status(self, name: str, status: str, *, site_id: str | None = None,
+                          failed_step: int | None = None, error: str | None = None,
+                          zone: int | None = None, number: int | None = None) -> None:
+        await self.store.put_site_state(SiteState(
+            org_id=self.org_id, name=name, status=status,  # type: ignore[arg-type]
+            site_id=site_id, last_run_id=self.run_id, failed_step=failed_step, error=error,
+            zone=None if zone is None else str(zone), number=number,
+        ))
+
+    async def count(self, delta: dict[str, int]) -> None:
+        await self.store.incr_run_counts(self.run_id, delta)
+
+    async def event(self, event: dict[str, Any]) -> None:
+        await self.store.publish_event(self.run_id, event)
+
+    async def cancelled(self) -> bool:
+        run = await self.store.get_run(self.run_id)
+        return bool(run and run.cancel_requested)
