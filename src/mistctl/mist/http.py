@@ -1,0 +1,82 @@
+"""Building the `httpx.AsyncClient` the Mist client is handed: base URL, timeouts, connection limits."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import httpx
+
+from mistctl import __version__
+
+API_PREFIX = "/api/v1"
+#: Mist's own clouds (the spec's `servers`); any other host name is accepted too (a proxy, the twin).
+MIST_CLOUDS: tuple[str, ...] = (
+    "api.mist.com",
+    "api.eu.mist.com",
+    "api.gc1.mist.com",
+    "api.gc2.mist.com",
+    "api.gc3.mist.com",
+    "api.gc4.mist.com",
+    "api.gc5.mist.com",
+    "api.gc6.mist.com",
+    "api.gc7.mist.com",
+    "api.ac2.mist.com",
+    "api.ac5.mist.com",
+    "api.ac6.mist.com",
+)
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=30.0)
+DEFAULT_CONCURRENCY = 8
+
+_HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+def base_url_for(host: str) -> str:
+    """``api.mist.com`` -> ``https://api.mist.com``; a full URL is kept (minus a trailing /api/v1).
+
+    Raises ValueError with a message naming MIST_HOST when the value is neither.
+    """
+    value = host.strip()
+    if "://" not in value:
+        if not _HOST.match(value):
+            raise ValueError(
+                f"MIST_HOST {host!r} is not a host name or URL; use a Mist cloud such as api.mist.com "
+                "or api.eu.mist.com, or a URL such as http://127.0.0.1:8900"
+            )
+        return f"https://{value}"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"MIST_HOST {host!r} must be an http(s) URL such as https://api.mist.com")
+    path = parts.path.rstrip("/")
+    if path.endswith(API_PREFIX):
+        path = path[: -len(API_PREFIX)]
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def default_limits(concurrency: int = DEFAULT_CONCURRENCY) -> httpx.Limits:
+    """Connection limits sized for `concurrency` calls in flight."""
+    return httpx.Limits(
+        max_connections=concurrency + 2, max_keepalive_connections=concurrency, keepalive_expiry=30.0
+    )
+
+
+def build_http_client(
+    host: str,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    limits: httpx.Limits | None = None,
+) -> httpx.AsyncClient:
+    """An `httpx.AsyncClient` for a Mist host (name or URL), with explicit timeouts and limits.
+
+    The token is not set here: the Mist client adds it per request, since it may rotate tokens.
+    """
+    return httpx.AsyncClient(
+        base_url=base_url_for(host),
+        transport=transport,
+        timeout=timeout,
+        limits=limits or default_limits(),
+        headers={"Accept": "application/json", "User-Agent": f"mistctl/{__version__}"},
+        follow_redirects=False,
+    )

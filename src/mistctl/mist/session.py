@@ -1,0 +1,297 @@
+"""The call engine under `MistClient`: tokens, the call budget, retries, the meter and error mapping.
+
+One `call` is one Mist operation; it may become several requests on the wire (retries, 429s), each
+reserved from the token's budget first and counted by the meter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import SecretStr
+
+from mistctl.mist.budget import CallBudget, token_fingerprint
+from mistctl.mist.clock import Clock
+from mistctl.mist.errors import (
+    MalformedResponse,
+    MistTransportError,
+    OutcomeUnknown,
+    RateLimited,
+    extract_detail,
+    status_error,
+)
+from mistctl.mist.http import API_PREFIX
+from mistctl.mist.meter import CallMeter, CallRecord, outcome_of
+from mistctl.mist.retry import NOTHING_SENT, RETRY_STATUSES, RetryPolicy, parse_retry_after
+
+log = logging.getLogger("mistctl.mist")
+
+#: Called before the client waits: (reason, seconds); reason is "budget" or "retry".
+WaitHook = Callable[[str, float], None]
+Query = Mapping[str, Any]
+_Outcome = httpx.Response | httpx.RequestError
+
+
+@dataclass(frozen=True)
+class Token:
+    """An API token and its fingerprint (the only form of it that is ever shown)."""
+
+    secret: SecretStr
+    key: str
+
+    @classmethod
+    def of(cls, token: SecretStr | str) -> Token:
+        """Wrap a token, computing its fingerprint."""
+        secret = token if isinstance(token, SecretStr) else SecretStr(token)
+        return cls(secret=secret, key=token_fingerprint(secret))
+
+    def __repr__(self) -> str:
+        return f"Token({self.key})"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A successful answer: parsed JSON (None when empty), headers, and which token was used."""
+
+    status: int
+    headers: httpx.Headers
+    data: Any
+    token: str
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    template: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    retryable: bool
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def encode_query(query: Query | None) -> dict[str, str]:
+    """Mist's query spelling: lower-case booleans, comma-joined lists, None dropped."""
+    return {k: _query_value(v) for k, v in (query or {}).items() if v is not None}
+
+
+class Session:
+    """Sends Mist calls through a handed `httpx.AsyncClient`; see the module docstring."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        tokens: Sequence[Token],
+        *,
+        budget: CallBudget,
+        clock: Clock,
+        meter: CallMeter,
+        policy: RetryPolicy,
+        rng: random.Random,
+        concurrency: int,
+        on_wait: WaitHook | None = None,
+    ) -> None:
+        if not tokens:
+            raise ValueError("a Mist client needs at least one API token")
+        self.http = http
+        self.tokens = tuple(tokens)
+        self.budget = budget
+        self.clock = clock
+        self.meter = meter
+        self.policy = policy
+        self._rng = rng
+        self._slots = asyncio.Semaphore(concurrency)
+        self._on_wait = on_wait
+
+    def pinned(self, key: str) -> Session:
+        """A session that sends with one token only (sharing budget, meter and connection slots)."""
+        chosen = [t for t in self.tokens if t.key == key]
+        if not chosen:
+            raise ValueError(f"no token with fingerprint {key}")
+        twin = copy.copy(self)
+        twin.tokens = tuple(chosen)
+        return twin
+
+    async def call(
+        self,
+        method: str,
+        template: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        query: Query | None = None,
+        body: Any = None,
+        idempotent: bool | None = None,
+    ) -> Answer:
+        """Send one operation; retry what is safe to retry; raise a `MistError` for anything else."""
+        ids = {k: quote(str(v), safe="") for k, v in (params or {}).items()}
+        req = _Request(
+            method=method,
+            template=API_PREFIX + template,
+            path=API_PREFIX + template.format(**ids),
+            query=encode_query(query),
+            body=body,
+            retryable=method != "POST" if idempotent is None else idempotent,
+        )
+        tries = failures = rate_hits = 0
+        while True:
+            tries += 1
+            token = await self._take_token(req)
+            outcome = await self._send(req, token, tries)
+            if isinstance(outcome, httpx.Response) and outcome.status_code == 429:
+                rate_hits += 1
+                await self._note_429(req, token, outcome, rate_hits)
+                continue
+            failures += 1
+            delay = self._retry_delay(req, outcome, failures)
+            if delay is None:
+                return self._finish(req, outcome, token)
+            await self._pause("retry", delay)
+
+    async def _take_token(self, req: _Request) -> Token:
+        """The first token with budget left; when all are spent, wait for the earliest reset."""
+        while True:
+            waits = []
+            for token in self.tokens:
+                wait = await self.budget.reserve(token.key)
+                if wait <= 0:
+                    return token
+                waits.append(wait)
+            wait = min(waits)
+            if wait > self.policy.max_rate_wait:
+                raise RateLimited(
+                    f"{req.method} {req.path}: the API call budget is spent; it resets in {wait:.0f} s",
+                    retry_after=wait,
+                    method=req.method,
+                    path=req.path,
+                )
+            await self._pause("budget", self.policy.after_reset(wait, self._rng))
+
+    async def _send(self, req: _Request, token: Token, tries: int) -> _Outcome:
+        headers = {"Authorization": f"Token {token.secret.get_secret_value()}"}
+        kwargs: dict[str, Any] = {"params": req.query, "headers": headers}
+        if req.body is not None:
+            kwargs["json"] = req.body
+        start = self.clock.now()
+        outcome: _Outcome
+        async with self._slots:
+            try:
+                outcome = await self.http.request(req.method, req.path, **kwargs)
+            except httpx.RequestError as exc:
+                outcome = exc
+        status = outcome.status_code if isinstance(outcome, httpx.Response) else None
+        duration = self.clock.now() - start
+        log.debug(
+            "%s %s -> %s (try %d, %.3f s)", req.method, req.path, status or "no answer", tries, duration
+        )
+        self.meter.record(
+            CallRecord(
+                req.method, req.template, req.path, status, outcome_of(status), duration, tries, token.key
+            )
+        )
+        return outcome
+
+    async def _note_429(self, req: _Request, token: Token, resp: httpx.Response, hits: int) -> None:
+        """Mark the token's window spent (the next reservation then waits); give up past the limits."""
+        retry_after = parse_retry_after(resp.headers.get("Retry-After"), self.clock.now())
+        wait = await self.budget.exhaust(token.key, retry_after=retry_after)
+        if hits > self.policy.max_rate_retries or wait > self.policy.max_rate_wait:
+            detail = self.scrub(extract_detail(_json_or_none(resp), resp.text))
+            raise RateLimited(
+                f"{req.method} {req.path} -> 429 Too Many Requests after {hits} tries: {detail}",
+                retry_after=wait,
+                method=req.method,
+                path=req.path,
+                status=429,
+                detail=detail,
+            )
+        log.info("%s %s: Mist answered 429; waiting %.1f s for the rate window", req.method, req.path, wait)
+
+    def _retry_delay(self, req: _Request, outcome: _Outcome, failures: int) -> float | None:
+        if failures >= self.policy.max_attempts:
+            return None
+        if isinstance(outcome, httpx.RequestError):
+            safe = req.retryable or isinstance(outcome, NOTHING_SENT)
+        else:
+            safe = req.retryable and outcome.status_code in RETRY_STATUSES
+        return self.policy.backoff(failures, self._rng) if safe else None
+
+    def _finish(self, req: _Request, outcome: _Outcome, token: Token) -> Answer:
+        if isinstance(outcome, httpx.RequestError):
+            raise self._transport_error(req, outcome)
+        body = _json_or_none(outcome)
+        if not 200 <= outcome.status_code < 300:
+            detail = self.scrub(extract_detail(body, outcome.text))
+            if not req.retryable and outcome.status_code in RETRY_STATUSES:
+                raise OutcomeUnknown(
+                    f"{req.method} {req.path} -> {outcome.status_code}: the outcome is unknown ({detail}); "
+                    "look the object up before trying again",
+                    method=req.method,
+                    path=req.path,
+                    status=outcome.status_code,
+                    detail=detail,
+                )
+            raise status_error(
+                outcome.status_code, method=req.method, path=req.path, detail=detail, body=body
+            )
+        if body is None and outcome.content.strip():
+            raise MalformedResponse(
+                f"{req.method} {req.path} -> {outcome.status_code} but the body is not JSON",
+                method=req.method,
+                path=req.path,
+                status=outcome.status_code,
+            )
+        return Answer(outcome.status_code, outcome.headers, body, token.key)
+
+    def _transport_error(self, req: _Request, exc: httpx.RequestError) -> MistTransportError:
+        what = self.scrub(f"{type(exc).__name__}: {exc}".strip())[:300]
+        if req.retryable or isinstance(exc, NOTHING_SENT):
+            return MistTransportError(
+                f"{req.method} {req.path}: no answer from Mist ({what})",
+                method=req.method,
+                path=req.path,
+                detail=what,
+            )
+        return OutcomeUnknown(
+            f"{req.method} {req.path}: the request was sent but its answer was lost ({what}); "
+            "look the object up before trying again",
+            method=req.method,
+            path=req.path,
+            detail=what,
+        )
+
+    async def _pause(self, reason: str, seconds: float) -> None:
+        if self._on_wait is not None:
+            self._on_wait(reason, seconds)
+        await self.clock.sleep(seconds)
+
+    def scrub(self, text: str) -> str:
+        """Mask any token that an answer might echo back."""
+        for token in self.tokens:
+            secret = token.secret.get_secret_value()
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+
+def _json_or_none(resp: httpx.Response) -> Any:
+    if not resp.content.strip():
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        return None
