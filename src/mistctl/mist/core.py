@@ -23,7 +23,8 @@ from mistctl.mist.http import DEFAULT_CONCURRENCY
 from mistctl.mist.meter import CallMeter, CallRecord, CallStats
 from mistctl.mist.models import ApiUsage, MistObject, SelfInfo
 from mistctl.mist.retry import RetryPolicy
-from mistctl.mist.session import Answer, Query, Session, Token, WaitHook
+from mistctl.mist.session import Session, WaitHook
+from mistctl.mist.wire import Answer, Query, Token
 
 #: Mist's largest page; a list that fits in one page costs one call.
 PAGE_SIZE = 1000

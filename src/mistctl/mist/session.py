@@ -16,9 +16,8 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import SecretStr
 
-from mistctl.mist.budget import CallBudget, token_fingerprint
+from mistctl.mist.budget import CallBudget
 from mistctl.mist.clock import Clock
 from mistctl.mist.errors import (
     MalformedResponse,
@@ -31,40 +30,13 @@ from mistctl.mist.errors import (
 from mistctl.mist.http import API_PREFIX
 from mistctl.mist.meter import CallMeter, CallRecord, outcome_of
 from mistctl.mist.retry import NOTHING_SENT, RETRY_STATUSES, RetryPolicy, parse_retry_after
+from mistctl.mist.wire import Answer, Query, Token, encode_query, json_or_none, scrub, scrub_json
 
 log = logging.getLogger("mistctl.mist")
 
 #: Called before the client waits: (reason, seconds); reason is "budget" or "retry".
 WaitHook = Callable[[str, float], None]
-Query = Mapping[str, Any]
 _Outcome = httpx.Response | httpx.RequestError
-
-
-@dataclass(frozen=True)
-class Token:
-    """An API token and its fingerprint (the only form of it that is ever shown)."""
-
-    secret: SecretStr
-    key: str
-
-    @classmethod
-    def of(cls, token: SecretStr | str) -> Token:
-        """Wrap a token, computing its fingerprint."""
-        secret = token if isinstance(token, SecretStr) else SecretStr(token)
-        return cls(secret=secret, key=token_fingerprint(secret))
-
-    def __repr__(self) -> str:
-        return f"Token({self.key})"
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A successful answer: parsed JSON (None when empty), headers, and which token was used."""
-
-    status: int
-    headers: httpx.Headers
-    data: Any
-    token: str
 
 
 @dataclass(frozen=True)
@@ -75,19 +47,6 @@ class _Request:
     query: dict[str, str]
     body: Any
     retryable: bool
-
-
-def _query_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        return ",".join(str(v) for v in value)
-    return str(value)
-
-
-def encode_query(query: Query | None) -> dict[str, str]:
-    """Mist's query spelling: lower-case booleans, comma-joined lists, None dropped."""
-    return {k: _query_value(v) for k, v in (query or {}).items() if v is not None}
 
 
 class Session:
@@ -110,6 +69,7 @@ class Session:
             raise ValueError("a Mist client needs at least one API token")
         self.http = http
         self.tokens = tuple(tokens)
+        self._secrets = tuple(t.secret for t in tokens)
         self.budget = budget
         self.clock = clock
         self.meter = meter
@@ -210,7 +170,7 @@ class Session:
         retry_after = parse_retry_after(resp.headers.get("Retry-After"), self.clock.now())
         wait = await self.budget.exhaust(token.key, retry_after=retry_after)
         if hits > self.policy.max_rate_retries or wait > self.policy.max_rate_wait:
-            detail = self.scrub(extract_detail(_json_or_none(resp), resp.text))
+            detail = self.scrub(extract_detail(json_or_none(resp), resp.text))
             raise RateLimited(
                 f"{req.method} {req.path} -> 429 Too Many Requests after {hits} tries: {detail}",
                 retry_after=wait,
@@ -233,8 +193,9 @@ class Session:
     def _finish(self, req: _Request, outcome: _Outcome, token: Token) -> Answer:
         if isinstance(outcome, httpx.RequestError):
             raise self._transport_error(req, outcome)
-        body = _json_or_none(outcome)
+        body = json_or_none(outcome)
         if not 200 <= outcome.status_code < 300:
+            body = scrub_json(body, self._secrets)
             detail = self.scrub(extract_detail(body, outcome.text))
             if not req.retryable and outcome.status_code in RETRY_STATUSES:
                 raise OutcomeUnknown(
@@ -280,18 +241,5 @@ class Session:
         await self.clock.sleep(seconds)
 
     def scrub(self, text: str) -> str:
-        """Mask any token that an answer might echo back."""
-        for token in self.tokens:
-            secret = token.secret.get_secret_value()
-            if secret:
-                text = text.replace(secret, "***")
-        return text
-
-
-def _json_or_none(resp: httpx.Response) -> Any:
-    if not resp.content.strip():
-        return None
-    try:
-        return resp.json()
-    except ValueError:
-        return None
+        """Mask any of the client's tokens that an answer might echo back."""
+        return scrub(text, self._secrets)

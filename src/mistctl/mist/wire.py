@@ -1,0 +1,84 @@
+"""Small wire-level pieces of the Mist client: tokens, answers, query spelling, secret scrubbing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from mistctl.mist.budget import token_fingerprint
+
+Query = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Token:
+    """An API token and its fingerprint (the only form of it that is ever shown)."""
+
+    secret: SecretStr
+    key: str
+
+    @classmethod
+    def of(cls, token: SecretStr | str) -> Token:
+        """Wrap a token, computing its fingerprint."""
+        secret = token if isinstance(token, SecretStr) else SecretStr(token)
+        return cls(secret=secret, key=token_fingerprint(secret))
+
+    def __repr__(self) -> str:
+        return f"Token({self.key})"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A successful answer: parsed JSON (None when empty), headers, and which token was used."""
+
+    status: int
+    headers: httpx.Headers
+    data: Any
+    token: str
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def encode_query(query: Query | None) -> dict[str, str]:
+    """Mist's query spelling: lower-case booleans, comma-joined lists, None dropped."""
+    return {k: _query_value(v) for k, v in (query or {}).items() if v is not None}
+
+
+def scrub(text: str, secrets: Iterable[SecretStr]) -> str:
+    """Mask every token in `text` (an answer might echo the Authorization header back)."""
+    for secret in secrets:
+        raw = secret.get_secret_value()
+        if raw:
+            text = text.replace(raw, "***")
+    return text
+
+
+def scrub_json(data: Any, secrets: Iterable[SecretStr]) -> Any:
+    """`scrub` applied to every string of a parsed JSON body."""
+    if isinstance(data, str):
+        return scrub(data, secrets)
+    if isinstance(data, list):
+        return [scrub_json(v, secrets) for v in data]
+    if isinstance(data, dict):
+        return {k: scrub_json(v, secrets) for k, v in data.items()}
+    return data
+
+
+def json_or_none(resp: httpx.Response) -> Any:
+    """The answer's JSON, or None when it is empty or not JSON."""
+    if not resp.content.strip():
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        return None
