@@ -1,1 +1,56 @@
-"""mistctl.store"""
+"""The state store: what mistctl did and where each site stands (SQLite default, Redis, memory).
+
+`open_store(url)` builds an adapter for the `StateStore` port; records are in `models`, errors in
+`errors`, redaction and secret fingerprints in `redact`.
+"""
+
+from mistctl.store._common import ANY_SITE, AnySite
+from mistctl.store.errors import (
+    RecordNotFound,
+    RecordRejected,
+    StoreConfigError,
+    StoreError,
+    StoreUnavailable,
+)
+from mistctl.store.factory import open_store
+from mistctl.store.memory import MemoryStore
+from mistctl.store.models import (
+    AuditEntry,
+    Event,
+    Fingerprint,
+    ObjRef,
+    Run,
+    RunPatch,
+    SiteState,
+    StepRecord,
+)
+from mistctl.store.port import StateStore
+from mistctl.store.redact import fingerprint_secret, redact, redact_text
+from mistctl.store.redis_store import RedisStore
+from mistctl.store.sqlite import SqliteStore
+
+__all__ = [
+    "ANY_SITE",
+    "AnySite",
+    "AuditEntry",
+    "Event",
+    "Fingerprint",
+    "MemoryStore",
+    "ObjRef",
+    "RecordNotFound",
+    "RecordRejected",
+    "RedisStore",
+    "Run",
+    "RunPatch",
+    "SiteState",
+    "SqliteStore",
+    "StateStore",
+    "StepRecord",
+    "StoreConfigError",
+    "StoreError",
+    "StoreUnavailable",
+    "fingerprint_secret",
+    "open_store",
+    "redact",
+    "redact_text",
+]

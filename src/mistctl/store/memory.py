@@ -1,0 +1,305 @@
+"""`MemoryStore`: the state store in process memory, for unit tests of the engine.
+
+Records are copied in and out, so a caller mutating a returned plan does not change what is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from mistctl.store._common import (
+    ANY_SITE,
+    SiteFilter,
+    StoreLifecycle,
+    check_page,
+    make_fingerprint,
+    parse_patch,
+    prepare_event,
+    site_matches,
+    step_sort_key,
+)
+from mistctl.store.errors import RecordNotFound, RecordRejected
+from mistctl.store.models import (
+    SITE_STATUSES,
+    AuditEntry,
+    Event,
+    Fingerprint,
+    ObjRef,
+    Run,
+    RunStatus,
+    SiteState,
+    SiteStatus,
+    StepRecord,
+)
+
+StepId = tuple[str, str | None, int, str, str]
+
+
+class MemoryStore(StoreLifecycle):
+    """The `StateStore` port in memory; `clock` (seconds) drives lock expiry."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._runs: dict[str, Run] = {}
+        self._steps: dict[StepId, StepRecord] = {}
+        self._objects: dict[tuple[str, str], dict[str, ObjRef]] = {}
+        self._sites: dict[tuple[str, str], SiteState] = {}
+        self._audit: list[AuditEntry] = []
+        self._events: dict[str, list[str]] = {}
+        self._event_cond: asyncio.Condition | None = None
+        self._locks: dict[str, tuple[str, float]] = {}
+        self._fingerprints: dict[tuple[str, str, str], Fingerprint] = {}
+
+    def __repr__(self) -> str:
+        return "MemoryStore()"
+
+    async def close(self) -> None:
+        """Nothing to release; kept for the port."""
+
+    async def ping(self) -> None:
+        """Always reachable."""
+
+    # --- runs -----------------------------------------------------------------------------------------
+    async def create_run(self, run: Run) -> Run:
+        """Persist a new run."""
+        if run.id in self._runs:
+            raise RecordRejected(f"run {run.id} already exists; create runs with a fresh id")
+        self._runs[run.id] = run.model_copy(deep=True)
+        return run.model_copy(deep=True)
+
+    async def get_run(self, run_id: str) -> Run | None:
+        """The run, or None."""
+        run = self._runs.get(run_id)
+        return None if run is None else run.model_copy(deep=True)
+
+    async def update_run(self, run_id: str, **changes: Any) -> Run:
+        """Set the given fields only."""
+        patch = parse_patch(run_id, changes)
+        run = self._require_run(run_id).model_copy(update=copy.deepcopy(patch.changes()))
+        self._runs[run_id] = run
+        return run.model_copy(deep=True)
+
+    async def incr_run_counts(self, run_id: str, deltas: Mapping[str, int]) -> dict[str, int]:
+        """Add deltas to the run's counters."""
+        run = self._require_run(run_id)
+        counts = dict(run.counts)
+        for name, delta in deltas.items():
+            counts[name] = counts.get(name, 0) + int(delta)
+        self._runs[run_id] = run.model_copy(update={"counts": counts})
+        return dict(counts)
+
+    async def list_runs(
+        self, limit: int = 50, status: RunStatus | None = None, *, include_plan: bool = False
+    ) -> list[Run]:
+        """Newest first."""
+        check_page(limit)
+        runs = [r for r in self._runs.values() if status is None or r.status == status]
+        runs.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+        return [r.model_copy(deep=True, update=None if include_plan else {"plan": {}}) for r in runs[:limit]]
+
+    async def request_cancel(self, run_id: str) -> Run:
+        """Flag the run for cancellation."""
+        return await self.update_run(run_id, cancel_requested=True)
+
+    def _require_run(self, run_id: str) -> Run:
+        run = self._runs.get(run_id)
+        if run is None:
+            raise RecordNotFound(f"run {run_id} not found; list runs with `mistctl status`")
+        return run
+
+    # --- step records ---------------------------------------------------------------------------------
+    async def record_step(self, rec: StepRecord) -> None:
+        """Upsert by identity."""
+        self._steps[rec.identity] = rec
+
+    async def record_steps(self, recs: Sequence[StepRecord]) -> None:
+        """Upsert many."""
+        for rec in recs:
+            self._steps[rec.identity] = rec
+
+    async def get_steps(
+        self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
+    ) -> list[StepRecord]:
+        """Records of the org, filtered, in identity order."""
+        found = [
+            r
+            for r in self._steps.values()
+            if r.org_id == org_id and site_matches(r.site, site) and (run_id is None or r.run_id == run_id)
+        ]
+        return sorted(found, key=step_sort_key)
+
+    async def get_step(
+        self, org_id: str, site: str | None, step: int, kind: str, key: str
+    ) -> StepRecord | None:
+        """One record by identity."""
+        return self._steps.get((org_id, site, step, kind, key))
+
+    # --- object map -----------------------------------------------------------------------------------
+    async def put_object(
+        self, org_id: str, kind: str, key: str, mist_id: str, applied_hash: str | None = None
+    ) -> ObjRef:
+        """Remember a Mist id."""
+        ref = ObjRef(org_id=org_id, kind=kind, key=key, mist_id=mist_id, applied_hash=applied_hash)
+        self._objects.setdefault((org_id, kind), {})[key] = ref
+        return ref
+
+    async def get_objects(self, org_id: str, kind: str) -> dict[str, ObjRef]:
+        """Known objects of a kind."""
+        return dict(self._objects.get((org_id, kind), {}))
+
+    async def delete_object(self, org_id: str, kind: str, key: str) -> bool:
+        """Forget a key."""
+        return self._objects.get((org_id, kind), {}).pop(key, None) is not None
+
+    # --- site states ----------------------------------------------------------------------------------
+    async def put_site_state(self, state: SiteState) -> None:
+        """Upsert by (org_id, name)."""
+        self._sites[(state.org_id, state.name)] = state.model_copy(deep=True)
+
+    async def put_site_states(self, states: Sequence[SiteState]) -> None:
+        """Upsert many."""
+        for state in states:
+            await self.put_site_state(state)
+
+    async def get_site_state(self, org_id: str | None, name: str) -> SiteState | None:
+        """A site's state."""
+        keys = sorted(k for k in self._sites if k[1] == name and (org_id is None or k[0] == org_id))
+        return self._sites[keys[0]].model_copy(deep=True) if keys else None
+
+    async def list_site_states(
+        self,
+        org_id: str | None = None,
+        status: SiteStatus | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[SiteState]:
+        """A page ordered by (org_id, name)."""
+        check_page(limit, offset)
+        keys = sorted(
+            k
+            for k, s in self._sites.items()
+            if (org_id is None or k[0] == org_id) and (status is None or s.status == status)
+        )
+        return [self._sites[k].model_copy(deep=True) for k in keys[offset : offset + limit]]
+
+    async def count_site_states_by_status(self, org_id: str | None = None) -> dict[str, int]:
+        """Sites per status."""
+        counts: dict[str, int] = dict.fromkeys(SITE_STATUSES, 0)
+        for (org, _), state in self._sites.items():
+            if org_id is None or org == org_id:
+                counts[state.status] += 1
+        return counts
+
+    # --- audit log ------------------------------------------------------------------------------------
+    async def append_audit(self, entry: AuditEntry) -> None:
+        """Append one entry."""
+        self._audit.append(entry)
+
+    async def append_audit_batch(self, entries: Sequence[AuditEntry]) -> None:
+        """Append many."""
+        self._audit.extend(entries)
+
+    async def list_audit(
+        self,
+        run_id: str | None = None,
+        site: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        newest_first: bool = False,
+    ) -> list[AuditEntry]:
+        """A page of entries."""
+        check_page(limit, offset)
+        found = [
+            e
+            for e in self._audit
+            if (run_id is None or e.run_id == run_id) and (site is None or e.site == site)
+        ]
+        if newest_first:
+            found.reverse()
+        return found[offset : offset + limit]
+
+    # --- events ---------------------------------------------------------------------------------------
+    def _condition(self) -> asyncio.Condition:
+        # Created on first use so that it belongs to the running event loop.
+        if self._event_cond is None:
+            self._event_cond = asyncio.Condition()
+        return self._event_cond
+
+    async def publish_event(self, run_id: str, event: Mapping[str, Any]) -> int:
+        """Append an event; its sequence number."""
+        stream = self._events.setdefault(run_id, [])
+        stream.append(prepare_event(run_id, event))
+        cond = self._condition()
+        async with cond:
+            cond.notify_all()
+        return len(stream)
+
+    async def events_since(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
+        """Events after `after_seq`."""
+        check_page(limit)
+        stream = self._events.get(run_id, [])
+        start = max(after_seq, 0)
+        return [(start + i + 1, json.loads(body)) for i, body in enumerate(stream[start : start + limit])]
+
+    async def wait_events(
+        self, run_id: str, after_seq: int = 0, timeout: float = 15.0, limit: int = 1000
+    ) -> list[Event]:
+        """Events after `after_seq`, waiting up to `timeout` for the first."""
+        cond = self._condition()
+        async with cond:
+            try:
+                await asyncio.wait_for(
+                    cond.wait_for(lambda: len(self._events.get(run_id, [])) > after_seq), max(timeout, 0)
+                )
+            except TimeoutError:
+                return []
+        return await self.events_since(run_id, after_seq, limit)
+
+    # --- locks ----------------------------------------------------------------------------------------
+    def _live_owner(self, name: str) -> str | None:
+        held = self._locks.get(name)
+        if held is None or held[1] <= self._clock():
+            self._locks.pop(name, None)
+            return None
+        return held[0]
+
+    async def acquire_lock(self, name: str, owner: str, ttl_s: float) -> bool:
+        """Take (or extend our own) lock."""
+        if self._live_owner(name) not in (None, owner):
+            return False
+        self._locks[name] = (owner, self._clock() + ttl_s)
+        return True
+
+    async def refresh_lock(self, name: str, owner: str, ttl_s: float) -> bool:
+        """Extend a lock we hold."""
+        if self._live_owner(name) != owner:
+            return False
+        self._locks[name] = (owner, self._clock() + ttl_s)
+        return True
+
+    async def release_lock(self, name: str, owner: str) -> bool:
+        """Release a lock we hold."""
+        if self._live_owner(name) != owner:
+            return False
+        del self._locks[name]
+        return True
+
+    # --- secret fingerprints --------------------------------------------------------------------------
+    async def put_fingerprint(
+        self, org_id: str, kind: str, key: str, fingerprint: str, rotated_at: datetime | None = None
+    ) -> Fingerprint:
+        """Record a fingerprint."""
+        fp = make_fingerprint(org_id, kind, key, fingerprint, rotated_at)
+        self._fingerprints[(org_id, kind, key)] = fp
+        return fp
+
+    async def get_fingerprint(self, org_id: str, kind: str, key: str) -> Fingerprint | None:
+        """The last fingerprint."""
+        return self._fingerprints.get((org_id, kind, key))

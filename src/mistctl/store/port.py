@@ -1,0 +1,165 @@
+"""The state store port: what the workflow engine, the CLI, the API and workers may ask of the store.
+
+Adapters: `SqliteStore` (default, one file, several processes), `RedisStore` (workers), `MemoryStore`
+(unit tests). Every write is durable when the call returns (SQLite: committed; Redis: acknowledged).
+Resume works on the step identity (org_id, site, step, kind, key), not on the run id: a new run after a
+crash reads what the crashed run recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
+
+from mistctl.store._common import ANY_SITE, SiteFilter
+from mistctl.store.models import (
+    AuditEntry,
+    Event,
+    Fingerprint,
+    ObjRef,
+    Run,
+    RunStatus,
+    SiteState,
+    SiteStatus,
+    StepRecord,
+)
+
+
+@runtime_checkable
+class StateStore(Protocol):
+    """Runs, step records, object map, site states, audit log, events, locks and secret fingerprints."""
+
+    async def close(self) -> None:
+        """Release connections and threads; the store is unusable afterwards."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise `StoreUnavailable` when the backend cannot be reached (for health checks)."""
+
+    # --- runs -----------------------------------------------------------------------------------------
+    async def create_run(self, run: Run) -> Run:
+        """Persist a new run (its plan redacted); `RecordRejected` if the id exists."""
+
+    async def get_run(self, run_id: str) -> Run | None:
+        """The run with its plan and counts, or None."""
+
+    async def update_run(self, run_id: str, **changes: Any) -> Run:
+        """Set the given `RunPatch` fields only (others untouched); `RecordNotFound` if missing."""
+
+    async def incr_run_counts(self, run_id: str, deltas: Mapping[str, int]) -> dict[str, int]:
+        """Add `deltas` to the run's counters atomically (safe across workers); the new counts."""
+
+    async def list_runs(
+        self, limit: int = 50, status: RunStatus | None = None, *, include_plan: bool = False
+    ) -> list[Run]:
+        """Newest first; plans are left empty ({}) unless `include_plan`."""
+
+    async def request_cancel(self, run_id: str) -> Run:
+        """Flag the run for cancellation (the engine polls `cancel_requested`)."""
+
+    # --- step records ---------------------------------------------------------------------------------
+    async def record_step(self, rec: StepRecord) -> None:
+        """Upsert by (org_id, site, step, kind, key)."""
+
+    async def record_steps(self, recs: Sequence[StepRecord]) -> None:
+        """`record_step` for many records in one write."""
+
+    async def get_steps(
+        self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
+    ) -> list[StepRecord]:
+        """Records of one site, of the org level (site=None) or all; ordered by site, step, kind, key."""
+
+    async def get_step(
+        self, org_id: str, site: str | None, step: int, kind: str, key: str
+    ) -> StepRecord | None:
+        """One record by its identity, or None."""
+
+    # --- object map -----------------------------------------------------------------------------------
+    async def put_object(
+        self, org_id: str, kind: str, key: str, mist_id: str, applied_hash: str | None = None
+    ) -> ObjRef:
+        """Remember the Mist id of a natural key."""
+
+    async def get_objects(self, org_id: str, kind: str) -> dict[str, ObjRef]:
+        """Every known object of a kind, by natural key."""
+
+    async def delete_object(self, org_id: str, kind: str, key: str) -> bool:
+        """Forget a natural key; True if it was known."""
+
+    # --- site states ----------------------------------------------------------------------------------
+    async def put_site_state(self, state: SiteState) -> None:
+        """Upsert by (org_id, name)."""
+
+    async def put_site_states(self, states: Sequence[SiteState]) -> None:
+        """`put_site_state` for many sites in one write."""
+
+    async def get_site_state(self, org_id: str | None, name: str) -> SiteState | None:
+        """A site's state; with org_id None, the first org (by id) that has a site of that name."""
+
+    async def list_site_states(
+        self,
+        org_id: str | None = None,
+        status: SiteStatus | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[SiteState]:
+        """A page of site states ordered by (org_id, name)."""
+
+    async def count_site_states_by_status(self, org_id: str | None = None) -> dict[str, int]:
+        """How many sites are in each status (every status listed, zeros included)."""
+
+    # --- audit log ------------------------------------------------------------------------------------
+    async def append_audit(self, entry: AuditEntry) -> None:
+        """Append one entry."""
+
+    async def append_audit_batch(self, entries: Sequence[AuditEntry]) -> None:
+        """Append entries in order, in one write."""
+
+    async def list_audit(
+        self,
+        run_id: str | None = None,
+        site: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        newest_first: bool = False,
+    ) -> list[AuditEntry]:
+        """A page of entries in append order (or newest first)."""
+
+    # --- events ---------------------------------------------------------------------------------------
+    async def publish_event(self, run_id: str, event: Mapping[str, Any]) -> int:
+        """Append a (redacted) event to the run's stream; its sequence number (1, 2, 3 ...)."""
+
+    async def events_since(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
+        """Events with seq > after_seq, oldest first."""
+
+    async def wait_events(
+        self, run_id: str, after_seq: int = 0, timeout: float = 15.0, limit: int = 1000
+    ) -> list[Event]:
+        """Like `events_since`, but wait up to `timeout` seconds for one to arrive; [] on timeout."""
+
+    # --- locks ----------------------------------------------------------------------------------------
+    async def acquire_lock(self, name: str, owner: str, ttl_s: float) -> bool:
+        """Take the lock for ttl_s seconds; True if taken (or already ours, then extended)."""
+
+    async def refresh_lock(self, name: str, owner: str, ttl_s: float) -> bool:
+        """Extend a lock we hold to ttl_s from now; False if it expired or is someone else's."""
+
+    async def release_lock(self, name: str, owner: str) -> bool:
+        """Release a lock we hold; False if it was not ours (or already expired)."""
+
+    # --- secret fingerprints --------------------------------------------------------------------------
+    async def put_fingerprint(
+        self, org_id: str, kind: str, key: str, fingerprint: str, rotated_at: datetime | None = None
+    ) -> Fingerprint:
+        """Record a secret's fingerprint ('sha256:<hex>'); a plain secret is refused."""
+
+    async def get_fingerprint(self, org_id: str, kind: str, key: str) -> Fingerprint | None:
+        """The last recorded fingerprint, or None."""

@@ -1,0 +1,128 @@
+"""Keep secrets out of the state store: redaction of plans, errors and events; secret fingerprints.
+
+What counts as a secret, by the name of the field holding it (case-insensitive, `-` read as `_`):
+
+* exactly one of `SECRET_NAMES` (`passphrase`, `old_passphrase`, `apitoken`, `token`, `password`,
+  `secret`, `psk`, `mesh_psk`, `default_psk`, `keys`, `auth_keys`, `sitekey`, `api_key`, ...);
+* or ending in one of `SECRET_SUFFIXES` (`_password`, `_passphrase`, `_secret`, `_token`, `_apitoken`,
+  `_key`): Mist's `root_password`, `client_secret`, `splunk_token`, `auth_key`, `partner_key`...;
+* `key` itself is Mist's word both for key material (a PEM private key, an API token's value) and for a
+  plain identifier (an app key such as `gmail`, mistctl's own natural keys). Its value is redacted only
+  when it looks like key material: a PEM block or a run of 32+ base64/alphanumeric characters.
+
+Names such as `psk_id`, `key_idx`, `key_mgmt`, `passphrase_rules` or `password_policy` are settings,
+not secrets, and stay. A redacted value becomes the string `<redacted>`; `None` and `""` stay as they are.
+Free text (error messages) loses `Token ...`/`Bearer ...` credentials (16+ characters),
+`name=value` / `"name": "value"` pairs with a secret name (bare `key=` excepted), and PEM private keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from typing import Any
+
+REDACTED = "<redacted>"
+
+SECRET_NAMES = frozenset(
+    {
+        "passphrase",
+        "old_passphrase",
+        "new_passphrase",
+        "apitoken",
+        "token",
+        "password",
+        "passwd",
+        "secret",
+        "psk",
+        "mesh_psk",
+        "default_psk",
+        "keys",
+        "auth_keys",
+        "sitekey",
+        "apikey",
+        "private_key",
+        "authorization",
+    }
+)
+SECRET_SUFFIXES = ("_password", "_passphrase", "_secret", "_token", "_apitoken", "_key")
+
+_KEY_MATERIAL = re.compile(r"-----BEGIN |^[A-Za-z0-9+/=]{32,}$")
+_TEXT_CREDENTIAL = re.compile(r"\b(Token|Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{16,}", re.IGNORECASE)
+_PEM_BLOCK = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL
+)
+_SUFFIX_ALT = "|".join(s.lstrip("_") for s in SECRET_SUFFIXES)
+_TEXT_PAIR = re.compile(
+    r"(?<!\w)(?P<name>[\"']?(?:\w*_)?(?:"
+    + "|".join(sorted(SECRET_NAMES - {"keys"}))
+    + "|"
+    + _SUFFIX_ALT
+    + r")[\"']?)"
+    r"(?P<sep>\s*[:=]\s*)"
+    r"(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;&}\]]+)",
+    re.IGNORECASE,
+)
+_FINGERPRINT = re.compile(r"^[a-z0-9_-]{2,32}:[0-9a-f]{16,128}$")
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a field called `name` holds a secret (see the module docstring for the rule)."""
+    norm = name.strip().lower().replace("-", "_")
+    return norm in SECRET_NAMES or norm.endswith(SECRET_SUFFIXES)
+
+
+def redact(value: Any) -> Any:
+    """A copy of `value` (JSON-like data) with every secret-named field's value replaced by `<redacted>`."""
+    if isinstance(value, Mapping):
+        return {k: _redact_field(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+def _redact_field(name: str, value: Any) -> Any:
+    if value is None or value == "":
+        return value
+    if is_secret_name(name):
+        return REDACTED
+    if name.lower() == "key" and isinstance(value, str) and _KEY_MATERIAL.search(value):
+        return REDACTED
+    return redact(value)
+
+
+def redact_text(text: str) -> str:
+    """`text` (an error message, a URL path) without credentials, secret-named pairs or private keys."""
+    text = _PEM_BLOCK.sub(REDACTED, text)
+    text = _TEXT_CREDENTIAL.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    return _TEXT_PAIR.sub(_redact_pair, text)
+
+
+def _redact_pair(match: re.Match[str]) -> str:
+    name = match.group("name")
+    if name.strip("\"'").lower() == "key":  # a bare `key` is usually an identifier in messages
+        return match.group(0)
+    return f"{name}{match.group('sep')}{REDACTED}"
+
+
+def redact_optional_text(text: str | None) -> str | None:
+    """`redact_text` that lets `None` through (for optional error fields)."""
+    return None if text is None else redact_text(text)
+
+
+def looks_like_token(text: str) -> bool:
+    """True for a string shaped like an API token (32+ alphanumeric characters, nothing else)."""
+    return bool(re.fullmatch(r"[A-Za-z0-9]{32,}", text))
+
+
+def fingerprint_secret(secret: str, salt: str, algo: str = "sha256") -> str:
+    """A one-way fingerprint of `secret` (keyed by `salt`, e.g. the org id), as `sha256:<hex>`."""
+    digest = hmac.new(salt.encode(), secret.encode(), algo).hexdigest()
+    return f"{algo}:{digest}"
+
+
+def is_fingerprint(value: str) -> bool:
+    """True for `algo:hex` fingerprints as made by `fingerprint_secret`; a plain passphrase is not one."""
+    return bool(_FINGERPRINT.fullmatch(value)) and value.split(":", 1)[0] in hashlib.algorithms_available

@@ -1,0 +1,122 @@
+"""Redis key layout and Lua scripts of `RedisStore`.
+
+Every key is `<prefix><category>:<part>...` with each part percent-encoded, so a site called `a:b`
+cannot collide with another key. The scripts run where several commands must be one atomic step
+(standalone Redis: a few scripts derive per-status index keys from the keys they are given).
+
+    run:<id>                 hash   one JSON-encoded value per Run field (counts excepted)
+    runcounts:<id>           hash   counter -> int (HINCRBY)
+    runs                     zset   run id by created_at
+    step:<org>:<site>        hash   "<step>\\x1f<kind>\\x1f<key>" -> StepRecord JSON ('' site: org level)
+    stepsites:<org>          set    the site parts that have step records
+    obj:<org>:<kind>         hash   natural key -> ObjRef JSON
+    site:data / site:status  hash   "<org>\\x1f<name>" -> SiteState JSON / status
+    siteidx:<org|*>[:<st>]   zset   members at score 0, so ranks follow (org, name)
+    sitename:<name>          zset   orgs having a site of that name
+    audit, auditrun:<id>, auditsite:<site>   list   AuditEntry JSON, in append order
+    ev:<run> / evseq:<run>   stream / counter   events with ids "<seq>-0"
+    lock:<name>              string owner, with a PX expiry
+    fp:<org>                 hash   "<kind>\\x1f<key>" -> Fingerprint JSON
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+SEP = "\x1f"
+
+CREATE_RUN = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local n = tonumber(ARGV[3])
+local i = 4
+for _ = 1, n do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+local fields = {}
+for j = i, #ARGV do fields[#fields + 1] = ARGV[j] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return 1
+"""
+
+HSET_IF_EXISTS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
+
+INCR_COUNTS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+for i = 1, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return redis.call('HGETALL', KEYS[2])
+"""
+
+PUBLISH_EVENT = """
+local seq = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[1], seq .. '-0', 'e', ARGV[1])
+return seq
+"""
+
+# KEYS: data, status, index of all, index of the org, orgs by name; ARGV: member, json, status, org.
+PUT_SITE = """
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if old and old ~= ARGV[3] then
+  redis.call('ZREM', KEYS[3] .. ':' .. old, ARGV[1])
+  redis.call('ZREM', KEYS[4] .. ':' .. old, ARGV[1])
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+for k = 3, 4 do
+  redis.call('ZADD', KEYS[k], 0, ARGV[1])
+  redis.call('ZADD', KEYS[k] .. ':' .. ARGV[3], 0, ARGV[1])
+end
+redis.call('ZADD', KEYS[5], 0, ARGV[4])
+return 1
+"""
+
+ACQUIRE_LOCK = """
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if cur then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+REFRESH_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+RELEASE_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class Keys:
+    """Builds the store's key names under one prefix."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def k(self, *parts: str) -> str:
+        """`<prefix>` + the parts, each percent-encoded, joined by ':'."""
+        return self.prefix + ":".join(quote(part, safe="") for part in parts)
+
+    def site_index(self, org_id: str | None) -> str:
+        """The index of all sites (org_id None) or of one org's sites."""
+        return self.k("siteidx", org_id) if org_id is not None else self.k("siteidx") + ":*"
+
+
+def step_field(step: int, kind: str, key: str) -> str:
+    """The hash field of a step record inside its (org, site) hash."""
+    return f"{step:02d}{SEP}{kind}{SEP}{key}"
+
+
+def site_member(org_id: str, name: str) -> str:
+    """A site's member in the site indexes: ordering members orders by (org_id, name)."""
+    return f"{org_id}{SEP}{name}"

@@ -1,0 +1,211 @@
+"""Runs, events and locks of `RedisStore` (the half of the store the service's workers share most)."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from mistctl.store import redis_keys as rk
+from mistctl.store._common import check_page, parse_patch, prepare_event
+from mistctl.store.errors import RecordNotFound, RecordRejected, StoreUnavailable
+from mistctl.store.models import Event, Run, RunPatch, RunStatus
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_B = TypeVar("_B", bound="RedisBase")
+
+_RUN_FIELDS = tuple(name for name in Run.model_fields if name != "counts")
+_RUN_FIELDS_NO_PLAN = tuple(name for name in _RUN_FIELDS if name != "plan")
+
+
+class RedisBase:
+    """The client, the key builder and where the server is (for messages)."""
+
+    def __init__(self, client: Redis, keys: rk.Keys, where: str) -> None:
+        self.r = client
+        self.keys = keys
+        self.where = where
+
+
+def guarded(
+    fn: Callable[Concatenate[_B, _P], Coroutine[Any, Any, _R]],
+) -> Callable[Concatenate[_B, _P], Coroutine[Any, Any, _R]]:
+    """Turn a lost connection into `StoreUnavailable` naming the server (never its password)."""
+
+    @functools.wraps(fn)
+    async def wrapper(self: _B, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return await fn(self, *args, **kwargs)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(
+                f"cannot reach Redis at {self.where} ({exc}); start redis-server or fix the store URL"
+            ) from None
+
+    return cast(Callable[Concatenate[_B, _P], Coroutine[Any, Any, _R]], wrapper)
+
+
+async def aw(reply: Awaitable[_R] | _R) -> _R:
+    """Await a redis-py reply (its typing mixes the sync and asyncio clients)."""
+    return await reply if inspect.isawaitable(reply) else reply
+
+
+def _not_found(run_id: str) -> RecordNotFound:
+    return RecordNotFound(f"run {run_id} not found; list runs with `mistctl status`")
+
+
+def _encode_fields(values: Mapping[str, Any]) -> list[str]:
+    """Flatten {field: json-able value} into HSET arguments, each value JSON-encoded."""
+    return [
+        item for name, value in values.items() for item in (name, json.dumps(value, separators=(",", ":")))
+    ]
+
+
+class RedisRuns(RedisBase):
+    """Runs (one hash per run, counters beside it), event streams and locks."""
+
+    def __init__(self, client: Redis, keys: rk.Keys, where: str) -> None:
+        super().__init__(client, keys, where)
+        self._create_run = client.register_script(rk.CREATE_RUN)
+        self._hset_if_exists = client.register_script(rk.HSET_IF_EXISTS)
+        self._incr_counts = client.register_script(rk.INCR_COUNTS)
+        self._publish = client.register_script(rk.PUBLISH_EVENT)
+        self._acquire = client.register_script(rk.ACQUIRE_LOCK)
+        self._refresh = client.register_script(rk.REFRESH_LOCK)
+        self._release = client.register_script(rk.RELEASE_LOCK)
+
+    # --- runs -----------------------------------------------------------------------------------------
+    @guarded
+    async def create_run(self, run: Run) -> Run:
+        """Persist a new run (refused if the id exists)."""
+        fields = _encode_fields(run.model_dump(mode="json", exclude={"counts"}))
+        counts = [item for name, n in run.counts.items() for item in (name, str(n))]
+        keys = [self.keys.k("run", run.id), self.keys.k("runcounts", run.id), self.keys.k("runs")]
+        args = [run.id, repr(run.created_at.timestamp()), str(len(run.counts)), *counts, *fields]
+        if not await self._create_run(keys=keys, args=args):
+            raise RecordRejected(f"run {run.id} already exists; create runs with a fresh id")
+        return run
+
+    @guarded
+    async def get_run(self, run_id: str) -> Run | None:
+        """The run, or None."""
+        runs = await self._load_runs([run_id], include_plan=True)
+        return runs[0] if runs else None
+
+    async def _load_runs(self, run_ids: list[str], *, include_plan: bool) -> list[Run]:
+        fields = _RUN_FIELDS if include_plan else _RUN_FIELDS_NO_PLAN
+        async with self.r.pipeline(transaction=False) as pipe:
+            for run_id in run_ids:
+                pipe.hmget(self.keys.k("run", run_id), list(fields))
+                pipe.hgetall(self.keys.k("runcounts", run_id))
+            replies = await pipe.execute()
+        runs = []
+        for values, counts in zip(replies[::2], replies[1::2], strict=True):
+            if values[0] is None:  # the id field: no such run
+                continue
+            data = {name: json.loads(v) for name, v in zip(fields, values, strict=True) if v is not None}
+            runs.append(Run.model_validate({**data, "counts": {k: int(n) for k, n in counts.items()}}))
+        return runs
+
+    async def update_run(self, run_id: str, **changes: Any) -> Run:
+        """Set the given fields only (one HSET: concurrent counters and other fields are untouched)."""
+        return await self._update_run(run_id, parse_patch(run_id, changes))
+
+    @guarded
+    async def _update_run(self, run_id: str, patch: RunPatch) -> Run:
+        fields = _encode_fields(patch.model_dump(mode="json", include=set(patch.model_fields_set)))
+        if fields and not await self._hset_if_exists(keys=[self.keys.k("run", run_id)], args=fields):
+            raise _not_found(run_id)
+        run = await self.get_run(run_id)
+        if run is None:
+            raise _not_found(run_id)
+        return run
+
+    @guarded
+    async def incr_run_counts(self, run_id: str, deltas: Mapping[str, int]) -> dict[str, int]:
+        """HINCRBY each counter, atomically with the existence check; the new counts."""
+        args = [item for name, n in deltas.items() for item in (name, str(int(n)))]
+        keys = [self.keys.k("run", run_id), self.keys.k("runcounts", run_id)]
+        flat = await self._incr_counts(keys=keys, args=args)
+        if flat is None:
+            raise _not_found(run_id)
+        return {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+    @guarded
+    async def list_runs(
+        self, limit: int = 50, status: RunStatus | None = None, *, include_plan: bool = False
+    ) -> list[Run]:
+        """Newest first; a status filter pages through the index (runs are few)."""
+        check_page(limit)
+        batch = max(limit, 100)
+        found: list[Run] = []
+        start = 0
+        while len(found) < limit:
+            ids = await aw(self.r.zrevrange(self.keys.k("runs"), start, start + batch - 1))
+            if not ids:
+                break
+            runs = await self._load_runs(list(ids), include_plan=include_plan)
+            found.extend(r for r in runs if status is None or r.status == status)
+            start += batch
+        return found[:limit]
+
+    async def request_cancel(self, run_id: str) -> Run:
+        """Flag the run for cancellation."""
+        return await self.update_run(run_id, cancel_requested=True)
+
+    # --- events ---------------------------------------------------------------------------------------
+    @guarded
+    async def publish_event(self, run_id: str, event: Mapping[str, Any]) -> int:
+        """XADD the event with id `<seq>-0`; its sequence number."""
+        keys = [self.keys.k("ev", run_id), self.keys.k("evseq", run_id)]
+        return int(await self._publish(keys=keys, args=[prepare_event(run_id, event)]))
+
+    @guarded
+    async def events_since(self, run_id: str, after_seq: int = 0, limit: int = 1000) -> list[Event]:
+        """XRANGE after `after_seq`."""
+        check_page(limit)
+        entries = await aw(
+            self.r.xrange(self.keys.k("ev", run_id), f"{max(after_seq, 0) + 1}-0", "+", count=limit)
+        )
+        return [(int(entry_id.split("-")[0]), json.loads(data["e"])) for entry_id, data in entries]
+
+    @guarded
+    async def wait_events(
+        self, run_id: str, after_seq: int = 0, timeout: float = 15.0, limit: int = 1000
+    ) -> list[Event]:
+        """XREAD BLOCK for events after `after_seq` (returns at once when some exist)."""
+        block_ms = int(timeout * 1000)
+        if block_ms <= 0:  # BLOCK 0 would wait forever
+            return await self.events_since(run_id, after_seq, limit)
+        check_page(limit)
+        key = self.keys.k("ev", run_id)
+        reply = await aw(self.r.xread({key: f"{max(after_seq, 0)}-0"}, count=limit, block=block_ms))
+        if not reply:
+            return []
+        return [(int(entry_id.split("-")[0]), json.loads(data["e"])) for entry_id, data in reply[0][1]]
+
+    # --- locks ----------------------------------------------------------------------------------------
+    @guarded
+    async def acquire_lock(self, name: str, owner: str, ttl_s: float) -> bool:
+        """SET NX PX, or extend the lock when it is already ours."""
+        return bool(await self._acquire(keys=[self.keys.k("lock", name)], args=[owner, _ms(ttl_s)]))
+
+    @guarded
+    async def refresh_lock(self, name: str, owner: str, ttl_s: float) -> bool:
+        """PEXPIRE if the lock is ours."""
+        return bool(await self._refresh(keys=[self.keys.k("lock", name)], args=[owner, _ms(ttl_s)]))
+
+    @guarded
+    async def release_lock(self, name: str, owner: str) -> bool:
+        """Compare-and-delete."""
+        return bool(await self._release(keys=[self.keys.k("lock", name)], args=[owner]))
+
+
+def _ms(ttl_s: float) -> int:
+    return max(1, int(ttl_s * 1000))

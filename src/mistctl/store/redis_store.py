@@ -1,0 +1,260 @@
+"""`RedisStore`: the state store on Redis, for the HTTP service and its workers.
+
+Hashes for records, sorted sets as indexes, lists for the audit log, a stream per run for events
+(`wait_events` is an XREAD BLOCK), atomic counters (HINCRBY) and Lua where several commands must
+act as one. Key layout: `redis_keys`. Writes return once Redis has acknowledged them; how durable
+that is depends on the server's persistence settings (AOF for production).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from redis.asyncio import Redis
+
+from mistctl.store import redis_keys as rk
+from mistctl.store._common import (
+    ANY_SITE,
+    SiteFilter,
+    StoreLifecycle,
+    check_page,
+    make_fingerprint,
+    step_sort_key,
+)
+from mistctl.store.models import (
+    SITE_STATUSES,
+    AuditEntry,
+    Fingerprint,
+    ObjRef,
+    SiteState,
+    SiteStatus,
+    StepRecord,
+)
+from mistctl.store.redis_runs import RedisRuns, aw
+from mistctl.store.redis_runs import guarded as _guarded
+
+
+class RedisStore(RedisRuns, StoreLifecycle):
+    """The `StateStore` port on Redis; `client` must decode responses (`decode_responses=True`)."""
+
+    def __init__(self, client: Redis, *, prefix: str = "mistctl:", where: str = "redis") -> None:
+        super().__init__(client, rk.Keys(prefix), where)
+        self._put_site = client.register_script(rk.PUT_SITE)
+
+    @classmethod
+    def from_url(cls, url: str, *, prefix: str = "mistctl:", where: str = "redis") -> RedisStore:
+        """A store on a new client for `url` (redis://host:port/db)."""
+        return cls(Redis.from_url(url, decode_responses=True), prefix=prefix, where=where)
+
+    def __repr__(self) -> str:
+        return f"RedisStore(where={self.where!r}, prefix={self.keys.prefix!r})"
+
+    async def close(self) -> None:
+        """Close the client and its connection pool."""
+        await self.r.aclose()
+
+    @_guarded
+    async def ping(self) -> None:
+        """PING the server."""
+        await aw(self.r.ping())
+
+    # --- step records ---------------------------------------------------------------------------------
+    @_guarded
+    async def record_step(self, rec: StepRecord) -> None:
+        """Upsert by identity."""
+        await self.record_steps((rec,))
+
+    @_guarded
+    async def record_steps(self, recs: Sequence[StepRecord]) -> None:
+        """Upsert many in one MULTI/EXEC."""
+        async with self.r.pipeline(transaction=True) as pipe:
+            for rec in recs:
+                site = rec.site or ""
+                pipe.hset(
+                    self.keys.k("step", rec.org_id, site),
+                    rk.step_field(rec.step, rec.kind, rec.key),
+                    rec.model_dump_json(),
+                )
+                pipe.sadd(self.keys.k("stepsites", rec.org_id), site)
+            await pipe.execute()
+
+    @_guarded
+    async def get_steps(
+        self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
+    ) -> list[StepRecord]:
+        """Records of the org, filtered, in identity order."""
+        sites = (
+            [site or ""]
+            if site is not ANY_SITE
+            else sorted(await aw(self.r.smembers(self.keys.k("stepsites", org_id))))
+        )
+        async with self.r.pipeline(transaction=False) as pipe:
+            for part in sites:
+                pipe.hvals(self.keys.k("step", org_id, part))
+            pages: list[list[str]] = await pipe.execute()
+        recs = [StepRecord.model_validate_json(body) for page in pages for body in page]
+        found = [r for r in recs if run_id is None or r.run_id == run_id]
+        return sorted(found, key=step_sort_key)
+
+    @_guarded
+    async def get_step(
+        self, org_id: str, site: str | None, step: int, kind: str, key: str
+    ) -> StepRecord | None:
+        """One record by identity."""
+        body = await aw(self.r.hget(self.keys.k("step", org_id, site or ""), rk.step_field(step, kind, key)))
+        return None if body is None else StepRecord.model_validate_json(body)
+
+    # --- object map -----------------------------------------------------------------------------------
+    @_guarded
+    async def put_object(
+        self, org_id: str, kind: str, key: str, mist_id: str, applied_hash: str | None = None
+    ) -> ObjRef:
+        """Remember a Mist id."""
+        ref = ObjRef(org_id=org_id, kind=kind, key=key, mist_id=mist_id, applied_hash=applied_hash)
+        await aw(self.r.hset(self.keys.k("obj", org_id, kind), key, ref.model_dump_json()))
+        return ref
+
+    @_guarded
+    async def get_objects(self, org_id: str, kind: str) -> dict[str, ObjRef]:
+        """Known objects of a kind."""
+        found = await aw(self.r.hgetall(self.keys.k("obj", org_id, kind)))
+        return {key: ObjRef.model_validate_json(body) for key, body in found.items()}
+
+    @_guarded
+    async def delete_object(self, org_id: str, kind: str, key: str) -> bool:
+        """Forget a key."""
+        return bool(await aw(self.r.hdel(self.keys.k("obj", org_id, kind), key)))
+
+    # --- site states ----------------------------------------------------------------------------------
+    @_guarded
+    async def put_site_state(self, state: SiteState) -> None:
+        """Upsert by (org_id, name), moving it between the status indexes atomically."""
+        await self.put_site_states((state,))
+
+    @_guarded
+    async def put_site_states(self, states: Sequence[SiteState]) -> None:
+        """Upsert many in one pipeline."""
+        k = self.keys
+        async with self.r.pipeline(transaction=True) as pipe:
+            for s in states:
+                keys = [
+                    k.k("site", "data"),
+                    k.k("site", "status"),
+                    k.site_index(None),
+                    k.site_index(s.org_id),
+                ]
+                args = [rk.site_member(s.org_id, s.name), s.model_dump_json(), s.status, s.org_id]
+                await self._put_site(keys=[*keys, k.k("sitename", s.name)], args=args, client=pipe)
+            await pipe.execute()
+
+    @_guarded
+    async def get_site_state(self, org_id: str | None, name: str) -> SiteState | None:
+        """A site's state (first org by id when org_id is None)."""
+        if org_id is None:
+            orgs = await aw(self.r.zrange(self.keys.k("sitename", name), 0, 0))
+            if not orgs:
+                return None
+            org_id = orgs[0]
+        body = await aw(self.r.hget(self.keys.k("site", "data"), rk.site_member(org_id, name)))
+        return None if body is None else SiteState.model_validate_json(body)
+
+    @_guarded
+    async def list_site_states(
+        self,
+        org_id: str | None = None,
+        status: SiteStatus | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[SiteState]:
+        """A page ordered by (org_id, name), read through the matching index."""
+        check_page(limit, offset)
+        index = self.keys.site_index(org_id) + (f":{status}" if status else "")
+        members = await aw(self.r.zrange(index, offset, offset + limit - 1))
+        if not members:
+            return []
+        bodies = await aw(self.r.hmget(self.keys.k("site", "data"), members))
+        return [SiteState.model_validate_json(b) for b in bodies if b is not None]
+
+    @_guarded
+    async def count_site_states_by_status(self, org_id: str | None = None) -> dict[str, int]:
+        """Sites per status (ZCARD of each status index)."""
+        index = self.keys.site_index(org_id)
+        async with self.r.pipeline(transaction=False) as pipe:
+            for status in SITE_STATUSES:
+                pipe.zcard(f"{index}:{status}")
+            sizes = await pipe.execute()
+        return {status: int(n) for status, n in zip(SITE_STATUSES, sizes, strict=True)}
+
+    # --- audit log ------------------------------------------------------------------------------------
+    @_guarded
+    async def append_audit(self, entry: AuditEntry) -> None:
+        """Append one entry."""
+        await self.append_audit_batch((entry,))
+
+    @_guarded
+    async def append_audit_batch(self, entries: Sequence[AuditEntry]) -> None:
+        """Append entries to the log and to their run's and site's lists, in one MULTI/EXEC."""
+        if not entries:
+            return
+        lists: dict[str, list[str]] = {}
+        for e in entries:
+            body = e.model_dump_json()
+            lists.setdefault(self.keys.k("audit"), []).append(body)
+            if e.run_id is not None:
+                lists.setdefault(self.keys.k("auditrun", e.run_id), []).append(body)
+            if e.site is not None:
+                lists.setdefault(self.keys.k("auditsite", e.site), []).append(body)
+        async with self.r.pipeline(transaction=True) as pipe:
+            for key, bodies in lists.items():
+                pipe.rpush(key, *bodies)
+            await pipe.execute()
+
+    @_guarded
+    async def list_audit(
+        self,
+        run_id: str | None = None,
+        site: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        newest_first: bool = False,
+    ) -> list[AuditEntry]:
+        """A page of entries; with both filters, the run's list is read and filtered by site."""
+        check_page(limit, offset)
+        if run_id is not None and site is not None:
+            entries = [
+                AuditEntry.model_validate_json(b)
+                for b in await aw(self.r.lrange(self._audit_key(run_id, None), 0, -1))
+            ]
+            found = [e for e in entries if e.site == site]
+            if newest_first:
+                found.reverse()
+            return found[offset : offset + limit]
+        key = self._audit_key(run_id, site)
+        if newest_first:
+            bodies = list(reversed(await aw(self.r.lrange(key, -(offset + limit), -(offset + 1)))))
+        else:
+            bodies = await aw(self.r.lrange(key, offset, offset + limit - 1))
+        return [AuditEntry.model_validate_json(b) for b in bodies]
+
+    def _audit_key(self, run_id: str | None, site: str | None) -> str:
+        if run_id is not None:
+            return self.keys.k("auditrun", run_id)
+        return self.keys.k("auditsite", site) if site is not None else self.keys.k("audit")
+
+    # --- secret fingerprints --------------------------------------------------------------------------
+    @_guarded
+    async def put_fingerprint(
+        self, org_id: str, kind: str, key: str, fingerprint: str, rotated_at: datetime | None = None
+    ) -> Fingerprint:
+        """Record a fingerprint."""
+        fp = make_fingerprint(org_id, kind, key, fingerprint, rotated_at)
+        await aw(self.r.hset(self.keys.k("fp", org_id), f"{kind}{rk.SEP}{key}", fp.model_dump_json()))
+        return fp
+
+    @_guarded
+    async def get_fingerprint(self, org_id: str, kind: str, key: str) -> Fingerprint | None:
+        """The last fingerprint."""
+        body = await aw(self.r.hget(self.keys.k("fp", org_id), f"{kind}{rk.SEP}{key}"))
+        return None if body is None else Fingerprint.model_validate_json(body)

@@ -1,0 +1,152 @@
+"""SQLite queries for runs, events and locks (synchronous; `SqliteStore` runs them in its thread)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from mistctl.store.errors import RecordNotFound, RecordRejected
+from mistctl.store.models import Event, Run, RunPatch, RunStatus
+from mistctl.store.sqlite_schema import write_tx
+
+_RUN_BODY_EXCLUDE = {"plan", "counts"}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _not_found(run_id: str) -> RecordNotFound:
+    return RecordNotFound(f"run {run_id} not found; list runs with `mistctl status`")
+
+
+def insert_run(conn: sqlite3.Connection, run: Run) -> None:
+    """Persist a new run with its counters."""
+    body = _dumps(run.model_dump(mode="json", exclude=_RUN_BODY_EXCLUDE))
+    try:
+        with write_tx(conn):
+            conn.execute(
+                "INSERT INTO runs (id, status, created_ts, body, plan) VALUES (?, ?, ?, ?, ?)",
+                (run.id, run.status, run.created_at.timestamp(), body, _dumps(run.plan)),
+            )
+            conn.executemany(
+                "INSERT INTO run_counts (run_id, name, value) VALUES (?, ?, ?)",
+                [(run.id, name, value) for name, value in run.counts.items()],
+            )
+    except sqlite3.IntegrityError:
+        raise RecordRejected(f"run {run.id} already exists; create runs with a fresh id") from None
+
+
+def _counts(conn: sqlite3.Connection, run_id: str) -> dict[str, int]:
+    rows = conn.execute("SELECT name, value FROM run_counts WHERE run_id = ?", (run_id,))
+    return {name: int(value) for name, value in rows}
+
+
+def _run_from_row(conn: sqlite3.Connection, run_id: str, body: str, plan: str | None) -> Run:
+    data = json.loads(body)
+    data["plan"] = json.loads(plan) if plan else {}
+    data["counts"] = _counts(conn, run_id)
+    return Run.model_validate(data)
+
+
+def load_run(conn: sqlite3.Connection, run_id: str) -> Run | None:
+    """The run with plan and counts, or None."""
+    row = conn.execute("SELECT body, plan FROM runs WHERE id = ?", (run_id,)).fetchone()
+    return None if row is None else _run_from_row(conn, run_id, row[0], row[1])
+
+
+def patch_run(conn: sqlite3.Connection, run_id: str, patch: RunPatch) -> Run:
+    """Write the patch's fields into the run (read-modify-write under the file's write lock)."""
+    changes = patch.model_dump(mode="json", include=set(patch.model_fields_set))
+    with write_tx(conn):
+        row = conn.execute("SELECT body FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise _not_found(run_id)
+        body = json.loads(row[0])
+        plan = changes.pop("plan", None)
+        body.update(changes)
+        conn.execute(
+            "UPDATE runs SET body = ?, status = ? WHERE id = ?", (_dumps(body), body["status"], run_id)
+        )
+        if "plan" in patch.model_fields_set:
+            conn.execute("UPDATE runs SET plan = ? WHERE id = ?", (_dumps(plan or {}), run_id))
+    run = load_run(conn, run_id)
+    if run is None:  # only if deleted behind our back
+        raise _not_found(run_id)
+    return run
+
+
+def incr_counts(conn: sqlite3.Connection, run_id: str, deltas: Mapping[str, int]) -> dict[str, int]:
+    """Add deltas to the run's counters in one transaction; the new counts."""
+    with write_tx(conn):
+        if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+            raise _not_found(run_id)
+        conn.executemany(
+            """INSERT INTO run_counts (run_id, name, value) VALUES (?, ?, ?)
+               ON CONFLICT (run_id, name) DO UPDATE SET value = value + excluded.value""",
+            [(run_id, name, int(delta)) for name, delta in deltas.items()],
+        )
+        return _counts(conn, run_id)
+
+
+def list_runs(
+    conn: sqlite3.Connection, limit: int, status: RunStatus | None, include_plan: bool
+) -> list[Run]:
+    """Newest first, optionally with plans."""
+    plan_col = "plan" if include_plan else "NULL"
+    where, params = ("WHERE status = ?", [status]) if status else ("", [])
+    rows = conn.execute(
+        f"SELECT id, body, {plan_col} FROM runs {where} ORDER BY created_ts DESC, id DESC LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+    return [_run_from_row(conn, run_id, body, plan) for run_id, body, plan in rows]
+
+
+def insert_event(conn: sqlite3.Connection, run_id: str, body: str) -> int:
+    """Append an event body to the run's stream; its sequence number."""
+    with write_tx(conn):
+        row = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE run_id = ?", (run_id,))
+        seq = int(row.fetchone()[0])
+        conn.execute("INSERT INTO events (run_id, seq, body) VALUES (?, ?, ?)", (run_id, seq, body))
+    return seq
+
+
+def select_events(conn: sqlite3.Connection, run_id: str, after_seq: int, limit: int) -> list[Event]:
+    """Events after `after_seq`, oldest first."""
+    rows = conn.execute(
+        "SELECT seq, body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        (run_id, after_seq, limit),
+    )
+    return [(int(seq), json.loads(body)) for seq, body in rows]
+
+
+def acquire_lock(conn: sqlite3.Connection, name: str, owner: str, now: float, ttl_s: float) -> bool:
+    """Take the lock unless someone else holds it unexpired."""
+    with write_tx(conn):
+        row = conn.execute("SELECT owner, expires_at FROM locks WHERE name = ?", (name,)).fetchone()
+        if row is not None and row[0] != owner and row[1] > now:
+            return False
+        conn.execute(
+            "INSERT OR REPLACE INTO locks (name, owner, expires_at) VALUES (?, ?, ?)",
+            (name, owner, now + ttl_s),
+        )
+    return True
+
+
+def refresh_lock(conn: sqlite3.Connection, name: str, owner: str, now: float, ttl_s: float) -> bool:
+    """Extend our unexpired lock."""
+    cur = conn.execute(
+        "UPDATE locks SET expires_at = ? WHERE name = ? AND owner = ? AND expires_at > ?",
+        (now + ttl_s, name, owner, now),
+    )
+    return cur.rowcount == 1
+
+
+def release_lock(conn: sqlite3.Connection, name: str, owner: str, now: float) -> bool:
+    """Drop our unexpired lock (an expired one is cleared too, but counts as not ours any more)."""
+    with write_tx(conn):
+        conn.execute("DELETE FROM locks WHERE name = ? AND expires_at <= ?", (name, now))
+        cur = conn.execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
+    return cur.rowcount == 1
