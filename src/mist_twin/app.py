@@ -1,0 +1,55 @@
+"""`create_app`: the Mist twin as a FastAPI app (state, middlewares, one router per area).
+
+Middlewares, outermost first: counters -> latency -> rate limit -> faults -> routes. So every call is
+counted with its final status, 429s are delayed like any answer, injected 5xx still count against
+the rate limit (every call counts on Mist), and a dropped answer is dropped after the write happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from mist_twin import __version__, control, routes_actions, routes_inventory, routes_self, routes_sites
+from mist_twin.config import TwinConfig
+from mist_twin.counters import CountersMiddleware
+from mist_twin.errors import TwinError, handle_twin_error
+from mist_twin.faults import FaultMiddleware, LatencyMiddleware
+from mist_twin.ratelimit import RateLimitMiddleware
+from mist_twin.routes_collections import build_router
+from mist_twin.state import TwinState
+
+
+def create_app(config: TwinConfig | None = None, *, clock: Callable[[], float] | None = None) -> FastAPI:
+    """A twin of the Mist cloud; `app.state.twin` is its `TwinState`. `clock` drives time (tests)."""
+    twin = TwinState(config or TwinConfig(), clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        del app
+        yield
+        twin.close()
+
+    app = FastAPI(
+        title="Mist twin",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.state.twin = twin
+    app.add_exception_handler(TwinError, handle_twin_error)
+    # Specific routes first: `/psks/delete` must not be taken for a PSK id.
+    for router in (routes_self.router, routes_sites.router, routes_inventory.router, routes_actions.router):
+        app.include_router(router)
+    app.include_router(build_router())
+    app.include_router(control.router)
+    # add_middleware wraps: the last added is the outermost.
+    app.add_middleware(FaultMiddleware, faults=twin.faults)
+    app.add_middleware(RateLimitMiddleware, limiter=twin.rate)
+    app.add_middleware(LatencyMiddleware, faults=twin.faults)
+    app.add_middleware(CountersMiddleware, counters=twin.counters, router=app.router)
+    return app
