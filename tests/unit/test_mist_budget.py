@@ -150,3 +150,10 @@ def test_the_meter_counts_and_forwards_records():
     assert dict(delta.by_template) == {"GET /api/v1/self": 1, "POST /api/v1/self": 1}
     with pytest.raises(TypeError):
         before.by_method["GET"] = 5  # type: ignore[index]
+
+
+async def test_a_synced_reset_within_a_second_of_the_grid_snaps_to_it():
+    clock = ManualClock(HOUR * 7 + 10)
+    budget = InMemoryCallBudget(clock, headroom=0)
+    await budget.sync("k", used=1, limit=5000, reset_in=HOUR - 10 + 0.6)
+    assert (await budget.state("k")).reset_in == pytest.approx(HOUR - 10)

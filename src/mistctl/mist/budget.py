@@ -23,6 +23,7 @@ DEFAULT_LIMIT = 5000
 DEFAULT_WINDOW = 3600.0
 #: Share of the limit left unused: other tools on the same token and calls in flight across a reset.
 DEFAULT_HEADROOM = 0.01
+_SNAP = 1.0  # seconds: how far a synced reset may be from the grid and still snap to it
 
 
 def token_fingerprint(token: SecretStr | str) -> str:
@@ -122,7 +123,11 @@ class InMemoryCallBudget:
         win.used = max(0, used)
         win.limit = max(1, limit)
         if reset_in is not None and reset_in > 0:
-            win.end = self._clock.now() + reset_in
+            end = self._clock.now() + reset_in
+            # Mist rounds `seconds`: within a second of the epoch grid, the grid is the truth.
+            grid = math.ceil(end / self._length) * self._length
+            near = min(grid, grid - self._length, key=lambda g: abs(g - end))
+            win.end = near if abs(near - end) < _SNAP else end
 
     async def exhaust(self, key: str, *, retry_after: float | None = None) -> float:
         """Mark the window spent; a Retry-After becomes the window's reset time."""

@@ -110,8 +110,10 @@ class Session:
         tries = failures = rate_hits = 0
         while True:
             tries += 1
-            token = await self._take_token(req)
-            outcome = await self._send(req, token, tries)
+            # Reserve inside the slot: calls counted but not yet at Mist stay within `concurrency`.
+            async with self._slots:
+                token = await self._take_token(req)
+                outcome = await self._send(req, token, tries)
             if isinstance(outcome, httpx.Response) and outcome.status_code == 429:
                 rate_hits += 1
                 await self._note_429(req, token, outcome, rate_hits)
@@ -148,11 +150,10 @@ class Session:
             kwargs["json"] = req.body
         start = self.clock.now()
         outcome: _Outcome
-        async with self._slots:
-            try:
-                outcome = await self.http.request(req.method, req.path, **kwargs)
-            except httpx.RequestError as exc:
-                outcome = exc
+        try:
+            outcome = await self.http.request(req.method, req.path, **kwargs)
+        except httpx.RequestError as exc:
+            outcome = exc
         status = outcome.status_code if isinstance(outcome, httpx.Response) else None
         duration = self.clock.now() - start
         log.debug(
