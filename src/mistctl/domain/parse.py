@@ -1,0 +1,267 @@
+"""Fleet text to a validated `Fleet`: the YAML, the sites CSV it names, defaults merged, all checked.
+
+Each section is parsed on its own so that one bad section does not hide the problems of the others;
+every problem found anywhere is raised together in one `FleetInvalid`. Pure: files named by the
+fleet (the sites CSV) are read through the `read_file` callable the caller passes in.
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from mistctl.domain import kinds as K
+from mistctl.domain.errors import FleetInvalid, Issue, Origin
+from mistctl.domain.fleet import (
+    DeviceRef,
+    Fleet,
+    IpPlanSpec,
+    LatLng,
+    OrgDesign,
+    SegmentSpec,
+    Site,
+    SiteDefaults,
+    Zone,
+)
+from mistctl.domain.sites_csv import parse_sites_csv
+from mistctl.domain.validate import Origins, validate_parts
+from mistctl.domain.yamlsrc import YamlDoc, load_yaml
+
+ReadFile = Callable[[str], str]
+M = TypeVar("M", bound=BaseModel)
+
+TOP_KEYS = ("org_id", "ip_plan", "zones", "org", "site_defaults", "sites")
+_MERGED = ("vars", "overrides")
+_MODELS: tuple[type[BaseModel], ...] = (IpPlanSpec, SegmentSpec, Zone, Site, SiteDefaults, DeviceRef, LatLng)
+_VOCABULARY = sorted({name for model in _MODELS for name in model.model_fields})
+_PATTERN_FIXES = {"country_code": "country_code must be two capital letters (ISO 3166-1), e.g. US"}
+
+
+def parse_fleet(text: str, *, source: str = "fleet.yaml", read_file: ReadFile | None = None) -> Fleet:
+    """Parse and validate a fleet file's text; raises `FleetInvalid` listing every problem found."""
+    doc = load_yaml(text, source)
+    if doc.data is None:
+        raise FleetInvalid([Issue(source, "fleet file", "is empty: it needs ip_plan, zones and sites")])
+    if not isinstance(doc.data, dict):
+        message = f"must be a mapping with the keys {', '.join(TOP_KEYS)}"
+        raise FleetInvalid([Issue(source, "fleet file", message, 1)])
+    reader = _Reader(doc, source, read_file)
+    fleet = reader.read(doc.data)
+    if reader.issues or fleet is None:
+        raise FleetInvalid(reader.issues)
+    return fleet
+
+
+def _hint(key: Any, choices: list[str]) -> str:
+    close = difflib.get_close_matches(str(key), choices, n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _loc(parts: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in parts:
+        out += f" #{part + 1}" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out.strip()
+
+
+def pydantic_issues(exc: ValidationError, origin: Origin, item: str) -> list[Issue]:
+    """A pydantic error as issues in the user's words (input values are never echoed)."""
+    issues = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc, kind, last = _loc(err["loc"]), err["type"], err["loc"][-1] if err["loc"] else ""
+        if kind == "extra_forbidden":
+            message = f"unknown key '{last}'{_hint(last, _VOCABULARY)}"
+            where = _loc(err["loc"][:-1])
+            message = f"{where}: {message}" if where else message
+        elif kind == "missing":
+            message = f"'{loc}' is missing: add it"
+        elif kind == "string_pattern_mismatch" and last in _PATTERN_FIXES:
+            message = _PATTERN_FIXES[str(last)]
+        else:
+            text = str(err["msg"]).removeprefix("Value error, ")
+            message = f"{loc}: {text}" if loc else text
+        issues.append(Issue.at(origin, item, message))
+    return issues
+
+
+class _Reader:
+    """Reads one fleet document section by section, collecting issues and origins."""
+
+    def __init__(self, doc: YamlDoc, source: str, read_file: ReadFile | None) -> None:
+        self.doc, self.source, self.read_file = doc, source, read_file
+        self.issues: list[Issue] = list(doc.issues)
+        self.origins = Origins(source)
+
+    def origin(self, raw: Any) -> Origin:
+        return Origin(self.source, self.doc.line_of(raw))
+
+    def model(self, cls: type[M], raw: Any, item: str, origin: Origin) -> M | None:
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            self.issues += pydantic_issues(exc, origin, item)
+            return None
+
+    def read(self, data: dict[str, Any]) -> Fleet | None:
+        top = Origin(self.source, 1)
+        for key in data:
+            if key not in TOP_KEYS:
+                hint = _hint(key, list(TOP_KEYS))
+                self.issues.append(Issue.at(top, "fleet file", f"unknown top-level key '{key}'{hint}"))
+        plan = self._plan(data.get("ip_plan"))
+        zones = self._zones(data.get("zones"))
+        org = self._org(data.get("org"))
+        defaults, defaults_raw = self._defaults(data.get("site_defaults"))
+        sites = self._sites(data.get("sites"), defaults_raw)
+        org_id = data.get("org_id")
+        if org_id is not None and not isinstance(org_id, str):
+            self.issues.append(Issue.at(top, "org_id", "must be the org's id as a string: quote it"))
+        self.issues += validate_parts(plan, zones, org, sites, self.origins)
+        if plan is None or self.issues:
+            return None
+        return Fleet(org_id=org_id, ip_plan=plan, zones=zones, org=org, site_defaults=defaults, sites=sites)
+
+    def _plan(self, raw: Any) -> IpPlanSpec | None:
+        if raw is None:
+            self.issues.append(
+                Issue(self.source, "ip_plan", "is missing: add ip_plan with scheme and segments")
+            )
+            return None
+        self.origins.ip_plan = self.origin(raw)
+        return self.model(IpPlanSpec, raw, "ip_plan", self.origins.ip_plan)
+
+    def _zones(self, raw: Any) -> list[Zone]:
+        if not isinstance(raw, list) or not raw:
+            self.issues.append(Issue(self.source, "zones", "add zones as a list of {id: 1, name: us-east}"))
+            return []
+        zones = []
+        for i, item in enumerate(raw):
+            origin = self.origin(item)
+            zone = self.model(Zone, item, f"zones #{i + 1}", origin)
+            if zone is not None:
+                zones.append(zone)
+                self.origins.zones.append(origin)
+        return zones
+
+    def _org(self, raw: Any) -> OrgDesign:
+        if raw is None:
+            return OrgDesign()
+        if not isinstance(raw, dict):
+            self.issues.append(
+                Issue.at(self.origin(raw), "org", "must map kinds (networks, wlans, ...) to lists")
+            )
+            return OrgDesign()
+        clean: dict[str, list[dict[str, Any]]] = {}
+        for key, items in raw.items():
+            if key not in K.BY_KEY or K.BY_KEY[key] not in K.ORG_KINDS:
+                self.issues.append(Issue.at(self.origin(raw), f"org.{key}", _org_key_fix(key)))
+                continue
+            clean[key] = self._org_objects(key, items, self.origin(raw))
+        return OrgDesign(**clean)
+
+    def _org_objects(self, key: str, items: Any, origin: Origin) -> list[dict[str, Any]]:
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            self.issues.append(Issue.at(origin, f"org.{key}", "must be a list of objects"))
+            return []
+        objs, origins = [], []
+        for i, obj in enumerate(items):
+            if not isinstance(obj, dict):
+                message = "must be a mapping of Mist fields"
+                self.issues.append(Issue.at(origin, f"{K.BY_KEY[key].title} #{i + 1} in org.{key}", message))
+                continue
+            objs.append(obj)
+            origins.append(self.origin(obj))
+        self.origins.org[key] = origins
+        return objs
+
+    def _defaults(self, raw: Any) -> tuple[SiteDefaults, dict[str, Any]]:
+        if raw is None:
+            return SiteDefaults(), {}
+        defaults = self.model(SiteDefaults, raw, "site_defaults", self.origin(raw))
+        if defaults is None:
+            return SiteDefaults(), {}
+        return defaults, defaults.model_dump(exclude_unset=True, exclude_none=True)
+
+    def _sites(self, raw: Any, defaults: dict[str, Any]) -> list[Site]:
+        entries = self._site_entries(raw)
+        sites = []
+        for n, (entry, origin) in enumerate(entries):
+            name = entry.get("name")
+            item = f"site '{name}'" if isinstance(name, str) and name else f"sites #{n + 1}"
+            site = self.model(Site, _effective(defaults, entry), item, origin)
+            if site is not None:
+                sites.append(site)
+                self.origins.sites.append(origin)
+        return sites
+
+    def _site_entries(self, raw: Any) -> list[tuple[dict[str, Any], Origin]]:
+        if raw is None:
+            return []
+        if isinstance(raw, str):
+            return self._csv(raw, Origin(self.source))
+        if not isinstance(raw, list):
+            self.issues.append(
+                Issue(self.source, "sites", "must be a list of sites or the name of a CSV file")
+            )
+            return []
+        entries: list[tuple[dict[str, Any], Origin]] = []
+        for i, item in enumerate(raw):
+            if isinstance(item, dict) and set(item) == {"csv"}:
+                entries += self._csv(item["csv"], self.origin(item))
+            elif isinstance(item, dict):
+                entries.append((item, self.origin(item)))
+            else:
+                self.issues.append(
+                    Issue(self.source, f"sites #{i + 1}", "must be a mapping (name, zone, number)")
+                )
+        return entries
+
+    def _csv(self, name: Any, origin: Origin) -> list[tuple[dict[str, Any], Origin]]:
+        if not isinstance(name, str) or not name.strip():
+            self.issues.append(Issue.at(origin, "sites", "a CSV entry needs a file name: csv: sites.csv"))
+            return []
+        shown = name if posixpath.isabs(name) else posixpath.join(posixpath.dirname(self.source), name)
+        if self.read_file is None:
+            self.issues.append(
+                Issue.at(origin, "sites", f"names the CSV file '{name}' but no file reader was given")
+            )
+            return []
+        try:
+            text = self.read_file(name)
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+            self.issues.append(Issue.at(origin, "sites", f"cannot read the CSV file '{shown}': {reason}"))
+            return []
+        rows, issues = parse_sites_csv(text, source=shown)
+        self.issues += issues
+        return rows
+
+
+def _org_key_fix(key: Any) -> str:
+    if key in K.BY_COLLECTION:
+        return f"Mist calls these '{key}'; the fleet key is '{K.BY_COLLECTION[key].key}'"
+    keys = [k.key for k in K.ORG_KINDS]
+    return f"unknown kind{_hint(key, keys)}; kinds: {', '.join(keys)}"
+
+
+def _effective(defaults: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    """A site's values with the defaults merged: the site's keys win, vars merge, overrides join."""
+    site = {k: v for k, v in defaults.items() if k not in _MERGED}
+    site.update({k: v for k, v in raw.items() if k not in _MERGED})
+    if site.get("site_groups", []) is None:
+        site["site_groups"] = []
+    own_vars = raw.get("vars") or {}
+    site["vars"] = {**defaults.get("vars", {}), **own_vars} if isinstance(own_vars, dict) else own_vars
+    own_overrides = raw.get("overrides") or []
+    merged = (
+        [*defaults.get("overrides", []), *own_overrides] if isinstance(own_overrides, list) else own_overrides
+    )
+    hashable = isinstance(merged, list) and all(isinstance(m, str) for m in merged)
+    site["overrides"] = list(dict.fromkeys(merged)) if hashable else merged
+    return site

@@ -1,0 +1,244 @@
+"""Offline validation of a fleet: the IP plan, zones and sites (org objects: `validate_org`,
+`{{variable}}` reach: `validate_vars`). Every rule adds an `Issue` naming the item and the fix;
+nothing stops at the first problem, so the user sees all of them at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from mistctl.domain.errors import Issue, Origin
+from mistctl.domain.fleet import Fleet, IpPlanSpec, OrgDesign, Site, Zone
+from mistctl.domain.ipplan import (
+    Layout,
+    check_place,
+    compile_layout,
+    layout_problems,
+    planned_names,
+    reserved_hits,
+)
+from mistctl.domain.variables import VARIABLE_NAME_RE
+
+_SEGMENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass
+class Origins:
+    """Where each part of the fleet was written, for messages (indexes follow the parsed lists)."""
+
+    file: str
+    ip_plan: Origin | None = None
+    zones: list[Origin] = field(default_factory=list)
+    sites: list[Origin] = field(default_factory=list)
+    org: dict[str, list[Origin]] = field(default_factory=dict)
+
+    def of_plan(self) -> Origin:
+        """The ip_plan section."""
+        return self.ip_plan or Origin(self.file)
+
+    def of_zone(self, index: int) -> Origin:
+        """The zone at this index."""
+        return self.zones[index] if index < len(self.zones) else Origin(self.file)
+
+    def of_site(self, index: int) -> Origin:
+        """The site at this index (its CSV row when it came from a CSV file)."""
+        return self.sites[index] if index < len(self.sites) else Origin(self.file)
+
+    def of_object(self, kind_key: str, index: int) -> Origin:
+        """The org object of this kind at this index."""
+        found = self.org.get(kind_key, [])
+        return found[index] if index < len(found) else Origin(self.file)
+
+
+def validate_fleet(fleet: Fleet, origins: Origins | None = None) -> list[Issue]:
+    """Every problem of a fleet built in code (files are validated as they are parsed)."""
+    return validate_parts(fleet.ip_plan, fleet.zones, fleet.org, fleet.sites, origins or Origins("fleet"))
+
+
+def validate_parts(
+    plan: IpPlanSpec | None, zones: list[Zone], org: OrgDesign, sites: list[Site], origins: Origins
+) -> list[Issue]:
+    """Every problem of a fleet's parsed parts; `plan` is None when its section did not parse."""
+    from mistctl.domain.validate_org import check_org
+    from mistctl.domain.validate_vars import check_variables
+
+    issues: list[Issue] = []
+    layout = None
+    if plan is not None:
+        plan_issues = check_plan(plan, origins)
+        issues += plan_issues
+        layout = None if plan_issues else compile_layout(plan)
+    issues += check_zones(zones, layout, origins)
+    issues += check_sites(sites, zones, plan, layout, origins)
+    issues += check_org(org, sites, plan, origins)
+    if plan is not None:
+        issues += check_variables(org, sites, plan, origins)
+    return issues
+
+
+def check_plan(plan: IpPlanSpec, origins: Origins) -> list[Issue]:
+    """The plan spec: prefixes, segments (fit, names, VLANs), reserved ranges."""
+    origin = origins.of_plan()
+    issues = [Issue.at(origin, "ip_plan", p) for p in layout_problems(plan)]
+    vlans: dict[int, str] = {}
+    for seg in plan.segments:
+        item = f"ip_plan segment '{seg.name}'"
+        if not _SEGMENT_NAME.match(seg.name):
+            issues.append(
+                Issue.at(
+                    origin,
+                    item,
+                    "segment names become variable names ({name}_subnet): "
+                    "use lowercase letters, digits and _",
+                )
+            )
+        if not 1 <= seg.vlan <= 4094:
+            issues.append(Issue.at(origin, item, f"vlan {seg.vlan} is outside 1..4094"))
+        elif seg.vlan in vlans:
+            issues.append(
+                Issue.at(
+                    origin,
+                    item,
+                    f"vlan {seg.vlan} is also segment '{vlans[seg.vlan]}': give each segment its own VLAN",
+                )
+            )
+        vlans.setdefault(seg.vlan, seg.name)
+    for i, net in enumerate(plan.reserved):
+        for other in plan.reserved[:i]:
+            if net.overlaps(other):
+                issues.append(
+                    Issue.at(origin, "ip_plan reserved", f"{net} overlaps {other}: keep one of them")
+                )
+    return issues
+
+
+def check_zones(zones: Sequence[Zone], layout: Layout | None, origins: Origins) -> list[Issue]:
+    """Zone ids and names are unique and inside the plan."""
+    issues: list[Issue] = []
+    seen_ids: dict[int, str] = {}
+    seen_names: set[str] = set()
+    for i, zone in enumerate(zones):
+        origin, item = origins.of_zone(i), f"zone {zone.id} '{zone.name}'"
+        if zone.id in seen_ids:
+            issues.append(
+                Issue.at(origin, item, f"id {zone.id} is also zone '{seen_ids[zone.id]}': ids are unique")
+            )
+        if zone.name in seen_names:
+            issues.append(
+                Issue.at(origin, item, f"name '{zone.name}' is used by two zones: names are unique")
+            )
+        seen_ids.setdefault(zone.id, zone.name)
+        seen_names.add(zone.name)
+        if layout is not None and not 1 <= zone.id <= layout.zone_count:
+            issues.append(Issue.at(origin, item, _zone_range_fix(zone.id, layout)))
+    return issues
+
+
+def _zone_range_fix(zone_id: int, layout: Layout) -> str:
+    if layout.scheme == "octet":
+        return (
+            f"id {zone_id} is outside 1..{layout.zone_count}: the octet formula would push a second "
+            "octet past 255 or onto another segment's; use a smaller id"
+        )
+    return (
+        f"id {zone_id} is outside 1..{layout.zone_count}, the zones the supernet splits into;"
+        " use an id in range or a bigger zone_prefix"
+    )
+
+
+def check_sites(
+    sites: Sequence[Site],
+    zones: Sequence[Zone],
+    plan: IpPlanSpec | None,
+    layout: Layout | None,
+    origins: Origins,
+) -> list[Issue]:
+    """Names and (zone, number) unique, zone known, number in capacity, clear of reserved, vars sane."""
+    issues: list[Issue] = []
+    zone_ids = {z.id for z in zones}
+    names: dict[str, int] = {}
+    places: dict[tuple[int, int], str] = {}
+    devices: dict[str, str] = {}
+    planned = frozenset(planned_names(plan)) if plan is not None else frozenset()
+    for i, site in enumerate(sites):
+        origin, item = origins.of_site(i), f"site '{site.name}'"
+        problems = _identity_problems(site, names, places, zone_ids, origins)
+        if site.zone in zone_ids and layout is not None:
+            problems += _place_problems(site, layout)
+        problems += _var_problems(site, planned)
+        problems += _device_problems(site, devices)
+        names.setdefault(site.name, i)
+        places.setdefault((site.zone, site.number), site.name)
+        issues += [Issue.at(origin, item, p) for p in problems]
+    return issues
+
+
+def _identity_problems(
+    site: Site,
+    names: dict[str, int],
+    places: dict[tuple[int, int], str],
+    zone_ids: set[int],
+    origins: Origins,
+) -> list[str]:
+    problems = []
+    if site.name in names:
+        where = origins.of_site(names[site.name])
+        problems.append(f"the name is also used at {where}: site names must be unique")
+    if site.zone not in zone_ids:
+        known = ", ".join(str(z) for z in sorted(zone_ids)) or "none"
+        problems.append(f"zone {site.zone} is not defined in zones (defined: {known}): fix zone or add it")
+    elif (site.zone, site.number) in places:
+        other = places[(site.zone, site.number)]
+        problems.append(
+            f"zone {site.zone} number {site.number} is also site '{other}': give each site "
+            "its own number in its zone"
+        )
+    return problems
+
+
+def _place_problems(site: Site, layout: Layout) -> list[str]:
+    problem = check_place(layout, site.zone, site.number)
+    if problem is not None:
+        return [problem]
+    hits = reserved_hits(layout, site.zone, site.number)
+    if not hits:
+        return []
+    held = ", ".join(str(h) for h in hits)
+    return [
+        f"its addresses overlap reserved {held}: use another number (reserved ranges are never "
+        "allocated, and skipping them would move other sites)"
+    ]
+
+
+def _var_problems(site: Site, planned: frozenset[str]) -> list[str]:
+    problems = []
+    for name in site.vars:
+        if not VARIABLE_NAME_RE.match(name):
+            problems.append(
+                f"variable name '{name}' cannot be referenced as {{{{{name}}}}}: use letters, digits and _"
+            )
+        elif planned and name in planned and name not in site.overrides:
+            problems.append(
+                f"variable '{name}' clashes with the planned variable of that name: add it "
+                "to the site's overrides if the site means to replace it, else rename it"
+            )
+    for name in site.overrides:
+        if planned and name not in planned:
+            problems.append(f"overrides lists '{name}', which is not a planned variable: remove it")
+        elif name not in site.vars:
+            problems.append(f"overrides lists '{name}' but vars gives no value for it: add it to vars")
+    return problems
+
+
+def _device_problems(site: Site, seen: dict[str, str]) -> list[str]:
+    problems = []
+    for device in site.devices:
+        key = device.key
+        if key in seen:
+            problems.append(
+                f"device {key} is also listed at site '{seen[key]}': a device belongs to one site"
+            )
+        seen.setdefault(key, site.name)
+    return problems

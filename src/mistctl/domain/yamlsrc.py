@@ -1,0 +1,88 @@
+"""YAML text to plain data, keeping what a good error message needs: line numbers and duplicate keys.
+
+PyYAML silently keeps the last of two equal keys; a fleet file with `vlan: 10` twice in one mapping
+is a mistake worth reporting, so the loader records them. Every mapping's line is recorded by object
+id, so validation can point at the line of the site or object it complains about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from mistctl.domain.errors import FleetInvalid, Issue
+
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass
+class YamlDoc:
+    """A parsed document: its data, the line of every mapping (by id) and the problems seen."""
+
+    data: Any
+    lines: dict[int, int] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+    def line_of(self, obj: Any) -> int | None:
+        """The 1-based line where a mapping of this document starts, when it is one."""
+        return self.lines.get(id(obj))
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    """The safe loader, recording mapping lines and duplicate keys as it builds."""
+
+    def __init__(self, text: str, source: str) -> None:
+        super().__init__(text)
+        self.source = source
+        self.mapping_lines: dict[int, int] = {}
+        self.duplicates: list[Issue] = []
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[dict[Any, Any]]:
+    data: dict[Any, Any] = {}
+    yield data
+    _check_duplicates(loader, node)
+    data.update(loader.construct_mapping(node))
+    loader.mapping_lines[id(data)] = node.start_mark.line + 1
+
+
+def _check_duplicates(loader: _Loader, node: yaml.MappingNode) -> None:
+    seen: set[str] = set()
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
+            continue
+        if key_node.value in seen:
+            line = key_node.start_mark.line + 1
+            message = f"duplicate key '{key_node.value}': YAML would keep only the last one; remove one"
+            loader.duplicates.append(Issue(loader.source, "YAML", message, line))
+        seen.add(key_node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+
+
+def load_yaml(text: str, source: str) -> YamlDoc:
+    """Parse YAML text; a syntax error raises `FleetInvalid` naming the line and column."""
+    loader = _Loader(text, source)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        raise FleetInvalid([_syntax_issue(exc, source)]) from None
+    except yaml.YAMLError as exc:
+        raise FleetInvalid([Issue(source, "YAML", f"not valid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+    return YamlDoc(data, loader.mapping_lines, loader.duplicates)
+
+
+def _syntax_issue(exc: yaml.MarkedYAMLError, source: str) -> Issue:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    column = f", column {mark.column + 1}" if mark is not None else ""
+    what = exc.problem or "syntax error"
+    context = f" ({exc.context})" if exc.context else ""
+    message = f"YAML syntax error{column}: {what}{context}; check the indentation and quoting there"
+    return Issue(source, "YAML", message, line)
