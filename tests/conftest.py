@@ -31,3 +31,21 @@ def mist_openapi(mist_spec: dict[str, Any]) -> Any:
     from openapi_core import Config, OpenAPI
 
     return OpenAPI(SchemaPath.from_dict(mist_spec), config=Config(spec_validator_cls=None))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Any:
+    """A throwaway redis-server for the session (tests/support/redis_server.py); yields its URL.
+
+    Tests share the server: give each test its own key prefix (redis://...?prefix=<unique>:).
+    """
+    from tests.support.redis_server import RedisServer, RedisServerMissing
+
+    try:
+        server = RedisServer()
+    except RedisServerMissing as exc:
+        pytest.fail(str(exc))
+    try:
+        yield server.start()
+    finally:
+        server.stop()

@@ -11,7 +11,8 @@ What counts as a secret, by the name of the field holding it (case-insensitive, 
   when it looks like key material: a PEM block or a run of 32+ base64/alphanumeric characters.
 
 Names such as `psk_id`, `key_idx`, `key_mgmt`, `passphrase_rules` or `password_policy` are settings,
-not secrets, and stay. A redacted value becomes the string `<redacted>`; `None` and `""` stay as they are.
+not secrets, and stay. A redacted value becomes the string `<redacted>`; `None` and `""` stay as they are;
+an object under a secret name (`{"psk": {"name": ..., "passphrase": ...}}`) is searched, not dropped.
 Free text (error messages) loses `Token ...`/`Bearer ...` credentials (16+ characters),
 `name=value` / `"name": "value"` pairs with a secret name (bare `key=` excepted), and PEM private keys.
 """
@@ -86,7 +87,7 @@ def redact(value: Any) -> Any:
 def _redact_field(name: str, value: Any) -> Any:
     if value is None or value == "":
         return value
-    if is_secret_name(name):
+    if is_secret_name(name) and not isinstance(value, Mapping):
         return REDACTED
     if name.lower() == "key" and isinstance(value, str) and _KEY_MATERIAL.search(value):
         return REDACTED

@@ -1,0 +1,308 @@
+"""The StateStore contract: one suite, run against memory, SQLite (a temp file) and a real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from mistctl.store import (
+    ANY_SITE,
+    AuditEntry,
+    RecordNotFound,
+    RecordRejected,
+    Run,
+    SiteState,
+    StateStore,
+    StepRecord,
+    fingerprint_secret,
+    open_store,
+)
+
+ORG = "org-1"
+PASSPHRASE = "correct-horse-battery-staple"
+TOKEN = "Zq3x9T1aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdEFGH"
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def store_url(request, tmp_path) -> str:
+    if request.param == "memory":
+        return "memory://"
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/state/state.db"
+    return f"{request.getfixturevalue('redis_url')}?prefix=t-{uuid4().hex[:10]}:"
+
+
+@pytest.fixture
+async def store(store_url):
+    async with open_store(store_url) as opened:
+        yield opened
+
+
+def a_run(**fields) -> Run:
+    return Run(**{"kind": "apply", "org_id": ORG, "fleet_hash": "h1", **fields})
+
+
+def a_step(site: str | None = "store-001", step: int = 4, key: str = "lan", **fields) -> StepRecord:
+    return StepRecord(**{"run_id": "r1", "org_id": ORG, "site": site, "step": step, "kind": "networks",
+                         "key": key, **fields})
+
+
+async def test_every_adapter_is_a_state_store(store):
+    assert isinstance(store, StateStore)
+    await store.ping()
+    assert "password" not in repr(store).lower()
+
+
+# --- runs ---------------------------------------------------------------------------------------------
+async def test_run_round_trip_with_plan_stored_without_psk_passphrase(store):
+    plan = {"psks": [{"name": "staff", "ssid": "corp", "passphrase": PASSPHRASE}], "sites": 3}
+    run = await store.create_run(a_run(plan=plan, counts={"sites_total": 3}))
+    got = await store.get_run(run.id)
+    assert got == run
+    assert got.plan["psks"][0]["name"] == "staff"
+    assert PASSPHRASE not in str(got.plan) and PASSPHRASE not in repr(got)
+    assert got.counts == {"sites_total": 3}
+    assert await store.get_run("nope") is None
+
+
+async def test_create_run_refuses_an_existing_id(store):
+    run = await store.create_run(a_run())
+    with pytest.raises(RecordRejected, match=run.id):
+        await store.create_run(a_run(id=run.id))
+
+
+async def test_update_run_sets_only_given_fields(store):
+    run = await store.create_run(a_run(plan={"a": 1}, error="old"))
+    started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    updated = await store.update_run(run.id, status="running", started_at=started, error=None)
+    assert (updated.status, updated.started_at, updated.error) == ("running", started, None)
+    assert updated.plan == {"a": 1} and updated.fleet_hash == "h1"
+    assert await store.get_run(run.id) == updated
+
+
+async def test_update_run_rejects_unknown_fields_and_missing_runs(store):
+    run = await store.create_run(a_run())
+    with pytest.raises(RecordRejected, match="org_id"):
+        await store.update_run(run.id, org_id="other")
+    with pytest.raises(RecordRejected, match="status"):
+        await store.update_run(run.id, status="exploded")
+    with pytest.raises(RecordNotFound, match="nope"):
+        await store.update_run("nope", status="failed")
+    with pytest.raises(RecordNotFound):
+        await store.incr_run_counts("nope", {"calls": 1})
+
+
+async def test_update_run_redacts_errors(store):
+    run = await store.create_run(a_run())
+    await store.update_run(run.id, status="failed", error=f"401 with Authorization: Token {TOKEN}")
+    got = await store.get_run(run.id)
+    assert TOKEN not in got.error and "401" in got.error
+
+
+async def test_concurrent_counter_increments_are_not_lost(store):
+    run = await store.create_run(a_run(counts={"calls": 5}))
+    await asyncio.gather(*(store.incr_run_counts(run.id, {"sites_done": 1, "calls": 3}) for _ in range(150)))
+    await asyncio.gather(
+        store.update_run(run.id, status="running"), store.incr_run_counts(run.id, {"sites_failed": 2})
+    )
+    got = await store.get_run(run.id)
+    assert got.counts == {"calls": 5 + 450, "sites_done": 150, "sites_failed": 2}
+    assert got.status == "running"
+
+
+async def test_list_runs_newest_first_with_status_filter_and_no_plans(store):
+    base = datetime(2026, 3, 1, tzinfo=UTC)
+    for i in range(5):
+        await store.create_run(a_run(id=f"run-{i}", created_at=base + timedelta(minutes=i), plan={"n": i}))
+    await store.update_run("run-1", status="completed")
+    await store.update_run("run-3", status="completed")
+    assert [r.id for r in await store.list_runs(limit=3)] == ["run-4", "run-3", "run-2"]
+    done = await store.list_runs(status="completed")
+    assert [r.id for r in done] == ["run-3", "run-1"] and all(r.plan == {} for r in done)
+    with_plan = await store.list_runs(limit=1, include_plan=True)
+    assert with_plan[0].plan == {"n": 4}
+
+
+async def test_request_cancel_flags_the_run(store):
+    run = await store.create_run(a_run())
+    assert (await store.request_cancel(run.id)).cancel_requested
+    assert (await store.get_run(run.id)).cancel_requested
+
+
+# --- step records ---------------------------------------------------------------------------------------
+async def test_record_step_upserts_by_identity_and_a_new_run_reads_it(store):
+    await store.record_step(a_step(status="running"))
+    await store.record_step(a_step(run_id="r2", status="done", mist_id="m-1", applied_hash="x", calls=2))
+    got = await store.get_step(ORG, "store-001", 4, "networks", "lan")
+    assert (got.run_id, got.status, got.mist_id, got.applied_hash, got.calls) == ("r2", "done", "m-1", "x", 2)
+    assert len(await store.get_steps(ORG)) == 1
+    assert await store.get_step(ORG, "store-002", 4, "networks", "lan") is None
+
+
+async def test_get_steps_filters_by_site_org_level_and_run_in_identity_order(store):
+    await store.record_steps([
+        a_step(site="store-002", step=10, key="guest"),
+        a_step(site=None, step=3, key="app", run_id="r2"),
+        a_step(site="store-001", step=4, key="wan"),
+        a_step(site="store-001", step=4, key="lan", run_id="r2"),
+    ])
+    everything = await store.get_steps(ORG, site=ANY_SITE)
+    assert [(s.site, s.step, s.key) for s in everything] == [
+        (None, 3, "app"), ("store-001", 4, "lan"), ("store-001", 4, "wan"), ("store-002", 10, "guest")]
+    assert [s.key for s in await store.get_steps(ORG, site=None)] == ["app"]
+    assert [s.key for s in await store.get_steps(ORG, site="store-001")] == ["lan", "wan"]
+    assert [s.key for s in await store.get_steps(ORG, run_id="r2")] == ["app", "lan"]
+    assert await store.get_steps("other-org") == []
+
+
+async def test_concurrent_step_records_all_land(store):
+    recs = [a_step(site=f"s-{i:03d}", key=f"k{j}") for i in range(40) for j in range(3)]
+    await asyncio.gather(*(store.record_step(r) for r in recs))
+    assert len(await store.get_steps(ORG)) == 120
+
+
+async def test_step_errors_are_redacted(store):
+    await store.record_step(a_step(status="failed", error=f'400: {{"passphrase": "{PASSPHRASE}"}}'))
+    got = await store.get_step(ORG, "store-001", 4, "networks", "lan")
+    assert PASSPHRASE not in got.error and got.error.startswith("400")
+
+
+# --- object map --------------------------------------------------------------------------------------------
+async def test_object_map_put_get_delete(store):
+    await store.put_object(ORG, "wlans", "corp", "w-1", "h1")
+    await store.put_object(ORG, "wlans", "corp", "w-2", "h2")
+    await store.put_object(ORG, "wlans", "guest", "w-3")
+    await store.put_object(ORG, "networks", "corp", "n-1")
+    wlans = await store.get_objects(ORG, "wlans")
+    assert {k: (v.mist_id, v.applied_hash) for k, v in wlans.items()} == {
+        "corp": ("w-2", "h2"), "guest": ("w-3", None)}
+    assert await store.delete_object(ORG, "wlans", "corp") is True
+    assert await store.delete_object(ORG, "wlans", "corp") is False
+    assert list(await store.get_objects(ORG, "wlans")) == ["guest"]
+    assert list(await store.get_objects(ORG, "networks")) == ["corp"]
+
+
+# --- site states -------------------------------------------------------------------------------------------
+async def test_site_state_upsert_and_lookup_without_org(store):
+    await store.put_site_state(SiteState(org_id="org-b", name="hq", status="planned"))
+    await store.put_site_state(SiteState(org_id="org-a", name="hq", status="done", site_id="s-1",
+                                         sle={"coverage": 0.98, "time-to-connect": None}))
+    got = await store.get_site_state(None, "hq")
+    assert (got.org_id, got.status, got.sle) == ("org-a", "done", {"coverage": 0.98, "time-to-connect": None})
+    assert (await store.get_site_state("org-b", "hq")).status == "planned"
+    assert await store.get_site_state(None, "nowhere") is None
+
+
+async def test_thousands_of_sites_page_filter_and_count(store):
+    states = [SiteState(org_id=ORG if i % 3 else "org-0", name=f"site-{i:04d}", zone="z", number=i,
+                        status="done" if i % 2 else "planned") for i in range(2100)]
+    await store.put_site_states(states)
+    await store.put_site_state(states[7].model_copy(update={"status": "failed", "error": "step 4"}))
+    expected = sorted((s for s in states if s.org_id == ORG and s.number != 7 and s.status == "done"),
+                      key=lambda s: s.name)
+    page = await store.list_site_states(org_id=ORG, status="done", offset=100, limit=50)
+    assert [s.name for s in page] == [s.name for s in expected[100:150]]
+    everything = [s.name for s in await store.list_site_states(limit=5000)]
+    assert everything == [s.name for s in sorted(states, key=lambda s: (s.org_id, s.name))]
+    counts = await store.count_site_states_by_status()
+    assert counts == {"planned": 1050, "provisioning": 0, "done": 1049, "failed": 1, "sle_failed": 0}
+    assert (await store.count_site_states_by_status(org_id="org-0"))["done"] == 350
+    assert await store.list_site_states(offset=2100) == []
+
+
+# --- audit ------------------------------------------------------------------------------------------------
+async def test_audit_is_append_only_and_pages_by_run_and_site(store):
+    def entry(i: int, run: str, site: str | None) -> AuditEntry:
+        return AuditEntry(run_id=run, site=site, method="POST", path=f"/api/v1/orgs/{ORG}/wlans",
+                          kind="wlans", name=f"w{i}", status=200, duration_ms=12.5, actor="cli",
+                          ts=datetime(2026, 1, 1, 0, 0, i, tzinfo=UTC))
+
+    await store.append_audit(entry(0, "r1", "s1"))
+    await store.append_audit_batch([entry(i, "r1" if i % 2 else "r2", f"s{i % 3}") for i in range(1, 10)])
+    assert [e.name for e in await store.list_audit(limit=4)] == ["w0", "w1", "w2", "w3"]
+    assert [e.name for e in await store.list_audit(run_id="r1", offset=1, limit=2)] == ["w1", "w3"]
+    assert [e.name for e in await store.list_audit(site="s1", newest_first=True)] == ["w7", "w4", "w1", "w0"]
+    assert [e.name for e in await store.list_audit(run_id="r1", site="s1")] == ["w0", "w1", "w7"]
+    assert [e.name for e in await store.list_audit(newest_first=True, offset=8, limit=5)] == ["w1", "w0"]
+    assert (await store.list_audit(limit=1))[0] == entry(0, "r1", "s1")
+
+
+async def test_audit_paths_lose_tokens(store):
+    await store.append_audit(AuditEntry(method="GET", path=f"/api/v1/self?token={TOKEN}", status=200))
+    assert TOKEN not in (await store.list_audit())[0].path
+
+
+# --- events -----------------------------------------------------------------------------------------------
+async def test_events_have_a_monotonic_sequence_per_run(store):
+    assert [await store.publish_event("r1", {"n": i}) for i in range(3)] == [1, 2, 3]
+    assert await store.publish_event("r2", {"n": 0}) == 1
+    assert await store.events_since("r1") == [(1, {"n": 0}), (2, {"n": 1}), (3, {"n": 2})]
+    assert await store.events_since("r1", after_seq=1, limit=1) == [(2, {"n": 1})]
+    assert await store.events_since("r1", after_seq=3) == []
+
+
+async def test_concurrent_publishers_get_distinct_sequence_numbers(store):
+    seqs = await asyncio.gather(*(store.publish_event("r1", {"n": i}) for i in range(60)))
+    assert sorted(seqs) == list(range(1, 61))
+    assert [s for s, _ in await store.events_since("r1")] == list(range(1, 61))
+
+
+async def test_wait_events_returns_new_events_or_nothing_on_timeout(store):
+    await store.publish_event("r1", {"n": 1})
+    assert await store.wait_events("r1", 0, timeout=5) == [(1, {"n": 1})]
+    assert await store.wait_events("r1", 1, timeout=0.2) == []
+    waiter = asyncio.create_task(store.wait_events("r1", 1, timeout=10))
+    await asyncio.sleep(0.05)
+    await store.publish_event("r1", {"n": 2})
+    assert await waiter == [(2, {"n": 2})]
+
+
+async def test_events_are_redacted_and_must_be_json(store):
+    await store.publish_event("r1", {"type": "psk", "psk": {"name": "staff", "passphrase": PASSPHRASE}})
+    [(_, event)] = await store.events_since("r1")
+    assert event["psk"]["name"] == "staff" and PASSPHRASE not in str(event)
+    with pytest.raises(RecordRejected, match="JSON"):
+        await store.publish_event("r1", {"when": object()})
+
+
+# --- locks ------------------------------------------------------------------------------------------------
+async def test_locks_are_exclusive_reentrant_for_the_owner_and_released_by_owner_only(store):
+    assert await store.acquire_lock("site:hq", "w1", ttl_s=30)
+    assert not await store.acquire_lock("site:hq", "w2", ttl_s=30)
+    assert await store.acquire_lock("site:hq", "w1", ttl_s=30)
+    assert await store.acquire_lock("site:branch", "w2", ttl_s=30)
+    assert not await store.release_lock("site:hq", "w2")
+    assert not await store.refresh_lock("site:hq", "w2", ttl_s=30)
+    assert await store.refresh_lock("site:hq", "w1", ttl_s=30)
+    assert await store.release_lock("site:hq", "w1")
+    assert await store.acquire_lock("site:hq", "w2", ttl_s=30)
+
+
+async def test_locks_expire(store):
+    assert await store.acquire_lock("site:hq", "w1", ttl_s=0.2)
+    await asyncio.sleep(0.35)
+    assert not await store.refresh_lock("site:hq", "w1", ttl_s=5)
+    assert await store.acquire_lock("site:hq", "w2", ttl_s=5)
+    assert not await store.release_lock("site:hq", "w1")
+
+
+async def test_only_one_of_many_concurrent_contenders_gets_a_lock(store):
+    won = await asyncio.gather(*(store.acquire_lock("site:x", f"w{i}", ttl_s=30) for i in range(20)))
+    assert won.count(True) == 1
+
+
+# --- fingerprints -----------------------------------------------------------------------------------------
+async def test_fingerprints_are_stored_and_plain_secrets_refused(store):
+    when = datetime(2026, 2, 1, tzinfo=UTC)
+    fp = fingerprint_secret(PASSPHRASE, ORG)
+    await store.put_fingerprint(ORG, "psks", "staff", fp, when)
+    got = await store.get_fingerprint(ORG, "psks", "staff")
+    assert (got.fingerprint, got.rotated_at) == (fp, when)
+    with pytest.raises(RecordRejected, match="fingerprint_secret"):
+        await store.put_fingerprint(ORG, "psks", "guest", PASSPHRASE)
+    assert await store.get_fingerprint(ORG, "psks", "guest") is None
