@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 def _first_line(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+        option = "--" + str(first["loc"][0]).replace("_", "-") if first["loc"] else "options"
+        return f"{option}: {first['msg']}"
     return str(exc)
 
 
