@@ -1,10 +1,91 @@
-"""CLI commands: probe_cmds (placeholder until its area lands)."""
+"""`mistctl probe`: is the Mist target reachable, the token valid, the org visible and writable?
+
+Exit codes: 0 all good, 1 unreachable / bad token / no write privilege, 2 bad input (settings, flags).
+"""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Annotated, NoReturn
+
 import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from mistctl.config import Settings
+from mistctl.mist.probe import ProbeResult, probe
+from mistctl.mist.target import Target, TargetError, resolve_target
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+_MARKS = {True: "[green]ok[/green]", False: "[red]FAIL[/red]", None: "[dim]-[/dim]"}
+
+OrgOpt = Annotated[
+    str | None, typer.Option("--org-id", help="Mist org id (else MIST_ORG_ID, or the token's org).")
+]
+HostOpt = Annotated[str | None, typer.Option("--mist-host", help="Mist cloud host or URL (else MIST_HOST).")]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the app."""
-    del app
+    """Add the probe command."""
+    app.command("probe")(probe_cmd)
+
+
+def probe_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None) -> None:
+    """Check the Mist target: cloud reachable, token valid, org visible, write privilege, calls left."""
+    out = Console(highlight=False, soft_wrap=True)
+    target = _target(mist_host)
+    out.print(target.describe(), markup=False)
+    results = asyncio.run(_probe_all(target, org_id or target.org_id))
+    for result in results:
+        out.print(_checks_table(result, several=len(results) > 1))
+        if result.privileges:
+            out.print(_privileges_table(result))
+    problems = [p for r in results for p in r.problems]
+    if all(r.ok for r in results):
+        out.print(f"probe ok: mistctl can provision org {results[0].org_id}", markup=False)
+        raise typer.Exit(EXIT_OK)
+    _fail("probe failed: " + "; ".join(problems or ["see the table above"]), EXIT_FAILED)
+
+
+def _target(mist_host: str | None) -> Target:
+    try:
+        return resolve_target(Settings(), mist_host)
+    except ValidationError as exc:
+        wrong = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        _fail(f"invalid setting {wrong}", EXIT_INVALID)
+    except TargetError as exc:
+        _fail(str(exc), EXIT_INVALID)
+    except OSError as exc:
+        _fail(f"cannot open the built-in twin's state ({exc}); remove it or set MIST_HOST", EXIT_INVALID)
+
+
+async def _probe_all(target: Target, org_id: str | None) -> list[ProbeResult]:
+    """One probe per token (several tokens share the load, so each must be able to write)."""
+    async with target.client() as client:
+        return [await probe(client.for_token(key), org_id) for key in client.token_keys]
+
+
+def _checks_table(result: ProbeResult, *, several: bool) -> Table:
+    title = f"Probe (token {result.token})" if several else "Probe"
+    table = Table(title=title, title_justify="left")
+    for column in ("check", "result", "detail"):
+        table.add_column(column)
+    for check in result.rows():
+        table.add_row(check.name, _MARKS[check.ok], check.detail.replace("[", r"\["))
+    return table
+
+
+def _privileges_table(result: ProbeResult) -> Table:
+    table = Table(title="Privileges", title_justify="left")
+    for column in ("scope", "role", "name", "id"):
+        table.add_column(column)
+    for p in result.privileges:
+        ident = p.org_id if p.scope == "org" else p.site_id or p.msp_id or ", ".join(p.sitegroup_ids) or ""
+        table.add_row(p.scope, p.role, p.name or p.org_name or "", ident or "")
+    return table
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {message}", markup=False)
+    raise typer.Exit(code)
