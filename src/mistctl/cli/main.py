@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from mistctl import __version__
-from mistctl.cli import fleet_cmds, probe_cmds, twin_cmds
+from mistctl.cli import deploy_cmds, fleet_cmds, probe_cmds, twin_cmds
 
 app = typer.Typer(
     name="mistctl",
@@ -16,14 +16,13 @@ app = typer.Typer(
 )
 
 
-
 @app.command()
 def version() -> None:
     """Print mistctl's version."""
     typer.echo(f"mistctl {__version__}")
 
 
-for module in (twin_cmds, fleet_cmds, probe_cmds):
+for module in (twin_cmds, fleet_cmds, probe_cmds, deploy_cmds):
     module.register(app)
 
 

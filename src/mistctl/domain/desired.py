@@ -156,6 +156,10 @@ def _desired_site(site: Site, variables: dict[str, str]) -> DesiredSite:
         "rftemplate_id": site.rf_template,
     }
     body.update({k: v for k, v in optional.items() if v})
+    if site.latlng is not None:
+        body["latlng"] = {"lat": site.latlng.lat, "lng": site.latlng.lng}
+    if site.notes:
+        body["notes"] = site.notes
     if site.site_groups:
         body["sitegroup_ids"] = list(site.site_groups)
     devices = [d.model_dump(exclude_none=True) for d in site.devices]

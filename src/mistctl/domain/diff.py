@@ -16,7 +16,7 @@ from mistctl.domain import kinds as K
 from mistctl.domain.desired import REFS, SERVER_FIELDS, DesiredObject, DesiredState, canonical_hash
 from mistctl.domain.kinds import Kind
 from mistctl.domain.normalize import field_diff, get_path, rewrite_refs
-from mistctl.domain.plan import Change, Plan, Problem
+from mistctl.domain.plan import Action, Change, Plan, Problem
 
 CLAIM_BATCH = 100  # claim codes per inventory POST
 
@@ -110,7 +110,7 @@ def _diff_org_object(obj: DesiredObject, index: Index, problems: list[Problem]) 
         return [first, *_bind(obj, None, late)]
     diff = field_diff(body, index.live_in_names(obj.kind, live))
     mist_id = str(live["id"])
-    action = "update" if diff else "noop"
+    action: Action = "update" if diff else "noop"
     upd = {k: body[k] for k in diff}
     change = Change(action, obj.kind.step, obj.kind.key, obj.key, mist_id=mist_id, body=upd,
                     diff={k: list(v) for k, v in diff.items()}, calls=1 if diff else 0)
@@ -163,7 +163,8 @@ def _diff_site_object(obj: DesiredObject, live: dict[str, Any] | None, index: In
         return Change("create", 1, "sites", obj.key, site=obj.key, body=obj.body, phase="site", calls=1)
     body = {k: v for k, v in obj.body.items() if k not in SERVER_FIELDS}
     diff = field_diff(body, index.live_in_names(K.SITES, live))
-    return Change("update" if diff else "noop", 1, "sites", obj.key, site=obj.key, mist_id=str(live["id"]),
+    action: Action = "update" if diff else "noop"
+    return Change(action, 1, "sites", obj.key, site=obj.key, mist_id=str(live["id"]),
                   body={k: body[k] for k in diff}, diff={k: list(v) for k, v in diff.items()},
                   phase="site", calls=1 if diff else 0)
 
@@ -220,7 +221,7 @@ def _diff_devices(
                                     "claim it first or list it by claim_code", site=site, fatal=False))
         elif site_id is None or dev.get("site_id") != site_id:
             macs.append(str(dev["mac"]).lower())
-    action = "assign" if macs else "noop"
+    action: Action = "assign" if macs else "noop"
     body = {"macs": macs} if macs else {}
     return Change(action, 2, "devices", site, site=site, mist_id=site_id, body=body, phase="site",
                   calls=1 if macs else 0), claims

@@ -17,12 +17,17 @@ from mistctl.domain.diff import Index, LiveState
 from mistctl.domain.kinds import Kind
 from mistctl.domain.normalize import rewrite_refs
 from mistctl.domain.plan import Change, Plan
-from mistctl.mist.errors import MistError, OutcomeUnknown
+from mistctl.mist.errors import BadRequest, MistError, OutcomeUnknown
+from mistctl.mist.models import InventoryClaimResult
 from mistctl.workflow.context import call_scope
 from mistctl.workflow.ports import MistApi, Progress
 from mistctl.workflow.records import Records
 
 MAX_CREATE_ATTEMPTS = 3
+
+
+class UnresolvedReference(Exception):
+    """A name (or claim code) that should have an id by now has none."""
 
 
 class StepFailed(Exception):
@@ -57,7 +62,7 @@ class Applier:
         self.desired = desired
         self.org_id = live.org_id
         self.concurrency = max(1, concurrency)
-        self.progress = progress or (lambda event: None)
+        self.progress: Progress = progress or _no_progress
         self.ids = _ids_from_live(live)
         self.claimed: dict[str, str] = {}  # claim code -> mac
         self.result = ApplyResult()
@@ -68,7 +73,7 @@ class Applier:
         for kind in K.ORG_KINDS:
             await self._org_kind(kind, [c for c in org_changes if c.kind == kind.key])
         if self.result.org_failed:
-            self._event({"type": "org_failed", "errors": self.result.org_failed})
+            await self._emit({"type": "org_failed", "errors": self.result.org_failed})
             return self.result
         await self._claims([c for c in plan.changes if c.kind == "claims"])
         await self._sites(plan)
@@ -88,13 +93,13 @@ class Applier:
                 await self._guarded_org(change)
 
         await asyncio.gather(*(one(c) for c in changes))
-        self._event({"type": "step", "step": kind.step, "kind": kind.key, "changes": len(changes)})
+        await self._emit({"type": "step", "step": kind.step, "kind": kind.key, "changes": len(changes)})
 
     async def _guarded_org(self, change: Change) -> None:
         try:
             with call_scope(None, change.kind, change.key):
                 await self._org_change(change)
-        except (MistError, StepFailed) as exc:
+        except (MistError, StepFailed, UnresolvedReference) as exc:
             self.result.org_failed[f"{change.kind}:{change.key}"] = str(exc)
             await self.records.step_failed(None, change.step, change.kind, change.key, str(exc))
 
@@ -149,7 +154,7 @@ class Applier:
                 return name[3:]
             found = self.ids.get(target.key, {}).get(str(name))
             if found is None:
-                raise MistError(f"{target.title} {name!r} does not exist in the org yet")
+                raise UnresolvedReference(f"{target.title} {name!r} does not exist in the org yet")
             return found
 
         return rewrite_refs(body, REFS.get(kind.key, ()), to_id)
@@ -157,18 +162,24 @@ class Applier:
     # -- devices ------------------------------------------------------------------------------------
 
     async def _claims(self, changes: list[Change]) -> None:
+        """Claim codes in batches; a code claimed before comes back as duplicated, with its MAC."""
         for change in changes:
             codes = list(change.body.get("claim_codes", []))
             with call_scope(None, "claims", change.key):
-                try:
-                    answer = await self.mist.claim_inventory(self.org_id, codes)  # type: ignore[attr-defined]
-                except OutcomeUnknown:
-                    answer = await self.mist.claim_inventory(self.org_id, codes)  # type: ignore[attr-defined]
-                except MistError as exc:
-                    answer = getattr(exc, "body", None) or {}
+                answer = await self._claim(codes)
             self.result.writes += 1
-            for item in [*answer.get("inventory_added", []), *answer.get("inventory_duplicated", [])]:
+            for item in [*answer.inventory_added, *answer.inventory_duplicated]:
                 self.claimed[str(item["magic"])] = str(item["mac"]).lower()
+
+    async def _claim(self, codes: list[str]) -> InventoryClaimResult:
+        for _attempt in range(MAX_CREATE_ATTEMPTS):
+            try:
+                return await self.mist.claim_inventory(self.org_id, codes)
+            except OutcomeUnknown:
+                continue  # claiming again is safe: held codes come back as duplicated
+            except BadRequest as exc:  # every code refused: same shape as a success
+                return InventoryClaimResult.model_validate(exc.body or {})
+        return await self.mist.claim_inventory(self.org_id, codes)
 
     # -- sites --------------------------------------------------------------------------------------
 
@@ -195,18 +206,18 @@ class Applier:
             for current in changes:
                 with call_scope(name, current.kind, current.key):
                     await self._site_change(name, current)
-        except (MistError, StepFailed) as exc:
+        except (MistError, StepFailed, UnresolvedReference) as exc:
             step = current.step if current else 1
             self.result.sites_failed[name] = (step, str(exc))
             await self.records.step_failed(name, step, current.kind if current else "sites", name, str(exc))
             await self.records.site_status(name, "failed", site_id=self.ids.get("sites", {}).get(name),
                                            failed_step=step, error=str(exc), zone=ds.zone, number=ds.number)
-            self._event({"type": "site_failed", "site": name, "step": step, "error": str(exc)})
+            await self._emit({"type": "site_failed", "site": name, "step": step, "error": str(exc)})
             return
         self.result.sites_done.append(name)
         await self.records.site_status(name, "done", site_id=self.ids["sites"][name], zone=ds.zone,
                                        number=ds.number)
-        self._event({"type": "site_done", "site": name})
+        await self._emit({"type": "site_done", "site": name})
 
     async def _site_change(self, name: str, change: Change) -> None:
         if change.kind == "sites":
@@ -246,11 +257,11 @@ class Applier:
     async def _assign(self, name: str, change: Change) -> None:
         site_id = self.ids["sites"][name]
         macs = [self._mac(m) for m in change.body.get("macs", [])]
-        answer = await self.mist.assign_inventory(self.org_id, site_id, macs)  # type: ignore[attr-defined]
+        answer = await self.mist.assign_inventory(self.org_id, site_id, macs)
         self.result.writes += 1
-        failed = [str(m) for m in answer.get("error", [])] if isinstance(answer, dict) else []
-        if failed:
-            raise StepFailed(change, f"Mist refused to assign {', '.join(failed)} to site {name}")
+        if answer.error:
+            why = "; ".join(answer.reason) or "no reason given"
+            raise StepFailed(change, f"Mist refused to assign {', '.join(answer.error)} to site {name}: {why}")
         await self.records.step_done(name, 2, "devices", name, site_id, canonical_hash(sorted(macs)))
 
     def _mac(self, ref: str) -> str:
@@ -258,11 +269,16 @@ class Applier:
             return ref
         code = ref[len("claim:"):]
         if code not in self.claimed:
-            raise MistError(f"claim code {code} was not claimed (Mist refused it or it is unknown)")
+            raise UnresolvedReference(f"claim code {code} was not claimed (Mist refused it or it is unknown)")
         return self.claimed[code]
 
-    def _event(self, event: dict[str, Any]) -> None:
+    async def _emit(self, event: dict[str, Any]) -> None:
+        """Tell the display, the run's event stream and its counters."""
         self.progress(event)
+        await self.records.event(event)
+        counter = {"site_done": "sites_done", "site_failed": "sites_failed"}.get(event["type"])
+        if counter:
+            await self.records.count({counter: 1})
 
 
 def _ids_from_live(live: LiveState) -> dict[str, dict[str, str]]:
@@ -271,3 +287,7 @@ def _ids_from_live(live: LiveState) -> dict[str, dict[str, str]]:
         kind: {key: str(objs[0]["id"]) for key, objs in keyed.items() if len(objs) == 1}
         for kind, keyed in index.by_key.items()
     }
+
+
+def _no_progress(event: dict[str, Any]) -> None:
+    del event

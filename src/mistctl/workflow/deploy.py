@@ -16,7 +16,8 @@ from mistctl.domain.diff import LiveState, compute_plan
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.ipplan import site_variables
 from mistctl.domain.plan import Plan
-from mistctl.store.models import Run, RunPatch, utcnow
+from mistctl.mist.meter import CallRecord
+from mistctl.store.models import Run, utcnow
 from mistctl.store.port import StateStore
 from mistctl.workflow.apply import Applier, ApplyResult
 from mistctl.workflow.context import current_scope
@@ -44,22 +45,36 @@ class CallLedger:
 
     by_site: dict[str | None, int] = field(default_factory=dict)
     total: int = 0
+    seconds: float = 0.0
+    rate_limited: int = 0
     audit: list[dict[str, Any]] = field(default_factory=list)
 
-    def on_call(self, method: str, path: str, status: int | None, duration_s: float) -> None:
+    def on_call(self, call: CallRecord) -> None:
         """Hook for the Mist client: attribute one call to the site in scope; remember writes for audit."""
         scope = current_scope()
         site = scope.site if scope else None
         self.by_site[site] = self.by_site.get(site, 0) + 1
         self.total += 1
-        if method != "GET":
+        self.seconds += call.duration
+        self.rate_limited += call.status == 429
+        if call.method != "GET":
             self.audit.append({
-                "method": method, "path": path, "status": status or 0, "duration_ms": duration_s * 1000,
-                "site": site, "kind": scope.kind if scope else None, "name": scope.key if scope else None,
+                "method": call.method, "path": call.path, "status": call.status or 0,
+                "duration_ms": call.duration * 1000, "site": site,
+                "kind": scope.kind if scope else None, "name": scope.key if scope else None,
             })
 
-    def drain_audit(self) -> list[dict[str, Any]]:
-        entries, self.audit = self.audit, []
+    def mean_latency(self, default: float = 0.2) -> float:
+        """Seconds per call seen so far (for ETAs)."""
+        return self.seconds / self.total if self.total else default
+
+    def drain_audit(self, scope: tuple[str | None, str, str] | None = None) -> list[dict[str, Any]]:
+        """Take the pending audit entries (only those of one site/kind/key when `scope` is given)."""
+        if scope is None:
+            entries, self.audit = self.audit, []
+            return entries
+        entries = [e for e in self.audit if (e["site"], e["kind"], e["name"]) == scope]
+        self.audit = [e for e in self.audit if (e["site"], e["kind"], e["name"]) != scope]
         return entries
 
 
@@ -83,7 +98,9 @@ async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str
     """Read the live org and diff it with the fleet."""
     desired = desired_state(fleet, only_site=only_site)
     records = Records(store, org_id, run_id="plan")
+    before = mist.calls.total
     live = await read_live(mist, records, org_id, desired, concurrency=concurrency)
+    live.read_calls = mist.calls.total - before
     plan = compute_plan(desired, live, fleet_hash=fleet_hash(fleet), created_at=clock())
     return Planned(plan, desired, live)
 
@@ -111,18 +128,18 @@ async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, l
                         run: Run, concurrency: int = 8, progress: Progress | None = None) -> ApplyResult:
     """Apply a fresh plan under a recorded run; the run's status and counts are kept up to date."""
     records = Records(store, planned.plan.org_id, run.id, actor=run.requested_by, ledger=ledger)
-    await store.update_run(run.id, RunPatch(status="running", started_at=utcnow()))
+    await store.update_run(run.id, status="running", started_at=utcnow())
     applier = Applier(mist, records, planned.desired, planned.live, concurrency=concurrency,
                       progress=progress)
     try:
         result = await applier.run(planned.plan)
     except BaseException as exc:
-        await store.update_run(run.id, RunPatch(status="failed", finished_at=utcnow(), error=str(exc)[:500]))
+        await store.update_run(run.id, status="failed", finished_at=utcnow(), error=str(exc)[:500])
         raise
     finally:
         await records.flush_audit()
-    await store.update_run(run.id, RunPatch(status=_final_status(result), finished_at=utcnow(),
-                                            error=_summary_error(result)))
+    await store.update_run(run.id, status=_final_status(result), finished_at=utcnow(),
+                           error=_summary_error(result))
     return result
 
 

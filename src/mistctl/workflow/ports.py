@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
+
+from mistctl.mist.models import InventoryChangeResult, InventoryClaimResult
 
 
 class MistApi(Protocol):
     """The part of `mistctl.mist.MistClient` the 13-step workflow calls."""
+
+    @property
+    def calls(self) -> CallCounter: ...
 
     async def list_org(self, org_id: str, collection: str, **query: Any) -> list[dict[str, Any]]: ...
 
@@ -18,11 +24,24 @@ class MistApi(Protocol):
         self, org_id: str, collection: str, obj_id: str, body: dict[str, Any]
     ) -> dict[str, Any]: ...
 
+    async def claim_inventory(self, org_id: str, claim_codes: Sequence[str]) -> InventoryClaimResult: ...
+
+    async def assign_inventory(
+        self, org_id: str, site_id: str, macs: Sequence[str], *, no_reassign: bool = False
+    ) -> InventoryChangeResult: ...
+
     async def update_site(self, site_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
 
     async def get_site_setting(self, site_id: str) -> dict[str, Any]: ...
 
     async def update_site_setting(self, site_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class CallCounter(Protocol):
+    """How many calls a client has made (its meter's snapshot)."""
+
+    @property
+    def total(self) -> int: ...
 
 
 class Progress(Protocol):

@@ -17,7 +17,7 @@ VARS_KIND = "site_vars"
 class AuditSource(Protocol):
     """Where the writes to audit come from (the call ledger fed by the client's hook)."""
 
-    def drain_audit(self) -> list[dict[str, Any]]: ...
+    def drain_audit(self, scope: tuple[str | None, str, str] | None = None) -> list[dict[str, Any]]: ...
 
 
 class Records:
@@ -54,17 +54,16 @@ class Records:
                           mist_id: str | None = None) -> None:
         """Write the audit entries of the writes made since the last flush (no bodies, no secrets).
 
-        Writes of other sites drained in the same flush are recorded too, without the id they made.
+        With a scope, only that object's writes (they made `mist_id`); without, all that are left.
         """
         if self.ledger is None:
             return
         entries = [
-            AuditEntry(run_id=self.run_id, actor=self.actor,
-                       mist_id=mist_id if (e["site"], e["kind"], e["name"]) == scope else None, **e)
-            for e in self.ledger.drain_audit()
+            AuditEntry(run_id=self.run_id, actor=self.actor, mist_id=mist_id, **e)
+            for e in self.ledger.drain_audit(scope)
         ]
         if entries:
-            await self.store.append_audits(entries)
+            await self.store.append_audit_batch(entries)
 
     async def step_failed(self, site: str | None, step: int, kind: str, key: str, error: str) -> None:
         await self.store.record_step(StepRecord(
@@ -76,7 +75,7 @@ class Records:
                           failed_step: int | None = None, error: str | None = None,
                           zone: int | None = None, number: int | None = None) -> None:
         await self.store.put_site_state(SiteState(
-            org_id=self.org_id, name=name, status=status,  # type: ignore[arg-type]
+            org_id=self.org_id, name=name, status=status,
             site_id=site_id, last_run_id=self.run_id, failed_step=failed_step, error=error,
             zone=None if zone is None else str(zone), number=number,
         ))

@@ -1,0 +1,133 @@
+"""The composition root: settings, target, Mist client, state store and call ledger, built in one place.
+
+The CLI, the HTTP service and the workers all get their dependencies from `open_services`; tests
+call it with a transport (the twin in-process), a store or a clock of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mistctl.config import Settings
+from mistctl.domain.diff import estimate_seconds
+from mistctl.domain.plan import Plan
+from mistctl.errors import UserError
+from mistctl.mist.budget import CallBudget
+from mistctl.mist.client import MistClient
+from mistctl.mist.clock import Clock
+from mistctl.mist.target import DEFAULT_TWIN_STATE, Target, resolve_target
+from mistctl.store.factory import open_store
+from mistctl.store.models import Run
+from mistctl.store.port import StateStore
+from mistctl.workflow.deploy import CallLedger
+from mistctl.workflow.ports import Progress
+
+
+@dataclass
+class Services:
+    """Everything one command or request needs, already wired."""
+
+    settings: Settings
+    target: Target
+    store: StateStore
+    mist: MistClient
+    ledger: CallLedger
+    org_id: str
+    concurrency: int = 8
+    actor: str = "cli"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def banner(self) -> str:
+        """The first line of every command: which Mist this is."""
+        return f"{self.target.describe()}; org {self.org_id}"
+
+    async def eta(self, plan: Plan) -> float:
+        """Seconds the plan should take under the token's remaining budget."""
+        states = await self.mist.budget_states()
+        remaining = sum(s.remaining for s in states)
+        window_left = min((s.reset_in for s in states), default=0.0)
+        limit = sum(s.limit - s.reserve for s in states) or 1
+        return estimate_seconds(plan, remaining=remaining, window_left=window_left,
+                                window=self.settings.mist_rate_window, limit=limit,
+                                latency=self.ledger.mean_latency(), concurrency=self.concurrency)
+
+    async def new_run(self, kind: str, plan: Plan | None = None) -> Run:
+        """Record a new run (its plan redacted) before any write."""
+        counts = {"sites_total": len({c.site for c in plan.changes if c.site})} if plan else {}
+        run = Run(kind=kind, org_id=self.org_id, fleet_hash=plan.fleet_hash if plan else "",
+                  plan=plan.to_json() if plan else {}, counts=counts, requested_by=self.actor)
+        return await self.store.create_run(run)
+
+    def progress(self, run_id: str, printer: Progress | None = None) -> Progress:
+        """A progress sink for a run (events also reach the store through the workflow's records)."""
+        del run_id
+        return printer or _no_progress
+
+
+@asynccontextmanager
+async def open_services(
+    *,
+    mist_host: str | None = None,
+    org_id: str | None = None,
+    concurrency: int | None = None,
+    settings: Settings | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: StateStore | None = None,
+    clock: Clock | None = None,
+    budget: CallBudget | None = None,
+    force_twin: bool = False,
+    twin_state: Path = DEFAULT_TWIN_STATE,
+    actor: str = "cli",
+) -> AsyncIterator[Services]:
+    """Build the services for one command; everything is closed on exit."""
+    settings = settings or Settings()
+    target = _target(settings, mist_host, force_twin, twin_state)
+    ledger = CallLedger()
+    async with AsyncExitStack() as stack:
+        the_store: StateStore = (
+            store if store is not None else await stack.enter_async_context(open_store(settings.mistctl_state))
+        )
+        mist = await stack.enter_async_context(
+            target.client(clock=clock, budget=budget, on_call=ledger.on_call, transport=transport)
+        )
+        org = org_id or settings.mist_org_id or target.org_id or await _only_org(mist)
+        yield Services(settings, target, the_store, mist, ledger, org,
+                       concurrency=concurrency or settings.mist_concurrency, actor=actor)
+
+
+def _target(settings: Settings, mist_host: str | None, force_twin: bool, twin_state: Path) -> Target:
+    if force_twin:
+        settings = settings.model_copy(update={"mist_host": None, "mist_apitoken": None})
+    return resolve_target(settings, mist_host, twin_state=twin_state)
+
+
+async def _only_org(mist: MistClient) -> str:
+    """With no org id given, the one org the token may write to; else a clear error."""
+    me = await mist.get_self()
+    orgs = sorted({p.org_id for p in me.privileges if p.scope == "org" and p.role in ("admin", "write")
+                   and p.org_id})
+    if len(orgs) == 1:
+        return str(orgs[0])
+    if not orgs:
+        raise UserError("the token has no admin or write privilege on any org; use a token of an org admin")
+    raise UserError(f"the token can write to {len(orgs)} orgs; choose one with --org-id, the fleet's "
+                    "org_id or MIST_ORG_ID")
+
+
+@asynccontextmanager
+async def open_store_from_env(settings: Settings | None = None) -> AsyncIterator[StateStore]:
+    """Just the state store, for commands that only read records (`status`, `audit`)."""
+    settings = settings or Settings()
+    async with open_store(settings.mistctl_state) as store:
+        yield store
+
+
+def _no_progress(event: dict[str, Any]) -> None:
+    del event

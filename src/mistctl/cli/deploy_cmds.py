@@ -1,0 +1,184 @@
+"""`mistctl plan`, `mistctl apply`, `mistctl status`, `mistctl audit`, `mistctl demo`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mistctl.bootstrap import Services, open_services
+from mistctl.cli.errors import EXIT_FAILED, EXIT_INVALID, fail, handle_errors
+from mistctl.cli.render import ProgressPrinter, change_lines, console, format_eta, plan_table, report_table
+from mistctl.domain.fleet import Fleet
+from mistctl.fleetio import load_fleet
+from mistctl.workflow import deploy
+
+FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
+OrgOpt = Annotated[str | None, typer.Option("--org-id", help="Mist org id (else the fleet's org_id or MIST_ORG_ID).")]
+HostOpt = Annotated[str | None, typer.Option("--mist-host", help="Mist cloud host or URL (else MIST_HOST).")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the plan/apply/status/audit/demo commands."""
+    app.command("plan")(plan_cmd)
+    app.command("apply")(apply_cmd)
+    app.command("status")(status_cmd)
+    app.command("audit")(audit_cmd)
+    app.command("demo")(demo_cmd)
+
+
+@handle_errors
+def plan_cmd(
+    fleet_file: FleetArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Save the plan for `mistctl apply PLAN`.")] = None,
+    site: Annotated[str | None, typer.Option("--site", help="Only this site (and the org objects).")] = None,
+    detail: Annotated[bool, typer.Option("--detail", help="List every change, site by site.")] = False,
+    org_id: OrgOpt = None,
+    mist_host: HostOpt = None,
+) -> None:
+    """Show what `apply` would change, with the estimated API calls and ETA; writes nothing."""
+    fleet = load_fleet(fleet_file)
+    _check_site(fleet, site)
+    asyncio.run(_plan(fleet, fleet_file, as_json=as_json, out=out, site=site, detail=detail,
+                      org_id=org_id, mist_host=mist_host))
+
+
+async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, site: str | None, detail: bool,
+                org_id: str | None, mist_host: str | None) -> None:
+    err = console(stderr=True)
+    async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id) as svc:
+        err.print(svc.banner)
+        planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, only_site=site,
+                                          concurrency=svc.concurrency)
+        planned.plan.fleet_path = str(path.resolve())
+        eta = await svc.eta(planned.plan)
+    data = planned.plan.to_json() | {"eta_seconds": round(eta, 1)}
+    if out is not None:
+        out.write_text(json.dumps(data, indent=2))
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    _print_plan(planned.plan, eta, detail or site is not None, site, out)
+
+
+def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path | None) -> None:
+    con = console()
+    con.print(plan_table(plan))
+    for p in plan.problems:
+        con.print(f"[{'red' if p.fatal else 'yellow'}]{'conflict' if p.fatal else 'warning'}[/]: "
+                  f"{p.kind} {p.key}{' (site ' + p.site + ')' if p.site else ''}: {p.message}")
+    if detail:
+        for line in change_lines(plan, site):
+            con.print(line, markup=False)
+    s = plan.summary()
+    con.print(f"{s['create']} to create, {s['update']} to update, {s['unchanged']} unchanged; "
+              f"estimated API calls: {plan.estimated_calls} (plus {plan.read_calls} spent reading); "
+              f"ETA {format_eta(eta)}")
+    if plan.is_empty():
+        con.print("[green]No changes: the org matches the fleet.[/green]")
+    if out is not None:
+        con.print(f"plan saved to {out}; apply it with: mistctl apply {out}")
+
+
+@handle_errors
+def apply_cmd(
+    target: Annotated[Path, typer.Argument(help="A fleet file, or a plan saved by `mistctl plan --out`.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Sites in parallel.")] = 8,
+    fleet_file: Annotated[Path | None, typer.Option("--fleet", help="The fleet file of a saved plan.")] = None,
+    org_id: OrgOpt = None,
+    mist_host: HostOpt = None,
+) -> None:
+    """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
+    saved, fleet_path = _saved_plan(target, fleet_file)
+    fleet = load_fleet(fleet_path)
+    code = asyncio.run(_apply(fleet, saved, yes=yes, concurrency=concurrency, org_id=org_id,
+                              mist_host=mist_host))
+    raise typer.Exit(code)
+
+
+def _saved_plan(target: Path, fleet_file: Path | None) -> tuple[dict[str, Any] | None, Path]:
+    if target.suffix.lower() != ".json":
+        return None, target
+    try:
+        saved = json.loads(target.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        fail(f"{target}: not a readable plan ({exc}); make one with `mistctl plan FLEET --out {target}`")
+    path = fleet_file or (Path(saved["fleet_path"]) if saved.get("fleet_path") else None)
+    if path is None:
+        fail(f"{target}: the plan does not name its fleet file; pass it with --fleet FLEET")
+    return saved, path
+
+
+async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concurrency: int,
+                 org_id: str | None, mist_host: str | None) -> int:
+    con = console()
+    async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
+                             concurrency=concurrency) as svc:
+        con.print(svc.banner)
+        planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=concurrency)
+        if saved is not None:
+            deploy.check_saved(saved, planned.plan)
+        deploy.check_problems(planned.plan)
+        eta = await svc.eta(planned.plan)
+        _print_plan(planned.plan, eta, False, None, None)
+        if planned.plan.is_empty():
+            return 0
+        if saved is None and not yes and not typer.confirm("Apply these changes?", default=False):
+            con.print("Nothing applied.")
+            return EXIT_INVALID
+        run = await svc.new_run("apply", planned.plan)
+        con.print(f"run {run.id}: applying to org {svc.org_id} with concurrency {concurrency}")
+        progress = ProgressPrinter(len(planned.desired.sites), con)
+        result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
+                                            concurrency=concurrency, progress=svc.progress(run.id, progress))
+        con.print(report_table(result, svc.ledger.by_site))
+        con.print(f"{result.writes} writes, {svc.ledger.total} API calls in all; "
+                  f"{len(result.sites_done)} sites done, {len(result.sites_failed)} failed")
+        return 0 if result.ok else EXIT_FAILED
+
+
+def _check_site(fleet: Fleet, site: str | None) -> None:
+    if site is not None and site not in {s.name for s in fleet.sites}:
+        fail(f"site {site!r} is not in the fleet file; `mistctl validate` lists its sites")
+
+
+@handle_errors
+def status_cmd(
+    run_id: Annotated[str | None, typer.Option("--run", help="One run's status.")] = None,
+    site: Annotated[str | None, typer.Option("--site", help="One site's recorded state and steps.")] = None,
+) -> None:
+    """Runs and sites as the state store records them (no Mist calls)."""
+    from mistctl.cli.status_view import show_status
+
+    asyncio.run(show_status(run_id=run_id, site=site))
+
+
+@handle_errors
+def audit_cmd(
+    run_id: Annotated[str | None, typer.Option("--run", help="Only this run's writes.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many entries.")] = 100,
+) -> None:
+    """The audit log: every write mistctl made to Mist (no bodies, no secrets)."""
+    from mistctl.cli.status_view import show_audit
+
+    asyncio.run(show_audit(run_id=run_id, limit=limit))
+
+
+@handle_errors
+def demo_cmd(
+    fleet_file: Annotated[Path, typer.Argument(help="The fleet to provision.")] = Path("examples/fleet.yaml"),
+) -> None:
+    """Provision the example fleet into the built-in twin, then show that a second plan is empty."""
+    fleet = load_fleet(fleet_file)
+    code = asyncio.run(_apply(fleet, None, yes=True, concurrency=8, org_id=None, mist_host=None))
+    asyncio.run(_plan(fleet, fleet_file, as_json=False, out=None, site=None, detail=False, org_id=None,
+                      mist_host=None))
+    raise typer.Exit(code)
+
+
+__all__ = ["register", "Services"]

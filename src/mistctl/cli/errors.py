@@ -1,0 +1,57 @@
+"""Exit codes and the one place user errors become clear messages instead of tracebacks.
+
+Exit codes: 0 done, 1 some sites (or the run) failed, 2 invalid input (fleet file, plan, flags, token),
+3 drift found.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from mistctl.errors import UserError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+EXIT_DRIFT = 3
+
+__all__ = ["UserError", "fail", "handle_errors"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
+    """Print an error to stderr and exit with `code`."""
+    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {message}", markup=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn the user errors a command may meet into a message and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from mistctl.domain.errors import FleetInvalid
+        from mistctl.mist.errors import MistError, Unauthorized
+        from mistctl.workflow.deploy import PlanRefused
+
+        try:
+            return fn(*args, **kwargs)
+        except FleetInvalid as exc:
+            fail(str(exc))
+        except (PlanRefused, UserError, ValueError) as exc:
+            fail(str(exc))
+        except Unauthorized as exc:
+            fail(str(exc))
+        except MistError as exc:
+            fail(f"Mist: {exc}", EXIT_FAILED)
+        except KeyboardInterrupt:
+            fail("interrupted; re-run the same command to resume where it stopped", 130)
+
+    return wrapper

@@ -1,0 +1,123 @@
+"""Rich renderings shared by the CLI commands: plan tables, the apply report, progress lines."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from mistctl.domain.kinds import BY_KEY, STEP_NAMES
+from mistctl.domain.plan import Plan
+
+
+def console(stderr: bool = False) -> Console:
+    """A console that degrades to plain text when not on a terminal."""
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 160
+    return Console(stderr=stderr, highlight=False, width=width)
+
+
+def plan_table(plan: Plan) -> Table:
+    """Per kind: create, update, unchanged, in step order."""
+    table = Table(title="Plan", show_lines=False)
+    for col in ("step", "kind", "create", "update", "unchanged"):
+        table.add_column(col, justify="right" if col not in ("kind",) else "left")
+    rows = plan.by_kind()
+    for kind in sorted(rows, key=_step_of):
+        row = rows[kind]
+        table.add_row(str(_step_of(kind)), kind, _num(row["create"]), _num(row["update"]), str(row["unchanged"]))
+    return table
+
+
+def _step_of(kind: str) -> int:
+    if kind in BY_KEY:
+        return BY_KEY[kind].step
+    return {"site_vars": 1, "devices": 2, "claims": 2}.get(kind, 99)
+
+
+def _num(n: int) -> str:
+    return f"[bold]{n}[/bold]" if n else "0"
+
+
+def change_lines(plan: Plan, site: str | None = None) -> list[str]:
+    """One line per write (optionally one site's), with the fields an update changes."""
+    lines = []
+    for c in plan.changes:
+        if not c.writes or (site is not None and c.site != site):
+            continue
+        where = f" [{c.site}]" if c.site and c.kind != "sites" else ""
+        fields = f" ({', '.join(sorted(c.diff))})" if c.diff else ""
+        lines.append(f"  {_sign(c.action)} step {c.step:>2} {c.kind} {c.key}{where}{fields}")
+    return lines
+
+
+def _sign(action: str) -> str:
+    return {"create": "+", "update": "~", "claim": "+", "assign": "~"}.get(action, " ")
+
+
+def format_eta(seconds: float) -> str:
+    """`1h 02m`, `3m 05s` or `12s`."""
+    s = int(round(seconds))
+    if s >= 3600:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    if s >= 60:
+        return f"{s // 60}m {s % 60:02d}s"
+    return f"{s}s"
+
+
+def report_table(result: Any, calls_by_site: dict[str | None, int], limit: int = 50) -> Table:
+    """The final report: each site's outcome and calls (failed sites first)."""
+    table = Table(title="Apply report")
+    for col in ("site", "status", "calls", "detail"):
+        table.add_column(col)
+    rows: list[tuple[str, str, str, str]] = []
+    for name, (step, err) in sorted(result.sites_failed.items()):
+        rows.append((name, "[red]failed[/red]", str(calls_by_site.get(name, 0)),
+                     f"step {step} ({STEP_NAMES.get(step, '?')}): {err}"))
+    for name in sorted(result.sites_done):
+        rows.append((name, "[green]done[/green]", str(calls_by_site.get(name, 0)), ""))
+    for row in rows[:limit]:
+        table.add_row(*row)
+    if len(rows) > limit:
+        table.add_row(f"... {len(rows) - limit} more", "", "", "")
+    table.add_row("(org level and reads)", "", str(calls_by_site.get(None, 0)), "")
+    return table
+
+
+class ProgressPrinter:
+    """Progress for an apply: a live line on a terminal, plain lines otherwise (CI logs)."""
+
+    def __init__(self, total_sites: int, out: Console, every: int = 25) -> None:
+        self.total = total_sites
+        self.out = out
+        self.done = 0
+        self.failed = 0
+        self.every = every
+        self.started = time.monotonic()
+        self.tty = sys.stdout.isatty()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "step":
+            self.out.print(f"step {event['step']:>2} {event['kind']}: {event['changes']} change(s) applied")
+        elif kind in ("site_done", "site_failed"):
+            self._site(event)
+        elif kind == "org_failed":
+            for what, err in event["errors"].items():
+                self.out.print(f"[red]org-level change failed[/red] {what}: {err}")
+
+    def _site(self, event: dict[str, Any]) -> None:
+        if event["type"] == "site_done":
+            self.done += 1
+        else:
+            self.failed += 1
+            self.out.print(f"[red]site {event['site']} failed[/red] at step {event['step']}: {event['error']}")
+        n = self.done + self.failed
+        if n == self.total or n % self.every == 0:
+            rate = n / max(1e-6, time.monotonic() - self.started)
+            eta = (self.total - n) / rate if rate else 0.0
+            self.out.print(f"sites {n}/{self.total} (done {self.done}, failed {self.failed}), "
+                           f"ETA {format_eta(eta)}")
