@@ -91,6 +91,8 @@ async def test_update_run_rejects_unknown_fields_and_missing_runs(store):
         await store.update_run(run.id, org_id="other")
     with pytest.raises(RecordRejected, match="status"):
         await store.update_run(run.id, status="exploded")
+    with pytest.raises(RecordRejected, match="status cannot be set to None"):
+        await store.update_run(run.id, status=None)
     with pytest.raises(RecordNotFound, match="nope"):
         await store.update_run("nope", status="failed")
     with pytest.raises(RecordNotFound):

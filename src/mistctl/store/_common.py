@@ -49,7 +49,9 @@ def parse_patch(run_id: str, changes: Mapping[str, Any]) -> RunPatch:
         return RunPatch.model_validate(dict(changes))
     except ValidationError as exc:
         allowed = ", ".join(RunPatch.model_fields)
-        bad = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        bad = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"] for e in exc.errors()
+        )
         raise RecordRejected(
             f"run {run_id}: cannot update ({bad}); fields that may change: {allowed}"
         ) from None

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import uuid4
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from mistctl.store.redact import looks_like_token, redact, redact_text
 
@@ -76,6 +76,9 @@ class Run(_Record):
         return self.status in TERMINAL_RUN_STATUSES
 
 
+_PATCH_NOT_NULL = frozenset({"fleet_hash", "plan", "status", "cancel_requested"})
+
+
 class RunPatch(_Record):
     """The fields `update_run` may change; only the fields given are written."""
 
@@ -86,6 +89,14 @@ class RunPatch(_Record):
     finished_at: AwareDatetime | None = None
     error: RedactedText | None = None
     cancel_requested: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> RunPatch:
+        # None means "clear" only for fields a Run may leave empty.
+        nulled = sorted(n for n in self.model_fields_set & _PATCH_NOT_NULL if getattr(self, n) is None)
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be set to None")
+        return self
 
     def changes(self) -> dict[str, Any]:
         """The fields given, validated (python values)."""
