@@ -93,7 +93,10 @@ async def _update_and_read_back(client: MistClient, org: str, ids: dict[str, str
         "wxtags": client.update_wxtag,
     }
     for collection, update in updates.items():
-        updated = await update(org, ids[collection], {"name": f"{collection}-renamed"})
+        body = {"name": f"{collection}-renamed"}
+        if collection in ("deviceprofiles", "wxtags"):  # the spec's oneOf/required need the type too
+            body["type"] = "gateway" if collection == "deviceprofiles" else "subnet"
+        updated = await update(org, ids[collection], body)
         assert updated["name"] == f"{collection}-renamed"
     assert (await client.update_wlan(org, ids["wlans"], {"ssid": "corp", "hide_ssid": True}))["hide_ssid"]
     assert (await client.update_wxrule(org, ids["wxrules"], {"order": 2}))["order"] == 2
