@@ -43,13 +43,13 @@ def create_app(config: TwinConfig | None = None, *, clock: Callable[[], float] |
     app.state.twin = twin
     app.add_exception_handler(TwinError, handle_twin_error)
     # Specific routes first: `/psks/delete` must not be taken for a PSK id.
-    for router in (routes_self.router, routes_sites.router, routes_inventory.router, routes_actions.router):
+    api = (routes_self.router, routes_sites.router, routes_inventory.router, routes_actions.router, build_router())
+    for router in (*api, control.router):
         app.include_router(router)
-    app.include_router(build_router())
-    app.include_router(control.router)
     # add_middleware wraps: the last added is the outermost.
     app.add_middleware(FaultMiddleware, faults=twin.faults)
     app.add_middleware(RateLimitMiddleware, limiter=twin.rate)
     app.add_middleware(LatencyMiddleware, faults=twin.faults)
-    app.add_middleware(CountersMiddleware, counters=twin.counters, router=app.router)
+    routes = [route for router in api for route in router.routes]
+    app.add_middleware(CountersMiddleware, counters=twin.counters, routes=routes)
     return app

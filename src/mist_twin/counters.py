@@ -8,9 +8,10 @@ matched against the routes here.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
-from starlette.routing import Match, Router
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mist_twin.faults import DroppedAnswer
@@ -49,12 +50,12 @@ class Counters:
         self.dropped = 0
 
 
-def route_template(router: Router, scope: Scope) -> str:
+def route_template(routes: Sequence[BaseRoute], scope: Scope) -> str:
     """`METHOD /path/{template}` of the call (the raw path when no route matches)."""
     route = scope.get("route")
     if route is None:
         partial = None
-        for candidate in router.routes:
+        for candidate in routes:
             match, _ = candidate.matches(scope)
             if match is Match.FULL:
                 route = candidate
@@ -69,10 +70,10 @@ def route_template(router: Router, scope: Scope) -> str:
 class CountersMiddleware:
     """Records each `/api/` call once its answer has started (outermost middleware)."""
 
-    def __init__(self, app: ASGIApp, counters: Counters, router: Router) -> None:
+    def __init__(self, app: ASGIApp, counters: Counters, routes: Sequence[BaseRoute]) -> None:
         self.app = app
         self.counters = counters
-        self.router = router
+        self.routes = routes  # the API routes, flat (FastAPI keeps included routers nested)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
@@ -93,4 +94,4 @@ class CountersMiddleware:
             status = "dropped"
             raise
         finally:
-            self.counters.record(route_template(self.router, scope), status)
+            self.counters.record(route_template(self.routes, scope), status)

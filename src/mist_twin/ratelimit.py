@@ -69,10 +69,7 @@ class RateLimiter:
 
 def too_many_detail(limit: int) -> str:
     """Mist's 429 wording, with the limit in force."""
-    return (
-        "Too Many Request. The API Token used for the request reached the "
-        f"{limit} API Calls per hour threshold"
-    )
+    return f"Too Many Request. The API Token used for the request reached the {limit} API Calls per hour threshold"
 
 
 class RateLimitMiddleware:
