@@ -145,7 +145,9 @@ class Session:
 
     async def _send(self, req: _Request, token: Token, tries: int) -> _Outcome:
         headers = {"Authorization": f"Token {token.secret.get_secret_value()}"}
-        kwargs: dict[str, Any] = {"params": req.query, "headers": headers}
+        kwargs: dict[str, Any] = {"headers": headers}
+        if req.query:  # an empty params= still costs httpx a URL merge
+            kwargs["params"] = req.query
         if req.body is not None:
             kwargs["json"] = req.body
         start = self.clock.now()
