@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,6 +45,9 @@ class Target:
     settings: Settings
     twin_state: Path | None = None
     app: Any = None  # the twin's ASGI app when kind == "twin"
+    _users: int = field(default=0, repr=False)
+    _stopped: bool = field(default=False, repr=False)
+    _lifespan: Any = field(default=None, repr=False)
 
     def describe(self) -> str:
         """The line every command prints first."""
@@ -77,9 +80,9 @@ class Target:
             write=s.mist_write_timeout, pool=s.mist_pool_timeout,
         )  # fmt: skip
         async with AsyncExitStack() as stack:
-            if transport is None and self.app is not None:
-                await stack.enter_async_context(self.app.router.lifespan_context(self.app))
-                transport = httpx.ASGITransport(app=self.app)
+            if transport is None and self.kind == "twin":
+                app = await stack.enter_async_context(self._twin_running())
+                transport = httpx.ASGITransport(app=app)
             http = await stack.enter_async_context(
                 build_http_client(
                     self.base_url,
@@ -91,14 +94,31 @@ class Target:
             yield MistClient(
                 http,
                 self.tokens,
-                budget=budget
-                or InMemoryCallBudget(clock, limit=s.mist_rate_limit, window=s.mist_rate_window),
+                budget=budget or InMemoryCallBudget(clock, limit=s.mist_rate_limit, window=s.mist_rate_window),
                 clock=clock,
                 policy=RetryPolicy(max_attempts=s.mist_max_attempts, max_rate_wait=s.mist_max_rate_wait),
                 on_call=on_call,
                 on_wait=on_wait,
                 concurrency=s.mist_concurrency,
             )
+
+    @asynccontextmanager
+    async def _twin_running(self) -> AsyncIterator[Any]:
+        """The twin app, started with its first client and closed with its last (reopened after)."""
+        if self._users == 0 and self._stopped:
+            self.app = _twin_app(self.twin_state or DEFAULT_TWIN_STATE)
+        self._users += 1
+        if self._users == 1:
+            self._lifespan = self.app.router.lifespan_context(self.app)
+            await self._lifespan.__aenter__()
+            self._stopped = False
+        try:
+            yield self.app
+        finally:
+            self._users -= 1
+            if self._users == 0 and self._lifespan is not None:
+                self._stopped = True
+                await self._lifespan.__aexit__(None, None, None)
 
 
 def resolve_target(
@@ -134,11 +154,7 @@ def _cloud(settings: Settings, host: str | None, tokens: list[SecretStr]) -> Tar
 
 
 def _twin(settings: Settings, state: Path) -> Target:
-    from mist_twin.app import create_app
-    from mist_twin.config import TwinConfig
-
-    state.parent.mkdir(parents=True, exist_ok=True)
-    app = create_app(TwinConfig(state_file=state))
+    app = _twin_app(state)
     twin = app.state.twin
     return Target(
         "twin",
@@ -149,3 +165,11 @@ def _twin(settings: Settings, state: Path) -> Target:
         twin_state=state,
         app=app,
     )
+
+
+def _twin_app(state: Path) -> Any:
+    from mist_twin.app import create_app
+    from mist_twin.config import TwinConfig
+
+    state.parent.mkdir(parents=True, exist_ok=True)
+    return create_app(TwinConfig(state_file=state))
