@@ -56,9 +56,7 @@ def base_url_for(host: str) -> str:
 
 def default_limits(concurrency: int = DEFAULT_CONCURRENCY) -> httpx.Limits:
     """Connection limits sized for `concurrency` calls in flight."""
-    return httpx.Limits(
-        max_connections=concurrency + 2, max_keepalive_connections=concurrency, keepalive_expiry=30.0
-    )
+    return httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency, keepalive_expiry=30.0)
 
 
 def build_http_client(

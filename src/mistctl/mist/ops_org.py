@@ -104,9 +104,7 @@ class OrgOps(ClientCore):
         """One gateway template."""
         return await self.get_org(org_id, "gatewaytemplates", gatewaytemplate_id)
 
-    async def update_gatewaytemplate(
-        self, org_id: str, gatewaytemplate_id: str, body: MistObject
-    ) -> MistObject:
+    async def update_gatewaytemplate(self, org_id: str, gatewaytemplate_id: str, body: MistObject) -> MistObject:
         """Update the gateway template fields sent."""
         return await self.update_org(org_id, "gatewaytemplates", gatewaytemplate_id, body)
 
@@ -126,9 +124,7 @@ class OrgOps(ClientCore):
         """One switch template (network template)."""
         return await self.get_org(org_id, "networktemplates", networktemplate_id)
 
-    async def update_networktemplate(
-        self, org_id: str, networktemplate_id: str, body: MistObject
-    ) -> MistObject:
+    async def update_networktemplate(self, org_id: str, networktemplate_id: str, body: MistObject) -> MistObject:
         """Update the switch template (network template) fields sent."""
         return await self.update_org(org_id, "networktemplates", networktemplate_id, body)
 
@@ -136,15 +132,11 @@ class OrgOps(ClientCore):
         """Delete a switch template (network template)."""
         await self.delete_org(org_id, "networktemplates", networktemplate_id)
 
-    async def assign_deviceprofile(
-        self, org_id: str, deviceprofile_id: str, macs: Sequence[str]
-    ) -> AssignResult:
+    async def assign_deviceprofile(self, org_id: str, deviceprofile_id: str, macs: Sequence[str]) -> AssignResult:
         """Assign a device profile (e.g. a hub profile) to devices by MAC; safe to repeat, so retried."""
         return await self._profile_op(org_id, deviceprofile_id, "assign", macs)
 
-    async def unassign_deviceprofile(
-        self, org_id: str, deviceprofile_id: str, macs: Sequence[str]
-    ) -> AssignResult:
+    async def unassign_deviceprofile(self, org_id: str, deviceprofile_id: str, macs: Sequence[str]) -> AssignResult:
         """Take a device profile off devices by MAC; safe to repeat, so retried."""
         return await self._profile_op(org_id, deviceprofile_id, "unassign", macs)
 

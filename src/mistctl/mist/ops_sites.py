@@ -80,9 +80,7 @@ class SiteOps(ClientCore):
         answer = await self._session.call("PUT", _INVENTORY, {"org_id": org_id}, body=body)
         return InventoryChangeResult.model_validate(_expect_dict(answer, f"inventory {body['op']}"))
 
-    async def claim_activation_code(
-        self, org_id: str, code: str, *, claim_type: str = "all"
-    ) -> LicenseClaimResult:
+    async def claim_activation_code(self, org_id: str, code: str, *, claim_type: str = "all") -> LicenseClaimResult:
         """Claim an activation code (an order's devices and licenses): ``POST /orgs/{org_id}/claim``."""
         answer = await self._session.call(
             "POST", "/orgs/{org_id}/claim", {"org_id": org_id}, body={"code": code, "type": claim_type}

@@ -48,6 +48,26 @@ class _Request:
     body: Any
     retryable: bool
 
+    @classmethod
+    def of(
+        cls,
+        method: str,
+        template: str,
+        params: Mapping[str, str] | None,
+        query: Query | None,
+        body: Any,
+        idempotent: bool | None,
+    ) -> _Request:
+        ids = {k: quote(str(v), safe="") for k, v in (params or {}).items()}
+        return cls(
+            method=method,
+            template=API_PREFIX + template,
+            path=API_PREFIX + template.format(**ids),
+            query=encode_query(query),
+            body=body,
+            retryable=method != "POST" if idempotent is None else idempotent,
+        )
+
 
 class Session:
     """Sends Mist calls through a handed `httpx.AsyncClient`; see the module docstring."""
@@ -97,16 +117,12 @@ class Session:
         body: Any = None,
         idempotent: bool | None = None,
     ) -> Answer:
-        """Send one operation; retry what is safe to retry; raise a `MistError` for anything else."""
-        ids = {k: quote(str(v), safe="") for k, v in (params or {}).items()}
-        req = _Request(
-            method=method,
-            template=API_PREFIX + template,
-            path=API_PREFIX + template.format(**ids),
-            query=encode_query(query),
-            body=body,
-            retryable=method != "POST" if idempotent is None else idempotent,
-        )
+        """Send one operation; retry what is safe to retry; raise a `MistError` for anything else.
+
+        `template` is the spec's path without /api/v1 (``/sites/{site_id}``), filled from `params`
+        (quoted, so an id cannot change the path). POSTs are not retried unless `idempotent`.
+        """
+        req = _Request.of(method, template, params, query, body, idempotent)
         tries = failures = rate_hits = 0
         while True:
             tries += 1
@@ -158,13 +174,9 @@ class Session:
             outcome = exc
         status = outcome.status_code if isinstance(outcome, httpx.Response) else None
         duration = self.clock.now() - start
-        log.debug(
-            "%s %s -> %s (try %d, %.3f s)", req.method, req.path, status or "no answer", tries, duration
-        )
+        log.debug("%s %s -> %s (try %d, %.3f s)", req.method, req.path, status or "no answer", tries, duration)
         self.meter.record(
-            CallRecord(
-                req.method, req.template, req.path, status, outcome_of(status), duration, tries, token.key
-            )
+            CallRecord(req.method, req.template, req.path, status, outcome_of(status), duration, tries, token.key)
         )
         return outcome
 
@@ -209,9 +221,7 @@ class Session:
                     status=outcome.status_code,
                     detail=detail,
                 )
-            raise status_error(
-                outcome.status_code, method=req.method, path=req.path, detail=detail, body=body
-            )
+            raise status_error(outcome.status_code, method=req.method, path=req.path, detail=detail, body=body)
         if body is None and outcome.content.strip():
             raise MalformedResponse(
                 f"{req.method} {req.path} -> {outcome.status_code} but the body is not JSON",

@@ -75,20 +75,13 @@ class Target:
         """A ready `MistClient` for this target; the http client (and the twin) close on exit."""
         s = self.settings
         clock = clock or SystemClock()
-        timeout = httpx.Timeout(
-            connect=s.mist_connect_timeout, read=s.mist_read_timeout,
-            write=s.mist_write_timeout, pool=s.mist_pool_timeout,
-        )  # fmt: skip
         async with AsyncExitStack() as stack:
             if transport is None and self.kind == "twin":
                 app = await stack.enter_async_context(self._twin_running())
                 transport = httpx.ASGITransport(app=app)
             http = await stack.enter_async_context(
                 build_http_client(
-                    self.base_url,
-                    transport=transport,
-                    timeout=timeout,
-                    limits=default_limits(s.mist_concurrency),
+                    self.base_url, transport=transport, timeout=_timeout(s), limits=default_limits(s.mist_concurrency)
                 )
             )
             yield MistClient(
@@ -164,6 +157,12 @@ def _twin(settings: Settings, state: Path) -> Target:
         settings,
         twin_state=state,
         app=app,
+    )
+
+
+def _timeout(s: Settings) -> httpx.Timeout:
+    return httpx.Timeout(
+        connect=s.mist_connect_timeout, read=s.mist_read_timeout, write=s.mist_write_timeout, pool=s.mist_pool_timeout
     )
 
 
