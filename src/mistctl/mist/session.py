@@ -157,6 +157,7 @@ class Session:
                     method=req.method,
                     path=req.path,
                 )
+            log.info("%s %s: the API call budget is spent; waiting %.1f s for the reset", req.method, req.path, wait)
             await self._pause("budget", self.policy.after_reset(wait, self._rng))
 
     async def _send(self, req: _Request, token: Token, tries: int) -> _Outcome:
