@@ -1,0 +1,5 @@
+"""`python -m mistctl` runs the command line."""
+
+from mistctl.cli.main import main
+
+main()
