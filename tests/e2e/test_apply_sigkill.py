@@ -51,7 +51,7 @@ def _fleet_file(tmp: Path, devices: list[dict[str, str]]) -> Path:
     shutil.copy(EXAMPLE.parent / "sites.csv", tmp / "sites.csv")  # the example's sites listed by CSV
     named = [s for s in data["sites"] if "name" in s]
     for i, site in enumerate(named):
-        site["devices"] = [{"claim_code": devices[2 * i]["claim_code"]}, {"claim_code": devices[2 * i + 1]["claim_code"]}]
+        site["devices"] = [{"claim_code": d["claim_code"]} for d in devices[2 * i : 2 * i + 2]]
     path = tmp / "fleet.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
