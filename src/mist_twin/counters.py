@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mist_twin.faults import DroppedAnswer
@@ -51,19 +51,16 @@ class Counters:
 
 
 def route_template(routes: Sequence[BaseRoute], scope: Scope) -> str:
-    """`METHOD /path/{template}` of the call (the raw path when no route matches)."""
-    route = scope.get("route")
-    if route is None:
-        partial = None
-        for candidate in routes:
-            match, _ = candidate.matches(scope)
-            if match is Match.FULL:
-                route = candidate
-                break
-            if match is Match.PARTIAL and partial is None:
-                partial = candidate
-        route = route or partial
-    path = getattr(route, "path", None) or scope["path"]
+    """`METHOD /path/{template}` of a call the router did not see (the raw path when nothing matches)."""
+    partial = None
+    for candidate in routes:
+        match, _ = candidate.matches(scope)
+        if match is Match.FULL:
+            partial = candidate
+            break
+        if match is Match.PARTIAL and partial is None:
+            partial = candidate
+    path = getattr(partial, "path", None) or scope["path"]
     return f"{scope['method']} {path}"
 
 
@@ -74,6 +71,8 @@ class CountersMiddleware:
         self.app = app
         self.counters = counters
         self.routes = routes  # the API routes, flat (FastAPI keeps included routers nested)
+        # Routing leaves the endpoint in the scope: its template is then a dict lookup.
+        self.by_endpoint: dict[Any, str] = {r.endpoint: r.path for r in routes if isinstance(r, Route)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
@@ -94,4 +93,6 @@ class CountersMiddleware:
             status = "dropped"
             raise
         finally:
-            self.counters.record(route_template(self.routes, scope), status)
+            path = self.by_endpoint.get(scope.get("endpoint"))
+            template = f"{scope['method']} {path}" if path else route_template(self.routes, scope)
+            self.counters.record(template, status)

@@ -13,6 +13,7 @@ For contract checks pass `checker=ContractChecker(...)` to `twin_client` (tests/
 from __future__ import annotations
 
 import os
+import re
 import select
 import signal
 import subprocess
@@ -107,7 +108,8 @@ def twin_command(config: TwinConfig, via_cli: bool, host: str = "127.0.0.1", por
     return [sys.executable, "-m", "mist_twin", *where]
 
 
-def _read_ready_line(proc: subprocess.Popen[str], timeout: float) -> str:
+def read_ready_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    """Wait for the twin's ready line on its stdout (RuntimeError when it exits or times out)."""
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -125,9 +127,10 @@ def _read_ready_line(proc: subprocess.Popen[str], timeout: float) -> str:
 
 def parse_ready_line(line: str) -> tuple[str, str, str]:
     """(base_url, org_id, token-as-printed) from `mist twin ready on URL org_id=... token=...`."""
-    url, *pairs = line[len(READY_PREFIX) :].split()
-    fields = dict(pair.split("=", 1) for pair in pairs)
-    return url, fields["org_id"], fields["token"]
+    found = re.fullmatch(re.escape(READY_PREFIX) + r"(\S+) org_id=(\S+) token=(.+)", line.strip())
+    if found is None:
+        raise ValueError(f"not a ready line: {line!r}")
+    return found.group(1), found.group(2), found.group(3)
 
 
 def stop_process(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> int:
@@ -155,7 +158,7 @@ def running_twin(
         )
         try:
             try:
-                line = _read_ready_line(proc, timeout)
+                line = read_ready_line(proc, timeout)
             except RuntimeError:
                 stop_process(proc)
                 errors.seek(0)
