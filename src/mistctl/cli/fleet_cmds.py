@@ -1,10 +1,139 @@
-"""CLI commands: fleet_cmds (placeholder until its area lands)."""
+"""CLI commands on the fleet file, offline: `mistctl validate FLEET` and `mistctl ipam FLEET`.
+
+Exit code 2 (invalid input) with every problem listed, never a traceback.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
 import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from mistctl.cli.errors import EXIT_INVALID
+from mistctl.domain.errors import FleetError, FleetInvalid
+from mistctl.domain.fleet import Fleet
+from mistctl.domain.ipam import ipam_records
+from mistctl.fleetio import load_fleet
+
+FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
+
+
+class IpamFormat(StrEnum):
+    """Output formats of `mistctl ipam`."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
-    del app
+    app.command("validate")(validate)
+    app.command("ipam")(ipam)
+
+
+def _console(stderr: bool = False) -> Console:
+    # soft_wrap: messages stay on one line each, whatever the terminal width, so they can be grepped.
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _invalid(exc: FleetError) -> NoReturn:
+    err = _console(stderr=True)
+    if isinstance(exc, FleetInvalid):
+        err.print(Text(exc.report().splitlines()[0], style="bold red"))
+        for issue in exc.issues:
+            where = f"{issue.file}:{issue.line}" if issue.line else issue.file
+            err.print(Text.assemble("  ", (where, "dim"), ": ", (issue.item, "bold"), ": ", issue.message))
+    else:
+        err.print(Text.assemble(("error: ", "red"), str(exc)))
+    raise typer.Exit(EXIT_INVALID)
+
+
+def _load(path: Path) -> Fleet:
+    try:
+        return load_fleet(path)
+    except FleetError as exc:
+        _invalid(exc)
+
+
+def validate(fleet: FleetArg) -> None:
+    """Check a fleet file offline: syntax, keys, IP plan, references, variables, Mist value rules."""
+    loaded = _load(fleet)
+    sites, zones = len(loaded.sites), len(loaded.zones)
+    _console().print(
+        Text(f"fleet OK: {sites} sites in {zones} zones, {loaded.org.count()} org objects", style="green")
+    )
+
+
+def ipam(
+    fleet: FleetArg,
+    fmt: Annotated[IpamFormat, typer.Option("--format", help="table, csv or json.")] = IpamFormat.table,
+    site: Annotated[str | None, typer.Option("--site", help="Only this site.")] = None,
+) -> None:
+    """Print the IP plan: every site's segments (VLAN, CIDR, gateway); json adds the site variables."""
+    loaded = _load(fleet)
+    try:
+        records = ipam_records(loaded, site)
+    except FleetError as exc:
+        _invalid(exc)
+    if fmt is IpamFormat.json:
+        typer.echo(json.dumps(records, indent=2))
+    elif fmt is IpamFormat.csv:
+        typer.echo(_csv(records), nl=False)
+    else:
+        _print_wide(_table(records))
+
+
+def _print_wide(table: Table) -> None:
+    # Off a terminal Rich assumes 80 columns and would cut addresses short: give the table its width.
+    console = _console()
+    needed = console.measure(table, options=console.options.update_width(10_000)).maximum
+    if not console.is_terminal and needed > console.width:
+        console = Console(highlight=False, soft_wrap=True, width=needed)
+    console.print(table)
+
+
+def _rows(records: list[dict[str, Any]]) -> list[list[str]]:
+    rows = []
+    for rec in records:
+        for seg in rec["segments"]:
+            rows.append(
+                [
+                    rec["site"],
+                    str(rec["zone"]),
+                    str(rec["number"]),
+                    seg["name"],
+                    str(seg["vlan"]),
+                    seg["cidr"],
+                    seg["gateway"],
+                ]
+            )
+    return rows
+
+
+def _csv(records: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["site", "zone", "number", "segment", "vlan", "cidr", "gateway"])
+    writer.writerows(_rows(records))
+    return out.getvalue()
+
+
+def _table(records: list[dict[str, Any]]) -> Table:
+    table = Table(title="IP plan")
+    for col in ("site", "zone", "number", "segment", "vlan", "cidr", "gateway"):
+        table.add_column(col, justify="right" if col in ("zone", "number", "vlan") else "left", no_wrap=True)
+    previous = None
+    for row in _rows(records):
+        shown = row if row[0] != previous else ["", "", "", *row[3:]]
+        table.add_row(*(Text(cell) for cell in shown))
+        previous = row[0]
+    return table

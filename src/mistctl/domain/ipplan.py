@@ -19,6 +19,7 @@ whenever a reserved range changes).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
@@ -66,14 +67,24 @@ class SegmentPlan:
 
     def vars(self) -> dict[str, str]:
         """This segment's planned variables."""
-        n = self.name
+        subnet, gateway, vlan, netmask, prefix = _var_keys(self.name)
         return {
-            f"{n}_subnet": f"{dotted(self.address)}/{self.prefix}",
-            f"{n}_gateway": dotted(self.address + 1),
-            f"{n}_vlan": str(self.vlan),
-            f"{n}_netmask": dotted(_mask(self.prefix)),
-            f"{n}_prefix": str(self.prefix),
+            subnet: f"{dotted(self.address)}/{self.prefix}",
+            gateway: dotted(self.address + 1),
+            vlan: str(self.vlan),
+            netmask: _netmask_text(self.prefix),
+            prefix: str(self.prefix),
         }
+
+
+@functools.cache
+def _var_keys(name: str) -> tuple[str, ...]:
+    return tuple(f"{name}_{suffix}" for suffix in PLANNED_SUFFIXES)
+
+
+@functools.cache
+def _netmask_text(prefix: int) -> str:
+    return dotted(_mask(prefix))
 
 
 def _mask(prefix: int) -> int:
@@ -189,18 +200,17 @@ def _carve_problems(spec: IpPlanSpec, site_prefix: int) -> list[str]:
     block = 1 << (32 - site_prefix)
     if used <= block:
         return []
-    fits = 32 - (used - 1).bit_length()
-    return [
-        f"the segments need {used} addresses but a /{site_prefix} site block holds {block}:"
-        f" set site_prefix to {fits} or smaller segments"
-    ]
+    largest_first = spec.model_copy(update={"segments": tuple(sorted(spec.segments, key=lambda s: s.prefix or 32))})
+    if _carve(largest_first)[1] <= block:
+        fix = "list the segments largest first (each is aligned to its size, in the order written)"
+    else:
+        fix = f"set site_prefix to {32 - (used - 1).bit_length()} or use smaller segments"
+    return [f"the segments need {used} addresses but a /{site_prefix} site block holds {block}: {fix}"]
 
 
 def _octet_offsets(spec: IpPlanSpec) -> list[int | None]:
     defaults = list(_OCTET_OFFSETS) + [None] * len(spec.segments)
-    return [
-        s.octet_offset if s.octet_offset is not None else defaults[i] for i, s in enumerate(spec.segments)
-    ]
+    return [s.octet_offset if s.octet_offset is not None else defaults[i] for i, s in enumerate(spec.segments)]
 
 
 def _octet_problems(spec: IpPlanSpec) -> list[str]:
@@ -287,13 +297,11 @@ def _octet_layout(spec: IpPlanSpec) -> Layout:
 def check_place(layout: Layout, zone_id: int, number: int) -> str | None:
     """Why a (zone, number) has no place in the plan, or None when it has one."""
     if not 1 <= zone_id <= layout.zone_count:
-        return (
-            f"zone {zone_id} is outside the plan: the {layout.scheme} plan has zones 1..{layout.zone_count}"
-        )
+        return f"zone {zone_id} is outside the plan: the {layout.scheme} plan has zones 1..{layout.zone_count}"
     if not 1 <= number <= layout.capacity:
         return (
             f"number {number} is past the zone's capacity: a zone holds site numbers 1..{layout.capacity}"
-            " (use another zone or a bigger zone_prefix/smaller site_prefix)"
+            " (use another zone, or lower zone_prefix / raise site_prefix for more sites per zone)"
         )
     return None
 
@@ -313,9 +321,7 @@ def plan_site(spec: IpPlanSpec, zone: Zone, number: int) -> SitePlan:
     if problem is not None:
         raise PlanError(f"zone {zone.id} site {number}: {problem}")
     if layout.scheme == "octet":
-        segments = tuple(
-            SegmentPlan(s.name, s.vlan, layout._octet_net(s, zone.id, number), 24) for s in layout.segs
-        )
+        segments = tuple(SegmentPlan(s.name, s.vlan, layout._octet_net(s, zone.id, number), 24) for s in layout.segs)
         return SitePlan(zone, number, segments[0].address, 24, segments)
     start = layout.base + (zone.id - 1) * layout.zone_size + (number - 1) * layout.block_size
     segments = tuple(SegmentPlan(s.name, s.vlan, start + s.offset, s.prefix) for s in layout.segs)
@@ -336,15 +342,11 @@ def variable_clashes(
     return sorted(name for name in own if name in planned and name not in overrides)
 
 
-def merge_variables(
-    planned: Mapping[str, str], own: Mapping[str, str], overrides: Sequence[str]
-) -> dict[str, str]:
+def merge_variables(planned: Mapping[str, str], own: Mapping[str, str], overrides: Sequence[str]) -> dict[str, str]:
     """Planned variables with the site's own merged in; a clash not listed in `overrides` is an error."""
     clashes = variable_clashes(planned, own, overrides)
     if clashes:
-        raise PlanError(
-            f"site variables {', '.join(clashes)} clash with planned variables: list them in overrides"
-        )
+        raise PlanError(f"site variables {', '.join(clashes)} clash with planned variables: list them in overrides")
     return {**planned, **own}
 
 

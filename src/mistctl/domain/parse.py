@@ -52,7 +52,8 @@ def parse_fleet(text: str, *, source: str = "fleet.yaml", read_file: ReadFile | 
     reader = _Reader(doc, source, read_file)
     fleet = reader.read(doc.data)
     if reader.issues or fleet is None:
-        raise FleetInvalid(reader.issues)
+        # In file order, so the report reads top to bottom alongside the file.
+        raise FleetInvalid(sorted(reader.issues, key=lambda i: (i.file != source, i.file, i.line or 0)))
     return fleet
 
 

@@ -67,9 +67,9 @@ def validate_parts(
     issues: list[Issue] = []
     layout = None
     if plan is not None:
-        plan_issues = check_plan(plan, origins)
-        issues += plan_issues
-        layout = None if plan_issues else compile_layout(plan)
+        issues += check_plan(plan, origins)
+        # A bad VLAN does not stop planning; only a spec with no usable layout does.
+        layout = None if layout_problems(plan) else compile_layout(plan)
     issues += check_zones(zones, layout, origins)
     issues += check_sites(sites, zones, plan, layout, origins)
     issues += check_org(org, sites, plan, origins)
@@ -144,7 +144,7 @@ def _zone_range_fix(zone_id: int, layout: Layout) -> str:
         )
     return (
         f"id {zone_id} is outside 1..{layout.zone_count}, the zones the supernet splits into;"
-        " use an id in range or a bigger zone_prefix"
+        " use an id in range or raise zone_prefix (more, smaller zones)"
     )
 
 

@@ -17,7 +17,7 @@ from mistctl.domain import kinds as K
 from mistctl.domain.errors import Issue
 from mistctl.domain.fleet import IpPlanSpec, OrgDesign, Site
 from mistctl.domain.ipplan import planned_names
-from mistctl.domain.refs import REFS, describe, identity, ref_values
+from mistctl.domain.refs import REFS, describe, identity, local_names, ref_values
 from mistctl.domain.validate import Origins
 from mistctl.domain.variables import find_variables
 
@@ -73,8 +73,10 @@ class Reach:
                 continue
             for obj in org.objects(ref.kind_key):
                 reached = self.by[ref.kind_key].get(str(obj.get("name")), set())
+                local = local_names(obj, ref)  # a switch template's own networks are not org networks
                 for name in ref_values(obj, ref):
-                    self.by[ref.target_kind_key][name] |= reached
+                    if name not in local:
+                        self.by[ref.target_kind_key][name] |= reached
 
     def of(self, kind_key: str, obj: dict[str, Any]) -> set[int]:
         """The sites an object reaches (empty for kinds that are not site-rendered)."""
