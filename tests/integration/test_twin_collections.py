@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from mist_twin.rules import RULES
+from tests.support.openapi_check import ContractChecker, answers_checker
 from tests.support.twin import FakeClock, twin_app, twin_client
 
 #: A valid create body per org collection (sites are tested on their own paths below).
@@ -26,17 +27,23 @@ CREATE: dict[str, dict[str, Any]] = {
 }
 
 
+@pytest.fixture
+def answers(mist_spec: dict[str, Any]) -> ContractChecker:
+    """Every /api answer of these tests is validated against the Mist spec as it arrives."""
+    return answers_checker(mist_spec)
+
+
 def test_every_org_collection_has_a_body_here() -> None:
     assert set(CREATE) == {rule.collection for rule in RULES} - {"sites"}
 
 
 @pytest.mark.parametrize("collection", sorted(CREATE))
-async def test_crud_round_trip(collection: str) -> None:
+async def test_crud_round_trip(collection: str, answers: ContractChecker) -> None:
     clock = FakeClock()
     app = twin_app(clock=clock)
     twin = app.state.twin
     base = f"/api/v1/orgs/{twin.org_id}/{collection}"
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         created = await client.post(base, json={**CREATE[collection], "id": "client-chosen", "org_id": "x"})
         assert created.status_code == 200
         obj = created.json()
@@ -59,21 +66,21 @@ async def test_crud_round_trip(collection: str) -> None:
         assert (await client.get(f"{base}/{obj['id']}")).status_code == 404
 
 
-async def test_put_with_a_wrong_type_is_refused_and_changes_nothing() -> None:
+async def test_put_with_a_wrong_type_is_refused_and_changes_nothing(answers: ContractChecker) -> None:
     app = twin_app()
     twin = app.state.twin
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         site = (await client.post(f"/api/v1/orgs/{twin.org_id}/sites", json={"name": "Lyon"})).json()
         answer = await client.put(f"/api/v1/sites/{site['id']}", json={"name": 12, "notes": "x"})
         assert answer.status_code == 400 and "name" in answer.json()["detail"]
         assert twin.objects("sites")[0]["name"] == "Lyon" and twin.objects("sites")[0]["notes"] == ""
 
 
-async def test_put_site_without_name_is_accepted() -> None:
+async def test_put_site_without_name_is_accepted(answers: ContractChecker) -> None:
     """The spec marks `name` required on PUT /sites/{id}; Mist updates only the fields sent."""
     app = twin_app()
     twin = app.state.twin
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         site = (await client.post(f"/api/v1/orgs/{twin.org_id}/sites", json={"name": "Lyon"})).json()
         answer = await client.put(f"/api/v1/sites/{site['id']}", json={"address": "1 rue X"})
         assert answer.status_code == 200
@@ -81,10 +88,10 @@ async def test_put_site_without_name_is_accepted() -> None:
     assert stored == {**site, "address": "1 rue X", "modified_time": stored["modified_time"]}
 
 
-async def test_missing_required_field_names_the_field() -> None:
+async def test_missing_required_field_names_the_field(answers: ContractChecker) -> None:
     app = twin_app()
     org = app.state.twin.org_id
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         wlan = await client.post(f"/api/v1/orgs/{org}/wlans", json={"enabled": True})
         rule = await client.post(f"/api/v1/orgs/{org}/wxrules", json={"order": 1, "src_wxtags": []})
         nested = await client.post(f"/api/v1/orgs/{org}/templates", json={"name": "t", "applies": {"site_ids": "x"}})
@@ -96,10 +103,10 @@ async def test_missing_required_field_names_the_field() -> None:
     assert app.state.twin.objects("wlans") == [] and app.state.twin.objects("psks") == []
 
 
-async def test_names_are_not_unique() -> None:
+async def test_names_are_not_unique(answers: ContractChecker) -> None:
     app = twin_app()
     twin = app.state.twin
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         for _ in range(2):
             assert (
                 await client.post(f"/api/v1/orgs/{twin.org_id}/sitegroups", json={"name": "dup"})
@@ -108,11 +115,11 @@ async def test_names_are_not_unique() -> None:
     assert [g["name"] for g in groups] == ["dup", "dup"] and groups[0]["id"] != groups[1]["id"]
 
 
-async def test_pagination_headers_and_pages() -> None:
+async def test_pagination_headers_and_pages(answers: ContractChecker) -> None:
     app = twin_app()
     twin = app.state.twin
     base = f"/api/v1/orgs/{twin.org_id}/sitegroups"
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         for n in range(7):
             await client.post(base, json={"name": f"g{n}"})
         first = await client.get(base, params={"limit": 3})
@@ -134,11 +141,11 @@ async def test_pagination_headers_and_pages() -> None:
     assert bad.status_code == 400 and "limit" in bad.json()["detail"]
 
 
-async def test_site_binds_groups_and_templates_and_group_lists_its_sites() -> None:
+async def test_site_binds_groups_and_templates_and_group_lists_its_sites(answers: ContractChecker) -> None:
     app = twin_app()
     twin = app.state.twin
     org = twin.org_id
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         group = (await client.post(f"/api/v1/orgs/{org}/sitegroups", json={"name": "north"})).json()
         rf = (await client.post(f"/api/v1/orgs/{org}/rftemplates", json={"name": "rf"})).json()
         body = {"name": "Lille", "sitegroup_ids": [group["id"]], "rftemplate_id": rf["id"]}
@@ -151,10 +158,10 @@ async def test_site_binds_groups_and_templates_and_group_lists_its_sites() -> No
     assert twin.objects("sites")[0]["sitegroup_ids"] == []
 
 
-async def test_site_setting_put_merges_top_level_fields() -> None:
+async def test_site_setting_put_merges_top_level_fields(answers: ContractChecker) -> None:
     app = twin_app()
     twin = app.state.twin
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         site = (await client.post(f"/api/v1/orgs/{twin.org_id}/sites", json={"name": "Nice"})).json()
         url = f"/api/v1/sites/{site['id']}/setting"
         assert (await client.get(url)).json()["vars"] == {}
@@ -169,12 +176,12 @@ async def test_site_setting_put_merges_top_level_fields() -> None:
     assert twin.objects("site_settings")[0]["vars"] == {"SITE_NUM": "13"}
 
 
-async def test_deleting_a_site_drops_its_setting_and_unassigns_its_devices() -> None:
+async def test_deleting_a_site_drops_its_setting_and_unassigns_its_devices(answers: ContractChecker) -> None:
     app = twin_app(inventory_count=2)
     twin = app.state.twin
     org = twin.org_id
     macs = [d["mac"] for d in twin.inventory()]
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         site = (await client.post(f"/api/v1/orgs/{org}/sites", json={"name": "Metz"})).json()
         await client.put(f"/api/v1/orgs/{org}/inventory", json={"op": "assign", "site_id": site["id"], "macs": macs})
         assert {d["site_id"] for d in twin.inventory()} == {site["id"]}
@@ -183,11 +190,11 @@ async def test_deleting_a_site_drops_its_setting_and_unassigns_its_devices() -> 
     assert {d["site_id"] for d in twin.inventory()} == {None}
 
 
-async def test_list_filters() -> None:
+async def test_list_filters(answers: ContractChecker) -> None:
     app = twin_app()
     twin = app.state.twin
     base = f"/api/v1/orgs/{twin.org_id}/deviceprofiles"
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         await client.post(base, json={"name": "hub", "type": "gateway"})
         await client.post(base, json={"name": "ap-profile", "type": "ap"})
         gateways = (await client.get(base, params={"type": "gateway"})).json()

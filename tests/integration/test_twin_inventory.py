@@ -5,13 +5,21 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mist_twin.config import TwinConfig
 from mist_twin.devices import generate_pool
 from mist_twin.state import TwinState
+from tests.support.openapi_check import ContractChecker, answers_checker
 from tests.support.twin import twin_app, twin_client
+
+
+@pytest.fixture
+def answers(mist_spec: dict[str, Any]) -> ContractChecker:
+    """Every /api answer of these tests is validated against the Mist spec as it arrives."""
+    return answers_checker(mist_spec)
 
 
 def test_generated_pool_is_realistic_and_seeded() -> None:
@@ -48,12 +56,12 @@ def test_bad_devices_file_names_the_entry(tmp_path: Path) -> None:
         TwinState(TwinConfig(devices_file=path))
 
 
-async def test_claim_codes_added_duplicated_and_errors() -> None:
+async def test_claim_codes_added_duplicated_and_errors(answers: ContractChecker) -> None:
     app = twin_app(device_count=5)
     twin = app.state.twin
     codes = [d["claim_code"] for d in twin.devices()]
     url = f"/api/v1/orgs/{twin.org_id}/inventory"
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         first = await client.post(url, json=[codes[0], codes[1].lower()])
         again = await client.post(url, json=[codes[0], "UNKNOWNCODE123"])
         only_bad = await client.post(url, json=["UNKNOWNCODE123"])
@@ -69,13 +77,13 @@ async def test_claim_codes_added_duplicated_and_errors() -> None:
     assert sorted(d["magic"] for d in twin.inventory()) == sorted(codes[:2])
 
 
-async def test_assign_unassign_and_no_reassign() -> None:
+async def test_assign_unassign_and_no_reassign(answers: ContractChecker) -> None:
     app = twin_app(inventory_count=3)
     twin = app.state.twin
     org = twin.org_id
     macs = [d["mac"] for d in twin.inventory()]
     url = f"/api/v1/orgs/{org}/inventory"
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         a = (await client.post(f"/api/v1/orgs/{org}/sites", json={"name": "A"})).json()["id"]
         b = (await client.post(f"/api/v1/orgs/{org}/sites", json={"name": "B"})).json()["id"]
         colons = ":".join(macs[0][i : i + 2] for i in range(0, 12, 2)).upper()
@@ -96,12 +104,12 @@ async def test_assign_unassign_and_no_reassign() -> None:
     assert [d["mac"] for d in at_b] == [macs[1]] and [d["mac"] for d in only_assigned] == [macs[1]]
 
 
-async def test_inventory_filters_and_search() -> None:
+async def test_inventory_filters_and_search(answers: ContractChecker) -> None:
     app = twin_app(inventory_count=12, seed=3)
     twin = app.state.twin
     url = f"/api/v1/orgs/{twin.org_id}/inventory"
     aps = [d for d in twin.inventory() if d["type"] == "ap"]
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         by_type = (await client.get(url, params={"type": "ap"})).json()
         by_mac = (await client.get(url, params={"mac": aps[0]["mac"]})).json()
         by_model = (await client.get(url, params={"model": aps[0]["model"]})).json()
@@ -114,13 +122,13 @@ async def test_inventory_filters_and_search() -> None:
     assert search["total"] == len(aps) and len(search["results"]) == min(2, len(aps))
 
 
-async def test_activation_code_claims_its_devices() -> None:
+async def test_activation_code_claims_its_devices(answers: ContractChecker) -> None:
     app = twin_app(device_count=10)
     twin = app.state.twin
     code = twin.devices()[0]["activation_code"]
     ordered = {d["mac"] for d in twin.devices() if d["activation_code"] == code}
     url = f"/api/v1/orgs/{twin.org_id}/claim"
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         first = await client.post(url, json={"code": code, "type": "all"})
         second = await client.post(url, json={"code": code, "type": "all"})
         bad = await client.post(url, json={"code": "NOPE", "type": "all"})
@@ -132,13 +140,13 @@ async def test_activation_code_claims_its_devices() -> None:
     assert {d["mac"] for d in twin.inventory()} == ordered
 
 
-async def test_deviceprofile_assign_marks_gateways_only() -> None:
+async def test_deviceprofile_assign_marks_gateways_only(answers: ContractChecker) -> None:
     app = twin_app(inventory_count=15, seed=2)
     twin = app.state.twin
     org = twin.org_id
     gateways = [d["mac"] for d in twin.inventory() if d["type"] == "gateway"]
     ap = next(d["mac"] for d in twin.inventory() if d["type"] == "ap")
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         hub = (await client.post(f"/api/v1/orgs/{org}/deviceprofiles", json={"name": "hub", "type": "gateway"})).json()
         url = f"/api/v1/orgs/{org}/deviceprofiles/{hub['id']}"
         assigned = await client.post(f"{url}/assign", json={"macs": [*gateways, ap]})
@@ -151,11 +159,11 @@ async def test_deviceprofile_assign_marks_gateways_only() -> None:
     assert {d["deviceprofile_id"] for d in twin.inventory()} == {None}, "deleting the profile unbinds it"
 
 
-async def test_control_adds_pool_devices() -> None:
+async def test_control_adds_pool_devices(answers: ContractChecker) -> None:
     app = twin_app(device_count=0)
     twin = app.state.twin
     new = {"claim_code": "ZXCVBNMASDFGH", "mac": "5c5b35123456", "serial": "X1", "model": "AP43", "type": "ap"}
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         added = await client.post("/__twin/devices", json=[new])
         again = await client.post("/__twin/devices", json=new)
         claimed = await client.post(f"/api/v1/orgs/{twin.org_id}/inventory", json=[new["claim_code"]])

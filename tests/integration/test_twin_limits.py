@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from tests.support.openapi_check import ContractChecker, answers_checker
 from tests.support.twin import FakeClock, twin_app, twin_client
 
 HOUR = 1_700_000_000 - 1_700_000_000 % 3600  # the top of a clock hour
 
 
-async def test_auth_answers() -> None:
+@pytest.fixture
+def answers(mist_spec: dict[str, Any]) -> ContractChecker:
+    """Every /api answer of these tests is validated against the Mist spec as it arrives."""
+    return answers_checker(mist_spec)
+
+
+async def test_auth_answers(answers: ContractChecker) -> None:
     app = twin_app()
     twin = app.state.twin
     org = twin.org_id
@@ -15,7 +26,7 @@ async def test_auth_answers() -> None:
     reader = twin.add_token("read").token
     outsider = twin.add_token("admin", on_org=False).token
     sites = f"/api/v1/orgs/{org}/sites"
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         none = await client.get(sites, headers={"Authorization": ""})
         basic = await client.get(sites, headers={"Authorization": "Basic abc"})
         unknown = await client.get(sites, headers={"Authorization": "Token nope"})
@@ -36,11 +47,11 @@ async def test_auth_answers() -> None:
     assert me["privileges"] == [{"scope": "org", "org_id": org, "role": "read", "name": "Twin Org"}]
 
 
-async def test_rate_limit_window_429_retry_after_and_reset() -> None:
+async def test_rate_limit_window_429_retry_after_and_reset(answers: ContractChecker) -> None:
     clock = FakeClock(HOUR + 3000.0)  # 600 s before the top of the next hour
     app = twin_app(clock=clock, rate_limit=5)
     twin = app.state.twin
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         answers = [await client.get(f"/api/v1/orgs/{twin.org_id}") for _ in range(5)]
         refused = await client.get(f"/api/v1/orgs/{twin.org_id}")
         usage_refused = await client.get("/api/v1/self/usage")
@@ -60,12 +71,12 @@ async def test_rate_limit_window_429_retry_after_and_reset() -> None:
     assert twin.counters.snapshot()["rate_limited"] == 3
 
 
-async def test_usage_counts_every_call_per_token() -> None:
+async def test_usage_counts_every_call_per_token(answers: ContractChecker) -> None:
     clock = FakeClock(HOUR + 10.0)
     app = twin_app(clock=clock)
     twin = app.state.twin
     other = twin.add_token("read").token
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         await client.get(f"/api/v1/orgs/{twin.org_id}")
         await client.get("/api/v1/sites/00000000-0000-0000-0000-000000000000")  # a 404 counts
         await client.post(f"/api/v1/orgs/{twin.org_id}/sites", content=b"{")  # a 400 counts
@@ -76,10 +87,10 @@ async def test_usage_counts_every_call_per_token() -> None:
     assert theirs["requests"] == 1
 
 
-async def test_window_length_is_configurable_and_aligned() -> None:
+async def test_window_length_is_configurable_and_aligned(answers: ContractChecker) -> None:
     clock = FakeClock(60 * 1000 + 59.0)  # one second before a minute boundary
     app = twin_app(clock=clock, rate_limit=1, rate_window=60)
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         assert (await client.get("/api/v1/self")).status_code == 200
         refused = await client.get("/api/v1/self")
         clock.advance(1)

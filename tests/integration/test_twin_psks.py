@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from tests.support.openapi_check import ContractChecker, answers_checker
 from tests.support.twin import twin_app, twin_client
 
 ALICE = {"name": "alice", "passphrase": "correct-horse-1", "ssid": "corp"}
 
 
-async def test_put_new_passphrase_keeps_the_old_one_until_deleted() -> None:
+@pytest.fixture
+def answers(mist_spec: dict[str, Any]) -> ContractChecker:
+    """Every /api answer of these tests is validated against the Mist spec as it arrives."""
+    return answers_checker(mist_spec)
+
+
+async def test_put_new_passphrase_keeps_the_old_one_until_deleted(answers: ContractChecker) -> None:
     app = twin_app()
     twin = app.state.twin
     base = f"/api/v1/orgs/{twin.org_id}/psks"
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         psk = (await client.post(base, json=ALICE)).json()
         assert "old_passphrase" not in psk
         rotated = (await client.put(f"{base}/{psk['id']}", json={"passphrase": "correct-horse-2"})).json()
@@ -25,11 +36,11 @@ async def test_put_new_passphrase_keeps_the_old_one_until_deleted() -> None:
     assert missing.status_code == 404
 
 
-async def test_upsert_replaces_by_name_and_keeps_the_id() -> None:
+async def test_upsert_replaces_by_name_and_keeps_the_id(answers: ContractChecker) -> None:
     app = twin_app()
     twin = app.state.twin
     base = f"/api/v1/orgs/{twin.org_id}/psks"
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         psk = (await client.post(base, json={**ALICE, "vlan_id": 10})).json()
         replaced = await client.post(base, params={"upsert": "true"}, json={**ALICE, "passphrase": "new-pass-123"})
         created = await client.post(base, json=ALICE)  # without upsert: a second PSK of the same name
@@ -39,11 +50,11 @@ async def test_upsert_replaces_by_name_and_keeps_the_id() -> None:
     assert created.json()["id"] != psk["id"] and [p["name"] for p in stored] == ["alice", "alice"]
 
 
-async def test_bulk_put_updates_by_id_or_name_and_creates_the_rest() -> None:
+async def test_bulk_put_updates_by_id_or_name_and_creates_the_rest(answers: ContractChecker) -> None:
     app = twin_app()
     twin = app.state.twin
     base = f"/api/v1/orgs/{twin.org_id}/psks"
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         alice = (await client.post(base, json=ALICE)).json()
         bulk = [
             {"id": alice["id"], "name": "alice", "passphrase": "rotated-pass-1", "ssid": "corp"},
@@ -60,11 +71,11 @@ async def test_bulk_put_updates_by_id_or_name_and_creates_the_rest() -> None:
     assert [p["name"] for p in by_ssid] == ["bob"] and [p["id"] for p in by_name] == [alice["id"]]
 
 
-async def test_list_delete() -> None:
+async def test_list_delete(answers: ContractChecker) -> None:
     app = twin_app()
     twin = app.state.twin
     base = f"/api/v1/orgs/{twin.org_id}/psks"
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         ids = [(await client.post(base, json={**ALICE, "name": f"u{n}"})).json()["id"] for n in range(3)]
         answer = await client.post(f"{base}/delete", json={"psk_ids": ids[:2] + ["unknown"]})
     assert answer.status_code == 200 and answer.content == b""

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mist_twin.config import TwinConfig
 from mist_twin.state import TwinState
 from mist_twin.store import Store
+from tests.support.openapi_check import ContractChecker, answers_checker
 from tests.support.twin import twin_app, twin_client
 
 
-async def test_reopened_twin_keeps_everything(tmp_path: Path) -> None:
+@pytest.fixture
+def answers(mist_spec: dict[str, Any]) -> ContractChecker:
+    """Every /api answer of these tests is validated against the Mist spec as it arrives."""
+    return answers_checker(mist_spec)
+
+
+async def test_reopened_twin_keeps_everything(tmp_path: Path, answers: ContractChecker) -> None:
     state = tmp_path / "twin.sqlite"
     app = twin_app(state_file=state, device_count=4, inventory_count=1)
     twin = app.state.twin
     reader = twin.add_token("read").token
-    async with twin_client(app) as client:
+    async with twin_client(app, checker=answers) as client:
         site = (await client.post(f"/api/v1/orgs/{twin.org_id}/sites", json={"name": "Caen"})).json()
         await client.post(f"/api/v1/orgs/{twin.org_id}/inventory", json=[twin.devices()[1]["claim_code"]])
         await client.put(f"/api/v1/sites/{site['id']}", json={"notes": "kept"})
