@@ -1,0 +1,100 @@
+"""Errors as JSON answers that name the problem: `{"detail": "...", ...}`, never a traceback.
+
+    ApiError(status, detail, **extra)   raised by the API layer itself (401, 403, 404, 409 ...)
+    FleetInvalid                        422 with `problems` [{item, message}] (a design or fleet problem)
+    UserError                           422 (SiteNotFound: 404)
+    Busy (a site or org lock)           409 with `site`, `org_id`, `run_id`
+    MistError                           Mist refused (403), rate limit (429), unreachable (503), else 502
+    StoreUnavailable                    503
+    anything else                       500 naming the request id (details in the log only)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from mistctl.api.jobs import Busy
+from mistctl.api.logs import request_id_var
+from mistctl.domain.errors import FleetInvalid
+from mistctl.errors import UserError
+from mistctl.mist.errors import Forbidden, MistError, MistTransportError, RateLimited, Unauthorized
+from mistctl.store.errors import StoreUnavailable
+from mistctl.workflow.site_devices import SiteNotFound
+
+log = logging.getLogger("mistctl.api")
+
+
+class ApiError(Exception):
+    """An answer other than success, with its status, message and extra JSON fields."""
+
+    def __init__(self, status: int, detail: str, *, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = headers
+        self.extra = extra
+
+
+def _json(status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse({"detail": detail, **extra}, status_code=status, headers=headers)
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return _json(exc.status, exc.detail, exc.headers, **exc.extra)
+
+
+async def _fleet_invalid(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, FleetInvalid)
+    problems = [{"item": i.item, "message": i.message} for i in exc.issues]
+    count = len(problems)
+    lines = "; ".join(f"{p['item']}: {p['message']}" for p in problems[:5])
+    return _json(422, f"{count} problem{'s' if count != 1 else ''}: {lines}", problems=problems)
+
+
+async def _user_error(_request: Request, exc: Exception) -> JSONResponse:
+    return _json(404 if isinstance(exc, SiteNotFound) else 422, str(exc))
+
+
+async def _busy(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Busy)
+    return _json(409, str(exc), site=exc.site, org_id=exc.org_id, run_id=exc.run_id)
+
+
+async def _mist_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MistError)
+    if isinstance(exc, Unauthorized | Forbidden):
+        return _json(403, f"Mist refused the call: {exc}", mist_status=exc.status)
+    if isinstance(exc, RateLimited):
+        wait = int(getattr(exc, "retry_after", None) or 60)
+        return _json(429, f"the Mist API rate limit is reached: {exc}", {"Retry-After": str(wait)})
+    if isinstance(exc, MistTransportError):
+        return _json(503, f"Mist cannot be reached: {exc}")
+    return _json(502, f"Mist answered with an error: {exc}", mist_status=exc.status)
+
+
+async def _store_down(_request: Request, exc: Exception) -> JSONResponse:
+    return _json(503, f"the state store is unavailable: {exc}")
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    where = f"the service log has its details under request id {request_id_var.get()}"
+    return _json(500, f"internal error; {where}")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on an app."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(FleetInvalid, _fleet_invalid)
+    app.add_exception_handler(UserError, _user_error)
+    app.add_exception_handler(Busy, _busy)
+    app.add_exception_handler(MistError, _mist_error)
+    app.add_exception_handler(StoreUnavailable, _store_down)
+    app.add_exception_handler(Exception, _unexpected)

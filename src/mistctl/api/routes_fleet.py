@@ -1,0 +1,102 @@
+"""The fleet routes: plans, deployments (background runs), their events, and recorded sites."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query
+from starlette.responses import StreamingResponse
+
+from mistctl.api.auth import Caller, authorize, identity_of, may_see
+from mistctl.api.context import AppContext
+from mistctl.api.deps import CallerDep, Ctx
+from mistctl.api.errors import ApiError
+from mistctl.api.schemas import (
+    BUSY,
+    ERRORS,
+    DeploymentAccepted,
+    DeploymentRequest,
+    DeploymentView,
+    FleetRequest,
+    OrgId,
+    RunView,
+    SiteView,
+)
+from mistctl.api.services_fleet import enqueue_deployment, parse_fleet_body, plan_document
+from mistctl.api.views import deployment_view, event_stream, run_view, site_view
+from mistctl.store.models import Run, RunStatus
+
+router = APIRouter(responses=ERRORS)
+RunId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$", description="The run id")]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such run (or not one of your orgs)"}}
+
+
+@router.post("/plans", tags=["fleet"], summary="Plan a fleet against the live org (writes nothing)")
+async def make_plan(ctx: Ctx, caller: CallerDep, req: FleetRequest) -> dict[str, object]:
+    """What `POST /deployments` would change, with API calls and ETA; as `mistctl plan --json`."""
+    fleet = parse_fleet_body(req.fleet)
+    access = await authorize(ctx, caller, req.org_id or fleet.org_id)
+    return await plan_document(ctx, access, fleet)
+
+
+@router.post("/deployments", tags=["fleet"], status_code=202, response_model=DeploymentAccepted,
+             responses=BUSY, summary="Apply a fleet (or a saved plan) in the background")
+async def start_deployment(ctx: Ctx, caller: CallerDep, req: DeploymentRequest) -> DeploymentAccepted:
+    """202 with the run id; follow it at GET /deployments/{id} or its events. 409 when a site is busy."""
+    fleet = parse_fleet_body(req.fleet)
+    access = await authorize(ctx, caller, req.org_id or fleet.org_id)
+    run = await enqueue_deployment(ctx, access, fleet, saved=req.plan, concurrency=req.concurrency)
+    links = {"self": f"/deployments/{run.id}", "events": f"/deployments/{run.id}/events"}
+    return DeploymentAccepted(id=run.id, status=run.status, org_id=run.org_id, links=links)
+
+
+@router.get("/deployments", tags=["fleet"], response_model=list[RunView],
+            summary="Runs, newest first (the CLI's and the service's)")
+async def list_deployments(ctx: Ctx, caller: CallerDep,
+                           status: Annotated[RunStatus | None, Query(description="Only this status")] = None,
+                           limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[RunView]:
+    """Every run recorded in the state store; a Mist-token caller sees the runs of its orgs only."""
+    me = await identity_of(ctx, caller)
+    runs = await ctx.store.list_runs(limit=limit, status=status)
+    return [run_view(r) for r in runs if may_see(me, r.org_id)]
+
+
+@router.get("/deployments/{run_id}", tags=["fleet"], response_model=DeploymentView, responses=NOT_FOUND,
+            summary="A run's status and progress per step and site")
+async def get_deployment(ctx: Ctx, caller: CallerDep, run_id: RunId) -> DeploymentView:
+    """The run, its step records counted by step, and the sites it last touched."""
+    return await deployment_view(ctx.store, await _visible_run(ctx, caller, run_id))
+
+
+@router.get("/deployments/{run_id}/events", tags=["fleet"], responses=NOT_FOUND,
+            response_class=StreamingResponse, summary="A run's events as server-sent events")
+async def deployment_events(ctx: Ctx, caller: CallerDep, run_id: RunId,
+                            last_event_id: Annotated[int | None, Header(ge=0)] = None) -> StreamingResponse:
+    """`step`, `site_done`, `site_failed`, `org_failed` events as they happen; `end` once the run finished.
+
+    Reconnect with `Last-Event-ID` to continue after the last event seen.
+    """
+    await _visible_run(ctx, caller, run_id)
+    stream = event_stream(ctx.store, run_id, after=last_event_id or 0)
+    return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/sites/{name}", tags=["fleet"], response_model=SiteView, responses=NOT_FOUND,
+            summary="A site's recorded state and step history")
+async def get_site(ctx: Ctx, caller: CallerDep, name: Annotated[str, Path(min_length=1, max_length=128)],
+                   org_id: Annotated[OrgId | None, Query()] = None) -> SiteView:
+    """What the state store recorded for the site (no Mist calls)."""
+    me = await identity_of(ctx, caller)
+    view = await site_view(ctx.store, org_id, name)
+    if view is None or not may_see(me, view.org_id):
+        raise ApiError(404, f"no recorded state for site {name!r}: deploy it first "
+                            "(POST /orchestrator/deploy-full-stack or POST /deployments)")
+    return view
+
+
+async def _visible_run(ctx: AppContext, caller: Caller, run_id: str) -> Run:
+    run = await ctx.store.get_run(run_id)
+    if run is None or not may_see(await identity_of(ctx, caller), run.org_id):
+        raise ApiError(404, f"no run {run_id!r}: GET /deployments lists the recent ones")
+    return run
+

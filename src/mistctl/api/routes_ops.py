@@ -1,0 +1,50 @@
+"""Operations: `/healthz` (no credentials), `/readyz` (store and Mist reachable), `/metrics` (Prometheus)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.responses import JSONResponse, Response
+
+from mistctl import __version__
+from mistctl.api.deps import CallerDep, Ctx
+from mistctl.api.metrics import CONTENT_TYPE
+from mistctl.api.schemas import ERRORS
+from mistctl.mist.errors import MistError
+from mistctl.store.errors import StoreError
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers (no credentials)")
+async def healthz() -> dict[str, str]:
+    """Always 200 while the process serves requests."""
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/readyz", summary="Readiness: the state store and Mist are reachable", responses=ERRORS)
+async def readyz(ctx: Ctx, _caller: CallerDep) -> Response:
+    """200 when the store answers and Mist answered lately (else one `GET /self`); 503 naming what is down."""
+    checks: dict[str, Any] = {"store": "ok", "mist": "ok"}
+    try:
+        await ctx.store.ping()
+    except StoreError as exc:
+        checks["store"] = f"unavailable: {exc}"
+    try:
+        await ctx.mist_reachable()
+    except MistError as exc:
+        checks["mist"] = f"unreachable: {exc}"
+    ready = all(v == "ok" for v in checks.values())
+    body = {"status": "ready" if ready else "not ready", **checks, "target": ctx.target.describe()}
+    if not ready:
+        body["detail"] = "; ".join(f"{k} {v}" for k, v in checks.items() if v != "ok")
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", responses=ERRORS,
+            response_class=Response)
+async def metrics(ctx: Ctx, _caller: CallerDep) -> Response:
+    """Mist calls by outcome, 429s, budget left per token, step durations, runs by status, HTTP requests."""
+    await ctx.refresh_metrics()
+    return Response(ctx.metrics.render(), media_type=CONTENT_TYPE)

@@ -1,0 +1,123 @@
+"""The service functions behind the fleet, inventory and probe routes.
+
+`enqueue_deployment` is the one way a deployment starts: today an asyncio task in this process
+(`Deployments.spawn`); the scale-out work swaps it for a queue without touching the routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import yaml
+
+from mistctl.api.auth import Access
+from mistctl.api.context import AppContext
+from mistctl.api.jobs import Busy
+from mistctl.api.schemas import DevicesResponse, PrivilegeView, ProbeCheck, ProbeResponse
+from mistctl.api.services import locked, run_converge
+from mistctl.bootstrap import Services
+from mistctl.domain.fleet import Fleet
+from mistctl.domain.parse import parse_fleet
+from mistctl.mist.budget import token_fingerprint
+from mistctl.mist.probe import probe
+from mistctl.store.models import Run, new_run_id, utcnow
+from mistctl.workflow.deploy import CallLedger, fleet_hash, plan_fleet
+from mistctl.workflow.records import Records
+from mistctl.workflow.single_site import RunInfo, Scope
+from mistctl.workflow.site_devices import DevicesOutcome, DeviceWanted, place_devices
+
+DEPLOYMENT_ORG_WAIT = 24 * 3600.0  # a background deployment waits for the org as long as it takes
+
+
+def parse_fleet_body(fleet: str | dict[str, Any]) -> Fleet:
+    """A fleet from a request: YAML (or JSON) text, or the content as an object; `FleetInvalid` otherwise."""
+    text = fleet if isinstance(fleet, str) else yaml.safe_dump(fleet, sort_keys=False)
+    return parse_fleet(text, source="fleet")
+
+
+async def plan_document(ctx: AppContext, access: Access, fleet: Fleet) -> dict[str, Any]:
+    """The plan of a fleet against the live org, as `mistctl plan --json` prints it (with its ETA)."""
+    ledger = CallLedger()
+    mist = ctx.client(access.tokens, ledger)
+    planned = await plan_fleet(mist, ctx.store, fleet, access.org_id, concurrency=ctx.concurrency)
+    svc = Services(ctx.settings, ctx.target, ctx.store, mist, ledger, access.org_id,
+                   concurrency=ctx.concurrency, actor=access.actor)
+    eta = await svc.eta(planned.plan)
+    return planned.plan.to_json() | {"eta_seconds": round(eta, 1)}
+
+
+async def enqueue_deployment(ctx: AppContext, access: Access, fleet: Fleet, *,
+                             saved: dict[str, Any] | None = None, concurrency: int = 8) -> Run:
+    """Record a deployment run, lock its sites (409 when one is busy) and start it in the background."""
+    run_id = new_run_id()
+    names = await ctx.locks.take_sites(access.org_id, [s.name for s in fleet.sites], run_id)
+    try:
+        run = await ctx.store.create_run(Run(id=run_id, kind="apply", org_id=access.org_id,
+                                             fleet_hash=fleet_hash(fleet), requested_by=access.actor))
+    except BaseException:
+        await ctx.locks.release(names, run_id)
+        raise
+    ctx.deployments.spawn(run_id, _deploy(ctx, access, fleet, run, names, saved, concurrency))
+    return run
+
+
+async def _deploy(ctx: AppContext, access: Access, fleet: Fleet, run: Run, names: list[str],
+                  saved: dict[str, Any] | None, concurrency: int) -> None:
+    try:
+        names.append(await ctx.locks.take_org(access.org_id, run.id, wait=DEPLOYMENT_ORG_WAIT))
+    except Busy as exc:
+        await ctx.locks.release(names, run.id)
+        await ctx.store.update_run(run.id, status="failed", finished_at=utcnow(), error=str(exc))
+        return
+    except asyncio.CancelledError:
+        await ctx.locks.release(names, run.id)
+        raise
+    async with ctx.locks.holding(names, run.id):
+        info = RunInfo(run.id, run.kind, access.actor)
+        await run_converge(ctx, access, fleet, Scope(saved_plan=saved), info, concurrency=concurrency)
+
+
+async def place_site_devices(ctx: AppContext, access: Access, site: str,
+                             wanted: DeviceWanted) -> DevicesResponse:
+    """Step 2 alone: claim and assign devices for a site, recorded as an `inventory` run."""
+    async with locked(ctx, access.org_id, [site]) as run_id:
+        await ctx.store.create_run(Run(id=run_id, kind="inventory", org_id=access.org_id, status="running",
+                                       started_at=utcnow(), requested_by=access.actor))
+        ledger = CallLedger()
+        records = Records(ctx.store, access.org_id, run_id, actor=access.actor, ledger=ledger)
+        try:
+            outcome = await place_devices(ctx.client(access.tokens, ledger), records, site, wanted)
+        except BaseException as exc:
+            await ctx.store.update_run(run_id, status="failed", finished_at=utcnow(), error=str(exc)[:500])
+            raise
+        error = "; ".join(outcome.errors) or None
+        await ctx.store.update_run(run_id, status="completed" if outcome.ok else "failed",
+                                   finished_at=utcnow(), error=error)
+    return _devices_answer(site, outcome, run_id)
+
+
+def _devices_answer(site: str, outcome: DevicesOutcome, run_id: str) -> DevicesResponse:
+    if outcome.ok:
+        message = (f"{len(outcome.assigned)} device(s) assigned to {site}, "
+                   f"{len(outcome.already)} already there, {len(outcome.claimed)} code(s) claimed")
+    else:
+        message = f"Step 2 (devices) failed for {site}: {'; '.join(outcome.errors)}"
+    return DevicesResponse(status="completed" if outcome.ok else "failed", site_name=site,
+                           site_id=outcome.site_id, assigned=outcome.assigned,
+                           already_assigned=outcome.already, claimed=outcome.claimed, errors=outcome.errors,
+                           message=message, run_id=run_id)
+
+
+async def probe_org(ctx: AppContext, tokens: tuple[Any, ...], org_id: str | None) -> ProbeResponse:
+    """The reachability probe for the caller's token: reachable, valid, org visible, write privilege."""
+    result = await probe(ctx.client(tokens), org_id or ctx.default_org_id)
+    usage = result.usage
+    return ProbeResponse(
+        ok=result.ok, org_id=result.org_id, org_name=result.org_name, who=result.who,
+        token=token_fingerprint(tokens[0]),
+        checks=[ProbeCheck(name=c.name, ok=c.ok, detail=c.detail) for c in result.rows()],
+        privileges=[PrivilegeView(scope=p.scope, role=p.role, org_id=p.org_id, site_id=p.site_id, name=p.name)
+                    for p in result.privileges],
+        calls_left=max(0, usage.request_limit - usage.requests) if usage else None,
+    )

@@ -1,0 +1,75 @@
+"""`mistctl serve`: the provisioning service (FastAPI on uvicorn), on the CLI's engine and state store."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+
+READY_PREFIX = "mistctl service ready on "
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `serve` command."""
+    app.command("serve")(serve_cmd)
+
+
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: a free one, shown when ready).")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (each runs deployments).")] = 1,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Serve the HTTP API until interrupted; prints one ready line (docs at /docs).
+
+    Reads the same environment as the other commands: MIST_HOST, MIST_APITOKEN, MIST_ORG_ID,
+    MISTCTL_STATE, MISTCTL_API_KEYS (service keys), MISTCTL_DESIGN (the org design).
+    """
+    import uvicorn
+
+    from mistctl.api.logs import setup_logging
+
+    setup_logging(log_level)
+    config = uvicorn.Config("mistctl.api.app:create_app", factory=True, host=host, port=port,
+                            workers=workers, log_config=None, access_log=False, log_level=log_level.lower(),
+                            timeout_graceful_shutdown=10)
+    try:
+        if workers == 1:
+            asyncio.run(_serve_one(config))
+        else:
+            _serve_many(config)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+def _ready(host: str, port: int) -> None:
+    sys.stdout.write(f"{READY_PREFIX}http://{host}:{port} (docs at http://{host}:{port}/docs)\n")
+    sys.stdout.flush()
+
+
+async def _serve_one(config: object) -> None:
+    import uvicorn
+
+    assert isinstance(config, uvicorn.Config)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():  # start-up failed (a bad setting, a busy port): let it surface
+            await task
+            raise typer.Exit(1)
+        await asyncio.sleep(0.02)
+    _ready(config.host, server.servers[0].sockets[0].getsockname()[1])
+    await task
+
+
+def _serve_many(config: object) -> None:
+    """Several worker processes on one socket (uvicorn's supervisor), bound here to print the port."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    assert isinstance(config, uvicorn.Config)
+    sock = config.bind_socket()
+    _ready(config.host, sock.getsockname()[1])
+    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()

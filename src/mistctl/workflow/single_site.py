@@ -1,0 +1,178 @@
+"""Converge part of a fleet under one recorded run: one site with the org objects, or some org kinds.
+
+The HTTP service's single-site and per-step routes call `converge`; it plans (reading the live org),
+refuses a plan with conflicts, records the run and applies it, and answers with the step that failed
+and why. The engine is idempotent: a failed call is resumed by calling again, which re-plans from the
+live org. `SiteSpec` is what a caller asks for one site, as a fleet-file site mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mistctl.domain import kinds as K
+from mistctl.domain.fleet import Fleet
+from mistctl.domain.plan import Problem
+from mistctl.mist.errors import MistError
+from mistctl.store.models import Run, utcnow
+from mistctl.store.port import StateStore
+from mistctl.workflow.apply import ApplyResult
+from mistctl.workflow.deploy import (
+    CallLedger,
+    Planned,
+    PlanRefused,
+    apply_planned,
+    check_problems,
+    check_saved,
+    plan_fleet,
+)
+from mistctl.workflow.ports import MistApi, Progress
+from mistctl.workflow.records import Records
+
+Status = Literal["completed", "failed"]
+
+
+@dataclass
+class SiteSpec:
+    """One site as a caller describes it: name, zone, number in the zone, devices and site fields."""
+
+    name: str
+    zone: int
+    number: int
+    serials: list[str] = field(default_factory=list)
+    claim_codes: list[str] = field(default_factory=list)
+    address: str | None = None
+    country_code: str | None = None
+    timezone: str | None = None
+    vars: dict[str, str] = field(default_factory=dict)
+
+    def fleet_site(self, *, with_devices: bool = True) -> dict[str, Any]:
+        """The site as a fleet file writes it (unset fields left to the design's site_defaults)."""
+        site: dict[str, Any] = {"name": self.name, "zone": self.zone, "number": self.number}
+        optional = {"address": self.address, "country_code": self.country_code, "timezone": self.timezone}
+        site.update({k: v for k, v in optional.items() if v is not None})
+        if self.vars:
+            site["vars"] = dict(self.vars)
+        if with_devices:
+            devices = [{"serial": s} for s in self.serials] + [{"claim_code": c} for c in self.claim_codes]
+            if devices:
+                site["devices"] = devices
+        return site
+
+
+@dataclass
+class Converged:
+    """What `converge` did: completed, or the step that failed and why; the run and the plan."""
+
+    status: Status
+    failed_step: int | None = None
+    error: str | None = None
+    run: Run | None = None
+    planned: Planned | None = None
+    result: ApplyResult = field(default_factory=ApplyResult)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "completed"
+
+
+@dataclass
+class Scope:
+    """Which part of the fleet to converge (the filters of `plan_fleet`)."""
+
+    only_site: str | None = None
+    only_kinds: Collection[str] | None = None
+    with_sites: bool = True
+    saved_plan: dict[str, Any] | None = None  # apply exactly this plan: refused if the fleet or org changed
+
+
+@dataclass
+class RunInfo:
+    """How to record the run: its id (chosen before, as the owner of the locks), kind and requester."""
+
+    id: str
+    kind: str
+    actor: str
+    record_empty: bool = True  # False: a plan with nothing to write records no run at all
+
+
+async def converge(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, scope: Scope, info: RunInfo,
+                   *, ledger: CallLedger, concurrency: int = 8,
+                   progress: Progress | None = None) -> Converged:
+    """Plan the scoped part of the fleet against the live org, then apply it under a recorded run."""
+    run = await _new_run(store, org_id, info) if info.record_empty else None
+    try:
+        planned = await plan_fleet(mist, store, fleet, org_id, only_site=scope.only_site,
+                                   only_kinds=scope.only_kinds, with_sites=scope.with_sites,
+                                   concurrency=concurrency)
+    except MistError as exc:
+        return await _refused(store, run, 1, f"could not read the org from Mist: {exc}")
+    try:
+        if scope.saved_plan is not None:
+            check_saved(scope.saved_plan, planned.plan)
+        check_problems(planned.plan)
+    except PlanRefused as exc:
+        return await _refused(store, run, _problem_step(planned.plan.fatal_problems), str(exc))
+    if run is None:
+        if planned.plan.is_empty():
+            return Converged("completed", planned=planned)
+        run = await _new_run(store, org_id, info)
+    await store.update_run(run.id, plan=planned.plan.to_json(), fleet_hash=planned.plan.fleet_hash)
+    await store.incr_run_counts(run.id, {"sites_total": len(planned.desired.sites)})
+    result = await apply_planned(mist, store, planned, ledger=ledger, run=run, concurrency=concurrency,
+                                 progress=progress)
+    outcome = _judge(result, planned, scope.only_site)
+    outcome.run = run
+    if outcome.ok and scope.only_site is not None:
+        await _device_problems(store, outcome, planned, scope.only_site)
+    return outcome
+
+
+async def _new_run(store: StateStore, org_id: str, info: RunInfo) -> Run:
+    """The run of this id: recorded already (a deployment accepted earlier) or recorded now."""
+    found = await store.get_run(info.id)
+    if found is not None:
+        return found
+    return await store.create_run(Run(id=info.id, kind=info.kind, org_id=org_id, requested_by=info.actor))
+
+
+async def _refused(store: StateStore, run: Run | None, step: int, message: str) -> Converged:
+    if run is not None:
+        run = await store.update_run(run.id, status="failed", finished_at=utcnow(), error=message)
+    return Converged("failed", failed_step=step, error=message, run=run)
+
+
+def _problem_step(problems: list[Problem]) -> int:
+    kind = K.BY_KEY.get(problems[0].kind) if problems else None
+    return max(1, kind.step) if kind else 1
+
+
+def _judge(result: ApplyResult, planned: Planned, site: str | None) -> Converged:
+    """The first failure, by step: org-level objects first (sites wait for them), then the site."""
+    if result.org_failed:
+        where, error = next(iter(result.org_failed.items()))
+        kind = K.BY_KEY.get(where.split(":", 1)[0])
+        step = max(1, kind.step) if kind else 1
+        message = f"{where.replace(':', ' ', 1)}: {error}"
+        return Converged("failed", step, message, planned=planned, result=result)
+    failed = result.sites_failed.get(site) if site else next(iter(result.sites_failed.values()), None)
+    if failed is not None:
+        return Converged("failed", failed[0], failed[1], planned=planned, result=result)
+    return Converged("completed", planned=planned, result=result)
+
+
+async def _device_problems(store: StateStore, outcome: Converged, planned: Planned, site: str) -> None:
+    """A device that is in no inventory fails step 2 of its site (the rest of the site is converged)."""
+    problems = [p for p in planned.plan.problems if p.site == site and p.kind == "devices"]
+    if not problems or outcome.run is None:
+        return
+    message = "; ".join(p.message for p in problems)
+    ds = planned.desired.sites[site]
+    records = Records(store, planned.plan.org_id, outcome.run.id, actor=outcome.run.requested_by)
+    state = await store.get_site_state(planned.plan.org_id, site)
+    await records.site_status(site, "failed", site_id=state.site_id if state else None, failed_step=2,
+                              error=message, zone=ds.zone, number=ds.number)
+    outcome.run = await store.update_run(outcome.run.id, status="failed", error=message)
+    outcome.status, outcome.failed_step, outcome.error = "failed", 2, message
