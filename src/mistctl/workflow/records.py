@@ -6,12 +6,14 @@ the store's record shapes stay in one place.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Protocol
 
 from mistctl.store.models import AuditEntry, SiteState, StepRecord
 from mistctl.store.port import StateStore
 
 VARS_KIND = "site_vars"
+CANCEL_POLL_S = 1.0
 
 
 class AuditSource(Protocol):
@@ -30,6 +32,8 @@ class Records:
         self.run_id = run_id
         self.actor = actor
         self.ledger = ledger
+        self._cancel = False
+        self._cancel_checked = -CANCEL_POLL_S
 
     async def vars_hashes(self, org_id: str) -> dict[str, tuple[str, str]]:
         """Site name -> (Mist site id, hash of the variables mistctl last wrote there)."""
@@ -87,5 +91,10 @@ class Records:
         await self.store.publish_event(self.run_id, event)
 
     async def cancelled(self) -> bool:
-        run = await self.store.get_run(self.run_id)
-        return bool(run and run.cancel_requested)
+        """Whether someone asked to cancel the run (read from the store at most once a second)."""
+        now = time.monotonic()
+        if now - self._cancel_checked >= CANCEL_POLL_S:
+            self._cancel_checked = now
+            run = await self.store.get_run(self.run_id)
+            self._cancel = bool(run and run.cancel_requested)
+        return self._cancel

@@ -1,0 +1,148 @@
+"""Benchmark: provision N sites into the twin served over HTTP with 50 ms latency.
+
+Prints, side by side in one run: mistctl's wall time against the floor (calls x latency / concurrency),
+CPU per site, calls per site, the re-apply cost of an unchanged fleet, and a naive sequential baseline
+(one call at a time, a GET before every write) on the same twin.
+
+    .venv/bin/python bench/bench_apply.py [--sites 1000] [--latency-ms 50] [--naive-sites 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.twin import running_twin  # noqa: E402
+
+from mist_twin.config import TwinConfig  # noqa: E402
+from mistctl.bootstrap import open_services  # noqa: E402
+from mistctl.config import Settings  # noqa: E402
+from mistctl.domain import kinds as K  # noqa: E402
+from mistctl.domain.desired import REFS  # noqa: E402
+from mistctl.domain.fleet import DeviceRef, Fleet  # noqa: E402
+from mistctl.domain.normalize import rewrite_refs  # noqa: E402
+from mistctl.fleetio import load_fleet  # noqa: E402
+from mistctl.store.memory import MemoryStore  # noqa: E402
+from mistctl.workflow import deploy  # noqa: E402
+from mistctl.workflow.deploy import desired_state  # noqa: E402
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "fleet.yaml"
+
+
+def big_fleet(n: int, codes: list[str]) -> Fleet:
+    """The example's org design with `n` sites over its three zones, one claim code each."""
+    base = load_fleet(EXAMPLE)
+    template = base.sites[0]
+    sites = [
+        template.model_copy(update={"name": f"Bench-{i:05d}", "zone": 1 + i % 3, "number": 1 + i // 3,
+                                    "devices": [DeviceRef(claim_code=codes[i])], "vars": {}, "overrides": []})
+        for i in range(n)
+    ]
+    return base.model_copy(update={"sites": sites, "org_id": None})
+
+
+def settings_for(url: str, token: str, org_id: str) -> Settings:
+    return Settings(mist_host=url, mist_apitoken=token, mist_org_id=org_id, mistctl_state="memory://",
+                    mist_rate_limit=1_000_000, mist_read_timeout=60)
+
+
+async def mistctl_apply(settings: Settings, fleet: Fleet, concurrency: int) -> dict[str, Any]:
+    store = MemoryStore()
+    out: dict[str, Any] = {}
+    for label in ("apply", "reapply"):
+        cpu, wall = time.process_time(), time.perf_counter()
+        async with open_services(settings=settings, store=store, concurrency=concurrency) as svc:
+            planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=concurrency)
+            run = await svc.new_run("apply", planned.plan)
+            result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
+                                                concurrency=concurrency)
+            site_calls = [svc.ledger.by_site.get(s.name, 0) for s in fleet.sites]
+            out[label] = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+                          "calls": svc.ledger.total, "writes": result.writes, "failed": len(result.sites_failed),
+                          "max_site_calls": max(site_calls), "site_calls": sum(site_calls)}
+    return out
+
+
+async def naive_apply(settings: Settings, fleet: Fleet) -> dict[str, Any]:
+    """One call at a time, a GET before every write: how a one-off script usually does it."""
+    desired = desired_state(fleet)
+    wall, calls = time.perf_counter(), 0
+    async with open_services(settings=settings, store=MemoryStore(), concurrency=1) as svc:
+        m, org = svc.mist, svc.org_id
+        ids: dict[str, dict[str, str]] = {}
+        for kind in K.ORG_KINDS:
+            for key, obj in desired.org_objects(kind).items():
+                await m.list_org(org, kind.collection)
+                body = _naive_resolve(kind, obj.body, ids)
+                created = await m.create_org(org, kind.collection, body)
+                ids.setdefault(kind.key, {})[key] = created["id"]
+                calls += 2
+        for name, site in desired.sites.items():
+            await m.list_org(org, "sites")
+            body = _naive_resolve(K.SITES, site.site.body, ids)
+            created = await m.create_org(org, "sites", body)
+            await m.get_site_setting(created["id"])
+            await m.update_site_setting(created["id"], {"vars": site.vars})
+            await m.list_inventory(org)
+            claimed = await m.claim_inventory(org, [site.devices[0]["claim_code"]])
+            await m.list_inventory(org)
+            await m.assign_inventory(org, created["id"], [claimed.inventory_added[0]["mac"]])
+            calls += 8
+            del name
+    return {"wall": time.perf_counter() - wall, "calls": calls}
+
+
+def _naive_resolve(kind: K.Kind, body: dict[str, Any], ids: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """The naive script still has to send ids for the names it references."""
+    return rewrite_refs(body, REFS.get(kind.key, ()), lambda t, v: ids.get(t.key, {}).get(v, v))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sites", type=int, default=1000)
+    ap.add_argument("--naive-sites", type=int, default=1000)
+    ap.add_argument("--latency-ms", type=float, default=50)
+    ap.add_argument("--concurrency", type=int, default=8)
+    args = ap.parse_args()
+    n = args.sites
+    config = TwinConfig(latency_ms=args.latency_ms, rate_limit=1_000_000, device_count=n + args.naive_sites + 10)
+    with running_twin(config) as (url, org_id, token):
+        pool = httpx.get(f"{url}/__twin/devices", timeout=30).json()
+        codes = [d["claim_code"] for d in (pool["devices"] if isinstance(pool, dict) else pool)]
+        fleet = big_fleet(n, codes[:n])
+        res = asyncio.run(mistctl_apply(settings_for(url, token, org_id), fleet, args.concurrency))
+    with running_twin(config) as (url, org_id, token):
+        naive_fleet = big_fleet(args.naive_sites, codes[n : n + args.naive_sites])
+        naive = asyncio.run(naive_apply(settings_for(url, token, org_id), naive_fleet))
+    report(n, args, res, naive)
+
+
+def report(n: int, args: argparse.Namespace, res: dict[str, Any], naive: dict[str, Any]) -> None:
+    a, r = res["apply"], res["reapply"]
+    latency = args.latency_ms / 1000
+    floor = a["calls"] * latency / args.concurrency
+    print(f"sites: {n}, twin latency {args.latency_ms:.0f} ms over HTTP, concurrency {args.concurrency}")
+    print(f"mistctl apply   : {a['wall']:.1f} s wall, floor {floor:.1f} s (calls x latency / concurrency), "
+          f"ratio {a['wall'] / floor:.2f}")
+    print(f"                  {a['calls']} calls ({a['calls'] / n:.2f} per site incl. org share; "
+          f"max {a['max_site_calls']} on one site), CPU {1000 * a['cpu'] / n:.2f} ms per site, "
+          f"{a['failed']} failed")
+    print(f"mistctl re-apply: {r['wall']:.1f} s wall, {r['calls']} calls, {r['writes']} writes")
+    ns = args.naive_sites
+    print(f"naive sequential: {naive['wall']:.1f} s wall for {ns} sites, {naive['calls']} calls "
+          f"({naive['calls'] / ns:.2f} per site)")
+    per_site_ours, per_site_naive = a["wall"] / n, naive["wall"] / ns
+    print(f"speed-up: {per_site_naive / per_site_ours:.1f}x wall per site; "
+          f"calls per site {naive['calls'] / ns / (a['calls'] / n):.1f}x fewer")
+
+
+if __name__ == "__main__":
+    main()
