@@ -86,7 +86,8 @@ def build_openapi(spec: dict[str, Any]) -> Any:
         from openapi_core import Config, OpenAPI
 
         fixed = normalise_spec(spec)
-        _CACHE[key] = OpenAPI(SchemaPath.from_dict(fixed), config=Config(spec_validator_cls=None))
+        config = Config(spec_validator_cls=None)  # type: ignore[arg-type]  # the spec fails its self-check
+        _CACHE[key] = OpenAPI(SchemaPath.from_dict(fixed), config=config)
     return _CACHE[key]
 
 
@@ -124,7 +125,7 @@ class OpenAPIRequestAdapter:
 
     @property
     def content_type(self) -> str:
-        return self.request.headers.get("content-type", "").lower()
+        return str(self.request.headers.get("content-type", "")).lower()
 
 
 class OpenAPIResponseAdapter:
@@ -144,7 +145,7 @@ class OpenAPIResponseAdapter:
 
     @property
     def content_type(self) -> str:
-        return self.response.headers.get("content-type", "").lower()
+        return str(self.response.headers.get("content-type", "")).lower()
 
 
 # --- checks ------------------------------------------------------------------------------------
@@ -212,7 +213,7 @@ def path_matcher(spec: dict[str, Any]) -> Callable[[str, str], str | None]:
     def match(method: str, path: str) -> str | None:
         for _params, template, pattern, methods in entries:
             if method in methods and pattern.match(path):
-                return template
+                return str(template)
         return None
 
     return match
