@@ -88,7 +88,10 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     """Build the services for one command; everything is closed on exit."""
     settings = settings or Settings()
-    target = _target(settings, mist_host, force_twin, twin_state)
+    if force_twin:  # the demo: never a real Mist, whatever the environment says
+        settings = settings.model_copy(update={"mist_host": None, "mist_apitoken": None, "mist_org_id": None})
+        mist_host = None
+    target = resolve_target(settings, mist_host, twin_state=twin_state)
     ledger = CallLedger()
     async with AsyncExitStack() as stack:
         the_store: StateStore = (
@@ -100,12 +103,6 @@ async def open_services(
         org = org_id or settings.mist_org_id or target.org_id or await _only_org(mist)
         yield Services(settings, target, the_store, mist, ledger, org,
                        concurrency=concurrency or settings.mist_concurrency, actor=actor)
-
-
-def _target(settings: Settings, mist_host: str | None, force_twin: bool, twin_state: Path) -> Target:
-    if force_twin:
-        settings = settings.model_copy(update={"mist_host": None, "mist_apitoken": None})
-    return resolve_target(settings, mist_host, twin_state=twin_state)
 
 
 async def _only_org(mist: MistClient) -> str:

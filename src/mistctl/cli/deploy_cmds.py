@@ -11,7 +11,7 @@ import typer
 
 from mistctl.bootstrap import Services, open_services
 from mistctl.cli.errors import EXIT_FAILED, EXIT_INVALID, fail, handle_errors
-from mistctl.cli.render import ProgressPrinter, change_lines, console, format_eta, plan_table, report_table
+from mistctl.cli.render import apply_progress, change_lines, console, format_eta, plan_table, report_table
 from mistctl.domain.fleet import Fleet
 from mistctl.fleetio import load_fleet
 from mistctl.workflow import deploy
@@ -48,9 +48,9 @@ def plan_cmd(
 
 
 async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, site: str | None, detail: bool,
-                org_id: str | None, mist_host: str | None) -> None:
+                org_id: str | None, mist_host: str | None, force_twin: bool = False) -> None:
     err = console(stderr=True)
-    async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id) as svc:
+    async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id, force_twin=force_twin) as svc:
         err.print(svc.banner)
         planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, only_site=site,
                                           concurrency=svc.concurrency)
@@ -115,10 +115,10 @@ def _saved_plan(target: Path, fleet_file: Path | None) -> tuple[dict[str, Any] |
 
 
 async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concurrency: int,
-                 org_id: str | None, mist_host: str | None) -> int:
+                 org_id: str | None, mist_host: str | None, force_twin: bool = False) -> int:
     con = console()
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
-                             concurrency=concurrency) as svc:
+                             concurrency=concurrency, force_twin=force_twin) as svc:
         con.print(svc.banner)
         planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=concurrency)
         if saved is not None:
@@ -133,9 +133,9 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
             return EXIT_INVALID
         run = await svc.new_run("apply", planned.plan)
         con.print(f"run {run.id}: applying to org {svc.org_id} with concurrency {concurrency}")
-        progress = ProgressPrinter(len(planned.desired.sites), con)
-        result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
-                                            concurrency=concurrency, progress=svc.progress(run.id, progress))
+        with apply_progress(len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
+            result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
+                                                concurrency=concurrency, progress=progress)
         con.print(report_table(result, svc.ledger.by_site))
         con.print(f"{result.writes} writes, {svc.ledger.total} API calls in all; "
                   f"{len(result.sites_done)} sites done, {len(result.sites_failed)} failed")
@@ -173,11 +173,11 @@ def audit_cmd(
 def demo_cmd(
     fleet_file: Annotated[Path, typer.Argument(help="The fleet to provision.")] = Path("examples/fleet.yaml"),
 ) -> None:
-    """Provision the example fleet into the built-in twin, then show that a second plan is empty."""
-    fleet = load_fleet(fleet_file)
-    code = asyncio.run(_apply(fleet, None, yes=True, concurrency=8, org_id=None, mist_host=None))
+    """Provision the example fleet into the built-in twin (never a real Mist), then show a second plan is empty."""
+    fleet = load_fleet(fleet_file).model_copy(update={"org_id": None})
+    code = asyncio.run(_apply(fleet, None, yes=True, concurrency=8, org_id=None, mist_host=None, force_twin=True))
     asyncio.run(_plan(fleet, fleet_file, as_json=False, out=None, site=None, detail=False, org_id=None,
-                      mist_host=None))
+                      mist_host=None, force_twin=True))
     raise typer.Exit(code)
 
 

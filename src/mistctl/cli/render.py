@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from mistctl.domain.kinds import BY_KEY, STEP_NAMES
@@ -99,6 +101,12 @@ class ProgressPrinter:
         self.started = time.monotonic()
         self.tty = sys.stdout.isatty()
 
+    def __enter__(self) -> ProgressPrinter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind == "step":
@@ -121,3 +129,46 @@ class ProgressPrinter:
             eta = (self.total - n) / rate if rate else 0.0
             self.out.print(f"sites {n}/{self.total} (done {self.done}, failed {self.failed}), "
                            f"ETA {format_eta(eta)}")
+
+
+class LiveProgress:
+    """A Rich progress bar for a terminal: sites done/failed, the current step, calls spent, ETA."""
+
+    def __init__(self, total_sites: int, out: Console, calls: Callable[[], int]) -> None:
+        self.out = out
+        self.calls = calls
+        self.done = 0
+        self.failed = 0
+        self.bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"), TimeRemainingColumn(), console=out, transient=False,
+        )
+        self.task = self.bar.add_task("org-level steps", total=max(1, total_sites), detail="")
+
+    def __enter__(self) -> LiveProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "step":
+            self.bar.update(self.task, description=f"step {event['step']} {event['kind']}")
+        elif kind == "site_done":
+            self.done += 1
+        elif kind == "site_failed":
+            self.failed += 1
+            self.bar.console.print(f"[red]site {event['site']} failed[/red] at step {event['step']}: {event['error']}")
+        if kind in ("site_done", "site_failed"):
+            self.bar.update(self.task, description="sites", advance=1)
+        detail = f"done {self.done} failed {self.failed} calls {self.calls()}"
+        self.bar.update(self.task, detail=detail)
+
+
+def apply_progress(total_sites: int, out: Console, calls: Callable[[], int]) -> LiveProgress | ProgressPrinter:
+    """A live bar on a terminal, plain lines otherwise (CI logs, pipes)."""
+    if out.is_terminal:
+        return LiveProgress(total_sites, out, calls)
+    return ProgressPrinter(total_sites, out)
