@@ -85,7 +85,17 @@ async def with_state_file(sites: int) -> tuple[float, float, int]:
 
 async def over_http(calls: int, connections: int) -> float:
     """Requests per second to a uvicorn subprocess over loopback, `connections` at a time."""
-    command = [sys.executable, "-m", "mist_twin", "--port", "0", "--token", TOKEN, "--rate-limit", "1000000000"]
+    command = [
+        sys.executable,
+        "-m",
+        "mist_twin",
+        "--port",
+        "0",
+        "--token",
+        TOKEN,
+        "--rate-limit",
+        "1000000000",
+    ]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

@@ -164,8 +164,10 @@ def main() -> None:
     document = extract(spec)
     OUT.write_text(render(document))
     size = OUT.stat().st_size
-    sys.stdout.write(f"wrote {OUT.relative_to(REPO)}: {len(document['operations'])} operations, "
-                     f"{len(document['$defs'])} schemas, {size // 1024} KiB\n")
+    sys.stdout.write(
+        f"wrote {OUT.relative_to(REPO)}: {len(document['operations'])} operations, "
+        f"{len(document['$defs'])} schemas, {size // 1024} KiB\n"
+    )
 
 
 if __name__ == "__main__":

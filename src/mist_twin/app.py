@@ -59,8 +59,8 @@ def create_app(config: TwinConfig | None = None, *, clock: Callable[[], float] |
     app.state.twin = twin
     app.add_exception_handler(TwinError, handle_twin_error)
     # Specific routes first: `/psks/delete` must not be taken for a PSK id.
-    api = [*flat_routes(routes_self.router), *flat_routes(routes_sites.router), *flat_routes(routes_inventory.router),
-           *flat_routes(routes_actions.router), *flat_routes(build_router())]  # fmt: skip
+    areas = (routes_self.router, routes_sites.router, routes_inventory.router, routes_actions.router)
+    api = [route for router in (*areas, build_router()) for route in flat_routes(router)]
     app.router.routes.extend([*api, *flat_routes(control.router)])
     # add_middleware wraps: the last added is the outermost.
     app.add_middleware(FaultMiddleware, faults=twin.faults)

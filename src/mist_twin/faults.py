@@ -25,9 +25,7 @@ from mist_twin.config import Knobs
 
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 FAULT_STATUSES = (500, 502, 503)
-_BAD_GATEWAY = (
-    b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"  # noqa: E501
-)
+_BAD_GATEWAY = b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"  # noqa: E501
 
 
 class DroppedAnswer(httpx.RemoteProtocolError):

@@ -69,7 +69,8 @@ class RateLimiter:
 
 def too_many_detail(limit: int) -> str:
     """Mist's 429 wording, with the limit in force."""
-    return f"Too Many Request. The API Token used for the request reached the {limit} API Calls per hour threshold"
+    reached = f"reached the {limit} API Calls per hour threshold"
+    return f"Too Many Request. The API Token used for the request {reached}"
 
 
 class RateLimitMiddleware:

@@ -26,7 +26,9 @@ _UPSERT = (
     " ON CONFLICT (coll, key) DO UPDATE SET body = excluded.body"
 )
 
-_SET_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+_SET_META = (
+    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
 
 
 class Store:

@@ -58,7 +58,9 @@ async def test_crud_round_trip(collection: str, answers: ContractChecker) -> Non
         assert stored["notes"] == "edited" and stored["modified_time"] == int(clock.now)
         fetched = (await client.get(f"{base}/{obj['id']}")).json()
         unchanged = {k: v for k, v in fetched.items() if k not in ("notes", "modified_time")}
-        assert unchanged == {k: v for k, v in obj.items() if k != "modified_time"}, "PUT changes only the fields sent"
+        assert unchanged == {k: v for k, v in obj.items() if k != "modified_time"}, (
+            "PUT changes only the fields sent"
+        )
 
         deleted = await client.delete(f"{base}/{obj['id']}")
         assert deleted.status_code == 200 and deleted.content == b""
@@ -94,8 +96,12 @@ async def test_missing_required_field_names_the_field(answers: ContractChecker) 
     async with twin_client(app, checker=answers) as client:
         wlan = await client.post(f"/api/v1/orgs/{org}/wlans", json={"enabled": True})
         rule = await client.post(f"/api/v1/orgs/{org}/wxrules", json={"order": 1, "src_wxtags": []})
-        nested = await client.post(f"/api/v1/orgs/{org}/templates", json={"name": "t", "applies": {"site_ids": "x"}})
-        psk = await client.post(f"/api/v1/orgs/{org}/psks", json={"name": "a", "passphrase": 12345678, "ssid": "s"})
+        nested = await client.post(
+            f"/api/v1/orgs/{org}/templates", json={"name": "t", "applies": {"site_ids": "x"}}
+        )
+        psk = await client.post(
+            f"/api/v1/orgs/{org}/psks", json={"name": "a", "passphrase": 12345678, "ssid": "s"}
+        )
     assert wlan.json() == {"detail": "ssid: this field is required"}
     assert rule.status_code == 400 and "wxtags: this field is required" in rule.json()["detail"]
     assert nested.json() == {"detail": "applies.site_ids: must be of type array"}
@@ -183,7 +189,9 @@ async def test_deleting_a_site_drops_its_setting_and_unassigns_its_devices(answe
     macs = [d["mac"] for d in twin.inventory()]
     async with twin_client(app, checker=answers) as client:
         site = (await client.post(f"/api/v1/orgs/{org}/sites", json={"name": "Metz"})).json()
-        await client.put(f"/api/v1/orgs/{org}/inventory", json={"op": "assign", "site_id": site["id"], "macs": macs})
+        await client.put(
+            f"/api/v1/orgs/{org}/inventory", json={"op": "assign", "site_id": site["id"], "macs": macs}
+        )
         assert {d["site_id"] for d in twin.inventory()} == {site["id"]}
         await client.delete(f"/api/v1/sites/{site['id']}")
     assert twin.objects("sites") == [] and twin.objects("site_settings") == []

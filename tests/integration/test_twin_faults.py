@@ -62,7 +62,9 @@ async def test_drop_rate_share_and_knobs_change_at_runtime(answers: ContractChec
         bad = await client.put("/__twin/faults", json={"drop_rate": 2})
         for n in range(40):
             try:
-                await client.post(f"/api/v1/orgs/{twin.org_id}/wxtags", json={"name": f"t{n}", "type": "client"})
+                await client.post(
+                    f"/api/v1/orgs/{twin.org_id}/wxtags", json={"name": f"t{n}", "type": "client"}
+                )
             except httpx.RemoteProtocolError:
                 dropped += 1
         current = (await client.get("/__twin/faults")).json()
@@ -122,7 +124,11 @@ async def test_control_tokens_endpoint(answers: ContractChecker) -> None:
         made = (await client.post("/__twin/tokens", json={"role": "read"})).json()
         outsider = (await client.post("/__twin/tokens", json={"role": "admin", "org": False})).json()
         bad = await client.post("/__twin/tokens", json={"role": "owner"})
-        read = await client.get(f"/api/v1/orgs/{twin.org_id}", headers={"Authorization": f"Token {made['token']}"})
-        other = await client.get(f"/api/v1/orgs/{twin.org_id}", headers={"Authorization": f"Token {outsider['token']}"})
+        read = await client.get(
+            f"/api/v1/orgs/{twin.org_id}", headers={"Authorization": f"Token {made['token']}"}
+        )
+        other = await client.get(
+            f"/api/v1/orgs/{twin.org_id}", headers={"Authorization": f"Token {outsider['token']}"}
+        )
     assert made["role"] == "read" and made["org_id"] == twin.org_id and outsider["org_id"] != twin.org_id
     assert bad.status_code == 400 and read.status_code == 200 and other.status_code == 403

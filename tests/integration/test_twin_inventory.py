@@ -38,14 +38,29 @@ def test_generated_pool_is_realistic_and_seeded() -> None:
 
 def test_pool_from_file_and_preseeded_inventory(tmp_path: Path) -> None:
     devices = [
-        {"claim_code": "ABCDEFGHJKLMN", "mac": "5C:5B:35:00:00:01", "serial": "S1", "model": "AP45", "type": "ap"},
-        {"claim_code": "NPQRSTUVWXYZ2", "mac": "5c5b35000002", "serial": "S2", "model": "SRX320", "type": "gateway"},
+        {
+            "claim_code": "ABCDEFGHJKLMN",
+            "mac": "5C:5B:35:00:00:01",
+            "serial": "S1",
+            "model": "AP45",
+            "type": "ap",
+        },
+        {
+            "claim_code": "NPQRSTUVWXYZ2",
+            "mac": "5c5b35000002",
+            "serial": "S2",
+            "model": "SRX320",
+            "type": "gateway",
+        },
     ]
     path = tmp_path / "devices.json"
     path.write_text(json.dumps(devices))
     twin = TwinState(TwinConfig(devices_file=path, inventory_count=1))
     assert [d["mac"] for d in twin.inventory()] == ["5c5b35000001"]
-    assert [(d["mac"], d["claimed"]) for d in twin.devices()] == [("5c5b35000001", True), ("5c5b35000002", False)]
+    assert [(d["mac"], d["claimed"]) for d in twin.devices()] == [
+        ("5c5b35000001", True),
+        ("5c5b35000002", False),
+    ]
     assert twin.inventory()[0]["version"] and twin.inventory()[0]["deviceprofile_id"] is None
 
 
@@ -87,9 +102,15 @@ async def test_assign_unassign_and_no_reassign(answers: ContractChecker) -> None
         a = (await client.post(f"/api/v1/orgs/{org}/sites", json={"name": "A"})).json()["id"]
         b = (await client.post(f"/api/v1/orgs/{org}/sites", json={"name": "B"})).json()["id"]
         colons = ":".join(macs[0][i : i + 2] for i in range(0, 12, 2)).upper()
-        assigned = await client.put(url, json={"op": "assign", "site_id": a, "macs": [colons, macs[1], "5c5b35ffffff"]})
-        refused = await client.put(url, json={"op": "assign", "site_id": b, "macs": [macs[0]], "no_reassign": True})
-        moved = await client.put(url, json={"op": "assign", "site_id": b, "macs": [macs[1]], "no_reassign": False})
+        assigned = await client.put(
+            url, json={"op": "assign", "site_id": a, "macs": [colons, macs[1], "5c5b35ffffff"]}
+        )
+        refused = await client.put(
+            url, json={"op": "assign", "site_id": b, "macs": [macs[0]], "no_reassign": True}
+        )
+        moved = await client.put(
+            url, json={"op": "assign", "site_id": b, "macs": [macs[1]], "no_reassign": False}
+        )
         unassigned = await client.put(url, json={"op": "unassign", "macs": [macs[0]]})
         unknown_site = await client.put(url, json={"op": "assign", "site_id": org, "macs": [macs[0]]})
         at_b = (await client.get(url, params={"site_id": b})).json()
@@ -147,7 +168,9 @@ async def test_deviceprofile_assign_marks_gateways_only(answers: ContractChecker
     gateways = [d["mac"] for d in twin.inventory() if d["type"] == "gateway"]
     ap = next(d["mac"] for d in twin.inventory() if d["type"] == "ap")
     async with twin_client(app, checker=answers) as client:
-        hub = (await client.post(f"/api/v1/orgs/{org}/deviceprofiles", json={"name": "hub", "type": "gateway"})).json()
+        hub = (
+            await client.post(f"/api/v1/orgs/{org}/deviceprofiles", json={"name": "hub", "type": "gateway"})
+        ).json()
         url = f"/api/v1/orgs/{org}/deviceprofiles/{hub['id']}"
         assigned = await client.post(f"{url}/assign", json={"macs": [*gateways, ap]})
         assert {d["mac"] for d in twin.inventory() if d["deviceprofile_id"] == hub["id"]} == set(gateways)
@@ -162,7 +185,13 @@ async def test_deviceprofile_assign_marks_gateways_only(answers: ContractChecker
 async def test_control_adds_pool_devices(answers: ContractChecker) -> None:
     app = twin_app(device_count=0)
     twin = app.state.twin
-    new = {"claim_code": "ZXCVBNMASDFGH", "mac": "5c5b35123456", "serial": "X1", "model": "AP43", "type": "ap"}
+    new = {
+        "claim_code": "ZXCVBNMASDFGH",
+        "mac": "5c5b35123456",
+        "serial": "X1",
+        "model": "AP43",
+        "type": "ap",
+    }
     async with twin_client(app, checker=answers) as client:
         added = await client.post("/__twin/devices", json=[new])
         again = await client.post("/__twin/devices", json=new)

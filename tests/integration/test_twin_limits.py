@@ -61,9 +61,8 @@ async def test_rate_limit_window_429_retry_after_and_reset(answers: ContractChec
         usage = await client.get("/api/v1/self/usage")
     assert [a.status_code for a in answers] == [200] * 5
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "600"
-    assert refused.json() == {
-        "detail": "Too Many Request. The API Token used for the request reached the 5 API Calls per hour threshold"
-    }
+    detail = "Too Many Request. The API Token used for the request reached the 5 API Calls per hour threshold"
+    assert refused.json() == {"detail": detail}
     assert usage_refused.status_code == 429, "refused calls count too"
     assert still.status_code == 429 and still.headers["Retry-After"] == "1"
     assert usage.status_code == 200

@@ -24,7 +24,9 @@ def test_cli_serve_generates_org_and_token_and_prints_them() -> None:
 
 
 def test_given_token_is_not_echoed_and_dropped_answers_cut_the_connection() -> None:
-    config = TwinConfig(token="my-secret-token-123", org_id="a97c1b22-a4e9-411e-9bfd-d8695a0f9e61", drop_rate=1.0)
+    config = TwinConfig(
+        token="my-secret-token-123", org_id="a97c1b22-a4e9-411e-9bfd-d8695a0f9e61", drop_rate=1.0
+    )
     with running_twin(config) as (url, org_id, token):
         assert org_id == config.org_id and token == config.token
         with httpx.Client(base_url=url, headers={"Authorization": f"Token {token}"}) as client:
@@ -81,5 +83,7 @@ def test_bad_option_gives_a_clear_message() -> None:
     command = [sys.executable, "-m", "mist_twin", "--fault-rate", "3"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert (
-        done.returncode == 2 and done.stderr.startswith("mist twin: --fault-rate:") and "Traceback" not in done.stderr
+        done.returncode == 2
+        and done.stderr.startswith("mist twin: --fault-rate:")
+        and "Traceback" not in done.stderr
     )

@@ -42,10 +42,14 @@ async def test_upsert_replaces_by_name_and_keeps_the_id(answers: ContractChecker
     base = f"/api/v1/orgs/{twin.org_id}/psks"
     async with twin_client(app, checker=answers) as client:
         psk = (await client.post(base, json={**ALICE, "vlan_id": 10})).json()
-        replaced = await client.post(base, params={"upsert": "true"}, json={**ALICE, "passphrase": "new-pass-123"})
+        replaced = await client.post(
+            base, params={"upsert": "true"}, json={**ALICE, "passphrase": "new-pass-123"}
+        )
         created = await client.post(base, json=ALICE)  # without upsert: a second PSK of the same name
     stored = twin.objects("psks")
-    assert replaced.json()["id"] == psk["id"] and "vlan_id" not in replaced.json(), "upsert replaces the object"
+    assert replaced.json()["id"] == psk["id"] and "vlan_id" not in replaced.json(), (
+        "upsert replaces the object"
+    )
     assert replaced.json()["old_passphrase"] == "correct-horse-1"
     assert created.json()["id"] != psk["id"] and [p["name"] for p in stored] == ["alice", "alice"]
 
