@@ -200,3 +200,12 @@ def test_fleet_helpers():
     assert fleet.zone(2) is not None and fleet.zone(2).name == "west" and fleet.zone(3) is None
     assert fleet.site("W1") is fleet.sites[2] and fleet.site("nope") is None
     assert fleet.org.count() == 11
+
+
+def test_reprs_never_show_secrets():
+    data = base_fleet()
+    data["org"]["wlans"][0]["auth_servers"] = [{"host": "10.255.1.20", "secret": "radius-s3cret"}]
+    fleet = parse(data)
+    shown = repr(fleet) + str(fleet.org)
+    assert "another-long-pass" not in shown and "long-enough-pass" not in shown and "radius-s3cret" not in shown
+    assert fleet.org.psks[0]["passphrase"] == "another-long-pass"  # the data itself is intact

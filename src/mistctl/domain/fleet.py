@@ -19,6 +19,22 @@ from mistctl.domain.kinds import ORG_KINDS
 _HEX = re.compile(r"^[0-9a-f]{12}$")
 
 
+_SECRET_SUFFIXES = ("passphrase", "secret", "password", "psk", "_kek", "_mack")
+
+
+def redact(value: Any) -> Any:
+    """A copy of a value with every secret-looking field (passphrase, psk, secret...) masked."""
+    if isinstance(value, dict):
+        return {k: "***" if _is_secret(k) and v else redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def _is_secret(key: Any) -> bool:
+    return isinstance(key, str) and key.lower().endswith(_SECRET_SUFFIXES)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -175,6 +191,11 @@ class OrgDesign(_Strict):
     labels: list[dict[str, Any]] = Field(default_factory=list)
     wlan_policies: list[dict[str, Any]] = Field(default_factory=list)
     psks: list[dict[str, Any]] = Field(default_factory=list)
+
+    def __repr_args__(self) -> Any:
+        # Reprs and logs never show passphrases, RADIUS secrets or passwords written in org objects.
+        for name, value in super().__repr_args__():
+            yield name, redact(value)
 
     def objects(self, kind_key: str) -> list[dict[str, Any]]:
         """The objects of one kind, by its fleet key."""

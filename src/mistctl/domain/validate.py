@@ -90,8 +90,7 @@ def check_plan(plan: IpPlanSpec, origins: Origins) -> list[Issue]:
                 Issue.at(
                     origin,
                     item,
-                    "segment names become variable names ({name}_subnet): "
-                    "use lowercase letters, digits and _",
+                    "segment names become variable names ({name}_subnet): use lowercase letters, digits and _",
                 )
             )
         if not 1 <= seg.vlan <= 4094:
@@ -108,9 +107,7 @@ def check_plan(plan: IpPlanSpec, origins: Origins) -> list[Issue]:
     for i, net in enumerate(plan.reserved):
         for other in plan.reserved[:i]:
             if net.overlaps(other):
-                issues.append(
-                    Issue.at(origin, "ip_plan reserved", f"{net} overlaps {other}: keep one of them")
-                )
+                issues.append(Issue.at(origin, "ip_plan reserved", f"{net} overlaps {other}: keep one of them"))
     return issues
 
 
@@ -122,13 +119,9 @@ def check_zones(zones: Sequence[Zone], layout: Layout | None, origins: Origins) 
     for i, zone in enumerate(zones):
         origin, item = origins.of_zone(i), f"zone {zone.id} '{zone.name}'"
         if zone.id in seen_ids:
-            issues.append(
-                Issue.at(origin, item, f"id {zone.id} is also zone '{seen_ids[zone.id]}': ids are unique")
-            )
+            issues.append(Issue.at(origin, item, f"id {zone.id} is also zone '{seen_ids[zone.id]}': ids are unique"))
         if zone.name in seen_names:
-            issues.append(
-                Issue.at(origin, item, f"name '{zone.name}' is used by two zones: names are unique")
-            )
+            issues.append(Issue.at(origin, item, f"name '{zone.name}' is used by two zones: names are unique"))
         seen_ids.setdefault(zone.id, zone.name)
         seen_names.add(zone.name)
         if layout is not None and not 1 <= zone.id <= layout.zone_count:
@@ -192,8 +185,7 @@ def _identity_problems(
     elif (site.zone, site.number) in places:
         other = places[(site.zone, site.number)]
         problems.append(
-            f"zone {site.zone} number {site.number} is also site '{other}': give each site "
-            "its own number in its zone"
+            f"zone {site.zone} number {site.number} is also site '{other}': give each site its own number in its zone"
         )
     return problems
 
@@ -216,9 +208,7 @@ def _var_problems(site: Site, planned: frozenset[str]) -> list[str]:
     problems = []
     for name in site.vars:
         if not VARIABLE_NAME_RE.match(name):
-            problems.append(
-                f"variable name '{name}' cannot be referenced as {{{{{name}}}}}: use letters, digits and _"
-            )
+            problems.append(f"variable name '{name}' cannot be referenced as {{{{{name}}}}}: use letters, digits and _")
         elif planned and name in planned and name not in site.overrides:
             problems.append(
                 f"variable '{name}' clashes with the planned variable of that name: add it "
@@ -237,8 +227,6 @@ def _device_problems(site: Site, seen: dict[str, str]) -> list[str]:
     for device in site.devices:
         key = device.key
         if key in seen:
-            problems.append(
-                f"device {key} is also listed at site '{seen[key]}': a device belongs to one site"
-            )
+            problems.append(f"device {key} is also listed at site '{seen[key]}': a device belongs to one site")
         seen.setdefault(key, site.name)
     return problems

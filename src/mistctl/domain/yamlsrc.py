@@ -71,8 +71,8 @@ def load_yaml(text: str, source: str) -> YamlDoc:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         raise FleetInvalid([_syntax_issue(exc, source)]) from None
-    except yaml.YAMLError as exc:
-        raise FleetInvalid([Issue(source, "YAML", f"not valid YAML: {exc}")]) from None
+    except yaml.YAMLError as exc:  # unmarked errors: name the kind only, the text may quote a secret
+        raise FleetInvalid([Issue(source, "YAML", f"not valid YAML ({type(exc).__name__})")]) from None
     finally:
         loader.dispose()
     return YamlDoc(data, loader.mapping_lines, loader.duplicates)
