@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from mistctl.bootstrap import Services, open_services
 from mistctl.cli.errors import EXIT_FAILED, EXIT_INVALID, fail, handle_errors
 from mistctl.cli.render import apply_progress, change_lines, console, format_eta, plan_table, report_table
 from mistctl.domain.fleet import Fleet
+from mistctl.errors import UserError
 from mistctl.fleetio import load_fleet
 from mistctl.workflow import deploy
 
@@ -128,6 +130,9 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
         _print_plan(planned.plan, eta, False, None, None)
         if planned.plan.is_empty():
             return 0
+        if saved is None and not yes and not sys.stdin.isatty():
+            raise UserError("not on a terminal, so there is nobody to confirm: review the plan, then pass --yes "
+                            "(or save it with `mistctl plan --out plan.json` and `mistctl apply plan.json`)")
         if saved is None and not yes and not typer.confirm("Apply these changes?", default=False):
             con.print("Nothing applied.")
             return EXIT_INVALID

@@ -117,6 +117,8 @@ class Applier:
             mist_id = change.mist_id or self.ids.get(kind.key, {}).get(change.key)
             if mist_id is None:
                 raise StepFailed(change, f"{kind.title} {change.key!r} has no id to update")
+            if kind is K.HUB_PROFILES:  # Mist picks the profile's schema by `type`, even on a partial PUT
+                body = {"type": "gateway", **body}
             obj = await self.mist.update_org(self.org_id, kind.collection, mist_id, body)
         self.result.writes += 1
         await self.records.step_done(None, change.step, change.kind, change.key, str(obj["id"]),

@@ -7,7 +7,7 @@ re-plans, checks a saved plan still holds (same fleet, same live org), records a
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,20 +83,28 @@ def fleet_hash(fleet: Fleet) -> str:
     return canonical_hash(fleet.model_dump(mode="json"))
 
 
-def desired_state(fleet: Fleet, *, only_site: str | None = None) -> DesiredState:
-    """The fleet's desired objects; with `only_site`, the org objects and that one site."""
-    sites = [s for s in fleet.sites if only_site is None or s.name == only_site]
+def desired_state(fleet: Fleet, *, only_site: str | None = None,
+                  only_kinds: Collection[str] | None = None, with_sites: bool = True) -> DesiredState:
+    """The fleet's desired objects, optionally narrowed.
+
+    `only_site`: the org objects and that one site; `only_kinds`: only those org kinds (by key);
+    `with_sites=False`: no site at all (the per-step routes of the service converge one kind).
+    """
+    sites = [s for s in fleet.sites if with_sites and (only_site is None or s.name == only_site)]
     variables = {s.name: site_variables(fleet, s) for s in sites}
     desired = build_desired(fleet, variables)
     desired.sites = {n: d for n, d in desired.sites.items() if n in variables}
+    if only_kinds is not None:
+        desired.org = {k: v for k, v in desired.org.items() if k in only_kinds}
     return desired
 
 
 async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, *,
-                     only_site: str | None = None, concurrency: int = 8,
+                     only_site: str | None = None, only_kinds: Collection[str] | None = None,
+                     with_sites: bool = True, concurrency: int = 8,
                      clock: Callable[[], float] = time.time) -> Planned:
-    """Read the live org and diff it with the fleet."""
-    desired = desired_state(fleet, only_site=only_site)
+    """Read the live org and diff it with the fleet (or the part of it the filters keep)."""
+    desired = desired_state(fleet, only_site=only_site, only_kinds=only_kinds, with_sites=with_sites)
     records = Records(store, org_id, run_id="plan")
     before = mist.calls.total
     live = await read_live(mist, records, org_id, desired, concurrency=concurrency)
@@ -138,6 +146,7 @@ async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, l
         raise
     finally:
         await records.flush_audit()
+        await store.incr_run_counts(run.id, {"calls": ledger.total, "writes": applier.result.writes})
     await store.update_run(run.id, status=_final_status(result), finished_at=utcnow(),
                            error=_summary_error(result))
     return result
