@@ -1,0 +1,112 @@
+"""The per-step and lifecycle routes against the twin in-process: each converges its objects and says so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mistctl.api.routes_workflow import STEP_PATHS
+from tests.integration.test_api_support import Harness, service
+
+#: The Mist collection each step route fills, and how many objects the default design has there.
+FILLS = {
+    "/wan/applications": ("services", 3),
+    "/wired/networks": ("networks", 6),
+    "/wan/hub-profiles": ("deviceprofiles", 1),
+    "/wan/gateway-templates": ("gatewaytemplates", 1),
+    "/wired/templates": ("networktemplates", 1),
+    "/wireless/wlan-templates": ("templates", 1),
+    "/wireless/rf-templates": ("rftemplates", 1),
+    "/wireless/wlans": ("wlans", 3),
+    "/wireless/labels": ("wxtags", 3),
+    "/wireless/wxrules": ("wxrules", 2),
+    "/wireless/org-psks": ("psks", 2),
+}
+SITE = {"site_name": "Store-X", "zone_id": 2, "site_id": 7}
+
+
+async def _post(svc: Harness, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    answer = await svc.client.post(path, json=body if body is not None else {}, headers=svc.key)
+    assert answer.status_code == 200, answer.text
+    data: dict[str, Any] = answer.json()
+    return data
+
+
+async def test_each_step_route_in_order_creates_its_objects_then_finds_them_unchanged() -> None:
+    async with service() as svc:
+        for path, step in STEP_PATHS.items():
+            first = await _post(svc, path)
+            collection, count = FILLS[path]
+            assert first["status"] == "completed" and first["step"] == step, first
+            assert len(svc.twin.objects(collection)) == count
+            made = {o["name"]: o["mist_id"] for o in first["objects"] if o["action"] == "created"}
+            assert set(made.values()) >= {o["id"] for o in svc.twin.objects(collection)}
+            assert first["run_id"] is not None
+        writes = svc.writes()
+        for path in STEP_PATHS:
+            again = await _post(svc, path)
+            assert again["status"] == "completed" and again["run_id"] is None
+            assert {o["action"] for o in again["objects"]} == {"unchanged"}
+        assert svc.writes() == writes
+
+
+async def test_a_step_whose_references_do_not_exist_yet_fails_with_a_hint() -> None:
+    async with service() as svc:
+        answer = await _post(svc, "/wireless/wlans")
+        assert answer["status"] == "failed" and answer["step"] == 10
+        assert "store-wifi" in answer["message"] and "earlier steps" in answer["message"]
+        assert svc.twin.objects("wlans") == []
+
+
+async def test_sites_creates_the_site_with_what_it_names_and_topology_answers_its_variables() -> None:
+    async with service() as svc:
+        made = await _post(svc, "/sites", SITE)
+        assert made["status"] == "completed" and made["step"] == 1
+        site = next(s for s in svc.twin.objects("sites") if s["name"] == "Store-X")
+        template = svc.twin.objects("gatewaytemplates")[0]
+        assert site["gatewaytemplate_id"] == template["id"]
+        assert {"kind": "sites", "name": "Store-X", "mist_id": site["id"], "action": "created"} in made["objects"]
+        topo = await _post(svc, "/topology/site", SITE)
+        assert topo["status"] == "completed"
+        assert {o["action"] for o in topo["objects"]} == {"unchanged"}
+        assert topo["variables"]["zone_name"] == "us-central" and topo["variables"]["site_number"] == "7"
+        settings = {s["site_id"]: s for s in svc.twin.objects("site_settings")}
+        assert settings[site["id"]]["vars"] == topo["variables"]
+
+
+async def test_inventory_assign_puts_devices_on_the_site_once() -> None:
+    async with service() as svc:
+        await _post(svc, "/sites", SITE)
+        serials = svc.serials(2)
+        body = {"site_name": "Store-X", "device_serials": serials}
+        first = await _post(svc, "/inventory/assign", body)
+        assert first["status"] == "completed" and len(first["assigned"]) == 2
+        on_site = {d["serial"] for d in svc.twin.inventory() if d.get("site_id") == first["site_id"]}
+        assert on_site == set(serials)
+        again = await _post(svc, "/inventory/assign", body)
+        assert again["assigned"] == [] and len(again["already_assigned"]) == 2
+
+
+async def test_inventory_ztp_claims_codes_and_binds_them_to_the_site() -> None:
+    async with service() as svc:
+        await _post(svc, "/sites", SITE)
+        codes = [d["claim_code"] for d in svc.twin.devices() if not d["claimed"]][:2]
+        answer = await _post(svc, "/inventory/ztp", {"site_name": "Store-X", "claim_codes": [*codes, "BADCODE1"]})
+        assert answer["status"] == "failed" and sorted(answer["claimed"]) == sorted(codes)
+        assert any("BADCODE1" in e for e in answer["errors"])
+        claimed = {d["mac"] for d in svc.twin.devices() if d["claim_code"] in codes}
+        assert {d["mac"] for d in svc.twin.inventory() if d.get("site_id") == answer["site_id"]} == claimed
+
+
+async def test_devices_for_a_site_that_does_not_exist_is_404() -> None:
+    async with service() as svc:
+        missing = await svc.client.post("/inventory/assign", json={"site_name": "Nowhere"}, headers=svc.key)
+        assert missing.status_code == 404 and "Nowhere" in missing.json()["detail"]
+
+
+async def test_org_self_probes_the_token_and_answers_its_privileges() -> None:
+    async with service() as svc:
+        answer = await _post(svc, "/org/self")
+        assert answer["ok"] is True and answer["org_id"] == svc.org_id
+        assert {"scope": "org", "role": "admin", "org_id": svc.org_id} in [
+            {k: p[k] for k in ("scope", "role", "org_id")} for p in answer["privileges"]]
+        assert answer["calls_left"] > 0 and svc.twin.token not in str(answer)
