@@ -51,7 +51,7 @@ REFS: dict[str, tuple[WireRef, ...]] = {
 }
 
 #: Fields that hold secrets: never printed, stored or hashed in the clear.
-SECRET_FIELDS = frozenset({"passphrase", "old_passphrase"})
+SECRET_FIELDS = frozenset({"passphrase", "old_passphrase", "psk"})  # psk: a WLAN auth passphrase
 #: Fields the server sets; never compared, never sent.
 SERVER_FIELDS = frozenset(
     {"id", "org_id", "created_time", "modified_time", "for_site", "site_id", "msp_id", "tzoffset"}

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from mistctl.domain.desired import SECRET_FIELDS
 from mistctl.domain.normalize import redact
 
 Action = Literal["create", "update", "noop", "claim", "assign"]
@@ -37,7 +38,8 @@ class Change:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["body"] = redact(self.body)
-        data["diff"] = {k: redact(v) for k, v in self.diff.items()}
+        data["diff"] = {k: ["<redacted>", "<redacted>"] if k in SECRET_FIELDS else redact(v)
+                        for k, v in self.diff.items()}
         return data
 
     @property
