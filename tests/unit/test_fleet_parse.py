@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mistctl.domain.errors import FleetInvalid
 from mistctl.domain.parse import parse_fleet
@@ -209,3 +211,46 @@ def test_reprs_never_show_secrets():
     shown = repr(fleet) + str(fleet.org)
     assert "another-long-pass" not in shown and "long-enough-pass" not in shown and "radius-s3cret" not in shown
     assert fleet.org.psks[0]["passphrase"] == "another-long-pass"  # the data itself is intact
+
+
+_junk = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5000) | st.text(max_size=6) | st.just("{{x}}"),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _paths(obj, prefix=()):
+    yield prefix
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _paths(value, (*prefix, i))
+
+
+def _fuzz_base():
+    # The base fleet, with a site variable of its own in use, so variable reach is computed too.
+    data = base_fleet()
+    data["site_defaults"]["vars"] = {"store_code": "x"}
+    data["org"]["wlans"][0]["vlan_id"] = "{{store_code}}"
+    data["org"]["networks"][0]["gateway"] = "{{store_code}}"
+    return data
+
+
+_BASE_PATHS = [p for p in _paths(_fuzz_base()) if p]
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.sampled_from(_BASE_PATHS), _junk)
+def test_any_broken_value_gives_issues_never_a_crash(path, junk):
+    data = _fuzz_base()
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = junk
+    try:
+        parse(data)
+    except FleetInvalid as exc:
+        assert exc.issues and all(i.message for i in exc.issues)

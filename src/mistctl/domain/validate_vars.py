@@ -58,9 +58,10 @@ class Reach:
             for group in site.site_groups:
                 groups[group].add(i)
         for template in org.wlan_templates:
-            applies = template.get("applies_to") or {}
-            reached = {index[n] for n in applies.get("sites", []) if n in index}
-            for group in applies.get("site_groups", []):
+            applies = template.get("applies_to")
+            applies = applies if isinstance(applies, dict) else {}  # a bad shape is validate_org's to report
+            reached = {index[n] for n in _names(applies.get("sites")) if n in index}
+            for group in _names(applies.get("site_groups")):
                 reached |= groups.get(group, set())
             self.by[K.WLAN_TEMPLATES.key][str(template.get("name"))] = reached
 
@@ -84,6 +85,10 @@ class Reach:
             return set(self.by[K.WLAN_TEMPLATES.key].get(str(obj.get("template")), set()))
         key = identity(kind_key, obj) if kind_key == K.WLANS.key else obj.get("name")
         return set(self.by.get(kind_key, {}).get(str(key), set()))
+
+
+def _names(value: Any) -> list[str]:
+    return [n for n in value if isinstance(n, str)] if isinstance(value, list) else []
 
 
 def check_variables(org: OrgDesign, sites: Sequence[Site], plan: IpPlanSpec, origins: Origins) -> list[Issue]:
