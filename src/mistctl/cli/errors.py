@@ -12,6 +12,7 @@ from typing import NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mistctl.errors import UserError
 
@@ -28,7 +29,7 @@ R = TypeVar("R")
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
     """Print an error to stderr and exit with `code`."""
-    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {message}", markup=True)
+    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(message)}", markup=True)
     raise typer.Exit(code)
 
 

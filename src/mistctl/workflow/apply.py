@@ -22,6 +22,7 @@ from mistctl.mist.models import InventoryClaimResult
 from mistctl.workflow.context import call_scope
 from mistctl.workflow.ports import MistApi, Progress
 from mistctl.workflow.records import Records
+from mistctl.workflow.site_job import SiteJob, SiteOutcome, run_site_job
 
 MAX_CREATE_ATTEMPTS = 3
 
@@ -77,9 +78,13 @@ class Applier:
             return self.result
         await self._claims([c for c in plan.changes if c.kind == "claims"])
         await self._sites(plan)
+        await self.bind(plan)
+        return self.result
+
+    async def bind(self, plan: Plan) -> None:
+        """Late bindings: WLAN templates that apply to sites this run created."""
         for change in (c for c in plan.changes if c.phase == "bind"):
             await self._guarded_org(change)
-        return self.result
 
     # -- org level -------------------------------------------------------------------------------
 
@@ -185,86 +190,58 @@ class Applier:
 
     # -- sites --------------------------------------------------------------------------------------
 
-    async def _sites(self, plan: Plan) -> None:
+    def site_jobs(self, plan: Plan) -> list[SiteJob]:
+        """One job per site of the plan, names resolved to ids (call after the org steps and claims)."""
         per_site: dict[str, list[Change]] = {}
         for change in plan.changes:
             if change.site is not None:
                 per_site.setdefault(change.site, []).append(change)
+        return [self._job(name, changes) for name, changes in per_site.items()]
+
+    def _job(self, name: str, changes: list[Change]) -> SiteJob:
+        ds = self.desired.sites[name]
+        by_kind = {c.kind: c for c in changes}
+        site = by_kind.get("sites")
+        job = SiteJob(self.org_id, name, zone=ds.zone, number=ds.number, site_hash=ds.site.hash(),
+                      vars_hash=canonical_hash(ds.vars))
+        try:
+            if site is not None and site.writes:
+                job.action = site.action
+                job.body = self._resolve(K.SITES, site.body)
+            job.site_id = site.mist_id if site is not None else None
+            if "site_vars" in by_kind and by_kind["site_vars"].writes:
+                job.vars = dict(ds.vars)
+            devices = by_kind.get("devices")
+            if devices is not None and devices.writes:
+                job.macs = [self._mac(m) for m in devices.body.get("macs", [])]
+                job.devices_hash = canonical_hash(sorted(job.macs))
+        except UnresolvedReference as exc:
+            job.error, job.error_step = str(exc), 2 if job.action == "noop" or job.body else 1
+        return job
+
+    async def _sites(self, plan: Plan) -> None:
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def one(name: str, changes: list[Change]) -> None:
+        async def one(job: SiteJob) -> None:
             async with gate:
                 if await self.records.cancelled():
                     return
-                await self._site(name, changes)
+                await self.finish_site(await run_site_job(self.mist, self.records, job))
 
-        await asyncio.gather(*(one(n, cs) for n, cs in per_site.items()))
+        await asyncio.gather(*(one(job) for job in self.site_jobs(plan)))
 
-    async def _site(self, name: str, changes: list[Change]) -> None:
-        ds = self.desired.sites[name]
-        await self.records.site_status(name, "provisioning", zone=ds.zone, number=ds.number)
-        current: Change | None = None
-        try:
-            for current in changes:
-                with call_scope(name, current.kind, current.key):
-                    await self._site_change(name, current)
-        except (MistError, StepFailed, UnresolvedReference) as exc:
-            step = current.step if current else 1
-            self.result.sites_failed[name] = (step, str(exc))
-            await self.records.step_failed(name, step, current.kind if current else "sites", name, str(exc))
-            await self.records.site_status(name, "failed", site_id=self.ids.get("sites", {}).get(name),
-                                           failed_step=step, error=str(exc), zone=ds.zone, number=ds.number)
-            await self._emit({"type": "site_failed", "site": name, "step": step, "error": str(exc)})
-            return
-        self.result.sites_done.append(name)
-        await self.records.site_status(name, "done", site_id=self.ids["sites"][name], zone=ds.zone,
-                                       number=ds.number)
-        await self._emit({"type": "site_done", "site": name})
-
-    async def _site_change(self, name: str, change: Change) -> None:
-        if change.kind == "sites":
-            await self._site_object(name, change)
-        elif change.kind == "site_vars" and change.writes:
-            site_id = self.ids["sites"][name]
-            await self.mist.update_site_setting(site_id, {"vars": self.desired.sites[name].vars})
-            self.result.writes += 1
-            await self.records.step_done(name, 1, "site_vars", name, site_id,
-                                         canonical_hash(self.desired.sites[name].vars))
-        elif change.kind == "devices" and change.writes:
-            await self._assign(name, change)
-
-    async def _site_object(self, name: str, change: Change) -> None:
-        desired = self.desired.sites[name].site
-        if change.action == "create":
-            obj = await self._create_site(name, self._resolve(K.SITES, change.body))
-        elif change.action == "update":
-            obj = await self.mist.update_site(str(change.mist_id), self._resolve(K.SITES, change.body))
+    async def finish_site(self, outcome: SiteOutcome) -> None:
+        """Count a site's outcome into the result, the run's counters and its event stream."""
+        self.result.writes += outcome.writes
+        if outcome.site_id:
+            self.ids.setdefault(K.SITES.key, {})[outcome.site] = outcome.site_id
+        if outcome.ok:
+            self.result.sites_done.append(outcome.site)
+            await self._emit({"type": "site_done", "site": outcome.site})
         else:
-            self.ids.setdefault("sites", {})[name] = str(change.mist_id)
-            return
-        self.ids.setdefault("sites", {})[name] = str(obj["id"])
-        self.result.writes += 1
-        await self.records.step_done(name, 1, "sites", name, str(obj["id"]), desired.hash())
-
-    async def _create_site(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        for _attempt in range(MAX_CREATE_ATTEMPTS):
-            try:
-                return await self.mist.create_org(self.org_id, K.SITES.collection, body)
-            except OutcomeUnknown:
-                found = await self._lookup(K.SITES, name)
-                if found is not None:
-                    return found
-        return await self.mist.create_org(self.org_id, K.SITES.collection, body)
-
-    async def _assign(self, name: str, change: Change) -> None:
-        site_id = self.ids["sites"][name]
-        macs = [self._mac(m) for m in change.body.get("macs", [])]
-        answer = await self.mist.assign_inventory(self.org_id, site_id, macs)
-        self.result.writes += 1
-        if answer.error:
-            why = "; ".join(answer.reason) or "no reason given"
-            raise StepFailed(change, f"Mist refused to assign {', '.join(answer.error)} to site {name}: {why}")
-        await self.records.step_done(name, 2, "devices", name, site_id, canonical_hash(sorted(macs)))
+            self.result.sites_failed[outcome.site] = (outcome.step, str(outcome.error))
+            await self._emit({"type": "site_failed", "site": outcome.site, "step": outcome.step,
+                              "error": outcome.error})
 
     def _mac(self, ref: str) -> str:
         if not ref.startswith("claim:"):

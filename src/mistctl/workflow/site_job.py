@@ -1,0 +1,150 @@
+"""One site's part of a deployment as a self-contained job: the site, its variables, its devices.
+
+A `SiteJob` is made once the org-level steps and the claims are done: every name in it is already a
+Mist id and every claim code a MAC, so it can run in this process or in another worker (it is plain
+JSON and carries no secret). Running it twice is safe: a lost create is looked up by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mistctl.domain import kinds as K
+from mistctl.domain.diff import Index, LiveState
+from mistctl.mist.errors import MistError, OutcomeUnknown
+from mistctl.workflow.context import call_scope
+from mistctl.workflow.ports import MistApi
+from mistctl.workflow.records import Records
+
+MAX_CREATE_ATTEMPTS = 3
+
+
+@dataclass
+class SiteJob:
+    """Everything needed to converge one site, ids resolved (no names, no secrets)."""
+
+    org_id: str
+    site: str
+    zone: int = 0
+    number: int = 0
+    action: str = "noop"  # create | update | noop (the site object)
+    site_id: str | None = None
+    body: dict[str, Any] = field(default_factory=dict)
+    site_hash: str = ""
+    vars: dict[str, str] | None = None  # None: unchanged
+    vars_hash: str = ""
+    macs: list[str] = field(default_factory=list)  # to assign
+    devices_hash: str = ""
+    error: str | None = None  # a problem found while preparing the job (the site fails at `error_step`)
+    error_step: int = 2
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SiteJob:
+        return cls(**data)
+
+    @property
+    def writes(self) -> int:
+        """The writes this job will make (for estimates and progress)."""
+        return (self.action != "noop") + (self.vars is not None) + bool(self.macs)
+
+
+@dataclass
+class SiteOutcome:
+    """How a site job ended."""
+
+    site: str
+    ok: bool
+    site_id: str | None = None
+    step: int = 0
+    error: str | None = None
+    writes: int = 0
+
+
+class _Failed(Exception):
+    def __init__(self, step: int, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.step = step
+        self.kind = kind
+
+
+async def run_site_job(mist: MistApi, records: Records, job: SiteJob) -> SiteOutcome:
+    """Converge one site; failures are recorded (step and error) and returned, not raised."""
+    await records.site_status(job.site, "provisioning", site_id=job.site_id, zone=job.zone, number=job.number)
+    outcome = SiteOutcome(job.site, ok=False, site_id=job.site_id)
+    try:
+        if job.error:
+            raise _Failed(job.error_step, "devices", job.error)
+        await _site_object(mist, records, job, outcome)
+        await _site_vars(mist, records, job, outcome)
+        await _devices(mist, records, job, outcome)
+    except _Failed as exc:
+        outcome.step, outcome.error = exc.step, str(exc)
+        await records.step_failed(job.site, exc.step, exc.kind, job.site, str(exc))
+        await records.site_status(job.site, "failed", site_id=outcome.site_id, failed_step=exc.step,
+                                  error=str(exc), zone=job.zone, number=job.number)
+        return outcome
+    outcome.ok = True
+    await records.site_status(job.site, "done", site_id=outcome.site_id, zone=job.zone, number=job.number)
+    return outcome
+
+
+async def _guard(step: int, kind: str, call: Callable[[], Awaitable[Any]]) -> Any:
+    try:
+        return await call()
+    except MistError as exc:
+        raise _Failed(step, kind, str(exc)) from None
+
+
+async def _site_object(mist: MistApi, records: Records, job: SiteJob, outcome: SiteOutcome) -> None:
+    if job.action == "noop":
+        return
+    with call_scope(job.site, "sites", job.site):
+        if job.action == "create":
+            obj = await _guard(1, "sites", lambda: _create_site(mist, job))
+        else:
+            obj = await _guard(1, "sites", lambda: mist.update_site(str(job.site_id), job.body))
+    outcome.site_id = str(obj["id"])
+    outcome.writes += 1
+    await records.step_done(job.site, 1, "sites", job.site, outcome.site_id, job.site_hash)
+
+
+async def _create_site(mist: MistApi, job: SiteJob) -> dict[str, Any]:
+    """POST the site; when the answer is lost, look it up by name before trying again."""
+    for _attempt in range(MAX_CREATE_ATTEMPTS):
+        try:
+            return await mist.create_org(job.org_id, K.SITES.collection, job.body)
+        except OutcomeUnknown:
+            sites = await mist.list_org(job.org_id, K.SITES.collection)
+            found = Index(LiveState(job.org_id, {K.SITES.key: sites})).by_key[K.SITES.key].get(job.site, [])
+            if found:
+                return found[0]
+    return await mist.create_org(job.org_id, K.SITES.collection, job.body)
+
+
+async def _site_vars(mist: MistApi, records: Records, job: SiteJob, outcome: SiteOutcome) -> None:
+    if job.vars is None:
+        return
+    site_id = str(outcome.site_id)
+    variables = job.vars
+    with call_scope(job.site, "site_vars", job.site):
+        await _guard(1, "site_vars", lambda: mist.update_site_setting(site_id, {"vars": variables}))
+    outcome.writes += 1
+    await records.step_done(job.site, 1, "site_vars", job.site, site_id, job.vars_hash)
+
+
+async def _devices(mist: MistApi, records: Records, job: SiteJob, outcome: SiteOutcome) -> None:
+    if not job.macs:
+        return
+    site_id = str(outcome.site_id)
+    with call_scope(job.site, "devices", job.site):
+        answer = await _guard(2, "devices", lambda: mist.assign_inventory(job.org_id, site_id, job.macs))
+    outcome.writes += 1
+    if answer.error:
+        why = "; ".join(answer.reason) or "no reason given"
+        raise _Failed(2, "devices", f"Mist refused to assign {', '.join(answer.error)} to site {job.site}: {why}")
+    await records.step_done(job.site, 2, "devices", job.site, site_id, job.devices_hash)
