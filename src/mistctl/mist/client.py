@@ -10,12 +10,13 @@ or more API tokens; hand it a `Clock` and a `CallBudget` to share time and rate 
 
 from __future__ import annotations
 
+from mistctl.mist.ops_day2 import Day2Ops
 from mistctl.mist.ops_org import OrgOps
 from mistctl.mist.ops_sites import SiteOps
 from mistctl.mist.ops_wireless import WirelessOps
 
 
-class MistClient(SiteOps, OrgOps, WirelessOps):
+class MistClient(SiteOps, OrgOps, WirelessOps, Day2Ops):
     """The Mist API client: generic org-collection calls plus a typed method per operation used."""
 
     def for_token(self, key: str) -> MistClient:
