@@ -21,6 +21,13 @@ async def test_apply_provisions_every_object_exactly_once() -> None:
         assert planned.plan.summary()["create"] > 0
         # a new site costs at most 3 calls (create with bindings, variables, assign)
         assert max(svc.ledger.by_site[s.name] for s in fleet.sites) <= 3
+        runs = await svc.store.list_runs()
+        counts = runs[0].counts
+        assert runs[0].status == "completed"
+        assert counts["sites_done"] == len(fleet.sites) and counts.get("sites_failed", 0) == 0
+        assert counts["writes"] == result.writes and counts["calls"] == svc.ledger.total
+        states = await svc.store.list_site_states(limit=1000)
+        assert {s.name for s in states if s.status == "done"} == {s.name for s in fleet.sites}
     assert_twin_matches(app.state.twin, fleet)
 
 

@@ -22,7 +22,7 @@ from mistctl.mist.models import InventoryClaimResult
 from mistctl.workflow.context import call_scope
 from mistctl.workflow.ports import MistApi, Progress
 from mistctl.workflow.records import Records
-from mistctl.workflow.site_job import SiteJob, SiteOutcome, run_site_job
+from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, report_outcome, run_site_job
 
 MAX_CREATE_ATTEMPTS = 3
 
@@ -70,21 +70,35 @@ class Applier:
 
     async def run(self, plan: Plan) -> ApplyResult:
         """Apply every change of the plan; returns what happened (exceptions are recorded, not raised)."""
-        org_changes = [c for c in plan.changes if c.phase == "org" and c.writes]
-        for kind in K.ORG_KINDS:
-            await self._org_kind(kind, [c for c in org_changes if c.kind == kind.key])
-        if self.result.org_failed:
-            await self._emit({"type": "org_failed", "errors": self.result.org_failed})
+        if not await self.prepare(plan):
             return self.result
-        await self._claims([c for c in plan.changes if c.kind == "claims"])
         await self._sites(plan)
         await self.bind(plan)
         return self.result
 
+    async def prepare(self, plan: Plan) -> bool:
+        """The org-level steps in order, then the batched claims; False when an org-level change failed.
+
+        After it, `site_jobs(plan)` gives each site's job (here or on other workers), then `bind(plan)`.
+        """
+        org_changes = [c for c in plan.changes if c.phase == "org" and c.writes]
+        for kind in K.ORG_KINDS:
+            await self._org_kind(kind, [c for c in org_changes if c.kind == kind.key])
+        if not self.result.org_failed:
+            await self._claims([c for c in plan.changes if c.kind == "claims"])
+        await self.records.count({"writes": self.result.writes})
+        if self.result.org_failed:
+            await self._emit({"type": "org_failed", "errors": self.result.org_failed})
+            return False
+        return True
+
     async def bind(self, plan: Plan) -> None:
         """Late bindings: WLAN templates that apply to sites this run created."""
-        for change in (c for c in plan.changes if c.phase == "bind"):
+        changes = [c for c in plan.changes if c.phase == "bind"]
+        for change in changes:
             await self._guarded_org(change)
+        if changes:
+            await self.records.count({"writes": len(changes)})
 
     # -- org level -------------------------------------------------------------------------------
 
@@ -237,11 +251,11 @@ class Applier:
             self.ids.setdefault(K.SITES.key, {})[outcome.site] = outcome.site_id
         if outcome.ok:
             self.result.sites_done.append(outcome.site)
-            await self._emit({"type": "site_done", "site": outcome.site})
         else:
             self.result.sites_failed[outcome.site] = (outcome.step, str(outcome.error))
-            await self._emit({"type": "site_failed", "site": outcome.site, "step": outcome.step,
-                              "error": outcome.error})
+        event = outcome_event(outcome)
+        self.progress(event)
+        await report_outcome(self.records, outcome)
 
     def _mac(self, ref: str) -> str:
         if not ref.startswith("claim:"):
@@ -252,12 +266,9 @@ class Applier:
         return self.claimed[code]
 
     async def _emit(self, event: dict[str, Any]) -> None:
-        """Tell the display, the run's event stream and its counters."""
+        """Tell the display and the run's event stream."""
         self.progress(event)
         await self.records.event(event)
-        counter = {"site_done": "sites_done", "site_failed": "sites_failed"}.get(event["type"])
-        if counter:
-            await self.records.count({counter: 1})
 
 
 def _ids_from_live(live: LiveState) -> dict[str, dict[str, str]]:

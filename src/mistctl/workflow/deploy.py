@@ -146,7 +146,7 @@ async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, l
         raise
     finally:
         await records.flush_audit()
-        await store.incr_run_counts(run.id, {"calls": ledger.total, "writes": applier.result.writes})
+        await store.incr_run_counts(run.id, {"calls": ledger.total})
     await store.update_run(run.id, status=_final_status(result), finished_at=utcnow(),
                            error=_summary_error(result))
     return result

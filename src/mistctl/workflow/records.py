@@ -84,8 +84,9 @@ class Records:
             zone=None if zone is None else str(zone), number=number,
         ))
 
-    async def count(self, delta: dict[str, int]) -> None:
-        await self.store.incr_run_counts(self.run_id, delta)
+    async def count(self, delta: dict[str, int]) -> dict[str, int]:
+        """Add to the run's counters atomically; the new counts."""
+        return await self.store.incr_run_counts(self.run_id, delta)
 
     async def event(self, event: dict[str, Any]) -> None:
         await self.store.publish_event(self.run_id, event)

@@ -148,3 +148,17 @@ async def _devices(mist: MistApi, records: Records, job: SiteJob, outcome: SiteO
         why = "; ".join(answer.reason) or "no reason given"
         raise _Failed(2, "devices", f"Mist refused to assign {', '.join(answer.error)} to site {job.site}: {why}")
     await records.step_done(job.site, 2, "devices", job.site, site_id, job.devices_hash)
+
+
+def outcome_event(outcome: SiteOutcome) -> dict[str, Any]:
+    """The event a site's outcome publishes (`site_done` / `site_failed`)."""
+    if outcome.ok:
+        return {"type": "site_done", "site": outcome.site}
+    return {"type": "site_failed", "site": outcome.site, "step": outcome.step, "error": outcome.error}
+
+
+async def report_outcome(records: Records, outcome: SiteOutcome) -> dict[str, int]:
+    """Publish a site's outcome on the run's event stream and add it to the run's counters (atomic)."""
+    await records.event(outcome_event(outcome))
+    counter = "sites_done" if outcome.ok else "sites_failed"
+    return await records.count({counter: 1, "writes": outcome.writes})
