@@ -1,4 +1,4 @@
-"""Access control: every failure mode answers JSON naming the problem; tokens never reach logs or the store."""
+"""Access control: each failure mode answers JSON naming the problem; no token reaches logs or the store."""
 
 from __future__ import annotations
 
@@ -42,8 +42,9 @@ async def test_every_configured_service_key_works_and_names_its_requests() -> No
     async with service() as svc:
         answer = await svc.client.get("/deployments", headers={"Authorization": f"Bearer {OTHER_KEY}"})
         assert answer.status_code == 200
-        run_id = (await svc.client.post(ROUTE, json=full_stack_body(svc),
-                                        headers={"Authorization": f"Bearer {OTHER_KEY}"})).headers["X-Mistctl-Run"]
+        other = {"Authorization": f"Bearer {OTHER_KEY}"}
+        answer = await svc.client.post(ROUTE, json=full_stack_body(svc), headers=other)
+        run_id = answer.headers["X-Mistctl-Run"]
         run = await svc.store.get_run(run_id)
         assert run is not None and run.requested_by.startswith("key:") and OTHER_KEY not in run.requested_by
 
@@ -77,7 +78,8 @@ async def test_a_read_only_token_or_one_of_another_org_is_403_naming_the_org() -
 
 async def test_a_service_key_for_an_org_the_service_token_cannot_write_is_403() -> None:
     async with service() as svc:
-        answer = await svc.client.post(ROUTE, json=full_stack_body(svc, org_id="another-org"), headers=svc.key)
+        body = full_stack_body(svc, org_id="another-org")
+        answer = await svc.client.post(ROUTE, json=body, headers=svc.key)
         assert answer.status_code == 403 and "MIST_APITOKEN" in answer.json()["detail"]
 
 
@@ -95,7 +97,8 @@ async def test_a_writer_token_deploys_with_its_own_token_and_is_validated_once_p
         assert {r["id"] for r in seen} >= {run.id}
 
 
-async def test_no_token_in_logs_answers_or_the_state_store(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_token_in_logs_answers_or_the_state_store(tmp_path: Path,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
     formatter = JsonFormatter()
     db = tmp_path / "state.db"
     store = SqliteStore(db)

@@ -65,7 +65,8 @@ async def test_a_device_not_in_the_inventory_fails_step_2_and_the_next_call_resu
         assert state is not None and state.status == "failed" and state.failed_step == 2
         assert len(svc.twin.objects("sites")) == 1  # the rest of the site was converged
 
-        resumed = await svc.client.post(ROUTE, json=full_stack_body(svc, device_serials=good), headers=svc.key)
+        body = full_stack_body(svc, device_serials=good)
+        resumed = await svc.client.post(ROUTE, json=body, headers=svc.key)
 
         assert resumed.json()["status"] == "completed"
         assert len(svc.twin.objects("sites")) == 1
@@ -107,7 +108,8 @@ async def test_malformed_bodies_are_422_naming_the_field() -> None:
     async with service() as svc:
         missing = await svc.client.post(ROUTE, json={"zone_id": 1, "site_id": 5}, headers=svc.key)
         typo = await svc.client.post(ROUTE, json=full_stack_body(svc, device_serial=["x"]), headers=svc.key)
-        not_json = await svc.client.post(ROUTE, content=b"{nope", headers={**svc.key, "content-type": "application/json"})
+        as_json = {**svc.key, "content-type": "application/json"}
+        not_json = await svc.client.post(ROUTE, content=b"{nope", headers=as_json)
         assert missing.status_code == 422 and "site_name" in missing.text
         assert typo.status_code == 422 and "device_serial" in typo.text
         assert not_json.status_code == 422 and not_json.json()["detail"]
@@ -125,8 +127,9 @@ async def test_a_site_held_by_another_run_answers_409_naming_the_run() -> None:
 async def test_two_requests_for_one_site_at_once_never_run_together() -> None:
     async with service(latency_ms=5) as svc:
         body = full_stack_body(svc)
-        await svc.client.post("/org/self", json={}, headers=svc.key)  # warm the token cache: both race the lock
-        one, two = await asyncio.gather(*(svc.client.post(ROUTE, json=body, headers=svc.key) for _ in range(2)))
+        await svc.client.post("/org/self", json={}, headers=svc.key)  # warm the token cache first
+        calls = (svc.client.post(ROUTE, json=body, headers=svc.key) for _ in range(2))
+        one, two = await asyncio.gather(*calls)
         ok, busy = sorted((one, two), key=lambda r: r.status_code)
         assert (ok.status_code, busy.status_code) == (200, 409)
         assert busy.json()["run_id"] == ok.headers["X-Mistctl-Run"]

@@ -64,7 +64,8 @@ async def test_sites_creates_the_site_with_what_it_names_and_topology_answers_it
         site = next(s for s in svc.twin.objects("sites") if s["name"] == "Store-X")
         template = svc.twin.objects("gatewaytemplates")[0]
         assert site["gatewaytemplate_id"] == template["id"]
-        assert {"kind": "sites", "name": "Store-X", "mist_id": site["id"], "action": "created"} in made["objects"]
+        made_site = {"kind": "sites", "name": "Store-X", "mist_id": site["id"], "action": "created"}
+        assert made_site in made["objects"]
         topo = await _post(svc, "/topology/site", SITE)
         assert topo["status"] == "completed"
         assert {o["action"] for o in topo["objects"]} == {"unchanged"}
@@ -90,7 +91,8 @@ async def test_inventory_ztp_claims_codes_and_binds_them_to_the_site() -> None:
     async with service() as svc:
         await _post(svc, "/sites", SITE)
         codes = [d["claim_code"] for d in svc.twin.devices() if not d["claimed"]][:2]
-        answer = await _post(svc, "/inventory/ztp", {"site_name": "Store-X", "claim_codes": [*codes, "BADCODE1"]})
+        body = {"site_name": "Store-X", "claim_codes": [*codes, "BADCODE1"]}
+        answer = await _post(svc, "/inventory/ztp", body)
         assert answer["status"] == "failed" and sorted(answer["claimed"]) == sorted(codes)
         assert any("BADCODE1" in e for e in answer["errors"])
         claimed = {d["mac"] for d in svc.twin.devices() if d["claim_code"] in codes}

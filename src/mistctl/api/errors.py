@@ -1,6 +1,8 @@
 """Errors as JSON answers that name the problem: `{"detail": "...", ...}`, never a traceback.
 
     ApiError(status, detail, **extra)   raised by the API layer itself (401, 403, 404, 409 ...)
+    RequestValidationError              422 with `problems` [{item, message}] (a malformed request)
+    HTTPException                       as is (404, 405 ...); 400 (a body that is not JSON) becomes 422
     FleetInvalid                        422 with `problems` [{item, message}] (a design or fleet problem)
     UserError                           422 (SiteNotFound: 404)
     Busy (a site or org lock)           409 with `site`, `org_id`, `run_id`
@@ -15,7 +17,10 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
+from starlette.routing import Match
 from starlette.responses import JSONResponse
 
 from mistctl.api.jobs import Busy
@@ -50,9 +55,40 @@ async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     return _json(exc.status, exc.detail, exc.headers, **exc.extra)
 
 
+async def _malformed(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [{"item": ".".join(str(p) for p in err.get("loc", ())) or "request",
+                 "message": str(err.get("msg"))} for err in exc.errors()]  # never the input: it may hold secrets
+    return _problems(problems or [{"item": "request", "message": "is malformed"}])
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # FastAPI's "error parsing the body": a malformed body, like any other
+        return _problems([{"item": "body", "message": "cannot be parsed: send JSON in UTF-8"}])
+    headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:  # Starlette lists the methods of one route; a path may have several
+        allowed = _methods(request)
+        headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+        return _json(405, f"{request.method} is not allowed here; use {' or '.join(allowed)}", headers)
+    return _json(exc.status_code, str(exc.detail), headers)
+
+
+def _methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET", "type": "http"})
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 async def _fleet_invalid(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FleetInvalid)
-    problems = [{"item": i.item, "message": i.message} for i in exc.issues]
+    return _problems([{"item": i.item, "message": i.message} for i in exc.issues])
+
+
+def _problems(problems: list[dict[str, str]]) -> JSONResponse:
     count = len(problems)
     lines = "; ".join(f"{p['item']}: {p['message']}" for p in problems[:5])
     return _json(422, f"{count} problem{'s' if count != 1 else ''}: {lines}", problems=problems)
@@ -92,6 +128,8 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     """Register the handlers on an app."""
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _malformed)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(FleetInvalid, _fleet_invalid)
     app.add_exception_handler(UserError, _user_error)
     app.add_exception_handler(Busy, _busy)

@@ -92,6 +92,7 @@ class RequestMiddleware:
         log.info("%s %s %s", scope["method"], route, status, extra={
             "method": scope["method"], "path": scope["path"], "route": route, "status": status,
             "duration_ms": round(seconds * 1000, 1), "actor": state.get("actor"),
+            "request_id": request_id_var.get(),
         })
 
 

@@ -18,6 +18,7 @@ from mistctl.api.deps import CallerDep, Ctx
 from mistctl.api.schemas import (
     BUSY,
     ERRORS,
+    NO_SITE,
     DevicesRequest,
     DevicesResponse,
     FullStackRequest,
@@ -103,7 +104,7 @@ async def topology_site(ctx: Ctx, caller: CallerDep, req: SiteRequest) -> StepRe
     return await services.converge_site(ctx, access, req, with_vars=True)
 
 
-@router.post("/inventory/assign", tags=["steps"], response_model=DevicesResponse,
+@router.post("/inventory/assign", tags=["steps"], response_model=DevicesResponse, responses=NO_SITE,
              summary="Step 2: assign devices in the org inventory to a site")
 async def assign_devices(ctx: Ctx, caller: CallerDep, req: DevicesRequest) -> DevicesResponse:
     """Devices by serial or MAC; those on the site already are left alone. 404: no such site."""
@@ -112,7 +113,7 @@ async def assign_devices(ctx: Ctx, caller: CallerDep, req: DevicesRequest) -> De
     return await place_site_devices(ctx, access, req.site_name, wanted)
 
 
-@router.post("/inventory/ztp", tags=["lifecycle"], response_model=DevicesResponse,
+@router.post("/inventory/ztp", tags=["lifecycle"], response_model=DevicesResponse, responses=NO_SITE,
              summary="Claim devices (claim codes or an activation code) and bind them to a site")
 async def ztp(ctx: Ctx, caller: CallerDep, req: ZtpRequest) -> DevicesResponse:
     """Claiming a code twice is harmless (Mist answers it as duplicated). 404 when the site does not exist."""

@@ -238,7 +238,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody, "description": "No write privilege on the org"},
     413: {"model": ErrorBody, "description": "The body is over 1 MiB"},
     422: {"model": ErrorBody, "description": "A malformed body, or a site the design cannot place"},
+    429: {"model": ErrorBody, "description": "The Mist API rate limit is reached (see Retry-After)"},
+    502: {"model": ErrorBody, "description": "Mist answered with an unexpected error"},
     503: {"model": ErrorBody, "description": "Mist or the state store cannot be reached"},
+}
+NO_SITE: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "The site does not exist in the org (create it with POST /sites)"},
 }
 BUSY: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "The site is being deployed by another run (named in `run_id`)"},
