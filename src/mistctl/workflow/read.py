@@ -29,9 +29,13 @@ def kinds_to_read(desired: DesiredState) -> list[K.Kind]:
 
 
 async def read_live(
-    mist: MistApi, records: Records, org_id: str, desired: DesiredState, *, concurrency: int = 8
+    mist: MistApi, records: Records, org_id: str, desired: DesiredState, *, concurrency: int = 8,
+    refresh_vars: bool = False,
 ) -> LiveState:
-    """List every managed kind (concurrently), the inventory when devices are wanted, and site vars."""
+    """List every managed kind (concurrently), the inventory when devices are wanted, and site vars.
+
+    `refresh_vars` reads every site's setting (one GET per site) instead of trusting recorded hashes.
+    """
     kinds = kinds_to_read(desired)
     lists = await asyncio.gather(
         *(mist.list_org(org_id, k.collection, **_LIST_QUERY.get(k.key, {})) for k in kinds)
@@ -42,15 +46,16 @@ async def read_live(
     live = LiveState(org_id=org_id, objects=objects)
     if any(s.devices for s in desired.sites.values()):
         live.inventory = await mist.list_org(org_id, "inventory")
-    await _read_site_vars(mist, records, live, desired, concurrency)
+    await _read_site_vars(mist, records, live, desired, concurrency, refresh_vars)
     return live
 
 
 async def _read_site_vars(
-    mist: MistApi, records: Records, live: LiveState, desired: DesiredState, concurrency: int
+    mist: MistApi, records: Records, live: LiveState, desired: DesiredState, concurrency: int,
+    refresh: bool = False,
 ) -> None:
     site_ids = {str(s.get("name")): str(s["id"]) for s in live.objects.get(K.SITES.key, [])}
-    recorded = await records.vars_hashes(live.org_id)
+    recorded = {} if refresh else await records.vars_hashes(live.org_id)
     unknown: list[tuple[str, str]] = []
     for name in desired.sites:
         if name not in site_ids:

@@ -1,0 +1,203 @@
+"""`mistctl drift`, `mistctl psk rotate|finish|list`, `mistctl assure`, `mistctl upgrade`: the Day 2 commands.
+
+Exit codes as everywhere (cli/errors.py): 0 ok, 1 failed (a site below its SLE threshold, a halted
+rollout, a Mist error), 2 invalid input or refused (PSK grace not over), 3 drift found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mistctl.bootstrap import open_services
+from mistctl.cli import day2_rollout
+from mistctl.cli.day2_render import drift_summary, drift_table, psk_rotation_table, psk_state_table
+from mistctl.cli.deploy_cmds import FleetArg, HostOpt, OrgOpt
+from mistctl.cli.errors import EXIT_DRIFT, EXIT_FAILED, EXIT_INVALID, fail, handle_errors
+from mistctl.cli.render import console, report_table
+from mistctl.domain.durations import parse_duration
+from mistctl.errors import UserError
+from mistctl.fleetio import load_fleet
+from mistctl.store.models import utcnow
+from mistctl.workflow import drift, psk
+from mistctl.workflow.psk_records import rotation_state
+
+psk_app = typer.Typer(help="Rotate PSK passphrases safely (the old one keeps working for a grace period).",
+                      no_args_is_help=True)
+NamesOpt = Annotated[list[str] | None, typer.Option("--name", help="A PSK by name (repeatable).")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every PSK of the org.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the Day 2 commands."""
+    app.command("drift")(drift_cmd)
+    app.add_typer(psk_app, name="psk")
+    day2_rollout.register(app)
+
+
+@handle_errors
+def drift_cmd(
+    fleet_file: FleetArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the differences as JSON.")] = False,
+    fix: Annotated[bool, typer.Option("--fix", help="Apply the plan that converges the org back.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Fix without asking.")] = False,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Calls in parallel.")] = 8,
+    org_id: OrgOpt = None,
+    mist_host: HostOpt = None,
+) -> None:
+    """Compare the live org (site settings included) with the fleet. Exit 0 none, 3 drift, 1 fix failed."""
+    fleet = load_fleet(fleet_file)
+    raise typer.Exit(asyncio.run(_drift(fleet, as_json=as_json, fix=fix, yes=yes, concurrency=concurrency,
+                                        org_id=org_id or fleet.org_id, mist_host=mist_host)))
+
+
+async def _drift(fleet: Any, *, as_json: bool, fix: bool, yes: bool, concurrency: int, org_id: str | None,
+                 mist_host: str | None) -> int:
+    con, err = console(), console(stderr=True)
+    async with open_services(mist_host=mist_host, org_id=org_id, concurrency=concurrency) as svc:
+        err.print(svc.banner)
+        report = await drift.detect_drift(svc.mist, svc.store, fleet, svc.org_id, concurrency=concurrency)
+        if as_json:
+            typer.echo(json.dumps(report.to_json(), indent=2, default=str))
+        else:
+            if report.drifted:
+                con.print(drift_table(report))
+            con.print(drift_summary(report))
+        if not report.drifted:
+            return 0
+        if not fix:
+            return EXIT_DRIFT
+        _confirm_fix(yes)
+        result = await drift.fix_drift(svc.mist, svc.store, report, ledger=svc.ledger, actor=svc.actor,
+                                       concurrency=concurrency)
+        err.print(report_table(result, svc.ledger.by_site))
+        err.print(f"drift fixed with {result.writes} write(s)" if result.ok else "the fix failed for some sites")
+        return 0 if result.ok else EXIT_FAILED
+
+
+def _confirm_fix(yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UserError("not on a terminal, so there is nobody to confirm the fix: review it, then pass --yes")
+    if not typer.confirm("Apply the changes that converge the org back to the fleet?", default=False):
+        raise typer.Exit(EXIT_DRIFT)
+
+
+# -- PSK rotation ---------------------------------------------------------------------------------
+
+
+@psk_app.command("rotate")
+@handle_errors
+def psk_rotate_cmd(
+    names: NamesOpt = None,
+    every: AllOpt = False,
+    grace: Annotated[str, typer.Option("--grace", help="How long the old passphrase keeps working.")] = "24h",
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the new passphrases to this new file (mode 0600) instead of the screen.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Rotate even a PSK whose previous rotation is not finished.")] = False,
+    org_id: OrgOpt = None,
+    mist_host: HostOpt = None,
+) -> None:
+    """Set a new random passphrase on PSKs; Mist keeps the old one until `mistctl psk finish`."""
+    grace_s = parse_duration(grace, what="--grace")
+    fd = _secret_file(out) if out is not None else None
+    try:
+        outcome = asyncio.run(_rotate(names or [], every, grace_s, force, org_id, mist_host))
+    except BaseException:
+        if fd is not None and out is not None:
+            os.close(fd)
+            out.unlink(missing_ok=True)
+        raise
+    con = console()
+    if fd is not None and out is not None:
+        _write_secrets(fd, outcome)
+        con.print(psk_rotation_table(outcome.rotated, reveal=False))
+        con.print(f"the new passphrases are in {out} (readable by you only); they are not stored anywhere else")
+    else:
+        con.print(psk_rotation_table(outcome.rotated, reveal=True))
+        con.print("[bold]shown once[/bold]: store them now; mistctl keeps only fingerprints")
+    for name, why in sorted(outcome.failed.items()):
+        con.print(f"[red]{name}[/red]: not rotated: {why}", markup=True)
+    con.print(f"run {outcome.run_id}; finish after the grace period with `mistctl psk finish`")
+    raise typer.Exit(0 if outcome.ok else EXIT_FAILED)
+
+
+async def _rotate(names: list[str], every: bool, grace: float, force: bool, org_id: str | None,
+                  mist_host: str | None) -> psk.RotationOutcome:
+    async with open_services(mist_host=mist_host, org_id=org_id) as svc:
+        console(stderr=True).print(svc.banner)
+        return await psk.rotate_psks(svc.mist, svc.store, svc.org_id, names=names, every=every, grace=grace,
+                                     force=force, actor=svc.actor, ledger=svc.ledger)
+
+
+def _secret_file(path: Path) -> int:
+    """Create the output file before rotating (owner-only; an existing file is never overwritten)."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        fail(f"{path} exists; name a new file for the passphrases (it is created readable by you only)")
+    except OSError as exc:
+        fail(f"{path}: cannot create it ({exc.strerror}); choose another --out")
+
+
+def _write_secrets(fd: int, outcome: psk.RotationOutcome) -> None:
+    data = {"rotated": [{"name": r.name, "ssid": r.ssid, "passphrase": r.passphrase.get_secret_value(),
+                         "old_passphrase_until": r.grace_until.isoformat()} for r in outcome.rotated]}
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=2)
+        fh.write("\n")
+
+
+@psk_app.command("finish")
+@handle_errors
+def psk_finish_cmd(
+    names: NamesOpt = None,
+    every: Annotated[bool, typer.Option("--all", help="Every PSK still keeping an old passphrase.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Finish before the grace period is over.")] = False,
+    org_id: OrgOpt = None,
+    mist_host: HostOpt = None,
+) -> None:
+    """Remove the old passphrase of rotated PSKs once their grace period is over. Exit 2 when refused."""
+    outcome = asyncio.run(_finish(names or [], every, force, org_id, mist_host))
+    con = console()
+    for name in outcome.finished:
+        con.print(f"{name}: old passphrase removed")
+    for name, why in sorted({**outcome.skipped, **outcome.refused}.items()):
+        con.print(f"{name}: {why}", markup=False)
+    for name, why in sorted(outcome.failed.items()):
+        con.print(f"{name}: failed: {why}", markup=False)
+    if not (outcome.finished or outcome.refused or outcome.failed):
+        con.print("no PSK has an old passphrase to remove")
+    raise typer.Exit(EXIT_FAILED if outcome.failed else EXIT_INVALID if outcome.refused else 0)
+
+
+async def _finish(names: list[str], every: bool, force: bool, org_id: str | None,
+                  mist_host: str | None) -> psk.FinishOutcome:
+    async with open_services(mist_host=mist_host, org_id=org_id) as svc:
+        console(stderr=True).print(svc.banner)
+        return await psk.finish_rotations(svc.mist, svc.store, svc.org_id, names=names, every=every,
+                                          force=force, actor=svc.actor, ledger=svc.ledger)
+
+
+@psk_app.command("list")
+@handle_errors
+def psk_list_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None) -> None:
+    """The org's PSKs with their rotation state (no passphrases)."""
+
+    async def states() -> list[dict[str, Any]]:
+        async with open_services(mist_host=mist_host, org_id=org_id) as svc:
+            psks = await svc.mist.list_psks(svc.org_id)
+            return [await rotation_state(svc.store, svc.org_id, p, utcnow()) for p in psks]
+
+    console().print(psk_state_table(asyncio.run(states())))
+
+
+__all__ = ["register", "EXIT_INVALID"]

@@ -1,0 +1,81 @@
+"""Rich renderings of the Day 2 commands: drift differences, SLE health, rollout reports, PSK rotations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.table import Table
+
+from mistctl.workflow.drift import DriftReport
+
+MAX_ROWS = 200
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def drift_table(report: DriftReport) -> Table:
+    """One row per difference: object, field, what, live value, fleet value."""
+    table = Table(title=f"Drift in org {report.org_id}")
+    for col in ("kind", "object", "site", "field", "what", "live", "fleet"):
+        table.add_column(col)
+    for d in report.differences[:MAX_ROWS]:
+        table.add_row(d.kind, d.key, d.site or "", d.field, d.what, _cell(d.live), _cell(d.desired))
+    if len(report.differences) > MAX_ROWS:
+        table.add_row(f"... {len(report.differences) - MAX_ROWS} more (see --json)", "", "", "", "", "", "")
+    return table
+
+
+def drift_summary(report: DriftReport) -> str:
+    """The line under the table: how many objects differ, what the fix costs, what reading cost."""
+    cost = f"{report.read_calls} read calls ({report.settings_read} site settings)"
+    if not report.drifted:
+        return f"No drift: the org matches the fleet. {cost}."
+    objects = len({(d.kind, d.key, d.site) for d in report.differences})
+    return (f"{len(report.differences)} difference(s) in {objects} object(s); fixing takes "
+            f"{report.planned.plan.estimated_calls} write call(s) (`mistctl drift --fix`). {cost}.")
+
+
+def health_table(report: Any) -> Table:
+    """Each site's SLE values; failing metrics in red, sites failing first."""
+    table = Table(title=f"SLE health (threshold {report.threshold:.2f})")
+    for col in ("site", "status", "failing", "values"):
+        table.add_column(col)
+    rows = sorted(report.sites, key=lambda s: (not s.failing, s.name))
+    for site in rows[:MAX_ROWS]:
+        failing = ", ".join(f"{m} {v:.2f}" for m, v in sorted(site.failing.items()))
+        values = ", ".join(f"{m} {v:.2f}" for m, v in sorted(site.values.items()) if v is not None)
+        status = "[red]below threshold[/red]" if site.failing else (
+            "[green]ok[/green]" if site.values else "[yellow]no data[/yellow]")
+        table.add_row(site.name, status, failing, values or "-")
+    if len(rows) > MAX_ROWS:
+        table.add_row(f"... {len(rows) - MAX_ROWS} more (see --json)", "", "", "")
+    return table
+
+
+def psk_rotation_table(rotated: list[Any], *, reveal: bool) -> Table:
+    """The PSKs rotated; the new passphrases only when `reveal` (shown once, never again)."""
+    table = Table(title="PSKs rotated")
+    for col in ("name", "ssid", "new passphrase", "old passphrase accepted until"):
+        table.add_column(col)
+    for r in rotated:
+        shown = r.passphrase.get_secret_value() if reveal else "(written to the file)"
+        table.add_row(r.name, r.ssid, shown, r.grace_until.strftime("%Y-%m-%d %H:%M:%S %Z"))
+    return table
+
+
+def psk_state_table(states: list[dict[str, Any]]) -> Table:
+    """PSKs with their rotation state (no secrets)."""
+    table = Table(title="PSKs")
+    for col in ("name", "ssid", "old passphrase kept", "rotated by mistctl", "grace left"):
+        table.add_column(col)
+    for s in states:
+        left = s["grace_left_seconds"]
+        table.add_row(str(s["name"]), str(s.get("ssid") or ""), "yes" if s["old_passphrase_kept"] else "no",
+                      s["rotated_at"] or "no", "-" if left is None else f"{left:.0f}s")
+    return table

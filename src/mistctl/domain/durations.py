@@ -1,0 +1,44 @@
+"""Durations as operators write them (`30s`, `5m`, `1h`, `1h30m`, `2d`), parsed in one place.
+
+Every Day 2 option that takes a time (`--soak`, `--grace`, the rollout's completion budget) goes
+through `parse_duration`, so the CLI, the HTTP service and the workflows agree on the spelling.
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?[smhd])+")
+MAX_SECONDS = 30 * 86400  # a month: anything longer is a typo, not a soak or a grace period
+
+
+def parse_duration(text: str | float | int, *, what: str = "duration") -> float:
+    """Seconds in `text` (`90`, `30s`, `5m`, `1h30m`, `2d`); `ValueError` naming `what` otherwise."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        raw = str(text).strip().lower().replace(" ", "")
+        if re.fullmatch(r"\d+(?:\.\d+)?", raw):
+            seconds = float(raw)
+        elif _WHOLE.fullmatch(raw):
+            seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(raw))
+        else:
+            raise ValueError(f"{what} {text!r} is not a duration: write it like 30s, 5m, 1h or 1h30m")
+    if seconds < 0 or seconds > MAX_SECONDS:
+        raise ValueError(f"{what} {text!r} is out of range: between 0s and {MAX_SECONDS // 86400}d")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """`1h30m`, `5m`, `45s`: the short form `parse_duration` reads back."""
+    s = int(round(seconds))
+    if s == 0:
+        return "0s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if s >= size:
+            parts.append(f"{s // size}{unit}")
+            s %= size
+    return "".join(parts)

@@ -1,0 +1,125 @@
+"""Drift: what changed in the live org behind mistctl's back, object by object and field by field.
+
+`detect_drift` is a plan made with every site's setting read from Mist (the plan engine trusts the
+variables it recorded writing; drift must not): one list per kind, the inventory when the fleet has
+devices, and one `GET /sites/{id}/setting` per site. The comparison is the plan's: Mist's defaults
+and server fields are normalised away (`domain.normalize`), so an untouched org shows no drift, and
+PSKs mistctl rotated keep their rotated passphrase (`psk_records.respect_rotations`).
+`fix_drift` applies that plan through the normal apply, recorded as a `drift-fix` run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from mistctl.domain.fleet import Fleet
+from mistctl.domain.plan import Change, Plan
+from mistctl.store.models import Run
+from mistctl.store.port import StateStore
+from mistctl.store.redact import REDACTED, is_secret_name, redact
+from mistctl.workflow.apply import ApplyResult
+from mistctl.workflow.deploy import CallLedger, Planned, apply_planned, check_problems, plan_fleet
+from mistctl.workflow.ports import MistApi, Progress
+
+What = Literal["missing", "changed", "not assigned", "not claimed", "conflict"]
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One difference between the fleet and the live org (secret values redacted)."""
+
+    kind: str
+    key: str
+    field: str
+    what: What
+    live: Any = None
+    desired: Any = None
+    site: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DriftReport:
+    """The differences found, the plan that converges them, and what reading the org cost."""
+
+    org_id: str
+    planned: Planned
+    differences: list[Difference] = field(default_factory=list)
+    read_calls: int = 0
+    settings_read: int = 0
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.differences)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as `mistctl drift --json` prints it and `GET /drift` answers it."""
+        objects = {(d.kind, d.key, d.site) for d in self.differences}
+        return {
+            "org_id": self.org_id,
+            "drift": self.drifted,
+            "objects": len(objects),
+            "differences": [d.to_json() for d in self.differences],
+            "read_calls": self.read_calls,
+            "settings_read": self.settings_read,
+            "fix_calls": self.planned.plan.estimated_calls,
+        }
+
+
+def differences(plan: Plan) -> list[Difference]:
+    """Every difference a plan converges, by object and field, in the plan's order."""
+    found = [Difference(p.kind, p.key, "(object)", "conflict", desired=p.message, site=p.site)
+             for p in plan.problems if p.fatal]
+    for change in plan.changes:
+        if change.writes and change.phase != "bind":  # a binding waits for a site reported missing
+            found.extend(_of_change(change))
+    return found
+
+
+def _of_change(change: Change) -> list[Difference]:
+    site = change.site if change.kind != "sites" else None
+    if change.action == "create":
+        return [Difference(change.kind, change.key, "(object)", "missing", site=site)]
+    if change.action == "assign":
+        return [Difference("devices", change.key, "macs", "not assigned",
+                           desired=list(change.body.get("macs", [])), site=change.site)]
+    if change.action == "claim":
+        return [Difference("claims", change.key, "claim_codes", "not claimed",
+                           desired=list(change.body.get("claim_codes", [])))]
+    if change.kind == "site_vars":
+        return [Difference("site_vars", change.key, f"vars.{var}", "changed", *_shown(var, pair), site=site)
+                for var, pair in sorted(change.diff.items())]
+    return [Difference(change.kind, change.key, name, "changed", *_shown(name, pair), site=site)
+            for name, pair in sorted(change.diff.items())]
+
+
+def _shown(name: str, pair: list[Any]) -> tuple[Any, Any]:
+    """(live, desired) as they may be printed: secret fields and nested secrets redacted."""
+    live, desired = (pair + [None, None])[:2]
+    if is_secret_name(name):
+        return (REDACTED if live else live), (REDACTED if desired else desired)
+    return redact(live), redact(desired)
+
+
+async def detect_drift(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, *,
+                       concurrency: int = 8) -> DriftReport:
+    """Read the live org (every site's setting included) and list what differs from the fleet."""
+    planned = await plan_fleet(mist, store, fleet, org_id, concurrency=concurrency, refresh_vars=True)
+    return DriftReport(org_id, planned, differences(planned.plan), read_calls=planned.plan.read_calls,
+                       settings_read=len(planned.live.site_vars))
+
+
+async def fix_drift(mist: MistApi, store: StateStore, report: DriftReport, *, ledger: CallLedger,
+                    actor: str = "cli", concurrency: int = 8, progress: Progress | None = None) -> ApplyResult:
+    """Apply the converging plan under a `drift-fix` run (refused when the live org has conflicts)."""
+    plan = report.planned.plan
+    check_problems(plan)
+    run = await store.create_run(Run(
+        kind="drift-fix", org_id=report.org_id, fleet_hash=plan.fleet_hash, plan=plan.to_json(),
+        counts={"sites_total": len({c.site for c in plan.changes if c.site})},
+        requested_by=actor))
+    return await apply_planned(mist, store, report.planned, ledger=ledger, run=run, concurrency=concurrency,
+                               progress=progress)
