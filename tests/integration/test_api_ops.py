@@ -47,7 +47,8 @@ async def test_metrics_count_mist_calls_budget_steps_and_runs() -> None:
         budget = [k for k in lines if k.startswith("mistctl_mist_budget_remaining")]
         assert len(budget) == 1 and 0 < float(lines[budget[0]]) < 5000
         assert float(lines['mistctl_step_duration_seconds_count{step="wlans"}']) == 1.0
-        route = 'mistctl_http_requests_total{method="POST",route="/orchestrator/deploy-full-stack",status="200"}'
+        route = ('mistctl_http_requests_total{method="POST",route="/orchestrator/deploy-full-stack",'
+                 'status="200"}')
         assert float(lines[route]) == 1.0
 
 
@@ -73,7 +74,8 @@ async def test_a_body_over_the_limit_is_413_before_the_app_reads_it() -> None:
         assert small.status_code == 422  # 40 KiB of spaces streamed: read, replayed, then refused as no JSON
 
 
-async def test_access_logs_are_json_lines_with_the_request_id_and_caller(caplog: pytest.LogCaptureFixture) -> None:
+async def test_access_logs_are_json_lines_with_the_request_id_and_caller(
+        caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="mistctl.api.access")
     async with service() as svc:
         await svc.client.get("/deployments", headers={**svc.key, "X-Request-ID": "req-1"})
@@ -89,7 +91,8 @@ def test_setup_logging_writes_json_lines_and_redacts_credentials() -> None:
     saved = [(lg.handlers, lg.level, lg.propagate, lg.disabled) for lg in loggers]
     setup_logging("info", stream)
     try:
-        logging.getLogger("mistctl.test").warning("sent Authorization: Token abcdefghijklmnopqrstuvwxyz012345")
+        secret = "abcdefghijklmnopqrstuvwxyz012345"
+        logging.getLogger("mistctl.test").warning("sent Authorization: Token %s", secret)
     finally:
         for lg, (handlers, level, propagate, disabled) in zip(loggers, saved, strict=True):
             lg.handlers, lg.propagate, lg.disabled = handlers, propagate, disabled

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 from schemathesis.python import asgi
+from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from mistctl.api.app import create_app
 from mistctl.store.memory import MemoryStore

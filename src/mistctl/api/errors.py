@@ -20,8 +20,8 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.routing import Match
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
 from mistctl.api.jobs import Busy
 from mistctl.api.logs import request_id_var
@@ -58,7 +58,7 @@ async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _malformed(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = [{"item": ".".join(str(p) for p in err.get("loc", ())) or "request",
-                 "message": str(err.get("msg"))} for err in exc.errors()]  # never the input: it may hold secrets
+                 "message": str(err.get("msg"))} for err in exc.errors()]  # no input: it may hold secrets
     return _problems(problems or [{"item": "request", "message": "is malformed"}])
 
 

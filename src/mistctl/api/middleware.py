@@ -86,7 +86,8 @@ class RequestMiddleware:
         return _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
-        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        # The route template keeps the label set small; paths no route matched (404) share one label.
+        route = getattr(scope.get("route"), "path", None) or ("unmatched" if status == 404 else scope["path"])
         state: dict[str, Any] = scope.get("state") or {}
         self.metrics.observe_request(scope["method"], route, status, seconds)
         log.info("%s %s %s", scope["method"], route, status, extra={

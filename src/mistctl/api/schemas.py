@@ -243,7 +243,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "Mist or the state store cannot be reached"},
 }
 NO_SITE: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorBody, "description": "The site does not exist in the org (create it with POST /sites)"},
+    404: {"model": ErrorBody, "description": "The site is not in the org (create it with POST /sites)"},
 }
 BUSY: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "The site is being deployed by another run (named in `run_id`)"},

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 READY_PREFIX = "mistctl service ready on "
+LOG_LEVEL_ENV = "MISTCTL_LOG_LEVEL"
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +24,7 @@ def register(app: typer.Typer) -> None:
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0: a free one, shown when ready).")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (each runs deployments).")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve the HTTP API until interrupted; prints one ready line (docs at /docs).
@@ -31,8 +36,9 @@ def serve_cmd(
 
     from mistctl.api.logs import setup_logging
 
+    os.environ[LOG_LEVEL_ENV] = log_level  # worker processes configure their logging from it
     setup_logging(log_level)
-    config = uvicorn.Config("mistctl.api.app:create_app", factory=True, host=host, port=port,
+    config = uvicorn.Config(f"{__name__}:app_factory", factory=True, host=host, port=port,
                             workers=workers, log_config=None, access_log=False, log_level=log_level.lower(),
                             timeout_graceful_shutdown=10)
     try:
@@ -42,6 +48,15 @@ def serve_cmd(
             _serve_many(config)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+def app_factory() -> FastAPI:
+    """The app of one server process, its logs as JSON lines (workers are fresh processes)."""
+    from mistctl.api.app import create_app
+    from mistctl.api.logs import setup_logging
+
+    setup_logging(os.environ.get(LOG_LEVEL_ENV, "info"))
+    return create_app()
 
 
 def _ready(host: str, port: int) -> None:
@@ -72,4 +87,4 @@ def _serve_many(config: object) -> None:
     assert isinstance(config, uvicorn.Config)
     sock = config.bind_socket()
     _ready(config.host, sock.getsockname()[1])
-    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+    Multiprocess(config, sockets=[sock]).run()
