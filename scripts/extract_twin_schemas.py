@@ -46,6 +46,10 @@ OPERATIONS: tuple[str, ...] = (
     "listOrgWxRules", "createOrgWxRule", "getOrgWxRule", "updateOrgWxRule", "deleteOrgWxRule",
     "listOrgPsks", "createOrgPsk", "getOrgPsk", "updateOrgPsk", "deleteOrgPsk",
     "updateOrgMultiplePsks", "deleteOrgPskList", "deleteOrgPskOldPassphrase",
+    "listSiteSlesMetrics", "getSiteSleSummary", "getOrgSitesSle",
+    "listSiteAvailableDeviceVersions", "upgradeDevice", "upgradeSiteDevices", "listSiteDeviceUpgrades",
+    "getSiteDeviceUpgrade", "cancelSiteDeviceUpgrade",
+    "listSiteDevices", "listSiteDevicesStats", "getSiteDeviceStats",
 )  # fmt: skip
 
 #: Keywords that only annotate: dropped from the copy.

@@ -29,6 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate-window", type=float, default=3600)
     parser.add_argument("--fault-rate", type=float, default=0)
     parser.add_argument("--drop-rate", type=float, default=0)
+    parser.add_argument("--upgrade-seconds", type=float, default=5, help="how long a firmware upgrade takes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--state", type=Path, help="SQLite file that keeps the twin's state across restarts")
     return parser.parse_args(argv)
@@ -49,6 +50,7 @@ def config_from(args: argparse.Namespace) -> TwinConfig:
         rate_window=args.rate_window,
         fault_rate=args.fault_rate,
         drop_rate=args.drop_rate,
+        upgrade_seconds=args.upgrade_seconds,
         seed=args.seed,
         state_file=args.state,
     )

@@ -14,11 +14,23 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Route
 
-from mist_twin import __version__, control, routes_actions, routes_inventory, routes_self, routes_sites
+from mist_twin import (
+    __version__,
+    control,
+    control_day2,
+    routes_actions,
+    routes_firmware,
+    routes_inventory,
+    routes_self,
+    routes_site_devices,
+    routes_sites,
+    routes_sle,
+)
 from mist_twin.config import TwinConfig
 from mist_twin.counters import CountersMiddleware
 from mist_twin.errors import TwinError, handle_twin_error
 from mist_twin.faults import FaultMiddleware, LatencyMiddleware
+from mist_twin.firmware import SettleMiddleware
 from mist_twin.ratelimit import RateLimitMiddleware
 from mist_twin.routes_collections import build_router
 from mist_twin.state import TwinState
@@ -60,9 +72,12 @@ def create_app(config: TwinConfig | None = None, *, clock: Callable[[], float] |
     app.add_exception_handler(TwinError, handle_twin_error)
     # Specific routes first: `/psks/delete` must not be taken for a PSK id.
     areas = (routes_self.router, routes_sites.router, routes_inventory.router, routes_actions.router)
-    api = [route for router in (*areas, build_router()) for route in flat_routes(router)]
-    app.router.routes.extend([*api, *flat_routes(control.router)])
-    # add_middleware wraps: the last added is the outermost.
+    day2 = (routes_sle.router, routes_firmware.router, routes_site_devices.router)
+    api = [route for router in (*areas, *day2, build_router()) for route in flat_routes(router)]
+    app.router.routes.extend([*api, *flat_routes(control.router), *flat_routes(control_day2.router)])
+    # add_middleware wraps: the last added is the outermost. Settling due upgrades is innermost, so
+    # only calls that reach the routes (control ones included) see the clock move the firmware on.
+    app.add_middleware(SettleMiddleware, twin=twin)
     app.add_middleware(FaultMiddleware, faults=twin.faults)
     app.add_middleware(RateLimitMiddleware, limiter=twin.rate)
     app.add_middleware(LatencyMiddleware, faults=twin.faults)

@@ -21,6 +21,7 @@ class TwinConfig(BaseModel):
     rate_window: float = Field(default=3600, gt=0)
     fault_rate: float = Field(default=0, ge=0, le=1)
     drop_rate: float = Field(default=0, ge=0, le=1)
+    upgrade_seconds: float = Field(default=5, ge=0)  # how long a device's firmware upgrade takes
     seed: int = 0
     devices_file: Path | None = None
     device_count: int = Field(default=200, ge=0)
@@ -29,7 +30,7 @@ class TwinConfig(BaseModel):
 
 
 class Knobs(BaseModel):
-    """The settings a running twin can change (`PUT /__twin/faults`): faults and the rate limit."""
+    """The settings a running twin can change (`PUT /__twin/faults`): faults, the rate limit, upgrade time."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -39,6 +40,7 @@ class Knobs(BaseModel):
     drop_rate: float = Field(default=0, ge=0, le=1)
     rate_limit: int = Field(default=5000, ge=1)
     rate_window: float = Field(default=3600, gt=0)
+    upgrade_seconds: float = Field(default=5, ge=0)
 
     @classmethod
     def from_config(cls, config: TwinConfig) -> Knobs:

@@ -82,6 +82,7 @@ _FLAGS = {
     "rate_window": "--rate-window",
     "fault_rate": "--fault-rate",
     "drop_rate": "--drop-rate",
+    "upgrade_seconds": "--upgrade-seconds",
     "seed": "--seed",
     "state_file": "--state",
     "device_count": "--device-count",

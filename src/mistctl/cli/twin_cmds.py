@@ -26,6 +26,9 @@ def serve(
     rate_window: Annotated[float, typer.Option("--rate-window", help="Rate window, seconds.")] = 3600,
     fault_rate: Annotated[float, typer.Option("--fault-rate", help="Share of calls answered 5xx.")] = 0,
     drop_rate: Annotated[float, typer.Option("--drop-rate", help="Share of writes whose answer is lost")] = 0,
+    upgrade_seconds: Annotated[
+        float, typer.Option("--upgrade-seconds", help="How long a firmware upgrade takes.")
+    ] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the device pool and the faults.")] = 0,
     state: Annotated[Path | None, typer.Option(help="SQLite file keeping the state across restarts.")] = None,
     device_count: Annotated[int, typer.Option("--device-count", help="Claimable devices generated.")] = 200,
@@ -42,6 +45,7 @@ def serve(
             org_id=org_id, token=token, devices_file=devices, latency_ms=latency_ms, jitter_ms=jitter_ms,
             rate_limit=rate_limit, rate_window=rate_window, fault_rate=fault_rate, drop_rate=drop_rate,
             seed=seed, state_file=state, device_count=device_count, inventory_count=inventory_count,
+            upgrade_seconds=upgrade_seconds,
         )  # fmt: skip
         serve_twin(config, host, port)
     except ValidationError as exc:

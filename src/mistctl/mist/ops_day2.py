@@ -66,7 +66,7 @@ class Day2Ops(ClientCore):
         return SleSummary.model_validate(_expect_dict(answer, f"get site SLE summary {metric}"))
 
     async def get_org_sites_sle(self, org_id: str, sle: str, **query: Any) -> list[SiteSle]:
-        """Every site's SLE values of one family (`wifi`, `wired`, `wan`), all pages (one call per 1000 sites).
+        """Every site's SLE values of one family (`wifi`, `wired`, `wan`), all pages (1000 sites a call).
 
         `query` takes Mist's `start`, `end`, `duration`, `interval`, `limit`.
         """
@@ -135,6 +135,12 @@ class Day2Ops(ClientCore):
             "GET", f"{_UPGRADES}/{{upgrade_id}}", {"site_id": site_id, "upgrade_id": upgrade_id}
         )
         return SiteUpgrade.model_validate(_expect_dict(answer, "get site device upgrade"))
+
+    async def cancel_site_device_upgrade(self, site_id: str, upgrade_id: str) -> None:
+        """Cancel the devices of an upgrade that have not started (those upgrading finish)."""
+        await self._session.call(
+            "POST", f"{_UPGRADES}/{{upgrade_id}}/cancel", {"site_id": site_id, "upgrade_id": upgrade_id}
+        )
 
     async def list_site_device_upgrades(self, site_id: str, status: str | None = None) -> list[SiteUpgrade]:
         """The site's upgrades (with `counts` per state), optionally of one status."""
