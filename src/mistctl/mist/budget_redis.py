@@ -1,0 +1,168 @@
+"""The per-token call budget in Redis: every worker and service replica using a token shares one window.
+
+Each token fingerprint has one hash, `<prefix>budget:<fingerprint>` {end, used, limit}. Every operation
+is one Lua script, so "count and compare" is a single atomic step however many processes reserve at
+once. Windows are aligned to multiples of the window length since the epoch, like `InMemoryCallBudget`
+(Mist resets at the top of the hour), until `sync` learns the real reset from ``GET /self/usage``.
+
+Times come from the caller's `Clock` (passed to every script), so tests move windows by hand. A window's
+hash expires one window after its end, so idle tokens leave nothing behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import Redis
+
+from mistctl.config import Settings
+from mistctl.mist.budget import DEFAULT_HEADROOM, DEFAULT_LIMIT, DEFAULT_WINDOW, BudgetState, CallBudget
+from mistctl.mist.clock import Clock, SystemClock
+
+SNAP = 1.0  # seconds: how far a synced reset may be from the grid and still snap to it (as in memory)
+
+# ARGV[1..4] of every script: now, window length, default limit, headroom (share of the limit kept back).
+_COMMON = """
+local now = tonumber(ARGV[1])
+local length = tonumber(ARGV[2])
+local w = redis.call('HMGET', KEYS[1], 'end', 'used', 'limit')
+local finish = tonumber(w[1])
+local used = tonumber(w[2]) or 0
+local limit = tonumber(w[3]) or tonumber(ARGV[3])
+if not finish then
+  finish = (math.floor(now / length) + 1) * length
+  used = 0
+elseif now >= finish then
+  -- whole windows passed: the next reset stays on the same grid as the last one
+  finish = finish + (math.floor((now - finish) / length) + 1) * length
+  used = 0
+end
+local function keep()
+  redis.call('HSET', KEYS[1], 'end', string.format('%.6f', finish), 'used', used, 'limit', limit)
+  redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil((finish - now + length) * 1000)))
+end
+local function kept_back()
+  if limit <= 1 then return 0 end
+  return math.min(limit - 1, math.ceil(limit * tonumber(ARGV[4])))
+end
+"""
+
+_RESERVE = _COMMON + """
+if used < limit - kept_back() then
+  used = used + 1
+  keep()
+  return '0'
+end
+keep()
+return string.format('%.6f', math.max(finish - now, 0.001))
+"""
+
+# ARGV[5..7]: Mist's count, Mist's limit, seconds to Mist's reset (negative: unknown); ARGV[8]: snap.
+_SYNC = _COMMON + """
+local mist_used = math.max(0, tonumber(ARGV[5]))
+local reset_in = tonumber(ARGV[7])
+local snap = tonumber(ARGV[8])
+limit = math.max(1, tonumber(ARGV[6]))
+local anchored = finish
+if reset_in > 0 then
+  anchored = now + reset_in
+  local grid = math.ceil(anchored / length) * length
+  local near = grid
+  if math.abs(grid - length - anchored) < math.abs(grid - anchored) then near = grid - length end
+  if math.abs(near - anchored) < snap then anchored = near end
+end
+if math.abs(anchored - finish) < snap then
+  -- same window: calls other workers reserved may not have reached Mist yet; never give them away
+  used = math.max(used, mist_used)
+else
+  finish = anchored
+  used = mist_used
+end
+keep()
+return 1
+"""
+
+# ARGV[5]: Retry-After seconds (negative: none).
+_EXHAUST = _COMMON + """
+used = limit
+local retry_after = tonumber(ARGV[5])
+if retry_after >= 0 then finish = now + retry_after end
+keep()
+return string.format('%.6f', math.max(finish - now, 0))
+"""
+
+_STATE = _COMMON + """
+keep()
+local reset_in = string.format('%.6f', math.max(finish - now, 0))
+return {tostring(used), tostring(limit), reset_in, tostring(kept_back())}
+"""
+
+
+class RedisCallBudget:
+    """A `CallBudget` shared through Redis (see the module docstring); keys are token fingerprints."""
+
+    def __init__(
+        self,
+        client: Redis,
+        clock: Clock,
+        *,
+        prefix: str = "mistctl:",
+        limit: int = DEFAULT_LIMIT,
+        window: float = DEFAULT_WINDOW,
+        headroom: float = DEFAULT_HEADROOM,
+    ) -> None:
+        if limit < 1 or window <= 0 or not 0 <= headroom < 1:
+            raise ValueError("budget needs limit >= 1, window > 0 and 0 <= headroom < 1")
+        self._clock = clock
+        self._prefix = prefix
+        self._args = (window, limit, headroom)
+        self._reserve = client.register_script(_RESERVE)
+        self._sync = client.register_script(_SYNC)
+        self._exhaust = client.register_script(_EXHAUST)
+        self._state = client.register_script(_STATE)
+
+    def __repr__(self) -> str:
+        window, limit, _ = self._args
+        return f"RedisCallBudget(prefix={self._prefix!r}, limit={limit}, window={window})"
+
+    def key_of(self, key: str) -> str:
+        """The Redis key holding a token's window."""
+        return f"{self._prefix}budget:{key}"
+
+    async def _run(self, script: Any, key: str, *extra: float) -> Any:
+        args = [repr(float(self._clock.now())), *(repr(float(a)) for a in self._args), *map(repr, extra)]
+        return await script(keys=[self.key_of(key)], args=args)
+
+    async def reserve(self, key: str) -> float:
+        """Take one call: 0.0 when taken, else the seconds until the window resets (nothing taken)."""
+        return float(await self._run(self._reserve, key))
+
+    async def sync(self, key: str, *, used: int, limit: int, reset_in: float | None) -> None:
+        """Adopt Mist's count and limit; a known reset time re-anchors the window grid.
+
+        Within the same window the shared count only goes up: calls other processes reserved may not have
+        reached Mist when it answered, and giving them away would overshoot the limit.
+        """
+        known = -1.0 if reset_in is None else reset_in
+        await self._run(self._sync, key, float(used), float(limit), known, SNAP)
+
+    async def exhaust(self, key: str, *, retry_after: float | None = None) -> float:
+        """Mark the window spent after a 429; a Retry-After becomes the window's reset time."""
+        given = -1.0 if retry_after is None else max(0.0, retry_after)
+        return float(await self._run(self._exhaust, key, given))
+
+    async def state(self, key: str) -> BudgetState:
+        """The shared window's count and reset time."""
+        used, limit, reset_in, reserve = await self._run(self._state, key)
+        return BudgetState(key=key, limit=int(limit), used=int(used), reserve=int(reserve),
+                           reset_in=max(0.0, float(reset_in)))
+
+
+def shared_budget(store: object, settings: Settings, clock: Clock | None = None) -> CallBudget | None:
+    """The Redis budget when the state store is Redis (one window per token for every process), else None."""
+    from mistctl.store.redis_store import RedisStore
+
+    if not isinstance(store, RedisStore):
+        return None
+    return RedisCallBudget(store.r, clock or SystemClock(), prefix=store.keys.prefix,
+                           limit=settings.mist_rate_limit, window=settings.mist_rate_window)
