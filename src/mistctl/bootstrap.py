@@ -19,6 +19,7 @@ from mistctl.domain.diff import estimate_seconds
 from mistctl.domain.plan import Plan
 from mistctl.errors import UserError
 from mistctl.mist.budget import CallBudget
+from mistctl.mist.budget_redis import shared_budget
 from mistctl.mist.client import MistClient
 from mistctl.mist.clock import Clock
 from mistctl.mist.target import DEFAULT_TWIN_STATE, Target, resolve_target
@@ -97,6 +98,8 @@ async def open_services(
         the_store: StateStore = (
             store if store is not None else await stack.enter_async_context(open_store(settings.mistctl_state))
         )
+        # On Redis every process using a token draws from one shared window (workers, replicas, the CLI).
+        budget = budget or shared_budget(the_store, settings, clock)
         mist = await stack.enter_async_context(
             target.client(clock=clock, budget=budget, on_call=ledger.on_call, transport=transport)
         )
