@@ -135,3 +135,11 @@ def test_the_default_design_is_the_example_fleet_without_its_sites() -> None:
         assert design.data[key] == example[key]
     assert json.dumps(design.data["org"]["wlans"]) == json.dumps(example["org"]["wlans"])
     assert "sites" not in design.data and design.fleet().sites == []
+
+
+async def test_stopping_the_service_cancels_running_deployments_and_says_so() -> None:
+    async with service(latency_ms=20) as svc:
+        accepted = await svc.client.post("/deployments", json={"fleet": small_fleet(svc)}, headers=svc.key)
+        run_id = accepted.json()["id"]
+    run = await svc.store.get_run(run_id)
+    assert run is not None and run.status == "cancelled" and "start it again" in (run.error or "")

@@ -4,10 +4,13 @@ idempotence (the second call creates nothing in the twin), failure and resume, v
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 
 from mistctl.api.jobs import site_lock
+from mistctl.store.errors import StoreUnavailable
+from mistctl.store.memory import MemoryStore
 from tests.integration.test_api_support import full_stack_body, service
 
 ROUTE = "/orchestrator/deploy-full-stack"
@@ -135,3 +138,17 @@ async def test_two_requests_for_one_site_at_once_never_run_together() -> None:
         assert busy.json()["run_id"] == ok.headers["X-Mistctl-Run"]
         assert ok.json() == DONE
         assert len(svc.twin.objects("sites")) == 1
+
+
+async def test_a_store_failure_mid_workflow_is_503_and_the_run_does_not_stay_pending() -> None:
+    class FlakyStore(MemoryStore):
+        async def get_steps(self, *args: Any, **kwargs: Any) -> Any:
+            raise StoreUnavailable("sqlite:///state.db is locked")
+
+    store = FlakyStore()
+    async with service(store=store) as svc:
+        answer = await svc.client.post(ROUTE, json=full_stack_body(svc), headers=svc.key)
+        assert answer.status_code == 503 and "state store" in answer.json()["detail"]
+        [run] = await store.list_runs()
+        assert run.status == "failed" and "StoreUnavailable" in (run.error or "")
+        assert await store.acquire_lock(site_lock(svc.org_id, "Branch-NYC-001"), "next", 1)  # released

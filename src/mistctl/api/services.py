@@ -58,12 +58,17 @@ def site_spec(req: SiteRequest) -> SiteSpec:
 
 
 @asynccontextmanager
-async def locked(ctx: AppContext, org_id: str, sites: list[str]) -> AsyncIterator[str]:
-    """Hold the sites' locks (409 when one is busy) and the org's (waited for); yields the run id."""
+async def locked(ctx: AppContext, org_id: str, sites: list[str], *,
+                 org_wide: bool = True) -> AsyncIterator[str]:
+    """Hold the sites' locks (409 when one is busy) and the org's (waited for); yields the run id.
+
+    `org_wide=False`: work that touches no org-level object (devices) does not wait for the org.
+    """
     run_id = new_run_id()
     names = await ctx.locks.take_sites(org_id, sites, run_id)
     try:
-        names.append(await ctx.locks.take_org(org_id, run_id))
+        if org_wide:
+            names.append(await ctx.locks.take_org(org_id, run_id))
     except BaseException:
         await ctx.locks.release(names, run_id)
         raise

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import yaml
@@ -75,13 +76,19 @@ async def _deploy(ctx: AppContext, access: Access, fleet: Fleet, run: Run, names
         raise
     async with ctx.locks.holding(names, run.id):
         info = RunInfo(run.id, run.kind, access.actor)
-        await run_converge(ctx, access, fleet, Scope(saved_plan=saved), info, concurrency=concurrency)
+        try:
+            await run_converge(ctx, access, fleet, Scope(saved_plan=saved), info, concurrency=concurrency)
+        except Exception as exc:  # logged by `Deployments`; the run says it stopped, never stays "running"
+            error = f"stopped: {type(exc).__name__}: {exc}"
+            with contextlib.suppress(Exception):
+                await ctx.store.update_run(run.id, status="failed", finished_at=utcnow(), error=error[:500])
+            raise
 
 
 async def place_site_devices(ctx: AppContext, access: Access, site: str,
                              wanted: DeviceWanted) -> DevicesResponse:
     """Step 2 alone: claim and assign devices for a site, recorded as an `inventory` run."""
-    async with locked(ctx, access.org_id, [site]) as run_id:
+    async with locked(ctx, access.org_id, [site], org_wide=False) as run_id:
         await ctx.store.create_run(Run(id=run_id, kind="inventory", org_id=access.org_id, status="running",
                                        started_at=utcnow(), requested_by=access.actor))
         ledger = CallLedger()

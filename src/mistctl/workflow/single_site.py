@@ -109,6 +109,9 @@ async def converge(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, 
                                    concurrency=concurrency)
     except MistError as exc:
         return await _refused(store, run, 1, f"could not read the org from Mist: {exc}")
+    except Exception as exc:  # e.g. the store went away: the run must not stay pending forever
+        await _refused(store, run, 1, f"stopped while reading the org: {type(exc).__name__}: {exc}")
+        raise
     try:
         if scope.saved_plan is not None:
             check_saved(scope.saved_plan, planned.plan)
