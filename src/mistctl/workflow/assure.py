@@ -1,0 +1,195 @@
+"""Assurance: is each site's user experience above its SLE threshold?
+
+The org-wide insights call (`GET /orgs/{org_id}/insights/sites-sle?sle=wifi|wired|wan`) answers every
+site at once, so a health check costs one call per SLE family (plus a page per 1000 sites), never one
+per site; per-site metric summaries are read only for the sites asked in detail. A family whose
+devices the site does not have (`num_aps` 0...) has no data there and cannot fail. A site below the
+threshold on any metric is recorded `sle_failed` in the state store with its values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from mistctl.errors import UserError
+from mistctl.mist.models_day2 import ORG_SLE_KEYS, SITE_METRIC_OF, SiteSle, SleSummary
+from mistctl.store.models import SiteState, utcnow
+from mistctl.store.port import StateStore
+
+DEFAULT_THRESHOLD = 0.9
+COUNT_KEYS = {"wifi": "num_aps", "wired": "num_switches", "wan": "num_gateways"}
+_ORG_KEY_OF = {site: org for org, site in SITE_METRIC_OF.items()}
+
+
+class SleApi(Protocol):
+    """The SLE calls of `mistctl.mist.MistClient`."""
+
+    async def get_org_sites_sle(self, org_id: str, sle: str, **query: Any) -> list[SiteSle]: ...
+
+    async def get_site_sle_summary(self, site_id: str, metric: str, *, start: int | str | None = None,
+                                   end: int | str | None = None, duration: str | None = None) -> SleSummary: ...
+
+
+@dataclass
+class SiteHealth:
+    """One site's SLE values (metric -> value, None: no data) and the metrics below the threshold."""
+
+    name: str
+    site_id: str | None
+    values: dict[str, float | None] = field(default_factory=dict)
+    failing: dict[str, float] = field(default_factory=dict)
+    detail: dict[str, dict[str, Any]] = field(default_factory=dict)
+    missing: bool = False  # not in the live org
+
+    @property
+    def ok(self) -> bool:
+        return not self.failing and not self.missing
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "site_id": self.site_id, "ok": self.ok, "missing": self.missing,
+                "failing": self.failing, "values": self.values, "detail": self.detail}
+
+
+@dataclass
+class HealthReport:
+    """Every site's health against one threshold, and the Mist calls it took."""
+
+    org_id: str
+    threshold: float
+    metrics: dict[str, tuple[str, ...]]
+    sites: list[SiteHealth] = field(default_factory=list)
+    calls: int = 0
+
+    @property
+    def failed(self) -> list[SiteHealth]:
+        return [s for s in self.sites if not s.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_json(self) -> dict[str, Any]:
+        """As `mistctl assure --json` prints it and `GET /assurance/health` answers it."""
+        return {"org_id": self.org_id, "threshold": self.threshold, "ok": self.ok,
+                "metrics": sorted(k for keys in self.metrics.values() for k in keys),
+                "failed": [s.name for s in self.failed], "calls": self.calls,
+                "sites": [s.to_json() for s in self.sites]}
+
+
+def metrics_wanted(names: Sequence[str] | None = None,
+                   families: Collection[str] | None = None) -> dict[str, tuple[str, ...]]:
+    """SLE family -> the insights keys to gate on; names in either Mist spelling. `UserError` if unknown."""
+    chosen = {f: keys for f, keys in ORG_SLE_KEYS.items() if families is None or f in families}
+    if not names:
+        return chosen
+    keys = [_ORG_KEY_OF.get(n, n) for n in names]
+    known = {k for ks in ORG_SLE_KEYS.values() for k in ks}
+    unknown = [n for n, k in zip(names, keys, strict=True) if k not in known]
+    if unknown:
+        raise UserError(f"unknown SLE metric {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}")
+    found = {f: tuple(k for k in ks if k in keys) for f, ks in ORG_SLE_KEYS.items()}
+    return {f: ks for f, ks in found.items() if ks}
+
+
+def mist_duration(seconds: float) -> str | None:
+    """A window Mist understands (`10m`, `2h`) covering `seconds`; None for Mist's default (1d)."""
+    if seconds <= 0:
+        return None
+    if seconds % 3600 == 0:
+        return f"{int(seconds // 3600)}h"
+    return f"{max(1, math.ceil(seconds / 60))}m"
+
+
+async def check_health(mist: SleApi, org_id: str, sites: Mapping[str, str | None], *,
+                       threshold: float = DEFAULT_THRESHOLD, metrics: dict[str, tuple[str, ...]] | None = None,
+                       detail: Collection[str] = (), duration: str | None = None) -> HealthReport:
+    """The SLEs of `sites` (name -> Mist site id, None: not in the org) with one org-wide call per family."""
+    if not 0 < threshold <= 1:
+        raise UserError(f"threshold {threshold} must be above 0 and at most 1 (an SLE is a fraction)")
+    wanted = metrics if metrics is not None else metrics_wanted()
+    query = {"duration": duration} if duration else {}
+    families = list(wanted)
+    answers = await asyncio.gather(*(mist.get_org_sites_sle(org_id, f, **query) for f in families))
+    rows = {f: {row.site_id: row for row in rows} for f, rows in zip(families, answers, strict=True)}
+    report = HealthReport(org_id, threshold, wanted, calls=len(families))
+    for name, site_id in sites.items():
+        report.sites.append(_site(name, site_id, wanted, rows, threshold))
+    for site in report.sites:
+        if site.name in detail and site.site_id:
+            site.detail = await _detail(mist, site.site_id, wanted, duration)
+            report.calls += len(site.detail)
+    return report
+
+
+def _site(name: str, site_id: str | None, wanted: dict[str, tuple[str, ...]],
+          rows: dict[str, dict[str, SiteSle]], threshold: float) -> SiteHealth:
+    health = SiteHealth(name, site_id, missing=site_id is None)
+    for family, keys in wanted.items():
+        row = rows[family].get(site_id or "")
+        extra = (row.model_extra or {}) if row is not None else {}
+        has_devices = extra.get(COUNT_KEYS[family]) != 0  # an unknown count is taken as data present
+        values = row.metrics if row is not None and has_devices else {}
+        for key in keys:
+            value = values.get(key)
+            health.values[key] = value
+            if value is not None and value < threshold:
+                health.failing[key] = value
+    return health
+
+
+async def _detail(mist: SleApi, site_id: str, wanted: dict[str, tuple[str, ...]],
+                  duration: str | None) -> dict[str, dict[str, Any]]:
+    metrics = [SITE_METRIC_OF[k] for keys in wanted.values() for k in keys if k in SITE_METRIC_OF]
+    summaries = await asyncio.gather(*(mist.get_site_sle_summary(site_id, m, duration=duration)
+                                       for m in metrics))
+    return {m: {"value": s.value, "worst_classifier": _worst(s.classifiers)}
+            for m, s in zip(metrics, summaries, strict=True)}
+
+
+def _worst(classifiers: list[dict[str, Any]]) -> str | None:
+    """The classifier with the most degraded user-minutes (why the SLE is what it is)."""
+    def degraded(c: dict[str, Any]) -> float:
+        samples = c.get("samples") or {}
+        return float(sum(v for v in samples.get("degraded") or [] if isinstance(v, int | float)))
+
+    ranked = sorted(classifiers, key=degraded, reverse=True)
+    return str(ranked[0].get("name")) if ranked and degraded(ranked[0]) > 0 else None
+
+
+async def record_health(store: StateStore, report: HealthReport, *, run_id: str | None = None) -> None:
+    """Write each site's SLE values to its state; below threshold: `sle_failed`, passing again: `done`."""
+    states = []
+    for site in report.sites:
+        if site.missing:
+            continue
+        before = await store.get_site_state(report.org_id, site.name)
+        states.append(_state(report, site, before, run_id))
+    await store.put_site_states(states)
+
+
+def _state(report: HealthReport, site: SiteHealth, before: SiteState | None, run_id: str | None) -> SiteState:
+    failing = ", ".join(f"{m} {v:.2f}" for m, v in sorted(site.failing.items()))
+    base = before or SiteState(org_id=report.org_id, name=site.name, status="done", site_id=site.site_id)
+    update: dict[str, Any] = {"sle": dict(site.values), "site_id": site.site_id or base.site_id}
+    if site.failing:
+        update |= {"status": "sle_failed", "error": f"SLE below {report.threshold:.2f}: {failing}"}
+    elif base.status == "sle_failed":
+        update |= {"status": "done", "error": None}
+    if run_id is not None:
+        update["last_run_id"] = run_id
+    return SiteState.model_validate({**base.model_dump(), **update, "updated_at": utcnow()})
+
+
+async def gate_after_soak(mist: SleApi, store: StateStore, org_id: str, sites: Mapping[str, str | None], *,
+                          soak: float, threshold: float = DEFAULT_THRESHOLD, run_id: str | None = None,
+                          sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> HealthReport:
+    """Wait the soak time, then check the sites' SLEs over that window and record the outcome."""
+    if soak > 0:
+        await sleep(soak)
+    report = await check_health(mist, org_id, sites, threshold=threshold, duration=mist_duration(soak))
+    await record_health(store, report, run_id=run_id)
+    return report
