@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from uuid import uuid4
 
 import httpx
+import pytest
 
 from mistctl.api.jobs import site_lock
+from mistctl.mist.budget import token_fingerprint
+from mistctl.mist.budget_redis import RedisCallBudget
 from mistctl.store.errors import StoreUnavailable
+from mistctl.store.factory import open_store
 from mistctl.store.memory import MemoryStore
 from tests.integration.test_api_support import full_stack_body, service
 
@@ -152,3 +157,17 @@ async def test_a_store_failure_mid_workflow_is_503_and_the_run_does_not_stay_pen
         [run] = await store.list_runs()
         assert run.status == "failed" and "StoreUnavailable" in (run.error or "")
         assert await store.acquire_lock(site_lock(svc.org_id, "Branch-NYC-001"), "next", 1)  # released
+
+
+@pytest.mark.redis
+async def test_on_a_redis_store_the_example_works_and_the_budget_is_shared(redis_url: str) -> None:
+    async with open_store(f"{redis_url}?prefix=api-{uuid4().hex[:8]}:") as store:
+        async with service(store=store) as svc:
+            assert isinstance(svc.ctx.budget, RedisCallBudget)
+            for _ in range(2):
+                answer = await svc.client.post(ROUTE, json=full_stack_body(svc), headers=svc.key)
+                assert answer.json() == DONE
+            runs = await store.list_runs()
+            assert [r.status for r in runs] == ["completed", "completed"]
+            state = await svc.ctx.budget.state(token_fingerprint(svc.twin.token))
+            assert state.used == svc.twin.counters.snapshot()["total"]

@@ -1,10 +1,10 @@
 """The service's long-lived wiring, built once in the app's lifespan: `AppContext`.
 
 One state store, one Mist target (a cloud, or the built-in twin), one pooled `httpx.AsyncClient` to
-it and one call budget shared by every token; then a `MistClient` per piece of work (cheap: it wraps
-the shared pool), so each deployment has its own call ledger and audit trail, and each caller who
-brings `X-Mist-API-Key` is served with that token only. Token identities (`GET /self`) are cached
-briefly by the token's fingerprint, never by the token.
+it and one call budget for every token (in Redis when the store is: shared with other processes);
+then a `MistClient` per piece of work (cheap: it wraps the shared pool), so each deployment has its
+own call ledger and audit trail, and each caller who brings `X-Mist-API-Key` is served with that
+token only. Token identities (`GET /self`) are cached briefly under a hash of the token, never the token.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from mistctl.api.jobs import Deployments, Locks
 from mistctl.api.metrics import ApiMetrics
 from mistctl.config import Settings
 from mistctl.designs import Design, load_design
-from mistctl.mist.budget import InMemoryCallBudget, token_fingerprint
+from mistctl.mist.budget import CallBudget, InMemoryCallBudget, token_fingerprint
+from mistctl.mist.budget_redis import shared_budget
 from mistctl.mist.client import MistClient
 from mistctl.mist.clock import Clock, SystemClock
 from mistctl.mist.http import build_http_client, default_limits
@@ -49,7 +50,7 @@ class AppContext:
     http: httpx.AsyncClient
     clock: Clock
     metrics: ApiMetrics
-    budget: InMemoryCallBudget
+    budget: CallBudget
     locks: Locks
     deployments: Deployments
     monotonic: Callable[[], float] = time.monotonic
@@ -125,7 +126,9 @@ async def open_context(settings: Settings, *, transport: httpx.AsyncBaseTranspor
         http = await stack.enter_async_context(build_http_client(
             target.base_url, transport=transport, timeout=timeout,
             limits=default_limits(settings.mist_concurrency * 2)))
-        budget = InMemoryCallBudget(clock, limit=settings.mist_rate_limit, window=settings.mist_rate_window)
+        # On Redis every process using a token draws from one shared window (workers, replicas, the CLI).
+        budget = shared_budget(the_store, settings, clock) or InMemoryCallBudget(
+            clock, limit=settings.mist_rate_limit, window=settings.mist_rate_window)
         locks = Locks(the_store)
         ctx = AppContext(settings, the_store, target, design, http, clock, metrics or ApiMetrics(), budget,
                          locks, Deployments(the_store))
