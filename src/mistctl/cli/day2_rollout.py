@@ -1,10 +1,166 @@
-"""`mistctl assure` and `mistctl upgrade`: SLE gates and canary firmware rollouts."""
+"""`mistctl assure` and `mistctl upgrade`: SLE gates and canary firmware rollouts.
+
+Both exit 0 when all is well, 1 when a site is below its SLE threshold or the rollout halted (the
+message names the sites and why), 2 on invalid input.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from mistctl.bootstrap import open_services
+from mistctl.cli.day2_render import MAX_ROWS, health_table
+from mistctl.cli.deploy_cmds import FleetArg, HostOpt, OrgOpt
+from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
+from mistctl.cli.render import console
+from mistctl.domain.durations import parse_duration
+from mistctl.domain.fleet import Fleet
+from mistctl.fleetio import load_fleet
+from mistctl.workflow.assure import DEFAULT_THRESHOLD, HealthReport, assess, failure_summary
+from mistctl.workflow.rollout import RolloutOptions, run_rollout
+from mistctl.workflow.rollout_io import Polling
+from mistctl.workflow.rollout_plan import DEFAULT_WAVES, By
+from mistctl.workflow.rollout_report import RolloutReport
+
+ThresholdOpt = Annotated[float, typer.Option("--threshold", min=0.01, max=1.0,
+                                             help="Lowest acceptable SLE value (0..1).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 
 
 def register(app: typer.Typer) -> None:
     """Add the assurance and rollout commands."""
-    del app
+    app.command("assure")(assure_cmd)
+    app.command("upgrade")(upgrade_cmd)
+
+
+@handle_errors
+def assure_cmd(
+    fleet_file: FleetArg,
+    site: Annotated[str | None, typer.Option("--site", help="Only this site, with per-metric detail.")] = None,
+    threshold: ThresholdOpt = DEFAULT_THRESHOLD,
+    metrics: Annotated[str | None, typer.Option(
+        "--metrics", help="Comma-separated SLE metrics (default: every wifi, wired and WAN metric).")] = None,
+    as_json: JsonOpt = False,
+    org_id: OrgOpt = None,
+    mist_host: HostOpt = None,
+) -> None:
+    """Check every fleet site's SLEs (one org-wide call per SLE family); exit 1 naming sites below threshold."""
+    fleet = load_fleet(fleet_file)
+    names = [s.name for s in fleet.sites]
+    if site is not None and site not in names:
+        fail(f"site {site!r} is not in the fleet file; `mistctl validate` lists its sites")
+    wanted = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
+    report = asyncio.run(_assure(fleet, [site] if site else names, threshold, wanted, org_id, mist_host))
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_health(report, detail=site is not None)
+    if not report.ok:
+        console(stderr=True).print(f"[red]assurance failed[/red]: {failure_summary(report)}", highlight=False)
+        raise typer.Exit(EXIT_FAILED)
+
+
+async def _assure(fleet: Fleet, names: list[str], threshold: float, metrics: list[str] | None,
+                  org_id: str | None, mist_host: str | None) -> HealthReport:
+    async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id) as svc:
+        console(stderr=True).print(svc.banner)
+        detail = names if len(names) == 1 else ()
+        return await assess(svc.mist, svc.store, svc.org_id, names, threshold=threshold, metrics=metrics,
+                            detail=detail)
+
+
+def _print_health(report: HealthReport, *, detail: bool) -> None:
+    con = console()
+    con.print(health_table(report))
+    if detail:
+        for site in report.sites:
+            for metric, info in sorted(site.detail.items()):
+                value = info.get("value")
+                shown = "no data" if value is None else f"{value:.3f}"
+                con.print(f"  {site.name} {metric}: {shown}; worst classifier: {info.get('worst_classifier') or '-'}")
+    con.print(f"{len(report.sites)} site(s), {len(report.failed)} below threshold; {report.calls} Mist call(s)")
+
+
+@handle_errors
+def upgrade_cmd(
+    fleet_file: FleetArg,
+    version: Annotated[str, typer.Option("--version", help="The exact firmware version to roll out.")],
+    device_type: Annotated[str | None, typer.Option("--device-type", help="ap, switch or gateway.")] = None,
+    waves: Annotated[str, typer.Option("--waves", help="Cumulative wave sizes; the first is the canary.")]
+    = DEFAULT_WAVES,
+    by: Annotated[str, typer.Option("--by", help="Waves of devices, or of whole sites.")] = "device",
+    soak: Annotated[str, typer.Option("--soak", help="How long each wave runs before its SLE gate.")] = "10m",
+    threshold: ThresholdOpt = DEFAULT_THRESHOLD,
+    max_drop: Annotated[float, typer.Option("--max-drop", min=0.0, max=1.0,
+                                            help="Largest SLE fall from the baseline a wave may cause.")] = 0.05,
+    timeout: Annotated[str, typer.Option("--timeout", help="How long a wave's upgrades may take.")] = "30m",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the waves only; upgrade nothing.")] = False,
+    as_json: JsonOpt = False,
+    org_id: OrgOpt = None,
+    mist_host: HostOpt = None,
+) -> None:
+    """Roll a firmware version out in waves, gated on SLEs; halt and leave the rest untouched when a wave hurts."""
+    fleet = load_fleet(fleet_file)
+    by_value: By = "site" if by == "site" else "device"
+    if by not in ("device", "site"):
+        fail(f"--by {by!r}: choose device or site")
+    opts = RolloutOptions(version=version, device_type=device_type, waves=waves, by=by_value,
+                          soak=parse_duration(soak, what="--soak"), threshold=threshold, max_drop=max_drop,
+                          polling=Polling(budget=parse_duration(timeout, what="--timeout")), dry_run=dry_run)
+    report = asyncio.run(_upgrade(fleet, opts, org_id, mist_host))
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_rollout(report)
+    if report.status == "halted":
+        raise typer.Exit(EXIT_FAILED)
+
+
+async def _upgrade(fleet: Fleet, opts: RolloutOptions, org_id: str | None, mist_host: str | None) -> RolloutReport:
+    async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id) as svc:
+        console(stderr=True).print(svc.banner)
+        return await run_rollout(svc.mist, svc.store, svc.org_id, [s.name for s in fleet.sites], opts,
+                                 ledger=svc.ledger, actor=svc.actor)
+
+
+def _print_rollout(report: RolloutReport) -> None:
+    con = console()
+    waves = Table(title=f"Waves to {report.version}")
+    for col in ("wave", "devices", "sites", "site-level calls"):
+        waves.add_column(col)
+    for w in report.waves:
+        waves.add_row(str(w.number), str(len(w.targets)), _few(w.sites), str(len(w.whole_sites)))
+    con.print(waves)
+    if report.status != "dry-run":
+        con.print(_devices_table(report))
+    if report.missing_sites:
+        con.print(f"[yellow]not in the org (skipped)[/yellow]: {_few(report.missing_sites)}")
+    counts = {s: report.count(s) for s in ("upgraded", "already", "failed", "timeout", "untouched")}
+    con.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no devices to upgrade")
+    if report.status == "halted":
+        con.print(f"[red]halted[/red]: {report.reason}", highlight=False)
+    elif report.status == "completed":
+        con.print(f"[green]completed[/green]: every device of the fleet runs {report.version} (run {report.run_id})")
+
+
+def _devices_table(report: RolloutReport) -> Table:
+    table = Table(title="Devices")
+    for col in ("site", "device", "model", "before", "now", "status", "wave", "why"):
+        table.add_column(col)
+    rows: list[Any] = sorted(report.devices.values(), key=lambda d: (d.status == "untouched", d.target.site))
+    for d in rows[:MAX_ROWS]:
+        j = d.to_json()
+        table.add_row(j["site"], j["name"] or j["mac"], j["model"], j["before"] or "-", j["now"] or "-",
+                      j["status"], str(j["wave"] or "-"), j["why"] or "")
+    if len(rows) > MAX_ROWS:
+        table.add_row(f"... {len(rows) - MAX_ROWS} more (see --json)", "", "", "", "", "", "", "")
+    return table
+
+
+def _few(names: list[str], limit: int = 4) -> str:
+    return ", ".join(names[:limit]) + (f" (+{len(names) - limit})" if len(names) > limit else "")

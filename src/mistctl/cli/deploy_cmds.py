@@ -11,8 +11,10 @@ from typing import Annotated, Any
 import typer
 
 from mistctl.bootstrap import Services, open_services
+from mistctl.cli.day2_gate import gate_applied
 from mistctl.cli.errors import EXIT_FAILED, EXIT_INVALID, fail, handle_errors
 from mistctl.cli.render import apply_progress, change_lines, console, format_eta, plan_table, report_table
+from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.errors import UserError
 from mistctl.fleetio import load_fleet
@@ -94,12 +96,15 @@ def apply_cmd(
     fleet_file: Annotated[Path | None, typer.Option("--fleet", help="The fleet file of a saved plan.")] = None,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
+    assure: Annotated[bool, typer.Option("--assure", help="Gate the sites provisioned on their SLEs.")] = False,
+    soak: Annotated[str, typer.Option("--soak", help="With --assure: wait this long before the gate.")] = "5m",
 ) -> None:
     """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
     saved, fleet_path = _saved_plan(target, fleet_file)
     fleet = load_fleet(fleet_path)
+    gate = parse_duration(soak, what="--soak") if assure else None
     code = asyncio.run(_apply(fleet, saved, yes=yes, concurrency=concurrency, org_id=org_id,
-                              mist_host=mist_host))
+                              mist_host=mist_host, gate=gate))
     raise typer.Exit(code)
 
 
@@ -117,7 +122,8 @@ def _saved_plan(target: Path, fleet_file: Path | None) -> tuple[dict[str, Any] |
 
 
 async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concurrency: int,
-                 org_id: str | None, mist_host: str | None, force_twin: bool = False) -> int:
+                 org_id: str | None, mist_host: str | None, force_twin: bool = False,
+                 gate: float | None = None) -> int:
     con = console()
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
                              concurrency=concurrency, force_twin=force_twin) as svc:
@@ -144,7 +150,10 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
         con.print(report_table(result, svc.ledger.by_site))
         con.print(f"{result.writes} writes, {svc.ledger.total} API calls in all; "
                   f"{len(result.sites_done)} sites done, {len(result.sites_failed)} failed")
-        return 0 if result.ok else EXIT_FAILED
+        code = 0 if result.ok else EXIT_FAILED
+        if gate is not None:  # Day 2: the sites are done only once their SLEs pass (cli/day2_gate.py)
+            code = max(code, await gate_applied(svc, result.sites_done, soak=gate, run_id=run.id, out=con))
+        return code
 
 
 def _check_site(fleet: Fleet, site: str | None) -> None:

@@ -34,6 +34,12 @@ class SleApi(Protocol):
                                    end: int | str | None = None, duration: str | None = None) -> SleSummary: ...
 
 
+class SiteLister(SleApi, Protocol):
+    """The SLE calls and the org's site list."""
+
+    async def list_org(self, org_id: str, collection: str, **query: Any) -> list[dict[str, Any]]: ...
+
+
 @dataclass
 class SiteHealth:
     """One site's SLE values (metric -> value, None: no data) and the metrics below the threshold."""
@@ -193,3 +199,25 @@ async def gate_after_soak(mist: SleApi, store: StateStore, org_id: str, sites: M
     report = await check_health(mist, org_id, sites, threshold=threshold, duration=mist_duration(soak))
     await record_health(store, report, run_id=run_id)
     return report
+
+
+async def assess(mist: SiteLister, store: StateStore, org_id: str, names: Sequence[str] | None = None, *,
+                 threshold: float = DEFAULT_THRESHOLD, metrics: Sequence[str] | None = None,
+                 detail: Collection[str] = (), run_id: str | None = None) -> HealthReport:
+    """The health of the named sites (every site of the org when None), recorded in the state store."""
+    wanted = metrics_wanted(metrics)
+    live = {str(s.get("name")): str(s["id"]) for s in await mist.list_org(org_id, "sites")}
+    sites: dict[str, str | None] = (
+        {n: live.get(n) for n in names} if names is not None else dict(sorted(live.items())))
+    report = await check_health(mist, org_id, sites, threshold=threshold, metrics=wanted, detail=detail)
+    report.calls += 1
+    await record_health(store, report, run_id=run_id)
+    return report
+
+
+def failure_summary(report: HealthReport) -> str:
+    """The sites that failed and why, in one line (for exit messages and run errors)."""
+    parts = [f"{s.name} (not in the org: apply it first)" if s.missing else
+             f"{s.name} ({', '.join(f'{m} {v:.2f}' for m, v in sorted(s.failing.items()))})"
+             for s in report.failed]
+    return f"below the SLE threshold {report.threshold:.2f}: " + "; ".join(parts)
