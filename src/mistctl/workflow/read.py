@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 
 from mistctl.domain import kinds as K
-from mistctl.domain.desired import DesiredState
+from mistctl.domain.desired import REFS, DesiredState
 from mistctl.domain.diff import LiveState
 from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
@@ -19,13 +19,13 @@ _LIST_QUERY: dict[str, dict[str, Any]] = {K.HUB_PROFILES.key: {"type": "gateway"
 
 
 def kinds_to_read(desired: DesiredState) -> list[K.Kind]:
-    """Only the kinds the fleet manages (every reference target is managed, validation sees to it)."""
-    wanted = [k for k in K.ORG_KINDS if desired.org_objects(k)]
+    """The kinds the desired objects are of, and the kinds they reference (to turn ids into names)."""
+    wanted = {k.key for k in K.ORG_KINDS if desired.org_objects(k)}
     if desired.sites:
-        wanted.append(K.SITES)
-    if any(s.site.body.get("sitegroup_ids") for s in desired.sites.values()) and K.SITE_GROUPS not in wanted:
-        wanted.append(K.SITE_GROUPS)
-    return wanted
+        wanted.add(K.SITES.key)
+    for key in list(wanted):
+        wanted.update(ref.target.key for ref in REFS.get(key, ()))
+    return [k for k in (*K.ORG_KINDS, K.SITES) if k.key in wanted]
 
 
 async def read_live(
