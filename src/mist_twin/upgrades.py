@@ -84,12 +84,10 @@ def _select(twin: TwinState, site: Obj, body: Obj) -> tuple[list[Obj], bool]:
     return chosen, False
 
 
-def _percentages(body: Obj, strategy: str, count: int) -> list[int]:
+def _percentages(body: Obj, strategy: str) -> list[int]:
     """Cumulative percentages of the devices done at the end of each phase."""
     if strategy == "big_bang":
         return [100]
-    if strategy == "serial":
-        return [math.ceil(100 * (n + 1) / count) for n in range(count)]
     if strategy == "rrm":
         first = int(body.get("rrm_first_batch_percentage") or 10)
         step = int(body.get("rrm_max_batch_percentage") or 25)
@@ -100,8 +98,11 @@ def _percentages(body: Obj, strategy: str, count: int) -> list[int]:
     return phases if phases[-1] == 100 else [*phases, 100]
 
 
-def _phases(percentages: list[int], count: int) -> list[tuple[int, int, int]]:
+def _phases(body: Obj, strategy: str, count: int) -> list[tuple[int, int, int]]:
     """(phase number, first index, end index) of each non-empty phase."""
+    if strategy == "serial":
+        return [(n + 1, n, n + 1) for n in range(count)]
+    percentages = _percentages(body, strategy)
     phases, done = [], 0
     for number, pct in enumerate(percentages, start=1):
         upto = min(count, max(done + 1, math.ceil(pct * count / 100)))
@@ -159,7 +160,7 @@ def create_site_upgrade(twin: TwinState, site: Obj, body: Obj) -> Obj:
         "max_failures": body.get("max_failures"),
         "max_failure_percentage": int(body.get("max_failure_percentage", 5)),
     }
-    phases = _phases(_percentages(body, strategy, len(targets)), len(targets)) if targets else []
+    phases = _phases(body, strategy, len(targets)) if targets else []
     with twin.store.batch():
         for ordinal, (number, first, end) in enumerate(phases):
             group = targets[first:end]

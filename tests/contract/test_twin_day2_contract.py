@@ -63,7 +63,9 @@ async def _walk_sle(client: httpx.AsyncClient, org: str, site: str) -> None:
         assert answer.status_code == 200 and answer.json()["results"]
 
 
-async def _walk_firmware(client: httpx.AsyncClient, clock: FakeClock, site: str, devices: list[dict]) -> None:
+async def _walk_firmware(
+    client: httpx.AsyncClient, clock: FakeClock, site: str, devices: list[dict[str, Any]]
+) -> None:
     base = f"/api/v1/sites/{site}/devices"
     for kind in ("ap", "switch", "gateway"):
         assert (await client.get(f"{base}/versions", params={"type": kind})).status_code == 200
@@ -158,13 +160,11 @@ async def test_every_request_of_the_day2_client_methods_fits_the_spec(mist_spec:
         site, devices = await add_site(setup, org, "Metz", [AP] * 3 + [SWITCH], tag=4)
         http.event_hooks = {"request": [check], "response": []}
         client = MistClient(http, app.state.twin.token, clock=clock, rng=random.Random(1))
-        await _client_walk(client, clock, org, site, devices)
+        await _client_walk(client, org, site, devices)
     assert day2_paths() - seen == set(), "Day 2 operations the client never sent"
 
 
-async def _client_walk(
-    client: MistClient, clock: ManualClock, org: str, site: str, devices: list[dict]
-) -> None:
+async def _client_walk(client: MistClient, org: str, site: str, devices: list[dict[str, Any]]) -> None:
     await client.list_site_sle_metrics(site)
     await client.get_site_sle_summary(site, "coverage", duration="7d")
     await client.get_site_sle_summary(site, "coverage", start=1_699_900_000, end="now")
