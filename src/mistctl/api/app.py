@@ -14,7 +14,7 @@ import httpx
 from fastapi import FastAPI
 
 from mistctl import __version__
-from mistctl.api import errors, routes_fleet, routes_ops, routes_workflow
+from mistctl.api import errors, routes_day2, routes_fleet, routes_ops, routes_workflow
 from mistctl.api.context import open_context
 from mistctl.api.metrics import ApiMetrics
 from mistctl.api.middleware import MAX_BODY_BYTES, RequestMiddleware
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     app = FastAPI(title="mistctl provisioning service", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)
     errors.install(app)
-    for router in (routes_workflow.router, routes_fleet.router, routes_ops.router):
+    for router in (routes_workflow.router, routes_fleet.router, routes_ops.router, routes_day2.router):
         app.include_router(router)
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body=max_body)
     return app

@@ -72,7 +72,10 @@ class RolloutOptions:
             raise UserError(f"device type {self.device_type!r}: choose one of {', '.join(DEVICE_TYPES)}")
         if self.by not in ("device", "site"):
             raise UserError(f"--by {self.by!r}: choose device or site")
-        parse_waves(self.waves)
+        try:
+            parse_waves(self.waves)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
 
 
 async def prepare(mist: RolloutApi, org_id: str, site_names: Sequence[str], opts: RolloutOptions) -> RolloutReport:

@@ -1,0 +1,109 @@
+"""The service functions behind the Day 2 routes: the same workflow functions as the CLI's Day 2 commands.
+
+A rollout runs in the background like a deployment (`Deployments.spawn`), holding its sites' locks
+for its whole length so no deployment changes them meanwhile; its report is kept in the run's plan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mistctl.api.auth import Access
+from mistctl.api.context import AppContext
+from mistctl.api.schemas_day2 import PskRotateResponse, RotatedPsk, UpgradeRequest
+from mistctl.domain.durations import parse_duration
+from mistctl.domain.fleet import Fleet
+from mistctl.errors import UserError
+from mistctl.store.models import Run, new_run_id
+from mistctl.workflow import drift, psk
+from mistctl.workflow.assure import HealthReport, assess
+from mistctl.workflow.deploy import CallLedger
+from mistctl.workflow.rollout import RolloutOptions, run_rollout
+from mistctl.workflow.rollout_io import Polling
+
+
+def duration(text: str, what: str) -> float:
+    """Seconds in a duration field; a 422 naming the field when it is not one."""
+    try:
+        return parse_duration(text, what=what)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+async def health(ctx: AppContext, access: Access, *, site: str | None, threshold: float,
+                 metrics: list[str] | None) -> HealthReport:
+    """Every site's SLEs (or one site's, in detail), recorded in the state store."""
+    mist = ctx.client(access.tokens)
+    names = [site] if site else None
+    return await assess(mist, ctx.store, access.org_id, names, threshold=threshold, metrics=metrics,
+                        detail=names or ())
+
+
+def rollout_options(req: UpgradeRequest) -> RolloutOptions:
+    """The workflow's options from the request (durations parsed, waves checked)."""
+    opts = RolloutOptions(version=req.version, device_type=req.device_type, waves=req.waves, by=req.by,
+                          soak=duration(req.soak, "soak"), threshold=req.threshold, max_drop=req.max_drop,
+                          polling=Polling(budget=duration(req.timeout, "timeout")), dry_run=req.dry_run)
+    opts.check()
+    return opts
+
+
+async def upgrade_dry_run(ctx: AppContext, access: Access, fleet: Fleet, opts: RolloutOptions) -> dict[str, Any]:
+    """The waves a rollout would make (reads only)."""
+    mist = ctx.client(access.tokens)
+    report = await run_rollout(mist, ctx.store, access.org_id, [s.name for s in fleet.sites], opts, ledger=None,
+                               actor=access.actor)
+    return report.to_json()
+
+
+async def enqueue_upgrade(ctx: AppContext, access: Access, fleet: Fleet, opts: RolloutOptions) -> Run:
+    """Record an `upgrade` run, lock the fleet's sites (409 when one is busy) and roll out in the background."""
+    run_id = new_run_id()
+    sites = [s.name for s in fleet.sites]
+    names = await ctx.locks.take_sites(access.org_id, sites, run_id)
+    try:
+        run = await ctx.store.create_run(Run(id=run_id, kind="upgrade", org_id=access.org_id,
+                                             requested_by=access.actor, plan={"version": opts.version}))
+    except BaseException:
+        await ctx.locks.release(names, run_id)
+        raise
+    ctx.deployments.spawn(run_id, _roll(ctx, access, sites, opts, run, names))
+    return run
+
+
+async def _roll(ctx: AppContext, access: Access, sites: list[str], opts: RolloutOptions, run: Run,
+                names: list[str]) -> None:
+    async with ctx.locks.holding(names, run.id):
+        ledger = CallLedger()
+        await run_rollout(ctx.client(access.tokens, ledger), ctx.store, access.org_id, sites, opts,
+                          ledger=ledger, actor=access.actor, run=run)
+
+
+async def rotate(ctx: AppContext, access: Access, *, names: list[str], every: bool, grace: str,
+                 force: bool) -> PskRotateResponse:
+    """Rotate PSKs; the new passphrases are in this answer only."""
+    ledger = CallLedger()
+    outcome = await psk.rotate_psks(ctx.client(access.tokens, ledger), ctx.store, access.org_id, names=names,
+                                    every=every, grace=duration(grace, "grace"), force=force, actor=access.actor,
+                                    ledger=ledger)
+    rotated = [RotatedPsk(name=r.name, ssid=r.ssid, passphrase=r.passphrase.get_secret_value(),
+                          old_passphrase_until=r.grace_until) for r in outcome.rotated]
+    return PskRotateResponse(run_id=outcome.run_id, grace_seconds=outcome.grace_seconds, rotated=rotated,
+                             failed=outcome.failed)
+
+
+async def finish(ctx: AppContext, access: Access, *, names: list[str], every: bool,
+                 force: bool) -> psk.FinishOutcome:
+    """Remove old passphrases whose grace period is over."""
+    ledger = CallLedger()
+    return await psk.finish_rotations(ctx.client(access.tokens, ledger), ctx.store, access.org_id, names=names,
+                                      every=every, force=force, actor=access.actor, ledger=ledger)
+
+
+async def drift_report(ctx: AppContext, access: Access, fleet: Fleet | None) -> dict[str, Any]:
+    """Drift of the org against a fleet (or, without one, the service's design: its org objects)."""
+    mist = ctx.client(access.tokens)
+    report = await drift.detect_drift(mist, ctx.store, fleet or ctx.design.fleet(), access.org_id,
+                                      concurrency=ctx.concurrency)
+    scope = "fleet" if fleet is not None else f"design {ctx.design.source} (org objects)"
+    return {**report.to_json(), "compared_with": scope}
