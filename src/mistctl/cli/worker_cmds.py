@@ -1,0 +1,131 @@
+"""`mistctl worker`, `mistctl cancel`, and `mistctl apply --queue` (a deployment handed to the workers).
+
+With `MISTCTL_STATE=redis://...` the CLI, the service and any number of `mistctl worker` processes share
+one state store, one job queue and one call budget per token. `apply --queue` plans and confirms here,
+queues the run, then follows its events until it ends (or, with `--detach`, prints its id and returns).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from mistctl.bootstrap import Services, open_store_from_env
+from mistctl.cli.errors import EXIT_FAILED, handle_errors
+from mistctl.cli.render import apply_progress
+from mistctl.config import Settings
+from mistctl.domain.fleet import Fleet
+from mistctl.errors import UserError
+from mistctl.queue import open_queue
+from mistctl.store.models import Run
+from mistctl.store.port import StateStore
+from mistctl.workflow.deploy import Planned
+
+FOLLOW_POLL = 2.0  # seconds a wait for events lasts before the run's status is read again
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `worker` and `cancel` commands."""
+    app.command("worker")(worker_cmd)
+    app.command("cancel")(cancel_cmd)
+
+
+@handle_errors
+def worker_cmd(
+    concurrency: Annotated[int | None, typer.Option(
+        "--concurrency", min=1, max=512, show_default=False,
+        help="Jobs (sites) at once in this worker [default: MIST_CONCURRENCY].")] = None,
+    burst: Annotated[bool, typer.Option("--burst", help="Stop once the queue is empty.")] = False,
+    lease: Annotated[float, typer.Option(
+        "--lease", min=0.5, help="Seconds after which a dead worker's job is started elsewhere.")] = 10.0,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run queued deployments (MISTCTL_STATE=redis://...) until interrupted; start as many as you like."""
+    from mistctl.api.logs import setup_logging
+    from mistctl.worker import run_worker
+
+    handler = setup_logging(log_level)
+    arq_log = logging.getLogger("arq")
+    arq_log.handlers, arq_log.propagate = [handler], False
+    arq_log.setLevel(log_level.upper())
+    settings = Settings()
+    jobs = concurrency or settings.mist_concurrency
+    asyncio.run(run_worker(settings, jobs=jobs, burst=burst, lease=lease, ready=_ready))
+
+
+def _ready(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+@handle_errors
+def cancel_cmd(
+    run_id: Annotated[str, typer.Argument(help="The run to cancel (`mistctl status` lists them).")],
+) -> None:
+    """Ask a run to stop: sites not started yet are skipped; a re-run resumes where it stopped."""
+    asyncio.run(_cancel(run_id))
+
+
+async def _cancel(run_id: str) -> None:
+    async with open_store_from_env() as store:
+        run = await store.get_run(run_id)
+        if run is None:
+            raise UserError(f"no run {run_id!r}; `mistctl status` lists the recent ones")
+        if run.is_terminal:
+            raise UserError(f"run {run_id} has already ended ({run.status})")
+        await store.request_cancel(run_id)
+    typer.echo(f"run {run_id}: cancel requested; sites already being deployed finish, the rest are skipped")
+
+
+async def apply_queued(svc: Services, fleet: Fleet, planned: Planned, *, concurrency: int, detach: bool,
+                       con: Console) -> int:
+    """Hand a confirmed plan to the workers; follow the run unless `detach`. Exit code."""
+    if svc.target.kind == "twin":
+        raise UserError("--queue hands the deployment to `mistctl worker` processes, which cannot reach the "
+                        "twin built into this command: serve one with `mistctl twin serve` and set MIST_HOST")
+    plan = planned.plan
+    run = Run(kind="apply", org_id=svc.org_id, fleet_hash=plan.fleet_hash, plan=plan.to_json(),
+              requested_by=svc.actor)
+    async with open_queue(svc.store) as queue:
+        run = await svc.store.create_run(run)
+        saved = {"org_id": plan.org_id, "fleet_hash": plan.fleet_hash,
+                 "live_fingerprint": plan.live_fingerprint}
+        await queue.submit(run, fleet, svc.target.tokens, saved=saved, concurrency=concurrency)
+        alive = await queue.workers_alive()
+    con.print(f"run {run.id}: queued for the workers" + ("" if alive else
+              " [yellow](no worker is running: start one with `mistctl worker`)[/yellow]"))
+    if detach:
+        con.print(f"follow it with `mistctl status --run {run.id}`; cancel it with `mistctl cancel {run.id}`")
+        return 0
+    return await follow(svc.store, run.id, len(planned.desired.sites), con)
+
+
+async def follow(store: StateStore, run_id: str, total_sites: int, con: Console) -> int:
+    """Show a queued run's events until it ends; exit code 0 when it completed, 1 otherwise."""
+    after, run = 0, await store.get_run(run_id)
+    counts: dict[str, int] = {}
+    with apply_progress(total_sites, con, lambda: counts.get("calls", 0)) as progress:
+        while run is not None and not run.is_terminal:
+            for seq, event in await store.wait_events(run_id, after, timeout=FOLLOW_POLL):
+                after = seq
+                progress(event)
+            run = await store.get_run(run_id)
+            counts = dict(run.counts) if run else counts
+    return _report(run, run_id, con)
+
+
+def _report(run: Run | None, run_id: str, con: Console) -> int:
+    if run is None:
+        raise UserError(f"run {run_id} disappeared from the state store")
+    c: dict[str, Any] = run.counts
+    con.print(f"run {run.id} {run.status}: {c.get('sites_done', 0)} sites done, {c.get('sites_failed', 0)} "
+              f"failed, {c.get('sites_cancelled', 0)} skipped; {c.get('writes', 0)} writes, "
+              f"{c.get('calls', 0)} API calls")
+    if run.error:
+        con.print(run.error, markup=False)
+    return 0 if run.status == "completed" else EXIT_FAILED

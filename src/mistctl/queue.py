@@ -1,0 +1,282 @@
+"""Deployments on a Redis job queue (arq): what the CLI and the service call to enqueue, and each run's book.
+
+With `MISTCTL_STATE=redis://...` a deployment is not run by the process that accepts it: it is recorded
+as a run, its fleet is sealed into Redis, and a `deploy` job is queued. `mistctl worker` processes run
+it (`mistctl.worker`): `deploy` plans and converges the org-level objects, then queues one `site` job
+per site; the last site job to finish queues `finish`. Job ids are deterministic (`deploy:<run>`,
+`site:<run>:<site>`, `finish:<run>`), so queueing one twice is a no-op.
+
+The fleet holds secrets (PSK passphrases, RADIUS secrets), so it never waits in Redis in clear: it is
+sealed with AES-GCM under a key derived from the Mist token(s) the deployment runs with, bound to the run
+id. A worker holding the same `MIST_APITOKEN` opens it; anyone else reading Redis cannot. Job payloads
+and logs carry only run ids and `SiteJob`s (ids, no secrets), serialised as JSON (never pickle).
+
+Each run's book (`<prefix>qrun:<run>...`): its sealed fleet and options, the sites expected and the sites
+done (sets, so a retried job never counts twice), who did each site, each failure, the late bindings.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from arq.connections import ArqRedis
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import SecretStr
+from redis.asyncio import ConnectionPool
+
+from mistctl.domain.fleet import Fleet
+from mistctl.errors import UserError
+from mistctl.mist.budget import token_fingerprint
+from mistctl.store.models import Run
+from mistctl.store.port import StateStore
+from mistctl.store.redis_runs import aw
+from mistctl.store.redis_store import RedisStore
+from mistctl.workflow.site_job import SiteJob
+
+DEPLOY, SITE, FINISH = "deploy", "site", "finish"
+BOOK_TTL = 7 * 24 * 3600  # seconds a run's book outlives its last change (abandoned runs leave nothing)
+_SEAL_INFO = b"mistctl queued fleet v1"
+
+
+class SealError(UserError):
+    """The sealed fleet cannot be opened with this process's Mist token(s)."""
+
+
+def queue_name(store: RedisStore) -> str:
+    """The arq queue of a store prefix (two prefixes on one Redis are two deployments of mistctl)."""
+    return f"{store.keys.prefix}queue"
+
+
+def health_key(store: RedisStore) -> str:
+    """The key a live worker refreshes (arq's health check)."""
+    return f"{queue_name(store)}:health-check"
+
+
+def job_serializer(obj: Any) -> bytes:
+    """Jobs and results as JSON (arq's default is pickle: code execution for anyone who can write Redis)."""
+    return json.dumps(obj, default=repr, separators=(",", ":")).encode()
+
+
+def job_deserializer(data: bytes) -> Any:
+    """The inverse of `job_serializer`."""
+    return json.loads(data)
+
+
+def queue_enabled(store: StateStore) -> bool:
+    """Whether deployments go through the queue: only when the state store is Redis."""
+    return isinstance(store, RedisStore)
+
+
+# -- sealing --------------------------------------------------------------------------------------------
+
+def _seal_key(tokens: Sequence[SecretStr]) -> bytes:
+    material = "\n".join(sorted(t.get_secret_value() for t in tokens)).encode()
+    return hashlib.sha256(_SEAL_INFO + b"\0" + material).digest()
+
+
+def seal(data: bytes, tokens: Sequence[SecretStr], run_id: str) -> str:
+    """AES-GCM under a key derived from the tokens, bound to the run id; base64 text."""
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + AESGCM(_seal_key(tokens)).encrypt(nonce, data, run_id.encode())).decode()
+
+
+def unseal(blob: str, tokens: Sequence[SecretStr], run_id: str, sealed_for: str = "") -> bytes:
+    """Open what `seal` sealed; `SealError` naming the tokens it was sealed for when these do not fit."""
+    raw = base64.b64decode(blob)
+    try:
+        return AESGCM(_seal_key(tokens)).decrypt(raw[:12], raw[12:], run_id.encode())
+    except InvalidTag:
+        mine = ", ".join(token_fingerprint(t) for t in tokens)
+        raise SealError(
+            f"run {run_id} was queued with Mist token(s) {sealed_for or '(unknown)'} but this worker has "
+            f"{mine}: give the workers the same MIST_APITOKEN as the service or CLI that queues deployments"
+        ) from None
+
+
+# -- the run's book -----------------------------------------------------------------------------------
+
+class RunBook:
+    """One queued run's bookkeeping in Redis (see the module docstring)."""
+
+    def __init__(self, store: RedisStore, run_id: str) -> None:
+        self.r = store.r
+        self.run_id = run_id
+        self.meta = store.keys.k("qrun", run_id)
+        self.expected = store.keys.k("qrun", run_id, "expected")
+        self.done = store.keys.k("qrun", run_id, "done")
+        self.by = store.keys.k("qrun", run_id, "by")
+        self.failed = store.keys.k("qrun", run_id, "failed")
+        self.lock_mark = store.keys.k("qrun", run_id, "lockmark")
+
+    @property
+    def _all(self) -> list[str]:
+        return [self.meta, self.expected, self.done, self.by, self.failed]
+
+    async def create(self, fleet: Fleet, tokens: Sequence[SecretStr], *, saved: dict[str, Any] | None,
+                     concurrency: int) -> None:
+        """Seal the fleet and remember the run's options."""
+        data = json.dumps(fleet.model_dump(mode="json"), separators=(",", ":")).encode()
+        fields = {"fleet": seal(data, tokens, self.run_id), "saved": json.dumps(saved),
+                  "concurrency": str(concurrency), "tokens": ", ".join(token_fingerprint(t) for t in tokens)}
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hset(self.meta, mapping=fields)
+            pipe.expire(self.meta, BOOK_TTL)
+            await pipe.execute()
+
+    async def options(self) -> dict[str, Any]:
+        """The run's options: `saved` (a plan's identity, or None), `concurrency`, `locks`, `binds`."""
+        raw: dict[str, str] = await aw(self.r.hgetall(self.meta))
+        return {
+            "saved": json.loads(raw.get("saved") or "null"),
+            "concurrency": int(raw.get("concurrency") or 8),
+            "locks": json.loads(raw.get("locks") or "[]"),
+            "binds": json.loads(raw.get("binds") or "[]"),
+            "tokens": raw.get("tokens", ""),
+        }
+
+    async def fleet(self, tokens: Sequence[SecretStr]) -> Fleet:
+        """The run's fleet, unsealed with these tokens (`SealError` when they do not fit or it is gone)."""
+        blob, sealed_for = await aw(self.r.hmget(self.meta, ["fleet", "tokens"]))
+        if not blob:
+            raise SealError(f"run {self.run_id} has no queued fleet any more (finished, or expired after "
+                            f"{BOOK_TTL // 86400} days): deploy the fleet again")
+        return Fleet.model_validate(json.loads(unseal(blob, tokens, self.run_id, sealed_for or "")))
+
+    async def set_locks(self, names: Collection[str]) -> None:
+        await aw(self.r.hset(self.meta, "locks", json.dumps(sorted(names))))
+
+    async def lock_refresh_due(self, every: float) -> bool:
+        """True for one caller per `every` seconds (the others skip refreshing the run's locks)."""
+        return bool(await aw(self.r.set(self.lock_mark, "1", nx=True, px=max(1, int(every * 1000)))))
+
+    async def expect(self, sites: Collection[str], binds: list[dict[str, Any]]) -> int:
+        """Record the sites the run will do and its late bindings; how many sites are new to the run."""
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hset(self.meta, "binds", json.dumps(binds))
+            if sites:
+                pipe.sadd(self.expected, *sites)
+            for key in self._all[1:]:
+                pipe.expire(key, BOOK_TTL)
+            replies = await pipe.execute()
+        return int(replies[1]) if sites else 0
+
+    async def mark_enqueued(self) -> bool:
+        """Every site job is queued; True when they have all finished already."""
+        await aw(self.r.hset(self.meta, "enqueued", "1"))
+        return await self.all_done()
+
+    async def is_done(self, site: str) -> bool:
+        return bool(await aw(self.r.sismember(self.done, site)))
+
+    async def mark_done(self, site: str, worker: str, failure: str | None) -> bool:
+        """A site job finished (here or before); True when it was the run's last one."""
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hset(self.by, site, worker)
+            if failure is not None:
+                pipe.hset(self.failed, site, failure[:500])
+            pipe.sadd(self.done, site)
+            pipe.scard(self.done)
+            pipe.scard(self.expected)
+            pipe.hget(self.meta, "enqueued")
+            *_, done, expected, enqueued = await pipe.execute()
+        return bool(enqueued) and int(done) >= int(expected)
+
+    async def all_done(self) -> bool:
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.scard(self.done)
+            pipe.scard(self.expected)
+            pipe.hget(self.meta, "enqueued")
+            done, expected, enqueued = await pipe.execute()
+        return bool(enqueued) and int(done) >= int(expected)
+
+    async def workers(self) -> dict[str, str]:
+        """Site -> the worker that finished it."""
+        found: dict[str, str] = await aw(self.r.hgetall(self.by))
+        return found
+
+    async def failures(self) -> dict[str, str]:
+        """Site -> why it failed."""
+        found: dict[str, str] = await aw(self.r.hgetall(self.failed))
+        return found
+
+    async def close(self) -> None:
+        """The run ended: drop its sealed fleet at once; the rest expires after a day."""
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hdel(self.meta, "fleet")
+            for key in self._all:
+                pipe.expire(key, 24 * 3600)
+            await pipe.execute()
+
+
+# -- the queue ----------------------------------------------------------------------------------------
+
+def arq_pool(store: RedisStore) -> ArqRedis:
+    """An arq client on the store's server (its own connections: arq wants bytes, the store text)."""
+    source = store.r.connection_pool
+    kwargs = {k: v for k, v in source.connection_kwargs.items() if k not in ("decode_responses", "encoding")}
+    pool = ConnectionPool(connection_class=source.connection_class, **kwargs)
+    return ArqRedis(pool, job_serializer=job_serializer, job_deserializer=job_deserializer,
+                    default_queue_name=queue_name(store))
+
+
+class DeploymentQueue:
+    """Queues a run's jobs (the deploy job, then its site jobs and its finish job)."""
+
+    def __init__(self, store: RedisStore, pool: ArqRedis) -> None:
+        self.store = store
+        self.pool = pool
+
+    async def submit(self, run: Run, fleet: Fleet, tokens: Sequence[SecretStr], *,
+                     saved: dict[str, Any] | None = None, concurrency: int = 8) -> None:
+        """Seal the fleet into the run's book and queue its deploy job (the run is recorded already)."""
+        await RunBook(self.store, run.id).create(fleet, tokens, saved=saved, concurrency=concurrency)
+        await self.pool.enqueue_job(DEPLOY, run.id, _job_id=f"{DEPLOY}:{run.id}")
+
+    async def enqueue_site(self, run_id: str, job: SiteJob) -> None:
+        await self.pool.enqueue_job(SITE, run_id, job.to_json(), _job_id=f"{SITE}:{run_id}:{job.site}")
+
+    async def enqueue_finish(self, run_id: str) -> None:
+        await self.pool.enqueue_job(FINISH, run_id, _job_id=f"{FINISH}:{run_id}")
+
+    async def workers_alive(self) -> bool:
+        """Whether at least one `mistctl worker` polled the queue lately."""
+        return bool(await self.pool.exists(health_key(self.store)))
+
+
+@asynccontextmanager
+async def open_queue(store: StateStore) -> AsyncIterator[DeploymentQueue]:
+    """The queue of a Redis state store; a `UserError` saying what to set for any other store."""
+    if not isinstance(store, RedisStore):
+        raise UserError("queued deployments need a Redis state store: set MISTCTL_STATE=redis://host:6379/0 "
+                        "for the CLI, the service and `mistctl worker` alike")
+    pool = arq_pool(store)
+    try:
+        yield DeploymentQueue(store, pool)
+    finally:
+        await pool.aclose(close_connection_pool=True)
+
+
+def same_tokens(a: Sequence[SecretStr], b: Sequence[SecretStr]) -> bool:
+    """Whether two token lists hold the same tokens (compared by fingerprint, never printed)."""
+    return sorted(map(token_fingerprint, a)) == sorted(map(token_fingerprint, b))
+
+
+async def queue_deployment(store: StateStore, run: Run, fleet: Fleet, tokens: Sequence[SecretStr],
+                           worker_tokens: Sequence[SecretStr], *, saved: dict[str, Any] | None = None,
+                           concurrency: int = 8) -> bool:
+    """Queue a recorded run for the workers when the store is Redis; False when it must run in this process.
+
+    A caller's own Mist token (not the service's) never goes to Redis: such a deployment stays in-process.
+    """
+    if not queue_enabled(store) or not same_tokens(tokens, worker_tokens):
+        return False
+    async with open_queue(store) as queue:
+        await queue.submit(run, fleet, tokens, saved=saved, concurrency=concurrency)
+    return True

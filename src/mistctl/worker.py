@@ -1,0 +1,192 @@
+"""`mistctl worker`: an arq worker that runs queued deployments (jobs in `mistctl.worker_jobs`).
+
+One worker process holds one state store (Redis), one pooled `httpx.AsyncClient` to Mist and the shared
+Redis call budget; each job builds a cheap `MistClient` over them with a call ledger of its own, so every
+run keeps its own audit trail. Several workers (on one machine or many) share one deployment.
+
+A worker that dies (SIGKILL, a lost machine) must not hold its jobs for long: arq marks a started job
+"in progress" for the job's timeout, which must stay long here (a job may wait an hour for Mist's rate
+window). So every job holds a short lease instead: it shortens arq's in-progress key to `lease` seconds
+at once and renews it every third of that while it runs. When the worker dies the key expires, and the
+next poll of any other worker starts the job again (arq's retry: the job never left the queue).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from arq.connections import ArqRedis
+from arq.constants import in_progress_key_prefix
+from arq.worker import Worker, func
+from pydantic import SecretStr
+
+from mistctl.config import Settings
+from mistctl.errors import UserError
+from mistctl.mist.budget import CallBudget
+from mistctl.mist.budget_redis import shared_budget
+from mistctl.mist.client import MistClient
+from mistctl.mist.clock import Clock, SystemClock
+from mistctl.mist.http import build_http_client, default_limits
+from mistctl.mist.retry import RetryPolicy
+from mistctl.mist.target import resolve_target
+from mistctl.queue import (
+    DEPLOY,
+    FINISH,
+    SITE,
+    DeploymentQueue,
+    RunBook,
+    arq_pool,
+    job_deserializer,
+    job_serializer,
+    queue_name,
+)
+from mistctl.store.factory import open_store, redis_where
+from mistctl.store.redis_store import RedisStore
+from mistctl.workflow.deploy import CallLedger
+
+log = logging.getLogger("mistctl.worker")
+
+DEFAULT_LEASE = 10.0  # seconds before a dead worker's job is started again elsewhere
+JOB_TIMEOUT = 6 * 3600  # a job may wait for the org lock and for Mist's rate windows
+POLL_DELAY = 0.05  # seconds between queue polls when every slot is busy or the queue is empty
+ARQ_TRIES = 1000  # arq's own cap; the jobs count their tries themselves (and record why they stop)
+HEALTH_INTERVAL = 5.0  # seconds between the worker's health-check key updates
+
+
+@dataclass
+class WorkerState:
+    """What every job of one worker process shares."""
+
+    settings: Settings
+    store: RedisStore
+    http: httpx.AsyncClient
+    tokens: list[SecretStr] = field(repr=False)
+    budget: CallBudget
+    clock: Clock
+    lease: float = DEFAULT_LEASE
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+    def client(self, ledger: CallLedger) -> MistClient:
+        """A Mist client over the shared pool and budget whose calls feed `ledger`."""
+        s = self.settings
+        policy = RetryPolicy(max_attempts=s.mist_max_attempts, max_rate_wait=s.mist_max_rate_wait)
+        return MistClient(self.http, self.tokens, budget=self.budget, clock=self.clock, policy=policy,
+                          on_call=ledger.on_call, concurrency=s.mist_concurrency)
+
+    def book(self, run_id: str) -> RunBook:
+        return RunBook(self.store, run_id)
+
+    def queue(self, ctx: dict[str, Any]) -> DeploymentQueue:
+        """The queue, over the arq pool the worker polls with."""
+        pool: ArqRedis = ctx["redis"]
+        return DeploymentQueue(self.store, pool)
+
+
+@asynccontextmanager
+async def open_worker_state(settings: Settings, *, lease: float = DEFAULT_LEASE, jobs: int = 8,
+                            transport: httpx.AsyncBaseTransport | None = None,
+                            clock: Clock | None = None) -> AsyncIterator[WorkerState]:
+    """Store, Mist pool and budget for a worker; `UserError` when the settings cannot serve one."""
+    target = resolve_target(settings)
+    if target.kind == "twin":
+        raise UserError("a worker needs a Mist it can share with other processes: set MIST_HOST and "
+                        "MIST_APITOKEN (a Mist cloud, or a twin served with `mistctl twin serve`)")
+    clock = clock or SystemClock()
+    async with AsyncExitStack() as stack:
+        store = await stack.enter_async_context(open_store(settings.mistctl_state))
+        if not isinstance(store, RedisStore):
+            raise UserError("a worker takes its jobs from Redis: set MISTCTL_STATE=redis://host:6379/0, the "
+                            "same URL as the service and the CLI that queue deployments")
+        await store.ping()
+        budget = shared_budget(store, settings, clock)
+        assert budget is not None  # a Redis store always has one
+        s = settings
+        timeout = httpx.Timeout(connect=s.mist_connect_timeout, read=s.mist_read_timeout,
+                                write=s.mist_write_timeout, pool=s.mist_pool_timeout)
+        http = await stack.enter_async_context(build_http_client(
+            target.base_url, transport=transport, timeout=timeout,
+            limits=default_limits(jobs + s.mist_concurrency)))
+        yield WorkerState(settings, store, http, list(target.tokens), budget, clock, lease)
+
+
+def state_of(ctx: dict[str, Any]) -> WorkerState:
+    """The worker's shared state, from an arq job context."""
+    found: WorkerState = ctx["mistctl"]
+    return found
+
+
+@asynccontextmanager
+async def job_lease(ctx: dict[str, Any]) -> AsyncIterator[None]:
+    """Hold the running job's in-progress key for `lease` seconds at a time (see the module docstring)."""
+    pool: ArqRedis = ctx["redis"]
+    lease = state_of(ctx).lease
+    key = in_progress_key_prefix + str(ctx["job_id"])
+    ms = max(1, int(lease * 1000))
+    await pool.pexpire(key, ms)
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(lease / 3)
+            await pool.pexpire(key, ms)
+
+    renewer = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        renewer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewer
+
+
+def worker_settings(state: WorkerState, *, jobs: int = 8, burst: bool = False) -> dict[str, Any]:
+    """arq `Worker` keyword arguments for the three job functions, on the store's Redis and queue."""
+    from mistctl.worker_jobs import deploy, finish, site
+
+    return {
+        "functions": [func(deploy, name=DEPLOY, timeout=JOB_TIMEOUT, max_tries=ARQ_TRIES),
+                      func(site, name=SITE, timeout=JOB_TIMEOUT, max_tries=ARQ_TRIES),
+                      func(finish, name=FINISH, timeout=JOB_TIMEOUT, max_tries=ARQ_TRIES)],
+        "redis_pool": arq_pool(state.store),
+        "queue_name": queue_name(state.store),
+        "ctx": {"mistctl": state},
+        "max_jobs": jobs,
+        "burst": burst,
+        "poll_delay": POLL_DELAY,
+        "job_timeout": JOB_TIMEOUT,
+        "keep_result": 3600,
+        "max_tries": ARQ_TRIES,
+        "health_check_interval": HEALTH_INTERVAL,
+        "job_serializer": job_serializer,
+        "job_deserializer": job_deserializer,
+        "log_results": False,
+    }
+
+
+async def run_worker(settings: Settings, *, jobs: int, burst: bool = False, lease: float = DEFAULT_LEASE,
+                     ready: Any = None) -> int:
+    """Run a worker until SIGINT/SIGTERM (or, with `burst`, until the queue is empty); jobs completed.
+
+    `ready(line)` is called once the worker polls (the CLI prints it).
+    """
+    async with open_worker_state(settings, lease=lease, jobs=jobs) as state:
+        worker = Worker(**worker_settings(state, jobs=jobs, burst=burst), handle_signals=True)
+        if ready is not None:
+            ready(f"mistctl worker ready: queue {queue_name(state.store)} on "
+                  f"{redis_where(settings.mistctl_state)}, {jobs} jobs at once, lease {lease:g} s, "
+                  f"as {state.name}")
+        try:
+            await worker.async_run()
+        except asyncio.CancelledError:  # SIGINT/SIGTERM: arq cancelled the running jobs; they are re-queued
+            log.info("worker %s stopping", state.name)
+        finally:
+            await worker.close()
+        return worker.jobs_complete

@@ -1,0 +1,308 @@
+"""The three jobs of a queued deployment, run by `mistctl worker` (see `mistctl.queue` for the layout).
+
+* `deploy(run_id)`: takes the run's locks (its sites at once, the org waited for), plans against the live
+  org, runs the org-level steps and the batched claims (`Applier.prepare`), then queues one `site` job per
+  `SiteJob` and records the sites expected and the late bindings.
+* `site(run_id, job)`: converges one site (`run_site_job`), reports it (event and counters), and marks it
+  done in the run's book; the job that finds every expected site done queues `finish`.
+* `finish(run_id)`: the late WLAN-template bindings, the run's final status, the locks released.
+
+Every job may run twice (a worker killed mid-job is replaced, see `mistctl.worker`): `deploy` re-plans from
+the live org; a retried `site` job whose first try may have created the site looks it up by name first,
+and the book's sets make sure a site is counted once and `finish` queued once (its job id is fixed).
+Cancellation (`store.request_cancel`) is read by each site job before it starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from arq.worker import Retry
+
+from mistctl.api.jobs import Busy, org_lock, site_lock
+from mistctl.domain import kinds as K
+from mistctl.domain.diff import Index, LiveState
+from mistctl.domain.fleet import Fleet
+from mistctl.domain.plan import Change, Plan
+from mistctl.mist.errors import MistError
+from mistctl.queue import RunBook, SealError
+from mistctl.store.errors import StoreUnavailable
+from mistctl.store.models import Run, utcnow
+from mistctl.worker import WorkerState, job_lease, state_of
+from mistctl.workflow.apply import Applier
+from mistctl.workflow.deploy import (
+    CallLedger,
+    Planned,
+    PlanRefused,
+    check_problems,
+    check_saved,
+    desired_state,
+    plan_fleet,
+)
+from mistctl.workflow.ports import MistApi
+from mistctl.workflow.records import Records
+from mistctl.workflow.site_job import SiteJob, SiteOutcome, report_outcome, run_site_job
+
+log = logging.getLogger("mistctl.worker")
+_T = TypeVar("_T")
+
+TRIES = 5  # a job started this many times without finishing (its workers died) gives up, saying so
+RUN_LOCK_TTL = 600.0  # seconds; the run's site jobs renew the locks every third of it
+ORG_WAIT = 24 * 3600.0  # a queued deployment waits for the org as long as it takes
+ORG_POLL = 0.5
+STORE_RETRY = 5.0  # seconds before a job that lost Redis is tried again
+CHUNK = 100  # Redis round trips in flight at once when one job queues or locks many sites
+
+
+class _Stop(Exception):
+    """The run ends here, with this status and why."""
+
+    def __init__(self, status: str, message: str | None) -> None:
+        super().__init__(message or status)
+        self.status, self.message = status, message
+
+
+Work = Callable[[WorkerState, Run], Awaitable[None]]
+
+
+async def _guard(ctx: dict[str, Any], run_id: str, work: Work) -> None:
+    """Hold the lease; run `work` on a live run; a lost Redis is retried, a `_Stop` or a bug ends the run."""
+    w = state_of(ctx)
+    async with job_lease(ctx):
+        try:
+            run = await w.store.get_run(run_id)
+            if run is None or run.is_terminal:
+                return
+            if ctx["job_try"] > TRIES:
+                raise _Stop("failed", f"a job of this run was interrupted {TRIES} times (its workers "
+                                      "stopped); deploy the fleet again to resume")
+            await work(w, run)
+        except StoreUnavailable as exc:
+            log.warning("run %s: %s; trying again in %g s", run_id, exc, STORE_RETRY)
+            raise Retry(defer=STORE_RETRY) from None
+        except _Stop as stop:
+            await _end(w, run_id, stop.status, stop.message)
+        except Exception as exc:  # a bug must not leave the run "running" forever
+            log.exception("run %s: job %s failed", run_id, ctx.get("job_id"))
+            why = f"internal error in {ctx.get('job_id')}: {type(exc).__name__}: {exc}"
+            await _end(w, run_id, "failed", why)
+
+
+# -- deploy -------------------------------------------------------------------------------------------
+
+async def deploy(ctx: dict[str, Any], run_id: str) -> None:
+    """Plan, converge the org level, queue the site jobs."""
+    await _guard(ctx, run_id, lambda w, run: _deploy(w, ctx, run))
+
+
+async def _deploy(w: WorkerState, ctx: dict[str, Any], run: Run) -> None:
+    if run.cancel_requested:
+        raise _Stop("cancelled", "cancelled before it started")
+    book = w.book(run.id)
+    opts = await book.options()
+    try:
+        fleet = await book.fleet(w.tokens)
+    except SealError as exc:
+        raise _Stop("failed", str(exc)) from None
+    await _take_locks(w, run, fleet, book)
+    await w.store.update_run(run.id, status="running", started_at=utcnow())
+    ledger = CallLedger()
+    mist = w.client(ledger)
+    records = Records(w.store, run.org_id, run.id, actor=run.requested_by, ledger=ledger)
+    try:
+        planned = await _plan(mist, w, fleet, run, opts)
+        applier = Applier(mist, records, planned.desired, planned.live, concurrency=opts["concurrency"])
+        ok = await applier.prepare(planned.plan)
+    finally:
+        await records.flush_audit()
+        await w.store.incr_run_counts(run.id, {"calls": ledger.total})
+    if not ok:
+        raise _Stop("failed", "; ".join(f"{k}: {v}" for k, v in applier.result.org_failed.items())[:2000])
+    await _queue_sites(w, ctx, run, applier.site_jobs(planned.plan), planned.plan)
+
+
+async def _plan(mist: Any, w: WorkerState, fleet: Fleet, run: Run, opts: dict[str, Any]) -> Planned:
+    with contextlib.suppress(MistError):  # learn the token's real count; the plan reports a dead Mist
+        await mist.sync_budget()
+    try:
+        planned = await plan_fleet(mist, w.store, fleet, run.org_id, concurrency=opts["concurrency"])
+        if opts["saved"]:
+            check_saved(opts["saved"], planned.plan)
+        check_problems(planned.plan)
+    except MistError as exc:
+        raise _Stop("failed", f"could not read the org from Mist: {exc}") from None
+    except PlanRefused as exc:
+        raise _Stop("failed", str(exc)) from None
+    await w.store.update_run(run.id, plan=planned.plan.to_json(), fleet_hash=planned.plan.fleet_hash)
+    return planned
+
+
+async def _queue_sites(w: WorkerState, ctx: dict[str, Any], run: Run, jobs: list[SiteJob],
+                       plan: Plan) -> None:
+    book = w.book(run.id)
+    binds = [c.to_json() for c in plan.changes if c.phase == "bind"]
+    added = await book.expect([j.site for j in jobs], binds)  # before any job is queued: none ends early
+    if added:
+        await w.store.incr_run_counts(run.id, {"sites_total": added})
+    queue = w.queue(ctx)
+    await _chunked(lambda job: queue.enqueue_site(run.id, job), jobs)
+    if await book.mark_enqueued():
+        await queue.enqueue_finish(run.id)
+
+
+# -- site ---------------------------------------------------------------------------------------------
+
+async def site(ctx: dict[str, Any], run_id: str, job_data: dict[str, Any]) -> None:
+    """Converge one site of a run; the last one queues `finish`."""
+    await _guard(ctx, run_id, lambda w, run: _site(w, ctx, run, SiteJob.from_json(job_data)))
+
+
+async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob) -> None:
+    book = w.book(run.id)
+    if await book.is_done(job.site):  # finished by an earlier try that died before arq heard of it
+        last = await book.all_done()
+    else:
+        await _renew_locks(w, book, run.id)
+        failure = await _run_site(w, run, job, ctx["job_try"])
+        last = await book.mark_done(job.site, w.name, failure)
+    if last:
+        await w.queue(ctx).enqueue_finish(run.id)
+
+
+async def _run_site(w: WorkerState, run: Run, job: SiteJob, tries: int) -> str | None:
+    """Run (or skip, when cancelled) the site's job and report it; its failure, if any."""
+    ledger = CallLedger()
+    mist = w.client(ledger)
+    records = Records(w.store, job.org_id, run.id, actor=run.requested_by, ledger=ledger)
+    try:
+        if await records.cancelled():
+            await records.event({"type": "site_cancelled", "site": job.site})
+            await records.count({"sites_cancelled": 1})
+            return None
+        outcome = await _converge_site(mist, records, job, tries)
+        await report_outcome(records, outcome)
+        return None if outcome.ok else f"step {outcome.step}: {outcome.error}"
+    finally:
+        await records.flush_audit()
+        await w.store.incr_run_counts(run.id, {"calls": ledger.total})
+
+
+async def _converge_site(mist: MistApi, records: Records, job: SiteJob, tries: int) -> SiteOutcome:
+    if tries > 1 and job.action == "create":
+        try:
+            job = await _resumed(mist, job)
+        except MistError as exc:
+            job.error, job.error_step = f"could not check whether an earlier try created the site: {exc}", 1
+    return await run_site_job(mist, records, job)
+
+
+async def _resumed(mist: MistApi, job: SiteJob) -> SiteJob:
+    """A retried job whose first try may have created the site updates it, never POSTs a second one."""
+    sites = await mist.list_org(job.org_id, K.SITES.collection)
+    found = Index(LiveState(job.org_id, {K.SITES.key: sites})).by_key[K.SITES.key].get(job.site, [])
+    if found:
+        job.action, job.site_id = "update", str(found[0]["id"])
+    return job
+
+
+# -- finish -------------------------------------------------------------------------------------------
+
+async def finish(ctx: dict[str, Any], run_id: str) -> None:
+    """Late bindings, the final status, the locks released."""
+    await _guard(ctx, run_id, _finish)
+
+
+async def _finish(w: WorkerState, run: Run) -> None:
+    book = w.book(run.id)
+    opts = await book.options()
+    binding = opts["binds"] and not run.cancel_requested
+    bind_errors = await _bind(w, run, book, opts["binds"]) if binding else {}
+    failures = await book.failures()
+    fresh = await w.store.get_run(run.id) or run
+    raise _Stop(_status(fresh, failures, bind_errors), _summary(failures, bind_errors))
+
+
+async def _bind(w: WorkerState, run: Run, book: RunBook, binds: list[dict[str, Any]]) -> dict[str, str]:
+    """The WLAN templates that apply to sites this run created, bound now that the sites exist."""
+    try:
+        fleet = await book.fleet(w.tokens)
+    except SealError as exc:
+        return {"bindings": str(exc)}
+    ledger = CallLedger()
+    mist = w.client(ledger)
+    records = Records(w.store, run.org_id, run.id, actor=run.requested_by, ledger=ledger)
+    try:
+        kinds = (K.SITE_GROUPS, K.SITES, K.WLAN_TEMPLATES)
+        live = LiveState(run.org_id, {k.key: await mist.list_org(run.org_id, k.collection) for k in kinds})
+        applier = Applier(mist, records, desired_state(fleet, with_sites=False), live)
+        await applier.bind(Plan(run.org_id, run.fleet_hash, "", [Change(**c) for c in binds]))
+        return applier.result.org_failed
+    except MistError as exc:
+        return {"bindings": f"could not read the org from Mist: {exc}"}
+    finally:
+        await records.flush_audit()
+        await w.store.incr_run_counts(run.id, {"calls": ledger.total})
+
+
+def _status(run: Run, failures: dict[str, str], bind_errors: dict[str, str]) -> str:
+    """As in-process (`apply_planned`): failed when nothing good came of it, partial when some did."""
+    if run.cancel_requested:
+        return "cancelled"
+    if bind_errors or (failures and not run.counts.get("sites_done")):
+        return "failed"
+    return "partial" if failures else "completed"
+
+
+def _summary(failures: dict[str, str], bind_errors: dict[str, str]) -> str | None:
+    parts = [f"{k}: {v}" for k, v in bind_errors.items()]
+    parts += [f"site {s} {why}" for s, why in sorted(failures.items())]
+    return "; ".join(parts)[:2000] or None
+
+
+async def _end(w: WorkerState, run_id: str, status: str, error: str | None) -> None:
+    """Record the run's end, tell its event stream, release its locks, drop its sealed fleet."""
+    await w.store.update_run(run_id, status=status, finished_at=utcnow(), error=error)
+    await w.store.publish_event(run_id, {"type": "finished", "status": status})
+    book = w.book(run_id)
+    names = (await book.options())["locks"]
+    await _chunked(lambda n: w.store.release_lock(n, run_id), names)
+    await book.close()
+    log.info("run %s %s", run_id, status)
+
+
+# -- locks --------------------------------------------------------------------------------------------
+
+async def _take_locks(w: WorkerState, run: Run, fleet: Fleet, book: RunBook) -> None:
+    """The run's site locks at once (a busy one fails the run), then the org's, waited for."""
+    names = [site_lock(run.org_id, s.name) for s in fleet.sites]
+    taken = await _chunked(lambda n: w.store.acquire_lock(n, run.id, RUN_LOCK_TTL), names)
+    org = org_lock(run.org_id)
+    await book.set_locks([*names, org])  # before waiting: whatever ends the run releases what it holds
+    busy = [fleet.sites[i].name for i, ok in enumerate(taken) if not ok]
+    if busy:
+        raise _Stop("failed", str(Busy(run.org_id, busy[0], None)))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ORG_WAIT
+    while not await w.store.acquire_lock(org, run.id, RUN_LOCK_TTL):
+        if loop.time() >= deadline:
+            raise _Stop("failed", str(Busy(run.org_id, None, None)))
+        await asyncio.sleep(ORG_POLL)
+
+
+async def _renew_locks(w: WorkerState, book: RunBook, run_id: str) -> None:
+    """Keep the run's locks alive while its site jobs run (one job per third of the TTL does it)."""
+    if await book.lock_refresh_due(RUN_LOCK_TTL / 3):
+        names = (await book.options())["locks"]
+        await _chunked(lambda n: w.store.refresh_lock(n, run_id, RUN_LOCK_TTL), names)
+
+
+async def _chunked(call: Callable[[_T], Awaitable[Any]], items: Sequence[_T]) -> list[Any]:
+    """`call` on every item, `CHUNK` at a time (one by one, thousands of sites cost seconds)."""
+    results: list[Any] = []
+    for i in range(0, len(items), CHUNK):
+        results += await asyncio.gather(*(call(item) for item in items[i:i + CHUNK]))
+    return results
