@@ -98,13 +98,17 @@ def apply_cmd(
     mist_host: HostOpt = None,
     assure: Annotated[bool, typer.Option("--assure", help="Gate the sites provisioned on their SLEs.")] = False,
     soak: Annotated[str, typer.Option("--soak", help="With --assure: wait this long before the gate.")] = "5m",
+    queue: Annotated[bool, typer.Option("--queue", help="Hand the run to `mistctl worker`s.")] = False,
+    detach: Annotated[bool, typer.Option("--detach", help="With --queue: print the run id only.")] = False,
 ) -> None:
     """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
     saved, fleet_path = _saved_plan(target, fleet_file)
     fleet = load_fleet(fleet_path)
     gate = parse_duration(soak, what="--soak") if assure else None
+    if (detach and not queue) or (queue and assure):
+        fail("--detach goes with --queue; --assure does not (run `mistctl assure` once the queued run ended)")
     code = asyncio.run(_apply(fleet, saved, yes=yes, concurrency=concurrency, org_id=org_id,
-                              mist_host=mist_host, gate=gate))
+                              mist_host=mist_host, gate=gate, queue=queue, detach=detach))
     raise typer.Exit(code)
 
 
@@ -123,7 +127,7 @@ def _saved_plan(target: Path, fleet_file: Path | None) -> tuple[dict[str, Any] |
 
 async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concurrency: int,
                  org_id: str | None, mist_host: str | None, force_twin: bool = False,
-                 gate: float | None = None) -> int:
+                 gate: float | None = None, queue: bool = False, detach: bool = False) -> int:
     con = console()
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
                              concurrency=concurrency, force_twin=force_twin) as svc:
@@ -142,6 +146,10 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
         if saved is None and not yes and not typer.confirm("Apply these changes?", default=False):
             con.print("Nothing applied.")
             return EXIT_INVALID
+        if queue:  # the workers apply it (scale-out: mistctl.queue)
+            from mistctl.cli.worker_cmds import apply_queued
+
+            return await apply_queued(svc, fleet, planned, concurrency=concurrency, detach=detach, con=con)
         run = await svc.new_run("apply", planned.plan)
         con.print(f"run {run.id}: applying to org {svc.org_id} with concurrency {concurrency}")
         with apply_progress(len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
