@@ -22,6 +22,7 @@ from mistctl.domain.fleet import Fleet
 from mistctl.domain.parse import parse_fleet
 from mistctl.mist.budget import token_fingerprint
 from mistctl.mist.probe import probe
+from mistctl.queue import queue_deployment
 from mistctl.store.models import Run, new_run_id, utcnow
 from mistctl.workflow.deploy import CallLedger, fleet_hash, plan_fleet
 from mistctl.workflow.records import Records
@@ -56,6 +57,9 @@ async def enqueue_deployment(ctx: AppContext, access: Access, fleet: Fleet, *,
     try:
         run = await ctx.store.create_run(Run(id=run_id, kind="apply", org_id=access.org_id,
                                              fleet_hash=fleet_hash(fleet), requested_by=access.actor))
+        if await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens, saved=saved,
+                                  concurrency=concurrency):
+            return run  # on Redis the workers run it (mistctl.queue); they take over and release the locks
     except BaseException:
         await ctx.locks.release(names, run_id)
         raise
