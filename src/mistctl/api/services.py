@@ -91,7 +91,7 @@ async def deploy_full_stack(ctx: AppContext, access: Access,
     spec = site_spec(req)
     fleet = ctx.design.fleet([spec.fleet_site()])
     async with locked(ctx, access.org_id, [spec.name]) as run_id:
-        done = await run_converge(ctx, access, fleet, Scope(only_site=spec.name),
+        done = await run_converge(ctx, access, fleet, Scope(only_site=spec.name, trust_records=True),
                                   RunInfo(run_id, "deploy-site", access.actor))
     step = K.TOTAL_STEPS if done.ok else done.failed_step or 1
     message = (f"13-Step Workflow Executed Successfully for {spec.name}" if done.ok else
@@ -118,7 +118,7 @@ async def converge_site(ctx: AppContext, access: Access, req: SiteRequest, *,
     spec = site_spec(req)
     fleet = ctx.design.fleet([spec.fleet_site(with_devices=False)])
     async with locked(ctx, access.org_id, [spec.name]) as run_id:
-        done = await run_converge(ctx, access, fleet, Scope(only_site=spec.name, only_kinds=SITE_KINDS),
+        done = await run_converge(ctx, access, fleet, Scope(only_site=spec.name, only_kinds=SITE_KINDS, trust_records=True),
                                   RunInfo(run_id, "site", access.actor, record_empty=False))
     answer = await _step_answer(ctx, access, 1, (*SITE_KINDS, K.SITES.key, "site_vars"), done)
     if with_vars and done.planned is not None and spec.name in done.planned.desired.sites:

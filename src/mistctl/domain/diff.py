@@ -19,6 +19,7 @@ from mistctl.domain.normalize import field_diff, get_path, rewrite_refs
 from mistctl.domain.plan import Action, Change, Plan, Problem
 
 CLAIM_BATCH = 100  # claim codes per inventory POST
+TRUSTED = "__mistctl_trusted__"  # marks a live stand-in made from the state store's records
 
 
 @dataclass
@@ -31,6 +32,9 @@ class LiveState:
     # site name -> its live vars (read from Mist), or the hash mistctl recorded when it wrote them
     site_vars: dict[str, dict[str, str]] = field(default_factory=dict)
     site_vars_hash: dict[str, str] = field(default_factory=dict)
+    # kind key -> natural key -> Mist id, for kinds taken from the state store's records instead of a list
+    # (every desired object of the kind recorded with its current hash): they diff as unchanged
+    trusted: dict[str, dict[str, str]] = field(default_factory=dict)
     read_calls: int = 0
 
     def fingerprint(self) -> str:
@@ -50,6 +54,9 @@ class Index:
         self.names: dict[str, dict[str, str]] = defaultdict(dict)
         self.by_key: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
         for kind in (K.SITE_GROUPS, K.SITES, *K.ORG_KINDS[1:]):
+            for key, mist_id in live.trusted.get(kind.key, {}).items():
+                self.names[kind.key][mist_id] = key
+                self.by_key[kind.key][key].append({"id": mist_id, TRUSTED: True})
             for obj in live.objects.get(kind.key, []):
                 self._add(kind, obj)
 
@@ -105,6 +112,8 @@ def _diff_org_object(obj: DesiredObject, index: Index, problems: list[Problem]) 
         return []
     late = _late_site_refs(obj, index)
     body = _without_sites(obj.body, late)
+    if live is not None and live.get(TRUSTED):
+        return [Change("noop", obj.kind.step, obj.kind.key, obj.key, mist_id=str(live["id"]))]
     if live is None:
         first = Change("create", obj.kind.step, obj.kind.key, obj.key, body=body, calls=1)
         return [first, *_bind(obj, None, late)]
@@ -161,6 +170,8 @@ def _diff_sites(desired: DesiredState, live: LiveState, index: Index, problems: 
 def _diff_site_object(obj: DesiredObject, live: dict[str, Any] | None, index: Index) -> Change:
     if live is None:
         return Change("create", 1, "sites", obj.key, site=obj.key, body=obj.body, phase="site", calls=1)
+    if live.get(TRUSTED):
+        return Change("noop", 1, "sites", obj.key, site=obj.key, mist_id=str(live["id"]), phase="site")
     body = {k: v for k, v in obj.body.items() if k not in SERVER_FIELDS}
     diff = field_diff(body, index.live_in_names(K.SITES, live))
     action: Action = "update" if diff else "noop"

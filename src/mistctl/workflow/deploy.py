@@ -103,7 +103,8 @@ def desired_state(fleet: Fleet, *, only_site: str | None = None,
 async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, *,
                      only_site: str | None = None, only_kinds: Collection[str] | None = None,
                      with_sites: bool = True, concurrency: int = 8,
-                     clock: Callable[[], float] = time.time, refresh_vars: bool = False) -> Planned:
+                     clock: Callable[[], float] = time.time, refresh_vars: bool = False,
+                     trust_records: bool = False) -> Planned:
     """Read the live org and diff it with the fleet (or the part of it the filters keep).
 
     `refresh_vars`: read every site's variables from Mist (drift) rather than trust recorded hashes.
@@ -111,7 +112,8 @@ async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str
     desired = desired_state(fleet, only_site=only_site, only_kinds=only_kinds, with_sites=with_sites)
     records = Records(store, org_id, run_id="plan")
     before = mist.calls.total
-    live = await read_live(mist, records, org_id, desired, concurrency=concurrency, refresh_vars=refresh_vars)
+    live = await read_live(mist, records, org_id, desired, concurrency=concurrency, refresh_vars=refresh_vars,
+                           trust_records=trust_records)
     live.read_calls = mist.calls.total - before
     await respect_rotations(store, desired, live)  # a PSK mistctl rotated is not reverted to the fleet's
     plan = compute_plan(desired, live, fleet_hash=fleet_hash(fleet), created_at=clock())

@@ -30,20 +30,24 @@ def kinds_to_read(desired: DesiredState) -> list[K.Kind]:
 
 async def read_live(
     mist: MistApi, records: Records, org_id: str, desired: DesiredState, *, concurrency: int = 8,
-    refresh_vars: bool = False,
+    refresh_vars: bool = False, trust_records: bool = False,
 ) -> LiveState:
     """List every managed kind (concurrently), the inventory when devices are wanted, and site vars.
 
     `refresh_vars` reads every site's setting (one GET per site) instead of trusting recorded hashes.
+    `trust_records` skips the list of a kind whose every desired object the state store recorded with
+    its current hash (the single-site service calls: org-level steps already done then cost no call).
     """
     kinds = kinds_to_read(desired)
+    trusted = await _trusted_kinds(records, org_id, desired, kinds) if trust_records else {}
+    kinds = [k for k in kinds if k.key not in trusted]
     lists = await asyncio.gather(
         *(mist.list_org(org_id, k.collection, **_LIST_QUERY.get(k.key, {})) for k in kinds)
     )
     objects = {k.key: objs for k, objs in zip(kinds, lists, strict=True)}
     if K.HUB_PROFILES.key in objects:
         objects[K.HUB_PROFILES.key] = [o for o in objects[K.HUB_PROFILES.key] if o.get("type") == "gateway"]
-    live = LiveState(org_id=org_id, objects=objects)
+    live = LiveState(org_id=org_id, objects=objects, trusted=trusted)
     if any(s.devices for s in desired.sites.values()):
         live.inventory = await mist.list_org(org_id, "inventory")
     await _read_site_vars(mist, records, live, desired, concurrency, refresh_vars)
@@ -55,6 +59,7 @@ async def _read_site_vars(
     refresh: bool = False,
 ) -> None:
     site_ids = {str(s.get("name")): str(s["id"]) for s in live.objects.get(K.SITES.key, [])}
+    site_ids.update(live.trusted.get(K.SITES.key, {}))
     recorded = {} if refresh else await records.vars_hashes(live.org_id)
     unknown: list[tuple[str, str]] = []
     for name in desired.sites:
@@ -73,3 +78,22 @@ async def _read_site_vars(
         live.site_vars[name] = {str(k): str(v) for k, v in (setting.get("vars") or {}).items()}
 
     await asyncio.gather(*(fetch(n, i) for n, i in unknown))
+
+
+def _desired_hashes(desired: DesiredState, kind: K.Kind) -> dict[str, str]:
+    if kind is K.SITES:
+        return {name: ds.site.hash() for name, ds in desired.sites.items()}
+    return {key: obj.hash() for key, obj in desired.org_objects(kind).items()}
+
+
+async def _trusted_kinds(
+    records: Records, org_id: str, desired: DesiredState, kinds: list[K.Kind]
+) -> dict[str, dict[str, str]]:
+    """Kinds whose every desired object is recorded as applied with its current hash: key -> Mist id."""
+    trusted: dict[str, dict[str, str]] = {}
+    for kind in kinds:
+        known = await records.store.get_objects(org_id, kind.key)
+        wanted = _desired_hashes(desired, kind)
+        if all(key in known and known[key].applied_hash == digest for key, digest in wanted.items()):
+            trusted[kind.key] = {key: ref.mist_id for key, ref in known.items()}
+    return trusted

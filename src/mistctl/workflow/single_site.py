@@ -86,6 +86,7 @@ class Scope:
     only_kinds: Collection[str] | None = None
     with_sites: bool = True
     saved_plan: dict[str, Any] | None = None  # apply exactly this plan: refused if the fleet or org changed
+    trust_records: bool = False  # skip the list of kinds the store recorded as applied (see `read_live`)
 
 
 @dataclass
@@ -106,7 +107,7 @@ async def converge(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, 
     try:
         planned = await plan_fleet(mist, store, fleet, org_id, only_site=scope.only_site,
                                    only_kinds=scope.only_kinds, with_sites=scope.with_sites,
-                                   concurrency=concurrency)
+                                   concurrency=concurrency, trust_records=scope.trust_records)
     except MistError as exc:
         return await _refused(store, run, 1, f"could not read the org from Mist: {exc}")
     except Exception as exc:  # e.g. the store went away: the run must not stay pending forever
