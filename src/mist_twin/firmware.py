@@ -11,7 +11,9 @@ result goes to `firmware_last` (what its `fwupdate` stat shows). A device runnin
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -27,6 +29,8 @@ LAST = "firmware_last"
 MARKS = "firmware_marks"
 UPGRADES = "site_upgrades"
 EFFECTS = ("degrade", "fail", "none")
+#: The earliest end among a twin's jobs, or earlier (never later): lets `settle` skip the scan.
+_NEXT_DUE: WeakKeyDictionary[TwinState, float] = WeakKeyDictionary()
 #: status_id values of the `fwupdate` stat (Mist's are undocumented integers).
 STATUS_IDS = {"scheduled": 1, "inprogress": 5, "success": 10, "failed": 11}
 
@@ -137,6 +141,8 @@ def start_job(
         "phase": phase,
     }
     twin.store.put(JOBS, record["mac"], job)
+    if twin in _NEXT_DUE:
+        _NEXT_DUE[twin] = min(_NEXT_DUE[twin], job["end"])
     return job
 
 
@@ -150,13 +156,15 @@ def settle(twin: TwinState) -> None:
     if not twin.store.count(JOBS):
         return
     now = twin.clock()
-    due = sorted((job for job in twin.store.all(JOBS) if job["end"] <= now), key=lambda job: job["end"])
-    if not due:
+    if _NEXT_DUE.get(twin, -math.inf) > now:
         return
-    with twin.store.batch():
-        for job in due:
-            if twin.store.get(JOBS, job["mac"]) is job:  # not cancelled by an earlier failure
-                _finish(twin, job)
+    due = sorted((job for job in twin.store.all(JOBS) if job["end"] <= now), key=lambda job: job["end"])
+    if due:
+        with twin.store.batch():
+            for job in due:
+                if twin.store.get(JOBS, job["mac"]) is job:  # not cancelled by an earlier failure
+                    _finish(twin, job)
+    _NEXT_DUE[twin] = min((job["end"] for job in twin.store.all(JOBS)), default=math.inf)
 
 
 def _finish(twin: TwinState, job: Obj) -> None:
