@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from mistctl import __version__
+from mistctl import __version__, web
 from mistctl.api import errors, routes_day2, routes_fleet, routes_ops, routes_workflow
 from mistctl.api.context import open_context
 from mistctl.api.metrics import ApiMetrics
@@ -53,5 +53,6 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     errors.install(app)
     for router in (routes_workflow.router, routes_fleet.router, routes_ops.router, routes_day2.router):
         app.include_router(router)
+    web.install(app)  # the web console under /ui
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body=max_body)
     return app
