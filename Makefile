@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv redis check test demo bench clean
+.PHONY: venv redis chromium check test demo bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,11 +18,15 @@ venv: $(STAMP)
 redis:
 	@bash scripts/ensure-redis.sh
 
+# The console's browser tests drive Debian's chromium headless; install it when it is missing.
+chromium:
+	@bash scripts/ensure-chromium.sh
+
 check: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-test: venv redis check
+test: venv redis chromium check
 	$(BIN)/pytest -q -p no:cacheprovider
 
 demo: venv
