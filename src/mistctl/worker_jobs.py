@@ -101,7 +101,7 @@ async def deploy(ctx: dict[str, Any], run_id: str) -> None:
 
 async def _deploy(w: WorkerState, ctx: dict[str, Any], run: Run) -> None:
     if run.cancel_requested:
-        raise _Stop("cancelled", "cancelled before it started")
+        raise _Stop("cancelled", "cancelled before it started" if run.started_at is None else "cancelled")
     book = w.book(run.id)
     opts = await book.options()
     try:

@@ -1,0 +1,249 @@
+"""Queued deployments end to end in one process: a real redis-server, arq's real `Worker` (burst mode), the
+twin in-process. What the twin holds afterwards is checked object by object; what Redis holds, for secrets.
+
+The job functions are also called directly with an arq-shaped context (`job_try` 2 for a retried job), to
+pin down what a retry after a killed worker must do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from arq.worker import Worker
+from pydantic import SecretStr
+from redis.asyncio import Redis
+
+from mistctl.api.jobs import site_lock
+from mistctl.config import Settings
+from mistctl.domain.fleet import Fleet
+from mistctl.queue import (
+    RunBook,
+    SealError,
+    arq_pool,
+    open_queue,
+    queue_deployment,
+    seal,
+    unseal,
+)
+from mistctl.store.memory import MemoryStore
+from mistctl.store.models import Run
+from mistctl.store.redis_store import RedisStore
+from mistctl.worker import WorkerState, open_worker_state, worker_settings
+from mistctl.worker_jobs import deploy, site
+from mistctl.workflow.deploy import fleet_hash
+from tests.support.engine import assert_twin_matches, example_fleet_for
+from tests.support.twin import twin_app
+
+pytestmark = pytest.mark.redis
+PASSPHRASES = ("corp-example-passphrase-rotate-me", "scanner-example-pass-01", "labels-example-pass-02")
+
+
+@dataclass
+class Harness:
+    app: Any
+    state: WorkerState
+    redis_url: str
+    prefix: str
+
+    @property
+    def twin(self) -> Any:
+        return self.app.state.twin
+
+    @property
+    def store(self) -> RedisStore:
+        return self.state.store
+
+    async def submit(self, fleet: Fleet, tokens: list[SecretStr] | None = None, *,
+                     queued: bool = True) -> Run:
+        """Record a run and queue it (`queued=False`: only its book, for calling `deploy` by hand)."""
+        run = Run(kind="apply", org_id=self.twin.org_id, fleet_hash=fleet_hash(fleet))
+        run = await self.store.create_run(run)
+        if not queued:
+            await RunBook(self.store, run.id).create(fleet, self.state.tokens, saved=None, concurrency=4)
+            return run
+        async with open_queue(self.store) as queue:
+            await queue.submit(run, fleet, tokens or self.state.tokens, concurrency=4)
+        return run
+
+    async def drain(self, jobs: int = 4) -> None:
+        """One worker in burst mode: runs every queued job, then stops."""
+        worker = Worker(**worker_settings(self.state, jobs=jobs, burst=True), handle_signals=False)
+        try:
+            await worker.async_run()
+        finally:
+            await worker.close()
+
+    @asynccontextmanager
+    async def ctx(self, job_id: str, job_try: int = 1) -> AsyncIterator[dict[str, Any]]:
+        """An arq job context, as the worker hands one to a job function."""
+        pool = arq_pool(self.store)
+        try:
+            yield {"mistctl": self.state, "redis": pool, "job_id": job_id, "job_try": job_try}
+        finally:
+            await pool.aclose(close_connection_pool=True)
+
+
+@pytest.fixture
+async def harness(redis_url: str) -> AsyncIterator[Harness]:
+    app = twin_app(device_count=40)
+    twin = app.state.twin
+    prefix = f"w-{uuid4().hex[:10]}:"
+    settings = Settings(mist_host="http://twin", mist_apitoken=twin.token, mist_org_id=twin.org_id,
+                        mistctl_state=f"{redis_url}?prefix={prefix}")
+    async with (app.router.lifespan_context(app),
+                open_worker_state(settings, lease=2.0, transport=httpx.ASGITransport(app=app)) as state):
+        yield Harness(app, state, redis_url, prefix)
+
+
+async def test_a_queued_deployment_converges_the_fleet_and_leaves_no_secret_in_redis(harness: Harness):
+    fleet = example_fleet_for(harness.twin, sites=6)
+    run = await harness.submit(fleet)
+    await harness.drain()
+    done = await harness.store.get_run(run.id)
+    assert done is not None and done.status == "completed", done
+    assert (done.counts["sites_total"], done.counts["sites_done"]) == (6, 6)
+    assert done.counts["calls"] == harness.twin.counters.snapshot()["total"]
+    assert_twin_matches(harness.twin, fleet)
+    book = RunBook(harness.store, run.id)
+    assert set((await book.workers()).values()) == {harness.state.name}
+    assert await harness.store.acquire_lock(site_lock(harness.twin.org_id, fleet.sites[0].name), "next", 1)
+    await _assert_no_secret_in_redis(harness)
+
+
+async def _scan(r: Redis, pattern: str) -> list[bytes]:
+    return [k async for k in r.scan_iter(match=pattern, count=1000)]
+
+
+async def _assert_no_secret_in_redis(harness: Harness, at_least: int = 20) -> None:
+    r = Redis.from_url(harness.redis_url)
+    try:
+        blobs = []
+        keys = [k for p in (f"{harness.prefix}*", "arq:*") for k in await _scan(r, p)]
+        for key in keys:
+            kind = (await r.type(key)).decode()
+            if kind == "string":
+                blobs.append(await r.get(key) or b"")
+            elif kind == "hash":
+                blobs.append(json.dumps({k.decode(): v.decode("latin-1") for k, v in
+                                         (await r.hgetall(key)).items()}).encode())
+            elif kind == "stream":
+                blobs.append(repr(await r.xrange(key)).encode())
+            elif kind in ("list", "set", "zset"):
+                blobs.append(repr(await r.dump(key)).encode())
+    finally:
+        await r.aclose()
+    everything = b"\n".join(blobs)
+    assert len(blobs) >= at_least
+    for secret in (*PASSPHRASES, harness.twin.token):
+        assert secret.encode() not in everything, f"{secret[:6]}... is in Redis"
+
+
+async def test_a_retried_site_job_updates_the_site_its_first_try_created(harness: Harness):
+    """The first try POSTed the site and died before recording it: the retry must not POST a second one."""
+    fleet = example_fleet_for(harness.twin, sites=3)
+    run = await harness.submit(fleet, queued=False)
+    async with harness.ctx(f"deploy:{run.id}") as ctx:
+        await deploy(ctx, run.id)
+    name = fleet.sites[1].name
+    job = await _queued_site_job(harness, run.id, name)
+    assert job["action"] == "create"
+    harness.twin.store.put("sites", "pre", {"id": "pre", "org_id": harness.twin.org_id, "name": name})
+    async with harness.ctx(f"site:{run.id}:{name}", job_try=2) as ctx:
+        await site(ctx, run.id, job)
+    held = [s for s in harness.twin.objects("sites") if s["name"] == name]
+    assert [s["id"] for s in held] == ["pre"]
+    assert await RunBook(harness.store, run.id).is_done(name)
+    state = await harness.store.get_site_state(harness.twin.org_id, name)
+    assert state is not None and (state.status, state.site_id) == ("done", "pre")
+
+
+async def _queued_site_job(harness: Harness, run_id: str, name: str) -> dict[str, Any]:
+    async with harness.ctx("peek") as ctx:
+        raw = await ctx["redis"].get(f"arq:job:site:{run_id}:{name}")
+    args: list[Any] = json.loads(raw)["a"]
+    assert args[0] == run_id
+    job: dict[str, Any] = args[1]
+    return job
+
+
+async def test_a_cancelled_run_skips_the_sites_not_started_and_ends_cancelled(harness: Harness):
+    fleet = example_fleet_for(harness.twin, sites=4)
+    run = await harness.submit(fleet, queued=False)
+    async with harness.ctx(f"deploy:{run.id}") as ctx:
+        await deploy(ctx, run.id)  # the org level is done; four site jobs wait in the queue
+    await harness.store.request_cancel(run.id)
+    await harness.drain()
+    ended = await harness.store.get_run(run.id)
+    assert ended is not None and ended.status == "cancelled"
+    assert ended.counts.get("sites_cancelled") == 4 and not ended.counts.get("sites_done")
+    assert harness.twin.objects("sites") == []
+    events = [e["type"] for _, e in await harness.store.events_since(run.id)]
+    assert events.count("site_cancelled") == 4 and events[-1] == "finished"
+
+
+async def test_a_worker_with_other_tokens_cannot_open_the_fleet(harness: Harness):
+    fleet = example_fleet_for(harness.twin, sites=2)
+    run = await harness.submit(fleet, tokens=[SecretStr("another-mist-token-0123456789")])
+    await harness.drain()
+    ended = await harness.store.get_run(run.id)
+    assert ended is not None and ended.status == "failed"
+    assert "same MIST_APITOKEN" in (ended.error or "")
+    assert harness.twin.counters.snapshot()["total"] == 0  # nothing was read or written
+
+
+async def test_a_busy_site_fails_the_queued_run_and_names_the_site(harness: Harness):
+    fleet = example_fleet_for(harness.twin, sites=2)
+    busy = fleet.sites[1].name
+    assert await harness.store.acquire_lock(site_lock(harness.twin.org_id, busy), "other-run", 60)
+    run = await harness.submit(fleet)
+    await harness.drain()
+    ended = await harness.store.get_run(run.id)
+    assert ended is not None and ended.status == "failed" and busy in (ended.error or "")
+    assert harness.twin.objects("sites") == []
+    first = site_lock(harness.twin.org_id, fleet.sites[0].name)  # what it had taken is released
+    assert await harness.store.acquire_lock(first, "next", 1)
+
+
+async def test_an_empty_fleet_of_sites_still_finishes(harness: Harness):
+    fleet = example_fleet_for(harness.twin, sites=0)
+    run = await harness.submit(fleet)
+    await harness.drain()
+    ended = await harness.store.get_run(run.id)
+    assert ended is not None and ended.status == "completed" and ended.counts.get("sites_total", 0) == 0
+    assert_twin_matches(harness.twin, fleet)
+
+
+def test_the_seal_opens_only_with_the_same_tokens_and_run():
+    tokens = [SecretStr("token-one-0123456789"), SecretStr("token-two-0123456789")]
+    sealed = seal(b"passphrase: hunter2", tokens, "run-1")
+    assert b"hunter2" not in sealed.encode()
+    assert unseal(sealed, list(reversed(tokens)), "run-1") == b"passphrase: hunter2"
+    for other_tokens, run_id in ((tokens[:1], "run-1"), (tokens, "run-2")):
+        with pytest.raises(SealError, match="same MIST_APITOKEN"):
+            unseal(sealed, other_tokens, run_id)
+
+
+async def test_the_fleet_comes_back_from_the_book_with_the_same_hash(harness: Harness):
+    fleet = example_fleet_for(harness.twin, sites=5)
+    run = await harness.submit(fleet)
+    back = await RunBook(harness.store, run.id).fleet(harness.state.tokens)
+    assert fleet_hash(back) == fleet_hash(fleet)
+    await _assert_no_secret_in_redis(harness, at_least=2)  # the queued fleet is there, sealed
+
+
+async def test_only_a_redis_store_and_the_services_own_tokens_are_queued(harness: Harness):
+    fleet = example_fleet_for(harness.twin, sites=1)
+    run = Run(kind="apply", org_id=harness.twin.org_id)
+    mine = harness.state.tokens
+    assert not await queue_deployment(MemoryStore(), run, fleet, mine, mine)
+    callers = [SecretStr("a-callers-own-token-0123456789")]
+    assert not await queue_deployment(harness.store, run, fleet, callers, mine)
+    assert await RunBook(harness.store, run.id).options() == {
+        "saved": None, "concurrency": 8, "locks": [], "binds": [], "tokens": ""}  # nothing was stored
