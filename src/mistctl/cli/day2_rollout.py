@@ -18,7 +18,7 @@ from mistctl.cli.day2_render import MAX_ROWS, health_table
 from mistctl.cli.deploy_cmds import FleetArg, HostOpt, OrgOpt
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.render import console
-from mistctl.domain.durations import parse_duration
+from mistctl.domain.durations import format_duration, parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.fleetio import load_fleet
 from mistctl.workflow.assure import DEFAULT_THRESHOLD, HealthReport, assess, failure_summary
@@ -125,7 +125,21 @@ async def _upgrade(fleet: Fleet, opts: RolloutOptions, org_id: str | None, mist_
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id) as svc:
         console(stderr=True).print(svc.banner)
         return await run_rollout(svc.mist, svc.store, svc.org_id, [s.name for s in fleet.sites], opts,
-                                 ledger=svc.ledger, actor=svc.actor)
+                                 ledger=svc.ledger, actor=svc.actor, progress=_progress_line)
+
+
+def _progress_line(event: dict[str, Any]) -> None:
+    """One line per wave step on stderr, so a rollout of an hour is not silent."""
+    kind, wave = event.get("type"), event.get("wave")
+    lines = {
+        "wave_started": f"wave {wave}: upgrading {event.get('devices')} device(s)",
+        "wave_upgraded": f"wave {wave}: {event.get('upgraded')}/{event.get('devices')} upgraded; soaking "
+                         f"{format_duration(float(event.get('soak_seconds') or 0))} before the SLE gate",
+        "wave_promoted": f"wave {wave}: SLE gate passed",
+        "rollout_halted": f"wave {wave}: halted",
+    }
+    if kind in lines:
+        console(stderr=True).print(lines[str(kind)], highlight=False, markup=False)
 
 
 def _print_rollout(report: RolloutReport) -> None:

@@ -32,6 +32,7 @@ from mistctl.workflow.assure import (
     mist_duration,
     record_health,
 )
+from mistctl.workflow.ports import Progress
 from mistctl.workflow.records import AuditSource, Records
 from mistctl.workflow.rollout_gate import Gate, compare, gate_reason
 from mistctl.workflow.rollout_io import FirmwareApi, Polling, Sleep, start_wave, wait_wave
@@ -40,6 +41,19 @@ from mistctl.workflow.rollout_report import DeviceReport, RolloutReport
 
 FIRMWARE_KIND = "firmware"
 FIRMWARE_STEP = 2  # the devices step: a rollout changes what runs on the devices
+
+
+class _RolloutRecords(Records):
+    """Records whose events also reach a progress sink (the CLI's lines during a long rollout)."""
+
+    def __init__(self, *args: Any, progress: Progress | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.progress = progress
+
+    async def event(self, event: dict[str, Any]) -> None:
+        if self.progress is not None:
+            self.progress(event)
+        await super().event(event)
 
 
 class RolloutApi(FirmwareApi, SleApi, Protocol):
@@ -132,7 +146,8 @@ async def _check_available(mist: RolloutApi, pending: list[Target], version: str
 
 async def run_rollout(mist: RolloutApi, store: StateStore, org_id: str, site_names: Sequence[str],
                       opts: RolloutOptions, *, ledger: AuditSource | None, actor: str = "cli",
-                      sleep: Sleep = asyncio.sleep, run: Run | None = None) -> RolloutReport:
+                      sleep: Sleep = asyncio.sleep, run: Run | None = None,
+                      progress: Progress | None = None) -> RolloutReport:
     """Prepare, then (unless a dry run) roll the waves out under an `upgrade` run, halting on a bad gate."""
     if run is not None:
         await store.update_run(run.id, status="running", started_at=utcnow())
@@ -148,7 +163,7 @@ async def run_rollout(mist: RolloutApi, store: StateStore, org_id: str, site_nam
     run = run or await store.create_run(Run(kind="upgrade", org_id=org_id, status="running", started_at=utcnow(),
                                             requested_by=actor, plan=_plan_of(opts)))
     report.run_id = run.id
-    records = Records(store, org_id, run.id, actor=actor, ledger=ledger)
+    records = _RolloutRecords(store, org_id, run.id, actor=actor, ledger=ledger, progress=progress)
     try:
         await _roll(mist, records, report, opts, sleep)
     finally:
@@ -216,6 +231,9 @@ async def _wave(mist: RolloutApi, records: Records, report: RolloutReport, wave:
     await records.store.record_steps([_step(records, t, opts.version, "running") for t in wave.targets])
     started = await start_wave(mist, wave, opts.version, concurrency=opts.concurrency)
     results = await wait_wave(mist, started, opts.version, polling=opts.polling, sleep=sleep)
+    upgraded = sum(status == "upgraded" for status, _why in results.values())
+    await records.event({"type": "wave_upgraded", "wave": wave.number, "upgraded": upgraded,
+                         "devices": len(wave.targets), "soak_seconds": opts.soak})
     if not _record_results(report, wave, results, opts.version):
         await records.store.record_steps([_step(records, t, opts.version, *_outcome(report, t))
                                           for t in wave.targets])
