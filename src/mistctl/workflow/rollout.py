@@ -216,32 +216,21 @@ async def _resume_gate(mist: RolloutApi, records: Records, report: RolloutReport
 
 async def _wave(mist: RolloutApi, records: Records, report: RolloutReport, wave: Wave, opts: RolloutOptions,
                 sleep: Sleep) -> bool:
-    families = {FAMILY_OF_DEVICE_TYPE[t.type] for t in wave.targets}
-    metrics = metrics_wanted(families=families)
+    """Baseline, upgrade, wait, soak, gate: True to promote to the next wave."""
+    metrics = metrics_wanted(families={FAMILY_OF_DEVICE_TYPE[t.type] for t in wave.targets})
     sites = {t.site: t.site_id for t in wave.targets}
-    window = mist_duration(opts.soak)
     baseline = await check_health(mist, records.org_id, sites, threshold=opts.threshold, metrics=metrics,
-                                  duration=window)
+                                  duration=mist_duration(opts.soak))
     if baseline.failed:
         report.gates.append(compare(wave.number, None, baseline, opts.max_drop))
         report.status = "halted"
         report.reason = gate_reason(report.gates[-1], opts.version, before=True)
         return False
-    await records.event({"type": "wave_started", "wave": wave.number, "devices": len(wave.targets)})
-    await records.store.record_steps([_step(records, t, opts.version, "running") for t in wave.targets])
-    started = await start_wave(mist, wave, opts.version, concurrency=opts.concurrency)
-    results = await wait_wave(mist, started, opts.version, polling=opts.polling, sleep=sleep)
-    upgraded = sum(status == "upgraded" for status, _why in results.values())
-    await records.event({"type": "wave_upgraded", "wave": wave.number, "upgraded": upgraded,
-                         "devices": len(wave.targets), "soak_seconds": opts.soak})
-    if not _record_results(report, wave, results, opts.version):
-        await records.store.record_steps([_step(records, t, opts.version, *_outcome(report, t))
-                                          for t in wave.targets])
+    if not await _upgrade(mist, records, report, wave, opts, sleep):
         return False
-    await records.store.record_steps([_step(records, t, opts.version, "done") for t in wave.targets])
     await sleep(opts.soak)
     after = await check_health(mist, records.org_id, sites, threshold=opts.threshold, metrics=metrics,
-                               duration=window)
+                               duration=mist_duration(opts.soak))
     gate = compare(wave.number, baseline, after, opts.max_drop)
     report.gates.append(gate)
     await _record_sites(records, after, gate)
@@ -249,6 +238,22 @@ async def _wave(mist: RolloutApi, records: Records, report: RolloutReport, wave:
         report.status, report.reason = "halted", gate_reason(gate, opts.version)
         return False
     return True
+
+
+async def _upgrade(mist: RolloutApi, records: Records, report: RolloutReport, wave: Wave, opts: RolloutOptions,
+                   sleep: Sleep) -> bool:
+    """Start the wave's upgrades and wait for them; each device's step record follows its outcome."""
+    await records.event({"type": "wave_started", "wave": wave.number, "devices": len(wave.targets)})
+    await records.store.record_steps([_step(records, t, opts.version, "running") for t in wave.targets])
+    started = await start_wave(mist, wave, opts.version, concurrency=opts.concurrency)
+    results = await wait_wave(mist, started, opts.version, polling=opts.polling, sleep=sleep)
+    upgraded = sum(status == "upgraded" for status, _why in results.values())
+    await records.event({"type": "wave_upgraded", "wave": wave.number, "upgraded": upgraded,
+                         "devices": len(wave.targets), "soak_seconds": opts.soak})
+    ok = _record_results(report, wave, results, opts.version)
+    await records.store.record_steps([_step(records, t, opts.version, *_outcome(report, t))
+                                      for t in wave.targets])
+    return ok
 
 
 def _record_results(report: RolloutReport, wave: Wave, results: Mapping[str, tuple[str, str | None]],
