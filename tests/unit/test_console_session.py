@@ -1,0 +1,73 @@
+"""The console's session cookie (signed key id and expiry), its CSRF token, and the login redirect target."""
+
+from __future__ import annotations
+
+import hashlib
+from types import SimpleNamespace
+from typing import Any
+
+from pydantic import SecretStr
+
+from mistctl.web.access import safe_next
+from mistctl.web.session import TTL, csrf_ok, issue, verify
+
+KEY_A, KEY_B = "service-key-aaaaaaaaaaaa", "service-key-bbbbbbbbbbbb"
+NOW = 1_700_000_000.0
+
+
+def ctx(keys: str | None) -> Any:
+    """Just what the session reads of the app context: the configured service keys."""
+    return SimpleNamespace(settings=SimpleNamespace(mistctl_api_keys=SecretStr(keys) if keys else None))
+
+
+def key_id(key: str) -> str:
+    return f"key:{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+
+def test_a_cookie_names_the_key_id_and_expiry_never_the_key() -> None:
+    value = issue(ctx(f"{KEY_A},{KEY_B}"), key_id(KEY_A), now=NOW)
+    assert KEY_A not in value and KEY_B not in value
+    session = verify(ctx(f"{KEY_A},{KEY_B}"), value, clock=lambda: NOW + 60)
+    assert session is not None and session.actor == key_id(KEY_A) and session.expires == int(NOW) + TTL
+
+
+def test_tampered_expired_or_unsigned_cookies_are_refused() -> None:
+    keys = ctx(KEY_A)
+    value = issue(keys, key_id(KEY_A), now=NOW)
+    actor, expires, signature = value.split(".")
+    assert verify(keys, value, clock=lambda: NOW + TTL + 1) is None  # expired
+    assert verify(keys, f"{actor}.{int(expires) + 10}.{signature}", clock=lambda: NOW) is None
+    assert verify(keys, f"{key_id(KEY_B)}.{expires}.{signature}", clock=lambda: NOW) is None
+    assert verify(keys, f"{actor}.{expires}", clock=lambda: NOW) is None
+    for junk in ("", "a.b.c.d", "..", None):
+        assert verify(keys, junk, clock=lambda: NOW) is None
+
+
+def test_changing_the_service_keys_ends_every_session() -> None:
+    value = issue(ctx(f"{KEY_A},{KEY_B}"), key_id(KEY_A), now=NOW)
+    assert verify(ctx(KEY_A), value, clock=lambda: NOW) is None  # KEY_B removed: another secret
+    assert verify(ctx(None), value, clock=lambda: NOW) is None  # no keys at all: no console
+    same_keys_reordered = ctx(f" {KEY_B} ,{KEY_A}")
+    assert verify(same_keys_reordered, value, clock=lambda: NOW) is not None
+
+
+def test_a_session_of_a_key_no_longer_configured_is_refused_even_when_signed() -> None:
+    keys = ctx(KEY_A)
+    forged_actor = issue(keys, key_id(KEY_B), now=NOW)  # signed with the right secret, unknown key id
+    assert verify(keys, forged_actor, clock=lambda: NOW) is None
+
+
+def test_the_csrf_token_belongs_to_one_session() -> None:
+    keys = ctx(KEY_A)
+    first = verify(keys, issue(keys, key_id(KEY_A), now=NOW), clock=lambda: NOW)
+    later = verify(keys, issue(keys, key_id(KEY_A), now=NOW + 5), clock=lambda: NOW)
+    assert first is not None and later is not None
+    assert csrf_ok(first, first.csrf) and not csrf_ok(first, later.csrf)
+    assert not csrf_ok(first, None) and not csrf_ok(first, "")
+
+
+def test_after_login_only_console_paths_are_followed() -> None:
+    assert safe_next("/ui/sites/Store-1?x=1") == "/ui/sites/Store-1?x=1"
+    assert safe_next("/ui?status=failed") == "/ui?status=failed"
+    for elsewhere in (None, "", "/docs", "/uix", "//evil.example", "https://evil.example/ui", "/ui\\..\\x"):
+        assert safe_next(elsewhere) == "/ui", elsewhere
