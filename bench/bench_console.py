@@ -21,17 +21,19 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.integration.test_api_support import SERVICE_KEY, service  # noqa: E402
+
 from mistctl.store.models import Run, SiteState, utcnow  # noqa: E402
 from mistctl.store.sqlite import SqliteStore  # noqa: E402
-from tests.integration.test_api_support import SERVICE_KEY, service  # noqa: E402
 
 
 async def fill(store: SqliteStore, org_id: str, sites: int) -> str:
     """Site states and one completed run over all of them; the run id."""
     run = await store.create_run(Run(kind="apply", org_id=org_id, status="completed", started_at=utcnow(),
                                      finished_at=utcnow()))
-    await store.incr_run_counts(run.id, {"sites_total": sites, "sites_done": sites - sites // 10,
-                                         "sites_failed": sites // 10, "writes": 3 * sites, "calls": 4 * sites})
+    failed = sites // 10
+    await store.incr_run_counts(run.id, {"sites_total": sites, "sites_done": sites - failed,
+                                         "sites_failed": failed, "writes": 3 * sites, "calls": 4 * sites})
     states = [SiteState(org_id=org_id, name=f"Store-{n:05d}", zone=str(1 + n % 3), number=1 + n // 3,
                         status="failed" if n % 10 == 0 else "done", site_id=f"site-{n}", last_run_id=run.id,
                         failed_step=4 if n % 10 == 0 else None, error="boom" if n % 10 == 0 else None)
@@ -54,7 +56,7 @@ async def timed(client: httpx.AsyncClient, path: str, repeat: int) -> tuple[floa
 async def run(sites: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with SqliteStore(Path(tmp) / "state.db") as store, service(store=store) as svc, \
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.app), base_url="https://console") as ui:
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.app), base_url="https://ui") as ui:
             run_id = await fill(store, svc.org_id, sites)
             await ui.post("/ui/login", data={"key": SERVICE_KEY})
             pages = {

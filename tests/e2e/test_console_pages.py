@@ -23,7 +23,7 @@ PAGES = ("/ui", "/ui/ipam", "/ui/plan", "/ui/ipam.svg")
 
 @dataclass
 class Browser:
-    """An httpx client on the console, with its cookie jar; `pages` keeps every answer for the secrets check."""
+    """An httpx client on the console with its cookie jar; `pages` keeps every answer (the secrets check)."""
 
     svc: Harness
     client: httpx.AsyncClient
@@ -106,7 +106,8 @@ async def test_a_tampered_cookie_is_refused_and_sign_out_ends_the_session() -> N
         actor, expires, signature = value.split(".")
         domain = next(c.domain for c in ui.client.cookies.jar)
         ui.client.cookies.clear()
-        ui.client.cookies.set(COOKIE, f"{actor}.{int(expires) + 999999}.{signature}", domain=domain, path="/ui")
+        forged = f"{actor}.{int(expires) + 999999}.{signature}"  # a longer session, the old signature
+        ui.client.cookies.set(COOKIE, forged, domain=domain, path="/ui")
         assert (await ui.get("/ui")).status_code == 303
         ui.client.cookies.clear()
         await ui.login()
@@ -150,6 +151,11 @@ async def test_an_applied_fleet_shows_on_the_fleet_site_ipam_and_deployment_page
         assert events.headers["content-type"].startswith("text/event-stream")
         assert events.text.count("event: site_done") == 3 and "event: end" in events.text
         assert (await ui.get("/ui/sites/Nowhere")).status_code == 404
+        await ui.svc.store.put_site_state(SiteState(org_id=ui.svc.org_id, name="Gone", zone="1", number=9,
+                                                    status="done", site_id="no-such-site"))
+        gone = await ui.get("/ui/sites/Gone")  # deleted in Mist since: the page still shows the rest
+        assert gone.status_code == 200 and "Mist could not be read" in gone.text
+        assert "10.0.32.0/22" in gone.text
         assert (await ui.get("/ui/deployments/nope")).status_code == 404
         assert_no_secrets(ui.pages, SERVICE_KEY, OTHER_KEY, ui.svc.twin.token, PASSPHRASE)
 
@@ -204,9 +210,10 @@ async def test_an_invalid_fleet_lists_its_problems_and_a_valid_one_is_planned_wi
         answer = await ui.post("/ui/plan", data={"csrf": csrf, "fleet": yaml.safe_dump(bad)})
         assert answer.status_code == 422
         assert "2 problems in pasted fleet" in answer.text
-        assert "site &#39;Store-002&#39;" in answer.text and "zone 9" in answer.text and "country_code" in answer.text
-        upload = await ui.post("/ui/plan", data={"csrf": csrf},
-                               files={"fleet_file": ("stores.yaml", yaml.safe_dump(fleet_of(ui.svc, 2)).encode())})
+        assert "site &#39;Store-002&#39;" in answer.text and "zone 9" in answer.text
+        assert "country_code" in answer.text
+        good = yaml.safe_dump(fleet_of(ui.svc, 2)).encode()
+        upload = await ui.post("/ui/plan", data={"csrf": csrf}, files={"fleet_file": ("stores.yaml", good)})
         assert upload.status_code == 200 and "Plan of stores.yaml" in upload.text
         assert re.search(r'c-create"><span class="n">(\d+)', upload.text)
         assert ui.svc.writes() == {} and await ui.svc.store.list_runs() == []  # nothing written anywhere
@@ -228,7 +235,8 @@ async def test_a_fleet_naming_a_sites_csv_uses_the_csv_uploaded_with_it() -> Non
         planned = await ui.post("/ui/plan", data={"csrf": csrf, "fleet": text},
                                 files={"sites_csv": ("sites.csv", csv)})
         assert planned.status_code == 200 and "CSV-Store-2" in planned.text
-        latin = await ui.post("/ui/plan", data={"csrf": csrf}, files={"fleet_file": ("f.yaml", b"\xff\xfe\x00")})
+        latin = await ui.post("/ui/plan", data={"csrf": csrf},
+                              files={"fleet_file": ("f.yaml", b"\xff\xfe\x00")})
         assert latin.status_code == 422 and "is not UTF-8 text" in latin.text
 
 

@@ -19,6 +19,7 @@ from starlette.responses import Response, StreamingResponse
 from mistctl.api.deps import Ctx
 from mistctl.api.views import event_stream
 from mistctl.domain.errors import FleetInvalid
+from mistctl.store.models import Run
 from mistctl.web.access import SessionDep
 from mistctl.web.deploy_page import deployment_page
 from mistctl.web.fleet_view import FleetQuery, all_sites, fleet_page
@@ -86,9 +87,17 @@ async def ipam_svg(ctx: Ctx, _session: SessionDep) -> Response:
     return Response(str(render_ipam_svg(model, standalone=True)), media_type="image/svg+xml", headers=headers)
 
 
-async def _deployment(request: Request, ctx: Ctx, run_id: str, template: str) -> Response:
+async def _run(ctx: Ctx, run_id: str) -> Run | None:
+    """The run, when it is one of the console's org (every org without a default org)."""
     run = await ctx.store.get_run(run_id)
     if run is None or (ctx.default_org_id is not None and run.org_id != ctx.default_org_id):
+        return None
+    return run
+
+
+async def _deployment(request: Request, ctx: Ctx, run_id: str, template: str) -> Response:
+    run = await _run(ctx, run_id)
+    if run is None:
         return page(request, "message.html", status=404, title="No such deployment",
                     message=f"There is no deployment '{run_id}': the fleet page lists the recent ones.")
     return page(request, template, nav="fleet", view=await deployment_page(ctx, run))
@@ -109,8 +118,7 @@ async def deployment_live(request: Request, ctx: Ctx, _session: SessionDep, run_
 @router.get("/ui/deployments/{run_id}/events")
 async def deployment_events(ctx: Ctx, _session: SessionDep, run_id: RunId) -> Response:
     """The run's events as server-sent events (as `GET /deployments/{id}/events`, with the session)."""
-    run = await ctx.store.get_run(run_id)
-    if run is None:
+    if await _run(ctx, run_id) is None:
         return Response("no such deployment", status_code=404, media_type="text/plain")
     return StreamingResponse(event_stream(ctx.store, run_id), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

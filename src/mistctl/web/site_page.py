@@ -141,11 +141,15 @@ async def read_mist(ctx: AppContext, state: SiteState) -> MistView:
     assert state.site_id is not None
     ledger = CallLedger()
     mist = ctx.client(ctx.server_tokens, ledger)
-    try:
-        site, inventory = await asyncio.gather(mist.get_site(state.site_id),
-                                               mist.list_inventory(state.org_id, site_id=state.site_id))
-    except MistError as exc:
-        return MistView(calls=ledger.total, error=f"Mist could not be read: {exc}")
+    site, inventory = await asyncio.gather(mist.get_site(state.site_id),
+                                           mist.list_inventory(state.org_id, site_id=state.site_id),
+                                           return_exceptions=True)  # both finish, so neither is left failing
+    for answer in (site, inventory):
+        if isinstance(answer, MistError):
+            return MistView(calls=ledger.total, error=f"Mist could not be read: {answer}")
+        if isinstance(answer, BaseException):
+            raise answer
+    assert isinstance(site, dict) and isinstance(inventory, list)
     names = {kind.key: await _names(ctx, state.org_id, kind) for kind in
              (K.GATEWAY_TEMPLATES, K.SWITCH_TEMPLATES, K.RF_TEMPLATES, K.SITE_GROUPS, K.HUB_PROFILES)}
     bindings = [Binding(what, names[kind.key].get(str(site[f])) if kind else None, str(site[f]))

@@ -11,7 +11,10 @@
   function refresh() {
     timer = null;
     return fetch(live.dataset.live, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-      .then(function (answer) { return answer.ok ? answer.text() : null; })
+      .then(function (answer) {
+        if (answer.redirected) { window.location.reload(); return null; }  // the session ended: sign in
+        return answer.ok ? answer.text() : null;
+      })
       .then(function (html) { if (html !== null) { live.innerHTML = html; } })
       .catch(function () { /* the next event tries again */ });
   }
