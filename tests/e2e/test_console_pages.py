@@ -13,7 +13,7 @@ import httpx
 import yaml
 
 from mistctl.designs import default_design_text
-from mistctl.store.models import AuditEntry, Run, SiteState
+from mistctl.store.models import AuditEntry, Run, SiteState, StepRecord, utcnow
 from mistctl.web.session import COOKIE
 from tests.integration.test_api_support import OTHER_KEY, SERVICE_KEY, Harness, service
 
@@ -250,3 +250,28 @@ async def test_pages_carry_security_headers_and_stay_out_of_the_api_schema() -> 
         assert css.status_code == 200 and "text/css" in css.headers["content-type"]
         schema = (await ui.svc.client.get("/openapi.json")).json()
         assert not [p for p in schema["paths"] if p.startswith("/ui")]
+
+
+async def test_a_partly_failed_deployment_reports_its_failed_sites_with_step_and_error() -> None:
+    async with console() as ui:
+        org, store = ui.svc.org_id, ui.svc.store
+        run = await store.create_run(Run(kind="apply", org_id=org, status="partial", started_at=utcnow(),
+                                         finished_at=utcnow(), error="site Shop-3 step 4: bad subnet"))
+        counts = {"sites_total": 3, "sites_done": 2, "sites_failed": 1, "writes": 7}
+        await store.incr_run_counts(run.id, counts)
+        await store.put_site_states([
+            SiteState(org_id=org, name=f"Shop-{n}", zone="1", number=n, last_run_id=run.id,
+                      status="failed" if n == 3 else "done", failed_step=4 if n == 3 else None,
+                      error="bad subnet" if n == 3 else None) for n in (1, 2, 3)])
+        steps = [StepRecord(run_id=run.id, org_id=org, site=f"Shop-{n}", step=1, kind="sites",
+                            key=f"Shop-{n}", status="done") for n in (1, 2, 3)]
+        await store.record_steps(steps)
+        await ui.login()
+        page = (await ui.get(f"/ui/deployments/{run.id}")).text
+        assert "Final report" in page and "partial" in page and "Sites failed (1)" in page
+        failed = page[page.index("Sites failed"):page.index("Sites done")]
+        assert "Shop-3" in failed and "bad subnet" in failed and ">4</td>" in failed
+        assert "Shop-1" not in failed
+        assert "Sites done (2)" in page and "7 of" not in page  # no plan recorded: no estimate shown
+        fleet = (await ui.get("/ui")).text
+        assert "2 / 1 / 3" in fleet  # the run's sites done / failed / total on the fleet page
