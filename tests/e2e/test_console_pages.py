@@ -97,6 +97,12 @@ async def test_pages_need_a_session_and_the_cookie_is_signed_http_only_secure_an
         for path in PAGES:
             assert (await ui.get(path)).status_code == 200, path
         assert (await ui.login(OTHER_KEY)).status_code == 303  # every configured key may sign in
+        ui.client.cookies.clear()
+        form = (await ui.client.get("/ui/login")).text
+        assert 'name="key"' in form and "plain HTTP" not in form  # https: no warning
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ui.svc.app),
+                                     base_url="http://console.example") as plain:
+            assert "plain HTTP" in (await plain.get("/ui/login")).text  # the Secure cookie would be lost
 
 
 async def test_a_tampered_cookie_is_refused_and_sign_out_ends_the_session() -> None:

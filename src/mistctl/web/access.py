@@ -29,6 +29,7 @@ from mistctl.web.session import (
 router = APIRouter(include_in_schema=False)
 HOME = "/ui"
 MAX_KEY = 512
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
 class LoginRequired(Exception):
@@ -46,6 +47,11 @@ def safe_next(value: str | None) -> str:
     if len(value) > len(HOME) and value[len(HOME)] not in "/?":  # /uix is not the console
         return HOME
     return value
+
+
+def plain_http(request: Request) -> bool:
+    """Whether the page came over plain HTTP from a non-loopback host: browsers drop Secure cookies there."""
+    return request.url.scheme == "http" and (request.url.hostname or "") not in LOOPBACK
 
 
 def require_session(request: Request, ctx: Ctx) -> Session:
@@ -74,7 +80,8 @@ async def login_form(request: Request, ctx: Ctx,
     """The sign-in form (a signed-in visitor goes straight on)."""
     if verify(ctx, request.cookies.get(COOKIE)) is not None:
         return RedirectResponse(safe_next(next_path), status_code=303)
-    return page(request, "login.html", next_path=safe_next(next_path), error=None, session=None)
+    return page(request, "login.html", next_path=safe_next(next_path), error=None, session=None,
+                plain_http=plain_http(request))
 
 
 @router.post("/ui/login")
@@ -86,7 +93,8 @@ async def login(request: Request, ctx: Ctx) -> Response:
     try:
         actor = await check_key(ctx, key)
     except LoginFailed as exc:
-        return page(request, "login.html", status=401, next_path=target, error=str(exc), session=None)
+        return page(request, "login.html", status=401, next_path=target, error=str(exc), session=None,
+                    plain_http=plain_http(request))
     response = RedirectResponse(target, status_code=303)
     set_cookie(response, issue(ctx, actor))
     return response
