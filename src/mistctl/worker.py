@@ -171,6 +171,19 @@ def worker_settings(state: WorkerState, *, jobs: int = 8, burst: bool = False) -
     }
 
 
+def create_worker(state: WorkerState, *, jobs: int = 8, burst: bool = False,
+                  handle_signals: bool = True) -> Worker:
+    """An arq `Worker` whose jobs are held by short leases from the moment arq starts them.
+
+    arq marks a started job in progress for its timeout plus 10 s (hours here) before the job function
+    runs; a worker killed in that instant would hold the job for hours. Starting the mark at the lease
+    closes the gap (`job_lease` then keeps renewing it).
+    """
+    worker = Worker(**worker_settings(state, jobs=jobs, burst=burst), handle_signals=handle_signals)
+    worker.in_progress_timeout_s = state.lease
+    return worker
+
+
 async def run_worker(settings: Settings, *, jobs: int, burst: bool = False, lease: float = DEFAULT_LEASE,
                      ready: Any = None) -> int:
     """Run a worker until SIGINT/SIGTERM (or, with `burst`, until the queue is empty); jobs completed.
@@ -178,7 +191,7 @@ async def run_worker(settings: Settings, *, jobs: int, burst: bool = False, leas
     `ready(line)` is called once the worker polls (the CLI prints it).
     """
     async with open_worker_state(settings, lease=lease, jobs=jobs) as state:
-        worker = Worker(**worker_settings(state, jobs=jobs, burst=burst), handle_signals=True)
+        worker = create_worker(state, jobs=jobs, burst=burst)
         if ready is not None:
             ready(f"mistctl worker ready: queue {queue_name(state.store)} on "
                   f"{redis_where(settings.mistctl_state)}, {jobs} jobs at once, lease {lease:g} s, "

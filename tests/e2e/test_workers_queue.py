@@ -16,7 +16,6 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from arq.worker import Worker
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
@@ -35,7 +34,7 @@ from mistctl.queue import (
 from mistctl.store.memory import MemoryStore
 from mistctl.store.models import Run
 from mistctl.store.redis_store import RedisStore
-from mistctl.worker import WorkerState, open_worker_state, worker_settings
+from mistctl.worker import WorkerState, create_worker, open_worker_state
 from mistctl.worker_jobs import deploy, site
 from mistctl.workflow.deploy import fleet_hash
 from tests.support.engine import assert_twin_matches, example_fleet_for
@@ -74,7 +73,7 @@ class Harness:
 
     async def drain(self, jobs: int = 4) -> None:
         """One worker in burst mode: runs every queued job, then stops."""
-        worker = Worker(**worker_settings(self.state, jobs=jobs, burst=True), handle_signals=False)
+        worker = create_worker(self.state, jobs=jobs, burst=True, handle_signals=False)
         try:
             await worker.async_run()
         finally:
