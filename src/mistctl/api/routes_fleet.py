@@ -22,7 +22,7 @@ from mistctl.api.schemas import (
     RunView,
     SiteView,
 )
-from mistctl.api.services_fleet import enqueue_deployment, parse_fleet_body, plan_document
+from mistctl.api.services_fleet import cancel_deployment, enqueue_deployment, parse_fleet_body, plan_document
 from mistctl.api.views import deployment_view, event_stream, run_view, site_view
 from mistctl.store.models import Run, RunStatus
 
@@ -66,6 +66,16 @@ async def list_deployments(ctx: Ctx, caller: CallerDep,
 async def get_deployment(ctx: Ctx, caller: CallerDep, run_id: RunId) -> DeploymentView:
     """The run, its step records counted by step, and the sites it last touched."""
     return await deployment_view(ctx.store, await _visible_run(ctx, caller, run_id))
+
+
+@router.post("/deployments/{run_id}/cancel", tags=["fleet"], status_code=202, response_model=RunView,
+             responses={**NOT_FOUND, 409: {"description": "The run has already ended"}},
+             summary="Ask a run to stop (sites not started yet are skipped)")
+async def cancel_run(ctx: Ctx, caller: CallerDep, run_id: RunId) -> RunView:
+    """202 with the run; it ends `cancelled` once the sites being deployed finish (any replica may ask)."""
+    run = await _visible_run(ctx, caller, run_id)
+    await authorize(ctx, caller, run.org_id)
+    return run_view(await cancel_deployment(ctx, run))
 
 
 @router.get("/deployments/{run_id}/events", tags=["fleet"], responses=NOT_FOUND,

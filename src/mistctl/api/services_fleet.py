@@ -14,6 +14,7 @@ import yaml
 
 from mistctl.api.auth import Access
 from mistctl.api.context import AppContext
+from mistctl.api.errors import ApiError
 from mistctl.api.jobs import Busy
 from mistctl.api.schemas import DevicesResponse, PrivilegeView, ProbeCheck, ProbeResponse
 from mistctl.api.services import locked, run_converge
@@ -65,6 +66,13 @@ async def enqueue_deployment(ctx: AppContext, access: Access, fleet: Fleet, *,
         raise
     ctx.deployments.spawn(run_id, _deploy(ctx, access, fleet, run, names, saved, concurrency))
     return run
+
+
+async def cancel_deployment(ctx: AppContext, run: Run) -> Run:
+    """Ask a run to stop: whichever process runs it (a worker, any replica) skips the sites not started."""
+    if run.is_terminal:
+        raise ApiError(409, f"run {run.id} has already ended ({run.status}); there is nothing to cancel")
+    return await ctx.store.request_cancel(run.id)
 
 
 async def _deploy(ctx: AppContext, access: Access, fleet: Fleet, run: Run, names: list[str],
