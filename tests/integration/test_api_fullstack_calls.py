@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.integration.test_api_support import full_stack_body, service
 
 ROUTE = "/orchestrator/deploy-full-stack"
@@ -33,3 +35,16 @@ async def test_an_org_object_deleted_behind_mistctls_back_is_recreated_by_a_full
         step = await svc.client.post("/wireless/labels", json={"org_id": svc.org_id}, headers=svc.key)
         assert step.status_code == 200, step.text
         assert "scanners" in {t["name"] for t in svc.twin.objects("wxtags")}
+
+
+async def test_once_the_org_objects_are_recorded_sites_do_not_wait_for_the_org_lock() -> None:
+    from mistctl.api.jobs import org_lock
+
+    async with service() as svc:
+        await svc.client.post(ROUTE, json=full_stack_body(svc), headers=svc.key)
+        # another workflow holds the org (e.g. a fleet deployment changing a template)
+        assert await svc.store.acquire_lock(org_lock(svc.org_id), "someone-else", 60)
+        body = full_stack_body(svc) | {"site_name": "Branch-NYC-003", "site_id": 7, "device_serials": []}
+        answer = await asyncio.wait_for(svc.client.post(ROUTE, json=body, headers=svc.key), timeout=20)
+        assert answer.json()["status"] == "completed", answer.text
+        assert "Branch-NYC-003" in {s["name"] for s in svc.twin.objects("sites")}

@@ -25,7 +25,8 @@ from mistctl.domain import kinds as K
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.plan import Change
 from mistctl.store.models import new_run_id
-from mistctl.workflow.deploy import CallLedger
+from mistctl.workflow.deploy import CallLedger, desired_state
+from mistctl.workflow.read import org_objects_recorded
 from mistctl.workflow.single_site import Converged, RunInfo, Scope, SiteSpec, converge
 
 #: The per-step routes: the step number, and the org kinds the step converges.
@@ -90,7 +91,8 @@ async def deploy_full_stack(ctx: AppContext, access: Access,
     """The 13 steps for one site of the design; answers where it stands, and the run id."""
     spec = site_spec(req)
     fleet = ctx.design.fleet([spec.fleet_site()])
-    async with locked(ctx, access.org_id, [spec.name]) as run_id:
+    org_done = await org_objects_recorded(ctx.store, access.org_id, desired_state(fleet, only_site=spec.name))
+    async with locked(ctx, access.org_id, [spec.name], org_wide=not org_done) as run_id:
         done = await run_converge(ctx, access, fleet, Scope(only_site=spec.name, trust_records=True),
                                   RunInfo(run_id, "deploy-site", access.actor))
     step = K.TOTAL_STEPS if done.ok else done.failed_step or 1

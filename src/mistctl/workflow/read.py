@@ -13,6 +13,7 @@ from mistctl.domain import kinds as K
 from mistctl.domain.desired import REFS, DesiredState
 from mistctl.domain.diff import LiveState
 from mistctl.workflow.ports import MistApi
+from mistctl.store.port import StateStore
 from mistctl.workflow.records import Records
 
 _LIST_QUERY: dict[str, dict[str, Any]] = {K.HUB_PROFILES.key: {"type": "gateway"}}
@@ -97,3 +98,13 @@ async def _trusted_kinds(
         if all(key in known and known[key].applied_hash == digest for key, digest in wanted.items()):
             trusted[kind.key] = {key: ref.mist_id for key, ref in known.items()}
     return trusted
+
+
+async def org_objects_recorded(store: StateStore, org_id: str, desired: DesiredState) -> bool:
+    """True when the store recorded every desired org-level object as applied with its current hash.
+
+    Then a single-site workflow writes nothing org-level and need not wait for other sites' workflows.
+    """
+    kinds = [k for k in K.ORG_KINDS if desired.org_objects(k)]
+    trusted = await _trusted_kinds(Records(store, org_id, run_id="check"), org_id, desired, kinds)
+    return len(trusted) == len(kinds)
