@@ -120,7 +120,8 @@ async def converge_site(ctx: AppContext, access: Access, req: SiteRequest, *,
     spec = site_spec(req)
     fleet = ctx.design.fleet([spec.fleet_site(with_devices=False)])
     async with locked(ctx, access.org_id, [spec.name]) as run_id:
-        done = await run_converge(ctx, access, fleet, Scope(only_site=spec.name, only_kinds=SITE_KINDS, trust_records=True),
+        scope = Scope(only_site=spec.name, only_kinds=SITE_KINDS, trust_records=True)
+        done = await run_converge(ctx, access, fleet, scope,
                                   RunInfo(run_id, "site", access.actor, record_empty=False))
     answer = await _step_answer(ctx, access, 1, (*SITE_KINDS, K.SITES.key, "site_vars"), done)
     if with_vars and done.planned is not None and spec.name in done.planned.desired.sites:

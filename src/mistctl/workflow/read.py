@@ -12,8 +12,8 @@ from typing import Any
 from mistctl.domain import kinds as K
 from mistctl.domain.desired import REFS, DesiredState
 from mistctl.domain.diff import LiveState
-from mistctl.workflow.ports import MistApi
 from mistctl.store.port import StateStore
+from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
 
 _LIST_QUERY: dict[str, dict[str, Any]] = {K.HUB_PROFILES.key: {"type": "gateway"}}
