@@ -1,0 +1,152 @@
+"""Benchmark: one queued deployment of N sites (default 2000) run by 1, 2 and 4 `mistctl worker` processes.
+
+The twin is served over HTTP with 50 ms latency (a fresh twin per run, so every run does the same work);
+one redis-server holds the state and the queue. The clock runs from queueing the run to its end, so it
+covers the worker side: plan, org-level steps, claims, the site jobs and the finish. Printed side by side:
+wall time, speed-up against one worker, sites/s, calls, CPU of the workers and of the twin, and the floor
+that latency alone sets (calls x latency / jobs in flight).
+
+    .venv/bin/python bench/bench_workers.py [--sites 2000] [--latency-ms 50] [--jobs 16] [--workers 1 2 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import yaml
+from pydantic import SecretStr
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.redis_server import redis_server  # noqa: E402
+from tests.support.twin import parse_ready_line, read_ready_line, stop_process, twin_command  # noqa: E402
+from tests.support.workers import claim_codes, fleet_data, mistctl_env, running_worker  # noqa: E402
+
+from mist_twin.config import TwinConfig  # noqa: E402
+from mistctl.domain.parse import parse_fleet  # noqa: E402
+from mistctl.queue import RunBook, open_queue  # noqa: E402
+from mistctl.store.factory import open_store  # noqa: E402
+from mistctl.store.models import Run  # noqa: E402
+from mistctl.workflow.deploy import fleet_hash  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+@contextmanager
+def served_twin(config: TwinConfig) -> Iterator[tuple[str, str, str, int]]:
+    """The twin as a process (its pid too, for its CPU time): url, org id, token, pid."""
+    proc = subprocess.Popen(twin_command(config, via_cli=False), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        url, org_id, token = parse_ready_line(read_ready_line(proc, 30))
+        yield url, org_id, token, proc.pid
+    finally:
+        stop_process(proc)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+async def deploy_and_wait(state_url: str, data: dict[str, Any], org_id: str,
+                          token: str) -> tuple[float, Run, float]:
+    """Queue the fleet as a run (as `apply --queue` does) and wait for its end.
+
+    Wall seconds, the run, and the seconds its deploy job took (plan, org level, claims, queueing the sites:
+    one worker's serial part) as seen when the run's site total appears.
+    """
+    fleet = parse_fleet(yaml.safe_dump(data, sort_keys=False), source="bench")
+    async with open_store(state_url) as store:
+        start = time.perf_counter()
+        run = await store.create_run(Run(kind="apply", org_id=org_id, fleet_hash=fleet_hash(fleet)))
+        async with open_queue(store) as queue:
+            await queue.submit(run, fleet, [SecretStr(token)], concurrency=8)
+        book = RunBook(store, run.id)  # type: ignore[arg-type]
+        deployed = 0.0
+        while not run.is_terminal:
+            await asyncio.sleep(0.1)
+            run = await book.run() or run  # without the plan: get_run would load megabytes each time
+            if not deployed and "sites_total" in await store.incr_run_counts(run.id, {}):
+                deployed = time.perf_counter() - start
+        run = await store.get_run(run.id) or run
+        return time.perf_counter() - start, run, deployed
+
+
+def one_run(redis_url: str, workers: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    config = TwinConfig(latency_ms=args.latency_ms, rate_limit=1_000_000, device_count=args.sites + 10)
+    with ExitStack() as stack:
+        url, org_id, token, twin_pid = stack.enter_context(served_twin(config))
+        env = mistctl_env(url, token, org_id, f"{redis_url}?prefix=bw-{uuid4().hex[:8]}:",
+                          MIST_RATE_LIMIT="1000000", MIST_READ_TIMEOUT="120")
+        procs = [stack.enter_context(running_worker(env, tmp, "--concurrency", str(args.jobs), "--log-level",
+                                                    "warning", label=f"w{workers}-{i}"))
+                 for i in range(workers)]
+        data = fleet_data(args.sites, claim_codes(url, args.sites))
+        cpu0 = [cpu_seconds(p.proc.pid) for p in procs], cpu_seconds(twin_pid)
+        wall, run, deployed = asyncio.run(deploy_and_wait(env["MISTCTL_STATE"], data, org_id, token))
+        worker_cpu = sum(cpu_seconds(p.proc.pid) - c for p, c in zip(procs, cpu0[0], strict=True))
+        twin_cpu = cpu_seconds(twin_pid) - cpu0[1]
+        calls = httpx.get(f"{url}/__twin/counters", timeout=30).json()["total"]
+    return {"workers": workers, "wall": wall, "deploy": deployed, "status": run.status, "counts": run.counts,
+            "calls": calls, "worker_cpu": worker_cpu, "twin_cpu": twin_cpu}
+
+
+COLUMNS = ("workers", "wall s", "speed-up", "deploy s", "sites s", "sites/s", "calls", "floor s",
+           "worker CPU s", "ms/site", "twin CPU s", "twin busy", "status")
+
+
+def row(r: dict[str, Any], base: float, args: argparse.Namespace) -> list[str]:
+    """One run's figures: the floor is calls x latency / jobs in flight (what latency alone allows)."""
+    sites = r["wall"] - r["deploy"]
+    floor = r["calls"] * args.latency_ms / 1000 / (r["workers"] * args.jobs)
+    done = r["counts"].get("sites_done", 0)
+    return [str(r["workers"]), f"{r['wall']:.1f}", f"{base / r['wall']:.2f}x", f"{r['deploy']:.1f}",
+            f"{sites:.1f}", f"{args.sites / sites:.0f}", str(r["calls"]), f"{floor:.1f}",
+            f"{r['worker_cpu']:.1f}", f"{1000 * r['worker_cpu'] / args.sites:.2f}", f"{r['twin_cpu']:.1f}",
+            f"{100 * r['twin_cpu'] / r['wall']:.0f}%", f"{r['status']} ({done} done)"]
+
+
+def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    print(f"{args.sites} sites, twin over HTTP with {args.latency_ms:.0f} ms latency, {args.jobs} site jobs "
+          f"at once per worker, {os.cpu_count()} CPU cores on this machine (load before: {args.load})")
+    rows = [list(COLUMNS), *(row(r, results[0]["wall"], args) for r in results)]
+    widths = [max(len(x[i]) for x in rows) for i in range(len(COLUMNS))]
+    for cells in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
+    last = results[-1]
+    busy = 100 * (last["worker_cpu"] + last["twin_cpu"]) / last["wall"] / (os.cpu_count() or 1)
+    print(f"with {last['workers']} workers the machine's CPU was {busy:.0f}% busy (workers + twin); "
+          f"deploy s: the run's deploy job (plan, org level, claims, queueing), on one worker")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sites", type=int, default=2000)
+    ap.add_argument("--latency-ms", type=float, default=50)
+    ap.add_argument("--jobs", type=int, default=16, help="site jobs at once per worker")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    args = ap.parse_args()
+    args.load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    with redis_server() as redis_url, tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp:
+        results = [one_run(redis_url, n, args, Path(tmp)) for n in args.workers]
+    report(results, args)
+
+
+if __name__ == "__main__":
+    main()
