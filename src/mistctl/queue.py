@@ -43,6 +43,7 @@ from mistctl.workflow.site_job import SiteJob
 DEPLOY, SITE, FINISH = "deploy", "site", "finish"
 BOOK_TTL = 7 * 24 * 3600  # seconds a run's book outlives its last change (abandoned runs leave nothing)
 _SEAL_INFO = b"mistctl queued fleet v1"
+_LIGHT_FIELDS = tuple(name for name in Run.model_fields if name not in ("plan", "counts"))  # "id" first
 
 
 class SealError(UserError):
@@ -114,6 +115,7 @@ class RunBook:
         self.by = store.keys.k("qrun", run_id, "by")
         self.failed = store.keys.k("qrun", run_id, "failed")
         self.lock_mark = store.keys.k("qrun", run_id, "lockmark")
+        self.run_key = store.keys.k("run", run_id)
 
     @property
     def _all(self) -> list[str]:
@@ -148,6 +150,16 @@ class RunBook:
             raise SealError(f"run {self.run_id} has no queued fleet any more (finished, or expired after "
                             f"{BOOK_TTL // 86400} days): deploy the fleet again")
         return Fleet.model_validate(json.loads(unseal(blob, tokens, self.run_id, sealed_for or "")))
+
+    async def run(self) -> Run | None:
+        """The run without its plan and counts, read in one round trip (`store.get_run` also loads the plan,
+        megabytes for thousands of sites: far too slow for every site job). The fields are the store's own
+        layout (`redis_keys`: one JSON value per Run field in `run:<id>`)."""
+        values = await aw(self.r.hmget(self.run_key, list(_LIGHT_FIELDS)))
+        if values[0] is None:
+            return None
+        return Run.model_validate({k: json.loads(v) for k, v in zip(_LIGHT_FIELDS, values, strict=True)
+                                   if v is not None})
 
     async def set_locks(self, names: Collection[str]) -> None:
         await aw(self.r.hset(self.meta, "locks", json.dumps(sorted(names))))

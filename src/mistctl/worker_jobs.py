@@ -74,7 +74,7 @@ async def _guard(ctx: dict[str, Any], run_id: str, work: Work) -> None:
     w = state_of(ctx)
     async with job_lease(ctx):
         try:
-            run = await w.store.get_run(run_id)
+            run = await w.book(run_id).run()
             if run is None or run.is_terminal:
                 return
             if ctx["job_try"] > TRIES:
@@ -179,7 +179,7 @@ async def _run_site(w: WorkerState, run: Run, job: SiteJob, tries: int) -> str |
     mist = w.client(ledger)
     records = Records(w.store, job.org_id, run.id, actor=run.requested_by, ledger=ledger)
     try:
-        if await records.cancelled():
+        if run.cancel_requested:  # read as this job started
             await records.event({"type": "site_cancelled", "site": job.site})
             await records.count({"sites_cancelled": 1})
             return None
@@ -222,8 +222,8 @@ async def _finish(w: WorkerState, run: Run) -> None:
     binding = opts["binds"] and not run.cancel_requested
     bind_errors = await _bind(w, run, book, opts["binds"]) if binding else {}
     failures = await book.failures()
-    fresh = await w.store.get_run(run.id) or run
-    raise _Stop(_status(fresh, failures, bind_errors), _summary(failures, bind_errors))
+    counts = await w.store.incr_run_counts(run.id, {})  # adds nothing: the counts as they are now
+    raise _Stop(_status(run, counts, failures, bind_errors), _summary(failures, bind_errors))
 
 
 async def _bind(w: WorkerState, run: Run, book: RunBook, binds: list[dict[str, Any]]) -> dict[str, str]:
@@ -248,11 +248,11 @@ async def _bind(w: WorkerState, run: Run, book: RunBook, binds: list[dict[str, A
         await w.store.incr_run_counts(run.id, {"calls": ledger.total})
 
 
-def _status(run: Run, failures: dict[str, str], bind_errors: dict[str, str]) -> str:
+def _status(run: Run, counts: dict[str, int], failures: dict[str, str], bind_errors: dict[str, str]) -> str:
     """As in-process (`apply_planned`): failed when nothing good came of it, partial when some did."""
     if run.cancel_requested:
         return "cancelled"
-    if bind_errors or (failures and not run.counts.get("sites_done")):
+    if bind_errors or (failures and not counts.get("sites_done")):
         return "failed"
     return "partial" if failures else "completed"
 
