@@ -96,10 +96,10 @@ async def open_worker_state(settings: Settings, *, lease: float = DEFAULT_LEASE,
                             transport: httpx.AsyncBaseTransport | None = None,
                             clock: Clock | None = None) -> AsyncIterator[WorkerState]:
     """Store, Mist pool and budget for a worker; `UserError` when the settings cannot serve one."""
-    target = resolve_target(settings)
-    if target.kind == "twin":
+    if not (settings.mist_host or settings.tokens()):  # resolving would start the built-in twin here
         raise UserError("a worker needs a Mist it can share with other processes: set MIST_HOST and "
                         "MIST_APITOKEN (a Mist cloud, or a twin served with `mistctl twin serve`)")
+    target = resolve_target(settings)
     clock = clock or SystemClock()
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(open_store(settings.mistctl_state))

@@ -16,12 +16,13 @@ import typer
 from rich.console import Console
 
 from mistctl.bootstrap import Services, open_store_from_env
-from mistctl.cli.errors import EXIT_FAILED, handle_errors
+from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.render import apply_progress
 from mistctl.config import Settings
 from mistctl.domain.fleet import Fleet
 from mistctl.errors import UserError
 from mistctl.queue import open_queue
+from mistctl.store.errors import StoreUnavailable
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
 from mistctl.workflow.deploy import Planned
@@ -39,7 +40,7 @@ def register(app: typer.Typer) -> None:
 def worker_cmd(
     concurrency: Annotated[int | None, typer.Option(
         "--concurrency", min=1, max=512, show_default=False,
-        help="Jobs (sites) at once in this worker [default: MIST_CONCURRENCY].")] = None,
+        help="Jobs (sites) at once in this worker (default: MIST_CONCURRENCY).")] = None,
     burst: Annotated[bool, typer.Option("--burst", help="Stop once the queue is empty.")] = False,
     lease: Annotated[float, typer.Option(
         "--lease", min=0.5, help="Seconds after which a dead worker's job is started elsewhere.")] = 10.0,
@@ -55,7 +56,10 @@ def worker_cmd(
     arq_log.setLevel(log_level.upper())
     settings = Settings()
     jobs = concurrency or settings.mist_concurrency
-    asyncio.run(run_worker(settings, jobs=jobs, burst=burst, lease=lease, ready=_ready))
+    try:
+        asyncio.run(run_worker(settings, jobs=jobs, burst=burst, lease=lease, ready=_ready))
+    except StoreUnavailable as exc:
+        fail(str(exc))
 
 
 def _ready(line: str) -> None:
@@ -68,7 +72,10 @@ def cancel_cmd(
     run_id: Annotated[str, typer.Argument(help="The run to cancel (`mistctl status` lists them).")],
 ) -> None:
     """Ask a run to stop: sites not started yet are skipped; a re-run resumes where it stopped."""
-    asyncio.run(_cancel(run_id))
+    try:
+        asyncio.run(_cancel(run_id))
+    except StoreUnavailable as exc:
+        fail(str(exc))
 
 
 async def _cancel(run_id: str) -> None:
