@@ -21,10 +21,11 @@ from mistctl.cli.render import apply_progress
 from mistctl.config import Settings
 from mistctl.domain.fleet import Fleet
 from mistctl.errors import UserError
-from mistctl.queue import open_queue
+from mistctl.queue import RunBook, open_queue
 from mistctl.store.errors import StoreUnavailable
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
+from mistctl.store.redis_store import RedisStore
 from mistctl.workflow.deploy import Planned
 
 FOLLOW_POLL = 2.0  # seconds a wait for events lasts before the run's status is read again
@@ -114,6 +115,7 @@ async def apply_queued(svc: Services, fleet: Fleet, planned: Planned, *, concurr
 
 async def follow(store: StateStore, run_id: str, total_sites: int, con: Console) -> int:
     """Show a queued run's events until it ends; exit code 0 when it completed, 1 otherwise."""
+    book = RunBook(store, run_id) if isinstance(store, RedisStore) else None
     after, run = 0, await store.get_run(run_id)
     counts: dict[str, int] = {}
     with apply_progress(total_sites, con, lambda: counts.get("calls", 0)) as progress:
@@ -121,9 +123,10 @@ async def follow(store: StateStore, run_id: str, total_sites: int, con: Console)
             for seq, event in await store.wait_events(run_id, after, timeout=FOLLOW_POLL):
                 after = seq
                 progress(event)
-            run = await store.get_run(run_id)
-            counts = dict(run.counts) if run else counts
-    return _report(run, run_id, con)
+            # without the plan (megabytes for thousands of sites); the counts apart
+            run = await book.run() if book else await store.get_run(run_id)
+            counts = await store.incr_run_counts(run_id, {}) if run else counts
+    return _report(await store.get_run(run_id), run_id, con)
 
 
 def _report(run: Run | None, run_id: str, con: Console) -> int:
