@@ -249,13 +249,16 @@ class DeploymentQueue:
                      saved: dict[str, Any] | None = None, concurrency: int = 8) -> None:
         """Seal the fleet into the run's book and queue its deploy job (the run is recorded already)."""
         await RunBook(self.store, run.id).create(fleet, tokens, saved=saved, concurrency=concurrency)
-        await self.pool.enqueue_job(DEPLOY, run.id, _job_id=f"{DEPLOY}:{run.id}")
+        await self.pool.enqueue_job(DEPLOY, run.id, _job_id=f"{DEPLOY}:{run.id}", _expires=BOOK_TTL)
 
     async def enqueue_site(self, run_id: str, job: SiteJob) -> None:
-        await self.pool.enqueue_job(SITE, run_id, job.to_json(), _job_id=f"{SITE}:{run_id}:{job.site}")
+        # arq drops a job not started within a day by default; under the rate limit, a big fleet's
+        # last sites may wait longer than that
+        await self.pool.enqueue_job(SITE, run_id, job.to_json(), _job_id=f"{SITE}:{run_id}:{job.site}",
+                                    _expires=BOOK_TTL)
 
     async def enqueue_finish(self, run_id: str) -> None:
-        await self.pool.enqueue_job(FINISH, run_id, _job_id=f"{FINISH}:{run_id}")
+        await self.pool.enqueue_job(FINISH, run_id, _job_id=f"{FINISH}:{run_id}", _expires=BOOK_TTL)
 
     async def workers_alive(self) -> bool:
         """Whether at least one `mistctl worker` polled the queue lately."""

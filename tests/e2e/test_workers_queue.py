@@ -166,6 +166,8 @@ async def test_a_retried_site_job_updates_the_site_its_first_try_created(harness
 async def _queued_site_job(harness: Harness, run_id: str, name: str) -> dict[str, Any]:
     async with harness.ctx("peek") as ctx:
         raw = await ctx["redis"].get(f"arq:job:site:{run_id}:{name}")
+        ttl = await ctx["redis"].pttl(f"arq:job:site:{run_id}:{name}")
+    assert ttl > 2 * 86400 * 1000  # a site waiting for rate windows is not dropped after arq's default day
     args: list[Any] = json.loads(raw)["a"]
     assert args[0] == run_id
     job: dict[str, Any] = args[1]
