@@ -133,7 +133,8 @@ class RunBook:
             await pipe.execute()
 
     async def options(self) -> dict[str, Any]:
-        """The run's options: `saved` (a plan's identity, or None), `concurrency`, `locks`, `binds`."""
+        """The run's options: `saved` (a plan's identity, or None) and whether it was `checked`,
+        `concurrency`, `locks`, `binds`, the `tokens` it was sealed for (fingerprints)."""
         raw: dict[str, str] = await aw(self.r.hgetall(self.meta))
         return {
             "saved": json.loads(raw.get("saved") or "null"),
@@ -141,6 +142,7 @@ class RunBook:
             "locks": json.loads(raw.get("locks") or "[]"),
             "binds": json.loads(raw.get("binds") or "[]"),
             "tokens": raw.get("tokens", ""),
+            "checked": bool(raw.get("checked")),
         }
 
     async def fleet(self, tokens: Sequence[SecretStr]) -> Fleet:
@@ -160,6 +162,11 @@ class RunBook:
             return None
         return Run.model_validate({k: json.loads(v) for k, v in zip(_LIGHT_FIELDS, values, strict=True)
                                    if v is not None})
+
+    async def mark_checked(self) -> None:
+        """The saved plan held against the live org once: a retried deploy job, which finds its own first
+        try's writes, must not refuse the run for them."""
+        await aw(self.r.hset(self.meta, "checked", "1"))
 
     async def set_locks(self, names: Collection[str]) -> None:
         await aw(self.r.hset(self.meta, "locks", json.dumps(sorted(names))))

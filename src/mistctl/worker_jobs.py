@@ -130,13 +130,14 @@ async def _plan(mist: Any, w: WorkerState, fleet: Fleet, run: Run, opts: dict[st
         await mist.sync_budget()
     try:
         planned = await plan_fleet(mist, w.store, fleet, run.org_id, concurrency=opts["concurrency"])
-        if opts["saved"]:
+        if opts["saved"] and not opts["checked"]:
             check_saved(opts["saved"], planned.plan)
         check_problems(planned.plan)
     except MistError as exc:
         raise _Stop("failed", f"could not read the org from Mist: {exc}") from None
     except PlanRefused as exc:
         raise _Stop("failed", str(exc)) from None
+    await w.book(run.id).mark_checked()
     await w.store.update_run(run.id, plan=planned.plan.to_json(), fleet_hash=planned.plan.fleet_hash)
     return planned
 

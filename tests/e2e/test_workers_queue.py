@@ -36,7 +36,7 @@ from mistctl.store.models import Run
 from mistctl.store.redis_store import RedisStore
 from mistctl.worker import WorkerState, create_worker, open_worker_state
 from mistctl.worker_jobs import deploy, site
-from mistctl.workflow.deploy import fleet_hash
+from mistctl.workflow.deploy import CallLedger, fleet_hash, plan_fleet
 from tests.support.engine import assert_twin_matches, example_fleet_for
 from tests.support.twin import twin_app
 
@@ -174,6 +174,42 @@ async def _queued_site_job(harness: Harness, run_id: str, name: str) -> dict[str
     return job
 
 
+async def test_a_retried_deploy_job_does_not_refuse_its_own_first_tries_writes(harness: Harness):
+    """The run carries the confirmed plan's identity; the retry sees the org its first try changed."""
+    fleet = example_fleet_for(harness.twin, sites=3)
+    run = await harness.submit(fleet, queued=False)
+    saved = await _plan_identity(harness, fleet)
+    await harness.store.r.hset(RunBook(harness.store, run.id).meta, "saved", json.dumps(saved))
+    for job_try in (1, 2):  # the first try wrote the org level, then its worker died
+        async with harness.ctx(f"deploy:{run.id}", job_try=job_try) as ctx:
+            await deploy(ctx, run.id)
+    await harness.drain()
+    ended = await harness.store.get_run(run.id)
+    assert ended is not None and ended.status == "completed", ended
+    assert_twin_matches(harness.twin, fleet)
+
+
+async def _plan_identity(harness: Harness, fleet: Fleet) -> dict[str, Any]:
+    ledger = CallLedger()
+    planned = await plan_fleet(harness.state.client(ledger), harness.store, fleet, harness.twin.org_id)
+    plan = planned.plan
+    return {"org_id": plan.org_id, "fleet_hash": plan.fleet_hash, "live_fingerprint": plan.live_fingerprint}
+
+
+async def test_a_saved_plan_the_org_no_longer_matches_is_refused(harness: Harness):
+    fleet = example_fleet_for(harness.twin, sites=2)
+    run = await harness.submit(fleet, queued=False)
+    saved = await _plan_identity(harness, fleet)
+    other = {"id": "x", "org_id": harness.twin.org_id, "name": "someone-else"}
+    harness.twin.store.put("sitegroups", "x", other)  # the org changed after the plan was confirmed
+    await harness.store.r.hset(RunBook(harness.store, run.id).meta, "saved", json.dumps(saved))
+    async with harness.ctx(f"deploy:{run.id}") as ctx:
+        await deploy(ctx, run.id)
+    ended = await harness.store.get_run(run.id)
+    assert ended is not None and ended.status == "failed" and "live org changed" in (ended.error or "")
+    assert harness.twin.objects("sites") == []
+
+
 async def test_a_cancelled_run_skips_the_sites_not_started_and_ends_cancelled(harness: Harness):
     fleet = example_fleet_for(harness.twin, sites=4)
     run = await harness.submit(fleet, queued=False)
@@ -247,4 +283,4 @@ async def test_only_a_redis_store_and_the_services_own_tokens_are_queued(harness
     callers = [SecretStr("a-callers-own-token-0123456789")]
     assert not await queue_deployment(harness.store, run, fleet, callers, mine)
     assert await RunBook(harness.store, run.id).options() == {
-        "saved": None, "concurrency": 8, "locks": [], "binds": [], "tokens": ""}  # nothing was stored
+        "saved": None, "concurrency": 8, "locks": [], "binds": [], "tokens": "", "checked": False}
