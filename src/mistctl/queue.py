@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
@@ -39,6 +40,8 @@ from mistctl.store.port import StateStore
 from mistctl.store.redis_runs import aw
 from mistctl.store.redis_store import RedisStore
 from mistctl.workflow.site_job import SiteJob
+
+log = logging.getLogger("mistctl.queue")
 
 DEPLOY, SITE, FINISH = "deploy", "site", "finish"
 BOOK_TTL = 7 * 24 * 3600  # seconds a run's book outlives its last change (abandoned runs leave nothing)
@@ -301,4 +304,7 @@ async def queue_deployment(store: StateStore, run: Run, fleet: Fleet, tokens: Se
         return False
     async with open_queue(store) as queue:
         await queue.submit(run, fleet, tokens, saved=saved, concurrency=concurrency)
+        if not await queue.workers_alive():
+            log.warning("run %s is queued but no `mistctl worker` is running: start one", run.id,
+                        extra={"run_id": run.id})
     return True
