@@ -69,15 +69,18 @@ class _Stop(Exception):
 Work = Callable[[WorkerState, Run], Awaitable[None]]
 
 
-async def _guard(ctx: dict[str, Any], run_id: str, work: Work) -> None:
-    """Hold the lease; run `work` on a live run; a lost Redis is retried, a `_Stop` or a bug ends the run."""
+async def _guard(ctx: dict[str, Any], run_id: str, work: Work, *, run_tries: bool = True) -> None:
+    """Hold the lease; run `work` on a live run; a lost Redis is retried, a `_Stop` or a bug ends the run.
+
+    `run_tries`: a job interrupted too often ends the run (a site job fails only its site instead).
+    """
     w = state_of(ctx)
     async with job_lease(ctx):
         try:
             run = await w.book(run_id).run()
             if run is None or run.is_terminal:
                 return
-            if ctx["job_try"] > TRIES:
+            if run_tries and ctx["job_try"] > TRIES:
                 raise _Stop("failed", f"a job of this run was interrupted {TRIES} times (its workers "
                                       "stopped); deploy the fleet again to resume")
             await work(w, run)
@@ -159,7 +162,7 @@ async def _queue_sites(w: WorkerState, ctx: dict[str, Any], run: Run, jobs: list
 
 async def site(ctx: dict[str, Any], run_id: str, job_data: dict[str, Any]) -> None:
     """Converge one site of a run; the last one queues `finish`."""
-    await _guard(ctx, run_id, lambda w, run: _site(w, ctx, run, SiteJob.from_json(job_data)))
+    await _guard(ctx, run_id, lambda w, run: _site(w, ctx, run, SiteJob.from_json(job_data)), run_tries=False)
 
 
 async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob) -> None:
@@ -193,7 +196,9 @@ async def _run_site(w: WorkerState, run: Run, job: SiteJob, tries: int) -> str |
 
 
 async def _converge_site(mist: MistApi, records: Records, job: SiteJob, tries: int) -> SiteOutcome:
-    if tries > 1 and job.action == "create":
+    if tries > TRIES:  # its workers keep dying on it: the site fails, the run goes on
+        job.error, job.error_step = f"its job was interrupted {TRIES} times (its workers stopped)", 1
+    elif tries > 1 and job.action == "create":
         try:
             job = await _resumed(mist, job)
         except MistError as exc:

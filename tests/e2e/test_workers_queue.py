@@ -163,6 +163,22 @@ async def test_a_retried_site_job_updates_the_site_its_first_try_created(harness
     assert state is not None and (state.status, state.site_id) == ("done", "pre")
 
 
+async def test_a_site_job_interrupted_too_often_fails_its_site_only(harness: Harness):
+    fleet = example_fleet_for(harness.twin, sites=2)
+    run = await harness.submit(fleet, queued=False)
+    async with harness.ctx(f"deploy:{run.id}") as ctx:
+        await deploy(ctx, run.id)
+    name = fleet.sites[0].name
+    job = await _queued_site_job(harness, run.id, name)
+    async with harness.ctx(f"site:{run.id}:{name}", job_try=6) as ctx:
+        await site(ctx, run.id, job)
+    state = await harness.store.get_site_state(harness.twin.org_id, name)
+    assert state is not None and state.status == "failed" and "interrupted 5 times" in (state.error or "")
+    alive = await harness.store.get_run(run.id)
+    assert alive is not None and alive.status == "running"
+    assert [s["name"] for s in harness.twin.objects("sites")] == []
+
+
 async def _queued_site_job(harness: Harness, run_id: str, name: str) -> dict[str, Any]:
     async with harness.ctx("peek") as ctx:
         raw = await ctx["redis"].get(f"arq:job:site:{run_id}:{name}")
