@@ -46,6 +46,20 @@ log = logging.getLogger("mistctl.queue")
 DEPLOY, SITE, FINISH = "deploy", "site", "finish"
 BOOK_TTL = 7 * 24 * 3600  # seconds a run's book outlives its last change (abandoned runs leave nothing)
 _SEAL_INFO = b"mistctl queued fleet v1"
+# KEYS: done, expected, meta, by, failed, the run's counters; ARGV: site, worker, failure ('' = none),
+# then counter/delta pairs. The counters move only when the site is newly done.
+_MARK_DONE = """
+local added = redis.call('SADD', KEYS[1], ARGV[1])
+if added == 1 then
+  redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
+  if ARGV[3] ~= '' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[3]) end
+  for i = 4, #ARGV, 2 do redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1]) end
+end
+local last = 0
+local all = redis.call('SCARD', KEYS[1]) >= redis.call('SCARD', KEYS[2])
+if redis.call('HGET', KEYS[3], 'enqueued') and all then last = 1 end
+return {added, last}
+"""
 _LIGHT_FIELDS = tuple(name for name in Run.model_fields if name not in ("plan", "counts"))  # "id" first
 
 
@@ -119,6 +133,8 @@ class RunBook:
         self.failed = store.keys.k("qrun", run_id, "failed")
         self.lock_mark = store.keys.k("qrun", run_id, "lockmark")
         self.run_key = store.keys.k("run", run_id)
+        self.counts = store.keys.k("runcounts", run_id)  # the store's counters (redis_keys: HINCRBY)
+        self._mark = store.r.register_script(_MARK_DONE)
 
     @property
     def _all(self) -> list[str]:
@@ -197,18 +213,15 @@ class RunBook:
     async def is_done(self, site: str) -> bool:
         return bool(await aw(self.r.sismember(self.done, site)))
 
-    async def mark_done(self, site: str, worker: str, failure: str | None) -> bool:
-        """A site job finished (here or before); True when it was the run's last one."""
-        async with self.r.pipeline(transaction=True) as pipe:
-            pipe.hset(self.by, site, worker)
-            if failure is not None:
-                pipe.hset(self.failed, site, failure[:500])
-            pipe.sadd(self.done, site)
-            pipe.scard(self.done)
-            pipe.scard(self.expected)
-            pipe.hget(self.meta, "enqueued")
-            *_, done, expected, enqueued = await pipe.execute()
-        return bool(enqueued) and int(done) >= int(expected)
+    async def mark_done(self, site: str, worker: str, failure: str | None,
+                        counts: dict[str, int]) -> tuple[bool, bool]:
+        """Mark a site done and add its `counts` to the run's counters in one atomic step, so a job retried
+        after its worker died never counts a site twice. (Newly done, the run's last site.)"""
+        args = [site, worker, failure[:500] if failure is not None else "",
+                *(x for name, n in counts.items() for x in (name, str(int(n))))]
+        added, last = await self._mark(keys=[self.done, self.expected, self.meta, self.by, self.failed,
+                                             self.counts], args=args)
+        return bool(added), bool(last)
 
     async def all_done(self) -> bool:
         async with self.r.pipeline(transaction=True) as pipe:

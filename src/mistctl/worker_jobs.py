@@ -45,7 +45,7 @@ from mistctl.workflow.deploy import (
 )
 from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
-from mistctl.workflow.site_job import SiteJob, SiteOutcome, report_outcome, run_site_job
+from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, run_site_job
 
 log = logging.getLogger("mistctl.worker")
 _T = TypeVar("_T")
@@ -171,25 +171,30 @@ async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob) -> 
         last = await book.all_done()
     else:
         await _renew_locks(w, book, run.id)
-        failure = await _run_site(w, run, job, ctx["job_try"])
-        last = await book.mark_done(job.site, w.name, failure)
+        event, counts, failure = await _run_site(w, run, job, ctx["job_try"])
+        added, last = await book.mark_done(job.site, w.name, failure, counts)
+        if added:  # a try that died between its mark and here leaves the event out, never the counts
+            await w.store.publish_event(run.id, event)
     if last:
         await w.queue(ctx).enqueue_finish(run.id)
 
 
-async def _run_site(w: WorkerState, run: Run, job: SiteJob, tries: int) -> str | None:
-    """Run (or skip, when cancelled) the site's job and report it; its failure, if any."""
+async def _run_site(w: WorkerState, run: Run, job: SiteJob,
+                    tries: int) -> tuple[dict[str, Any], dict[str, int], str | None]:
+    """Run (or skip, when cancelled) the site's job: its event, its counts and its failure, if any.
+
+    Reported like `report_outcome`, but counted by `RunBook.mark_done` with the site's done mark.
+    """
     ledger = CallLedger()
     mist = w.client(ledger)
     records = Records(w.store, job.org_id, run.id, actor=run.requested_by, ledger=ledger)
     try:
         if run.cancel_requested:  # read as this job started
-            await records.event({"type": "site_cancelled", "site": job.site})
-            await records.count({"sites_cancelled": 1})
-            return None
+            return {"type": "site_cancelled", "site": job.site}, {"sites_cancelled": 1}, None
         outcome = await _converge_site(mist, records, job, tries)
-        await report_outcome(records, outcome)
-        return None if outcome.ok else f"step {outcome.step}: {outcome.error}"
+        counts = {"sites_done" if outcome.ok else "sites_failed": 1, "writes": outcome.writes}
+        failure = None if outcome.ok else f"step {outcome.step}: {outcome.error}"
+        return outcome_event(outcome), counts, failure
     finally:
         await records.flush_audit()
         await w.store.incr_run_counts(run.id, {"calls": ledger.total})
