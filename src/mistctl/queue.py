@@ -17,24 +17,20 @@ done (sets, so a retried job never counts twice), who did each site, each failur
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
-import os
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from arq.connections import ArqRedis
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
 from redis.asyncio import ConnectionPool
 
 from mistctl.domain.fleet import Fleet
 from mistctl.errors import UserError
 from mistctl.mist.budget import token_fingerprint
+from mistctl.seal import SealError, seal, unseal
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
 from mistctl.store.redis_runs import aw
@@ -45,7 +41,6 @@ log = logging.getLogger("mistctl.queue")
 
 DEPLOY, SITE, FINISH = "deploy", "site", "finish"
 BOOK_TTL = 7 * 24 * 3600  # seconds a run's book outlives its last change (abandoned runs leave nothing)
-_SEAL_INFO = b"mistctl queued fleet v1"
 # KEYS: done, expected, meta, by, failed, the run's counters; ARGV: site, worker, failure ('' = none),
 # then counter/delta pairs. The counters move only when the site is newly done.
 _MARK_DONE = """
@@ -61,10 +56,6 @@ if redis.call('HGET', KEYS[3], 'enqueued') and all then last = 1 end
 return {added, last}
 """
 _LIGHT_FIELDS = tuple(name for name in Run.model_fields if name not in ("plan", "counts"))  # "id" first
-
-
-class SealError(UserError):
-    """The sealed fleet cannot be opened with this process's Mist token(s)."""
 
 
 def queue_name(store: RedisStore) -> str:
@@ -90,32 +81,6 @@ def job_deserializer(data: bytes) -> Any:
 def queue_enabled(store: StateStore) -> bool:
     """Whether deployments go through the queue: only when the state store is Redis."""
     return isinstance(store, RedisStore)
-
-
-# -- sealing --------------------------------------------------------------------------------------------
-
-def _seal_key(tokens: Sequence[SecretStr]) -> bytes:
-    material = "\n".join(sorted(t.get_secret_value() for t in tokens)).encode()
-    return hashlib.sha256(_SEAL_INFO + b"\0" + material).digest()
-
-
-def seal(data: bytes, tokens: Sequence[SecretStr], run_id: str) -> str:
-    """AES-GCM under a key derived from the tokens, bound to the run id; base64 text."""
-    nonce = os.urandom(12)
-    return base64.b64encode(nonce + AESGCM(_seal_key(tokens)).encrypt(nonce, data, run_id.encode())).decode()
-
-
-def unseal(blob: str, tokens: Sequence[SecretStr], run_id: str, sealed_for: str = "") -> bytes:
-    """Open what `seal` sealed; `SealError` naming the tokens it was sealed for when these do not fit."""
-    raw = base64.b64decode(blob)
-    try:
-        return AESGCM(_seal_key(tokens)).decrypt(raw[:12], raw[12:], run_id.encode())
-    except InvalidTag:
-        mine = ", ".join(token_fingerprint(t) for t in tokens)
-        raise SealError(
-            f"run {run_id} was queued with Mist token(s) {sealed_for or '(unknown)'} but this worker has "
-            f"{mine}: give the workers the same MIST_APITOKEN as the service or CLI that queues deployments"
-        ) from None
 
 
 # -- the run's book -----------------------------------------------------------------------------------

@@ -15,24 +15,25 @@ Cancellation (`store.request_cancel`) is read by each site job before it starts.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from arq.worker import Retry
 
-from mistctl.api.jobs import Busy, org_lock, site_lock
+from mistctl.api.jobs import Busy
 from mistctl.domain import kinds as K
 from mistctl.domain.diff import Index, LiveState
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.plan import Change, Plan
 from mistctl.mist.errors import MistError
-from mistctl.queue import RunBook, SealError
+from mistctl.queue import RunBook
+from mistctl.seal import SealError
 from mistctl.store.errors import StoreUnavailable
 from mistctl.store.models import Run, utcnow
 from mistctl.worker import WorkerState, job_lease, state_of
+from mistctl.worker_locks import chunked, release_run_locks, renew_run_locks, take_run_locks
 from mistctl.workflow.apply import Applier
 from mistctl.workflow.deploy import (
     CallLedger,
@@ -48,14 +49,9 @@ from mistctl.workflow.records import Records
 from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, run_site_job
 
 log = logging.getLogger("mistctl.worker")
-_T = TypeVar("_T")
 
 TRIES = 5  # a job started this many times without finishing (its workers died) gives up, saying so
-RUN_LOCK_TTL = 600.0  # seconds; the run's site jobs renew the locks every third of it
-ORG_WAIT = 24 * 3600.0  # a queued deployment waits for the org as long as it takes
-ORG_POLL = 0.5
 STORE_RETRY = 5.0  # seconds before a job that lost Redis is tried again
-CHUNK = 100  # Redis round trips in flight at once when one job queues or locks many sites
 
 
 class _Stop(Exception):
@@ -111,7 +107,10 @@ async def _deploy(w: WorkerState, ctx: dict[str, Any], run: Run) -> None:
         fleet = await book.fleet(w.tokens)
     except SealError as exc:
         raise _Stop("failed", str(exc)) from None
-    await _take_locks(w, run, fleet, book)
+    try:
+        await take_run_locks(w.store, book, run.org_id, [s.name for s in fleet.sites])
+    except Busy as exc:
+        raise _Stop("failed", str(exc)) from None
     await w.store.update_run(run.id, status="running", started_at=utcnow())
     ledger = CallLedger()
     mist = w.client(ledger)
@@ -153,7 +152,7 @@ async def _queue_sites(w: WorkerState, ctx: dict[str, Any], run: Run, jobs: list
     if added:
         await w.store.incr_run_counts(run.id, {"sites_total": added})
     queue = w.queue(ctx)
-    await _chunked(lambda job: queue.enqueue_site(run.id, job), jobs)
+    await chunked(lambda job: queue.enqueue_site(run.id, job), jobs)
     if await book.mark_enqueued():
         await queue.enqueue_finish(run.id)
 
@@ -170,7 +169,7 @@ async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob) -> 
     if await book.is_done(job.site):  # finished by an earlier try that died before arq heard of it
         last = await book.all_done()
     else:
-        await _renew_locks(w, book, run.id)
+        await renew_run_locks(w.store, book)
         event, counts, failure = await _run_site(w, run, job, ctx["job_try"])
         added, last = await book.mark_done(job.site, w.name, failure, counts)
         if added:  # a try that died between its mark and here leaves the event out, never the counts
@@ -279,41 +278,6 @@ async def _end(w: WorkerState, run_id: str, status: str, error: str | None) -> N
     await w.store.update_run(run_id, status=status, finished_at=utcnow(), error=error)
     await w.store.publish_event(run_id, {"type": "finished", "status": status})
     book = w.book(run_id)
-    names = (await book.options())["locks"]
-    await _chunked(lambda n: w.store.release_lock(n, run_id), names)
+    await release_run_locks(w.store, book)
     await book.close()
     log.info("run %s %s", run_id, status)
-
-
-# -- locks --------------------------------------------------------------------------------------------
-
-async def _take_locks(w: WorkerState, run: Run, fleet: Fleet, book: RunBook) -> None:
-    """The run's site locks at once (a busy one fails the run), then the org's, waited for."""
-    names = [site_lock(run.org_id, s.name) for s in fleet.sites]
-    taken = await _chunked(lambda n: w.store.acquire_lock(n, run.id, RUN_LOCK_TTL), names)
-    org = org_lock(run.org_id)
-    await book.set_locks([*names, org])  # before waiting: whatever ends the run releases what it holds
-    busy = [fleet.sites[i].name for i, ok in enumerate(taken) if not ok]
-    if busy:
-        raise _Stop("failed", str(Busy(run.org_id, busy[0], None)))
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ORG_WAIT
-    while not await w.store.acquire_lock(org, run.id, RUN_LOCK_TTL):
-        if loop.time() >= deadline:
-            raise _Stop("failed", str(Busy(run.org_id, None, None)))
-        await asyncio.sleep(ORG_POLL)
-
-
-async def _renew_locks(w: WorkerState, book: RunBook, run_id: str) -> None:
-    """Keep the run's locks alive while its site jobs run (one job per third of the TTL does it)."""
-    if await book.lock_refresh_due(RUN_LOCK_TTL / 3):
-        names = (await book.options())["locks"]
-        await _chunked(lambda n: w.store.refresh_lock(n, run_id, RUN_LOCK_TTL), names)
-
-
-async def _chunked(call: Callable[[_T], Awaitable[Any]], items: Sequence[_T]) -> list[Any]:
-    """`call` on every item, `CHUNK` at a time (one by one, thousands of sites cost seconds)."""
-    results: list[Any] = []
-    for i in range(0, len(items), CHUNK):
-        results += await asyncio.gather(*(call(item) for item in items[i:i + CHUNK]))
-    return results

@@ -22,15 +22,8 @@ from redis.asyncio import Redis
 from mistctl.api.jobs import site_lock
 from mistctl.config import Settings
 from mistctl.domain.fleet import Fleet
-from mistctl.queue import (
-    RunBook,
-    SealError,
-    arq_pool,
-    open_queue,
-    queue_deployment,
-    seal,
-    unseal,
-)
+from mistctl.queue import RunBook, arq_pool, open_queue, queue_deployment
+from mistctl.seal import SealError, seal, unseal
 from mistctl.store.memory import MemoryStore
 from mistctl.store.models import Run
 from mistctl.store.redis_store import RedisStore
