@@ -158,6 +158,8 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
         con.print(report_table(result, svc.ledger.by_site))
         con.print(f"{result.writes} writes, {svc.ledger.total} API calls in all; "
                   f"{len(result.sites_done)} sites done, {len(result.sites_failed)} failed")
+        if result.cancelled:
+            con.print(f"run {run.id} was cancelled: the sites not started were left alone; apply again to finish")
         code = 0 if result.ok else EXIT_FAILED
         if gate is not None:  # Day 2: the sites are done only once their SLEs pass (cli/day2_gate.py)
             code = max(code, await gate_applied(svc, result.sites_done, soak=gate, run_id=run.id, out=con))

@@ -47,10 +47,11 @@ class ApplyResult:
     sites_failed: dict[str, tuple[int, str]] = field(default_factory=dict)
     org_failed: dict[str, str] = field(default_factory=dict)
     writes: int = 0
+    cancelled: bool = False  # someone asked to stop: the sites not started were left alone
 
     @property
     def ok(self) -> bool:
-        return not self.sites_failed and not self.org_failed
+        return not self.sites_failed and not self.org_failed and not self.cancelled
 
 
 class Applier:
