@@ -154,6 +154,10 @@ def _print_rollout(report: RolloutReport) -> None:
         con.print(_devices_table(report))
     if report.missing_sites:
         con.print(f"[yellow]not in the org (skipped)[/yellow]: {_few(report.missing_sites)}")
+    if report.status == "dry-run":
+        total = sum(len(w.targets) for w in report.waves)
+        con.print(f"dry run: {total} device(s) would be upgraded in {len(report.waves)} wave(s); nothing was changed")
+        return
     counts = {s: report.count(s) for s in ("upgraded", "already", "failed", "timeout", "untouched")}
     con.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no devices to upgrade")
     if report.status == "halted":
