@@ -193,7 +193,8 @@ def _diff_vars(name: str, wanted: dict[str, str], site_live: dict[str, Any] | No
                           body={"vars": wanted}, diff=diff, phase="site", calls=1)
         if live.site_vars_hash.get(name) == canonical_hash(wanted):
             return Change("noop", 1, "site_vars", name, site=name, mist_id=mist_id, phase="site")
-    return Change("update", 1, "site_vars", name, site=name, mist_id=mist_id, body={"vars": wanted},
+    action: Action = "update" if site_live is not None else "create"  # a new site's variables are new too
+    return Change(action, 1, "site_vars", name, site=name, mist_id=mist_id, body={"vars": wanted},
                   phase="site", calls=1)
 
 
