@@ -46,7 +46,10 @@ async def show_status(*, run_id: str | None, site: str | None) -> None:
 
 def _runs_table(runs: list[Run]) -> Table:
     table = Table(title="runs")
-    for col in ("id", "kind", "status", "created", "finished", "counts", "error"):
+    table.add_column("id", no_wrap=True, min_width=32)  # whole: it is what `--run` takes
+    table.add_column("kind", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for col in ("created", "finished", "counts", "error"):
         table.add_column(col)
     for r in runs:
         counts = ", ".join(f"{k}={v}" for k, v in sorted(r.counts.items()))
