@@ -217,6 +217,22 @@ async def test_thousands_of_sites_page_filter_and_count(store):
     assert await store.list_site_states(offset=2100) == []
 
 
+
+async def test_a_batch_applies_sites_in_order_moving_them_between_status_indexes(store):
+    await store.put_site_states([SiteState(org_id=ORG, name="a", status="planned"),
+                                 SiteState(org_id="org-0", name="a", status="planned")])
+    await store.put_site_states([SiteState(org_id=ORG, name="a", status="provisioning"),
+                                 SiteState(org_id=ORG, name="b", status="planned"),
+                                 SiteState(org_id=ORG, name="a", status="done", site_id="s-a")])
+    assert (await store.get_site_state(ORG, "a")).site_id == "s-a"
+    assert [s.name for s in await store.list_site_states(org_id=ORG, status="done")] == ["a"]
+    assert [s.name for s in await store.list_site_states(org_id=ORG, status="planned")] == ["b"]
+    assert await store.list_site_states(org_id=ORG, status="provisioning") == []
+    assert await store.count_site_states_by_status() == {
+        "planned": 2, "provisioning": 0, "done": 1, "failed": 0, "sle_failed": 0}
+    await store.put_site_states([])
+    assert len(await store.list_site_states()) == 3
+
 # --- audit ------------------------------------------------------------------------------------------------
 async def test_audit_is_append_only_and_pages_by_run_and_site(store):
     def entry(i: int, run: str, site: str | None) -> AuditEntry:

@@ -170,3 +170,13 @@ async def test_an_unreachable_redis_is_reported_without_its_password():
         assert "s3cret" not in str(caught.value)
     finally:
         await store.close()
+
+
+async def test_redis_store_reloads_its_scripts_after_the_server_forgot_them(redis_url):
+    async with open_store(f"{redis_url}?prefix=f-{uuid4().hex[:10]}:") as store:
+        await store.put_site_state(SiteState(org_id=ORG, name="hq", status="planned"))
+        await store.r.script_flush()  # what a restarted server without persistence of scripts looks like
+        await store.put_site_states([SiteState(org_id=ORG, name="hq", status="done"),
+                                     SiteState(org_id=ORG, name="branch", status="planned")])
+        assert [s.name for s in await store.list_site_states(status="done")] == ["hq"]
+        assert [s.name for s in await store.list_site_states(status="planned")] == ["branch"]

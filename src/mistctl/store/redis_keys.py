@@ -58,20 +58,24 @@ redis.call('XADD', KEYS[1], seq .. '-0', 'e', ARGV[1])
 return seq
 """
 
-# KEYS: data, status, index of all, index of the org, orgs by name; ARGV: member, json, status, org.
-PUT_SITE = """
-local old = redis.call('HGET', KEYS[2], ARGV[1])
-if old and old ~= ARGV[3] then
-  redis.call('ZREM', KEYS[3] .. ':' .. old, ARGV[1])
-  redis.call('ZREM', KEYS[4] .. ':' .. old, ARGV[1])
+# Many sites in one call (one EVALSHA, atomic as a whole). KEYS: data, status, index of all, then for
+# each site its org's index and its orgs-by-name key; ARGV: member, json, status, org for each site.
+PUT_SITES = """
+for i = 0, #ARGV / 4 - 1 do
+  local member, body, status = ARGV[4 * i + 1], ARGV[4 * i + 2], ARGV[4 * i + 3]
+  local indexes = {KEYS[3], KEYS[4 + 2 * i]}
+  local old = redis.call('HGET', KEYS[2], member)
+  if old and old ~= status then
+    for _, index in ipairs(indexes) do redis.call('ZREM', index .. ':' .. old, member) end
+  end
+  redis.call('HSET', KEYS[1], member, body)
+  redis.call('HSET', KEYS[2], member, status)
+  for _, index in ipairs(indexes) do
+    redis.call('ZADD', index, 0, member)
+    redis.call('ZADD', index .. ':' .. status, 0, member)
+  end
+  redis.call('ZADD', KEYS[5 + 2 * i], 0, ARGV[4 * i + 4])
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-for k = 3, 4 do
-  redis.call('ZADD', KEYS[k], 0, ARGV[1])
-  redis.call('ZADD', KEYS[k] .. ':' .. ARGV[3], 0, ARGV[1])
-end
-redis.call('ZADD', KEYS[5], 0, ARGV[4])
 return 1
 """
 

@@ -40,7 +40,7 @@ class RedisStore(RedisRuns, StoreLifecycle):
 
     def __init__(self, client: Redis, *, prefix: str = "mistctl:", where: str = "redis") -> None:
         super().__init__(client, rk.Keys(prefix), where)
-        self._put_site = client.register_script(rk.PUT_SITE)
+        self._put_sites = client.register_script(rk.PUT_SITES)
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "mistctl:", where: str = "redis") -> RedisStore:
@@ -134,19 +134,16 @@ class RedisStore(RedisRuns, StoreLifecycle):
 
     @_guarded
     async def put_site_states(self, states: Sequence[SiteState]) -> None:
-        """Upsert many in one pipeline."""
+        """Upsert many in one script call (one round trip; no SCRIPT EXISTS as a pipeline would send)."""
+        if not states:
+            return
         k = self.keys
-        async with self.r.pipeline(transaction=True) as pipe:
-            for s in states:
-                keys = [
-                    k.k("site", "data"),
-                    k.k("site", "status"),
-                    k.site_index(None),
-                    k.site_index(s.org_id),
-                ]
-                args = [rk.site_member(s.org_id, s.name), s.model_dump_json(), s.status, s.org_id]
-                await self._put_site(keys=[*keys, k.k("sitename", s.name)], args=args, client=pipe)
-            await pipe.execute()
+        keys = [k.k("site", "data"), k.k("site", "status"), k.site_index(None)]
+        args: list[str] = []
+        for s in states:
+            keys += [k.site_index(s.org_id), k.k("sitename", s.name)]
+            args += [rk.site_member(s.org_id, s.name), s.model_dump_json(), s.status, s.org_id]
+        await self._put_sites(keys=keys, args=args)
 
     @_guarded
     async def get_site_state(self, org_id: str | None, name: str) -> SiteState | None:
