@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from mistctl.api.jobs import Busy, org_lock, site_lock
+from mistctl.api.jobs import Busy, Locks, org_lock, site_lock
 from mistctl.queue import RunBook
 from mistctl.store.port import StateStore
 
@@ -32,12 +32,7 @@ async def take_run_locks(store: StateStore, book: RunBook, org_id: str, sites: S
     busy = [site for site, ok in zip(sites, taken, strict=True) if not ok]
     if busy:
         raise Busy(org_id, busy[0], None)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ORG_WAIT
-    while not await store.acquire_lock(org, run_id, RUN_LOCK_TTL):
-        if loop.time() >= deadline:
-            raise Busy(org_id, None, None)
-        await asyncio.sleep(ORG_POLL)
+    await Locks(store, ttl=RUN_LOCK_TTL, poll=ORG_POLL).take_org(org_id, run_id, wait=ORG_WAIT)
 
 
 async def renew_run_locks(store: StateStore, book: RunBook) -> None:
