@@ -55,6 +55,7 @@ local all = redis.call('SCARD', KEYS[1]) >= redis.call('SCARD', KEYS[2])
 if redis.call('HGET', KEYS[3], 'enqueued') and all then last = 1 end
 return {added, last}
 """
+_OPTION_FIELDS = ("saved", "concurrency", "locks", "binds", "tokens", "checked")  # the book's meta
 _LIGHT_FIELDS = tuple(name for name in Run.model_fields if name not in ("plan", "counts"))  # "id" first
 
 
@@ -119,7 +120,9 @@ class RunBook:
     async def options(self) -> dict[str, Any]:
         """The run's options: `saved` (a plan's identity, or None) and whether it was `checked`,
         `concurrency`, `locks`, `binds`, the `tokens` it was sealed for (fingerprints)."""
-        raw: dict[str, str] = await aw(self.r.hgetall(self.meta))
+        # not HGETALL: the sealed fleet in the same hash is megabytes for thousands of sites
+        values = await aw(self.r.hmget(self.meta, list(_OPTION_FIELDS)))
+        raw = {k: v for k, v in zip(_OPTION_FIELDS, values, strict=True) if v is not None}
         return {
             "saved": json.loads(raw.get("saved") or "null"),
             "concurrency": int(raw.get("concurrency") or 8),
