@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Send
 
 NO_CREDENTIALS = "Authentication credentials were not provided."
 INVALID_TOKEN = "Invalid token."
@@ -47,3 +48,16 @@ async def handle_twin_error(request: Request, exc: Exception) -> Response:
     del request
     assert isinstance(exc, TwinError)
     return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
+
+
+async def send_answer(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes = b"application/json",
+    extra: tuple[tuple[bytes, bytes], ...] = (),
+) -> None:
+    """Answer from a middleware, before the app runs (a 429, an injected 5xx): headers, then the body."""
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -22,6 +22,7 @@ import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mist_twin.config import Knobs
+from mist_twin.errors import send_answer
 
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 FAULT_STATUSES = (500, 502, 503)
@@ -107,9 +108,7 @@ class FaultMiddleware:
         status = self.faults.fault_status()
         if status is not None:
             body, content_type = _fault_answer(status)
-            headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            await send_answer(send, status, body, content_type)
             return
         if not self.faults.drop(scope["method"]):
             await self.app(scope, receive, send)

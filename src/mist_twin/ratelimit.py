@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mist_twin.auth import token_from_scope_headers
 from mist_twin.config import Knobs
+from mist_twin.errors import send_answer
 
 
 @dataclass(frozen=True)
@@ -95,10 +96,4 @@ class RateLimitMiddleware:
         self.limiter.rejected += 1
         body = json.dumps({"detail": too_many_detail(usage.request_limit)}).encode()
         retry_after = str(max(1, math.ceil(usage.seconds)))
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"retry-after", retry_after.encode()),
-        ]
-        await send({"type": "http.response.start", "status": 429, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_answer(send, 429, body, extra=((b"retry-after", retry_after.encode()),))
