@@ -60,8 +60,9 @@ async def put_psks(request: Request) -> Response:
     twin = org_access(request)
     items: Any = await json_body(request)
     check_request("updateOrgMultiplePsks", items)
-    by_id = {psk["id"]: psk for psk in twin.store.all(PSKS.collection)}
-    by_name = {psk["name"]: psk for psk in twin.store.all(PSKS.collection)}
+    existing = twin.store.all(PSKS.collection)
+    by_id = {psk["id"]: psk for psk in existing}
+    by_name = {psk["name"]: psk for psk in existing}
     answer = []
     with twin.store.batch():
         for item in items:
