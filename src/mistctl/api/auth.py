@@ -70,7 +70,7 @@ async def authenticate(ctx: AppContext, mist_key: str | None,
 
 
 def _service_caller(ctx: AppContext, given: str) -> Caller:
-    keys = _service_keys(ctx)
+    keys = service_keys(ctx)
     if not keys:
         raise ApiError(401, "this service accepts no service keys (MISTCTL_API_KEYS is not set): "
                             f"send your Mist API token in {MIST_KEY_HEADER} instead", headers=_CHALLENGE)
@@ -81,13 +81,18 @@ def _service_caller(ctx: AppContext, given: str) -> Caller:
     if match is None:
         raise ApiError(401, "the service key in Authorization: Bearer is not one of MISTCTL_API_KEYS",
                        headers=_CHALLENGE)
-    return Caller(f"key:{hashlib.sha256(match.encode()).hexdigest()[:8]}", "service-key",
-                  tuple(ctx.server_tokens))
+    return Caller(key_id(match), "service-key", tuple(ctx.server_tokens))
 
 
-def _service_keys(ctx: AppContext) -> list[str]:
+def service_keys(ctx: AppContext) -> list[str]:
+    """The service keys of `MISTCTL_API_KEYS` (comma-separated), in the order given."""
     raw = ctx.settings.mistctl_api_keys
     return [k.strip() for k in raw.get_secret_value().split(",") if k.strip()] if raw else []
+
+
+def key_id(key: str) -> str:
+    """A service key's actor name, `key:<first 8 hex of its sha256>` (records and logs never see the key)."""
+    return f"key:{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
 async def _mist_caller(ctx: AppContext, token: str) -> Caller:

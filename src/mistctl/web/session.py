@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.responses import Response
 
-from mistctl.api.auth import Caller, authenticate
+from mistctl.api.auth import Caller, authenticate, key_id, service_keys
 from mistctl.api.context import AppContext
 from mistctl.api.errors import ApiError
 
@@ -43,12 +43,7 @@ class Session:
 
 
 def _keys(ctx: AppContext) -> list[str]:
-    raw = ctx.settings.mistctl_api_keys
-    return sorted(k.strip() for k in raw.get_secret_value().split(",") if k.strip()) if raw else []
-
-
-def _key_id(key: str) -> str:
-    return f"key:{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+    return sorted(service_keys(ctx))  # sorted: the signing secret does not depend on the keys' order
 
 
 def _secret(keys: list[str]) -> bytes:
@@ -90,7 +85,7 @@ def verify(ctx: AppContext, value: str | None, clock: Callable[[], float] = time
     secret = _secret(keys)
     if not hmac.compare_digest(_sign(secret, f"{actor}.{expires}"), signature):
         return None
-    if not expires.isdigit() or int(expires) < clock() or actor not in {_key_id(k) for k in keys}:
+    if not expires.isdigit() or int(expires) < clock() or actor not in {key_id(k) for k in keys}:
         return None
     csrf = _sign(secret, f"csrf.{actor}.{expires}")[:32]
     return Session(actor, int(expires), csrf)
