@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -27,7 +26,6 @@ from mistctl.store.factory import open_store
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
 from mistctl.workflow.deploy import CallLedger
-from mistctl.workflow.ports import Progress
 
 
 @dataclass
@@ -42,7 +40,6 @@ class Services:
     org_id: str
     concurrency: int = 8
     actor: str = "cli"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def banner(self) -> str:
@@ -65,11 +62,6 @@ class Services:
         run = Run(kind=kind, org_id=self.org_id, fleet_hash=plan.fleet_hash if plan else "",
                   plan=plan.to_json() if plan else {}, counts=counts, requested_by=self.actor)
         return await self.store.create_run(run)
-
-    def progress(self, run_id: str, printer: Progress | None = None) -> Progress:
-        """A progress sink for a run (events also reach the store through the workflow's records)."""
-        del run_id
-        return printer or _no_progress
 
 
 @asynccontextmanager
@@ -127,7 +119,3 @@ async def open_store_from_env(settings: Settings | None = None) -> AsyncIterator
     settings = settings or Settings()
     async with open_store(settings.mistctl_state) as store:
         yield store
-
-
-def _no_progress(event: dict[str, Any]) -> None:
-    del event
