@@ -3,7 +3,7 @@
 `CallBudget` is the port. The client reserves one call before every request it sends and waits for
 the window's reset instead of sending when the budget says the window is spent, so Mist never has
 to answer 429. The key is a token fingerprint (`token_fingerprint`), never the token itself, so a
-shared store (the Redis adapter, later) can hold it. Windows are aligned to multiples of the window
+shared store (`RedisCallBudget`) can hold it. Windows are aligned to multiples of the window
 length since the epoch, like Mist's top of the hour, until `sync` learns the real reset time from
 ``GET /self/usage``.
 """
@@ -23,7 +23,13 @@ DEFAULT_LIMIT = 5000
 DEFAULT_WINDOW = 3600.0
 #: Share of the limit left unused: other tools on the same token and calls in flight across a reset.
 DEFAULT_HEADROOM = 0.01
-_SNAP = 1.0  # seconds: how far a synced reset may be from the grid and still snap to it
+SNAP = 1.0  # seconds: how far a synced reset may be from the grid and still snap to it
+
+
+def check_budget_settings(limit: int, window: float, headroom: float) -> None:
+    """Refuse a budget that could never let a call through (both adapters check the same way)."""
+    if limit < 1 or window <= 0 or not 0 <= headroom < 1:
+        raise ValueError("budget needs limit >= 1, window > 0 and 0 <= headroom < 1")
 
 
 def token_fingerprint(token: SecretStr | str) -> str:
@@ -86,8 +92,7 @@ class InMemoryCallBudget:
         window: float = DEFAULT_WINDOW,
         headroom: float = DEFAULT_HEADROOM,
     ) -> None:
-        if limit < 1 or window <= 0 or not 0 <= headroom < 1:
-            raise ValueError("budget needs limit >= 1, window > 0 and 0 <= headroom < 1")
+        check_budget_settings(limit, window, headroom)
         self._clock = clock
         self._limit = limit
         self._length = window
@@ -127,7 +132,7 @@ class InMemoryCallBudget:
             # Mist rounds `seconds`: within a second of the epoch grid, the grid is the truth.
             grid = math.ceil(end / self._length) * self._length
             near = min(grid, grid - self._length, key=lambda g: abs(g - end))
-            win.end = near if abs(near - end) < _SNAP else end
+            win.end = near if abs(near - end) < SNAP else end
 
     async def exhaust(self, key: str, *, retry_after: float | None = None) -> float:
         """Mark the window spent; a Retry-After becomes the window's reset time."""

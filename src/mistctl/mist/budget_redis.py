@@ -16,10 +16,16 @@ from typing import Any
 from redis.asyncio import Redis
 
 from mistctl.config import Settings
-from mistctl.mist.budget import DEFAULT_HEADROOM, DEFAULT_LIMIT, DEFAULT_WINDOW, BudgetState, CallBudget
+from mistctl.mist.budget import (
+    DEFAULT_HEADROOM,
+    DEFAULT_LIMIT,
+    DEFAULT_WINDOW,
+    SNAP,
+    BudgetState,
+    CallBudget,
+    check_budget_settings,
+)
 from mistctl.mist.clock import Clock, SystemClock
-
-SNAP = 1.0  # seconds: how far a synced reset may be from the grid and still snap to it (as in memory)
 
 # ARGV[1..4] of every script: now, window length, default limit, headroom (share of the limit kept back).
 _COMMON = """
@@ -111,8 +117,7 @@ class RedisCallBudget:
         window: float = DEFAULT_WINDOW,
         headroom: float = DEFAULT_HEADROOM,
     ) -> None:
-        if limit < 1 or window <= 0 or not 0 <= headroom < 1:
-            raise ValueError("budget needs limit >= 1, window > 0 and 0 <= headroom < 1")
+        check_budget_settings(limit, window, headroom)
         self._clock = clock
         self._prefix = prefix
         self._args = (window, limit, headroom)
