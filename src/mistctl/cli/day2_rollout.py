@@ -15,7 +15,7 @@ from rich.table import Table
 
 from mistctl.bootstrap import open_services
 from mistctl.cli.day2_render import MAX_ROWS, health_table
-from mistctl.cli.deploy_cmds import FleetArg, HostOpt, OrgOpt
+from mistctl.cli.deploy_cmds import FleetArg, HostOpt, OrgOpt, check_site
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.render import console
 from mistctl.domain.durations import format_duration, parse_duration
@@ -51,9 +51,8 @@ def assure_cmd(
 ) -> None:
     """Check every fleet site's SLEs (one org-wide call per SLE family); exit 1 naming sites below threshold."""
     fleet = load_fleet(fleet_file)
+    check_site(fleet, site)
     names = [s.name for s in fleet.sites]
-    if site is not None and site not in names:
-        fail(f"site {site!r} is not in the fleet file; `mistctl validate` lists its sites")
     wanted = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
     report = asyncio.run(_assure(fleet, [site] if site else names, threshold, wanted, org_id, mist_host))
     if as_json:

@@ -46,7 +46,7 @@ def plan_cmd(
 ) -> None:
     """Show what `apply` would change, with the estimated API calls and ETA; writes nothing."""
     fleet = load_fleet(fleet_file)
-    _check_site(fleet, site)
+    check_site(fleet, site)
     asyncio.run(_plan(fleet, fleet_file, as_json=as_json, out=out, site=site, detail=detail,
                       org_id=org_id, mist_host=mist_host))
 
@@ -166,7 +166,8 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
         return code
 
 
-def _check_site(fleet: Fleet, site: str | None) -> None:
+def check_site(fleet: Fleet, site: str | None) -> None:
+    """Exit 2 naming `site` when it is given and the fleet has no such site."""
     if site is not None and site not in {s.name for s in fleet.sites}:
         fail(f"site {site!r} is not in the fleet file; `mistctl validate` lists its sites")
 

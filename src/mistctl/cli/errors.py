@@ -44,12 +44,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
         try:
             return fn(*args, **kwargs)
-        except FleetInvalid as exc:
-            fail(str(exc))
-        except (PlanRefused, UserError, ValueError) as exc:
-            fail(str(exc))
-        except Unauthorized as exc:
-            fail(str(exc))
+        except (FleetInvalid, PlanRefused, UserError, ValueError, Unauthorized) as exc:
+            fail(str(exc))  # Unauthorized before MistError: a bad token is invalid input (2), not a failure
         except MistError as exc:
             fail(f"Mist: {exc}", EXIT_FAILED)
         except KeyboardInterrupt:
