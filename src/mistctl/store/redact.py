@@ -108,11 +108,6 @@ def _redact_pair(match: re.Match[str]) -> str:
     return f"{name}{match.group('sep')}{REDACTED}"
 
 
-def redact_optional_text(text: str | None) -> str | None:
-    """`redact_text` that lets `None` through (for optional error fields)."""
-    return None if text is None else redact_text(text)
-
-
 def looks_like_token(text: str) -> bool:
     """True for a string shaped like an API token (32+ alphanumeric characters, nothing else)."""
     return bool(re.fullmatch(r"[A-Za-z0-9]{32,}", text))
