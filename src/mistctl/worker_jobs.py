@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from arq.worker import Retry
@@ -27,6 +28,7 @@ from mistctl.domain import kinds as K
 from mistctl.domain.diff import Index, LiveState
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.plan import Change, Plan
+from mistctl.mist.client import MistClient
 from mistctl.mist.errors import MistError
 from mistctl.queue import RunBook
 from mistctl.seal import SealError
@@ -91,6 +93,18 @@ async def _guard(ctx: dict[str, Any], run_id: str, work: Work, *, run_tries: boo
             await _end(w, run_id, "failed", why)
 
 
+@asynccontextmanager
+async def _mist(w: WorkerState, run: Run, org_id: str) -> AsyncIterator[tuple[MistClient, Records]]:
+    """A Mist client and the run's records for one job: its audit is flushed and its calls counted after."""
+    ledger = CallLedger()
+    records = Records(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger)
+    try:
+        yield w.client(ledger), records
+    finally:
+        await records.flush_audit()
+        await w.store.incr_run_counts(run.id, {"calls": ledger.total})
+
+
 # -- deploy -------------------------------------------------------------------------------------------
 
 async def deploy(ctx: dict[str, Any], run_id: str) -> None:
@@ -112,16 +126,10 @@ async def _deploy(w: WorkerState, ctx: dict[str, Any], run: Run) -> None:
     except Busy as exc:
         raise _Stop("failed", str(exc)) from None
     await w.store.update_run(run.id, status="running", started_at=utcnow())
-    ledger = CallLedger()
-    mist = w.client(ledger)
-    records = Records(w.store, run.org_id, run.id, actor=run.requested_by, ledger=ledger)
-    try:
+    async with _mist(w, run, run.org_id) as (mist, records):
         planned = await _plan(mist, w, fleet, run, opts)
         applier = Applier(mist, records, planned.desired, planned.live, concurrency=opts["concurrency"])
         ok = await applier.prepare(planned.plan)
-    finally:
-        await records.flush_audit()
-        await w.store.incr_run_counts(run.id, {"calls": ledger.total})
     if not ok:
         raise _Stop("failed", "; ".join(f"{k}: {v}" for k, v in applier.result.org_failed.items())[:2000])
     await _queue_sites(w, ctx, run, applier.site_jobs(planned.plan), planned.plan)
@@ -184,19 +192,13 @@ async def _run_site(w: WorkerState, run: Run, job: SiteJob,
 
     Reported like `report_outcome`, but counted by `RunBook.mark_done` with the site's done mark.
     """
-    ledger = CallLedger()
-    mist = w.client(ledger)
-    records = Records(w.store, job.org_id, run.id, actor=run.requested_by, ledger=ledger)
-    try:
+    async with _mist(w, run, job.org_id) as (mist, records):
         if run.cancel_requested:  # read as this job started
             return {"type": "site_cancelled", "site": job.site}, {"sites_cancelled": 1}, None
         outcome = await _converge_site(mist, records, job, tries)
         counts = {"sites_done" if outcome.ok else "sites_failed": 1, "writes": outcome.writes}
         failure = None if outcome.ok else f"step {outcome.step}: {outcome.error}"
         return outcome_event(outcome), counts, failure
-    finally:
-        await records.flush_audit()
-        await w.store.incr_run_counts(run.id, {"calls": ledger.total})
 
 
 async def _converge_site(mist: MistApi, records: Records, job: SiteJob, tries: int) -> SiteOutcome:
@@ -242,20 +244,15 @@ async def _bind(w: WorkerState, run: Run, book: RunBook, binds: list[dict[str, A
         fleet = await book.fleet(w.tokens)
     except SealError as exc:
         return {"bindings": str(exc)}
-    ledger = CallLedger()
-    mist = w.client(ledger)
-    records = Records(w.store, run.org_id, run.id, actor=run.requested_by, ledger=ledger)
-    try:
-        kinds = (K.SITE_GROUPS, K.SITES, K.WLAN_TEMPLATES)
-        live = LiveState(run.org_id, {k.key: await mist.list_org(run.org_id, k.collection) for k in kinds})
-        applier = Applier(mist, records, desired_state(fleet, with_sites=False), live)
-        await applier.bind(Plan(run.org_id, run.fleet_hash, "", [Change(**c) for c in binds]))
-        return applier.result.org_failed
-    except MistError as exc:
-        return {"bindings": f"could not read the org from Mist: {exc}"}
-    finally:
-        await records.flush_audit()
-        await w.store.incr_run_counts(run.id, {"calls": ledger.total})
+    async with _mist(w, run, run.org_id) as (mist, records):
+        try:
+            kinds = (K.SITE_GROUPS, K.SITES, K.WLAN_TEMPLATES)
+            live = LiveState(run.org_id, {k.key: await mist.list_org(run.org_id, k.collection) for k in kinds})
+            applier = Applier(mist, records, desired_state(fleet, with_sites=False), live)
+            await applier.bind(Plan(run.org_id, run.fleet_hash, "", [Change(**c) for c in binds]))
+            return applier.result.org_failed
+        except MistError as exc:
+            return {"bindings": f"could not read the org from Mist: {exc}"}
 
 
 def _status(run: Run, counts: dict[str, int], failures: dict[str, str], bind_errors: dict[str, str]) -> str:
