@@ -3,29 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
-
-from mistctl.cli.main import app
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-@pytest.fixture()
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(EXAMPLES, tmp_path / "examples")
-    monkeypatch.chdir(tmp_path)
-    for var in ("MIST_HOST", "MIST_APITOKEN", "MIST_ORG_ID", "MISTCTL_STATE"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.output
+from tests.e2e.cli_support import run
 
 
 def test_plan_json_then_apply_saved_plan_then_nothing_left(workdir: Path) -> None:

@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from typer.testing import CliRunner
 
 from mistctl.bootstrap import open_services
-from mistctl.cli.main import app as cli
 from mistctl.errors import UserError
 from mistctl.store.memory import MemoryStore
 from mistctl.workflow.assure import assess, gate_after_soak
+from tests.e2e.cli_support import cut_example_fleet, run
 from tests.support.engine import apply, engine, example_fleet_for
 from tests.support.twin import twin_app, twin_client
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 async def _degrade(app: Any, site_id: str, values: dict[str, float]) -> None:
@@ -98,20 +93,10 @@ async def test_gate_after_soak_waits_then_checks_the_soak_window() -> None:
 
 
 @pytest.fixture()
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(EXAMPLES, tmp_path / "examples")
-    monkeypatch.chdir(tmp_path)
-    for var in ("MIST_HOST", "MIST_APITOKEN", "MIST_ORG_ID", "MISTCTL_STATE"):
-        monkeypatch.delenv(var, raising=False)
-    data = yaml.safe_load((tmp_path / "examples" / "fleet.yaml").read_text())
-    data["sites"] = data["sites"][:2]
-    (tmp_path / "two.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    return tmp_path
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args))
-    return result.exit_code, result.output
+def workdir(workdir: Path) -> Path:
+    """The e2e working directory (tests/e2e/conftest.py) with two.yaml, the example fleet's first two sites."""
+    cut_example_fleet(workdir, "two.yaml", sites=2)
+    return workdir
 
 
 async def _degrade_builtin(name: str) -> None:

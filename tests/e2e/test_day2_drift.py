@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
-import yaml
-from typer.testing import CliRunner
-
 from mistctl.bootstrap import open_services
-from mistctl.cli.main import app as cli
 from mistctl.store.memory import MemoryStore
 from mistctl.workflow.drift import detect_drift, fix_drift
+from tests.e2e.cli_support import cut_example_fleet, run
 from tests.support.engine import apply, assert_twin_matches, engine, example_fleet_for
 from tests.support.twin import twin_app
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _site_id(twin: Any, name: str) -> str:
@@ -94,7 +87,7 @@ async def test_secret_differences_are_redacted() -> None:
 
 def test_cli_drift_exit_codes_and_json(workdir: Path) -> None:
     """`mistctl drift` exits 0 on an untouched org, 3 with drift (JSON on stdout), and 0 after `--fix`."""
-    fleet = _small_fleet(workdir)
+    fleet = cut_example_fleet(workdir, "small.yaml", sites=2)
     assert run("apply", fleet, "--yes")[0] == 0
     code, out = run("drift", fleet)
     assert code == 0 and "no drift" in out.lower(), out
@@ -112,30 +105,6 @@ def test_cli_drift_exit_codes_and_json(workdir: Path) -> None:
     assert code == 0, out
     code, out = run("status")
     assert "drift-fix" in out
-
-
-@pytest.fixture()
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working directory with the examples; the built-in twin and the state store live in it."""
-    shutil.copytree(EXAMPLES, tmp_path / "examples")
-    monkeypatch.chdir(tmp_path)
-    for var in ("MIST_HOST", "MIST_APITOKEN", "MIST_ORG_ID", "MISTCTL_STATE"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args))
-    return result.exit_code, result.output
-
-
-def _small_fleet(workdir: Path) -> str:
-    """The example fleet cut to two sites (their devices are in the built-in twin's pool)."""
-    data = yaml.safe_load((workdir / "examples" / "fleet.yaml").read_text())
-    data["sites"] = data["sites"][:2]
-    path = workdir / "small.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return str(path)
 
 
 async def _delete_a_site_group() -> None:

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import stat
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from mistctl.cli.main import app as cli
 from mistctl.errors import UserError
 from mistctl.store.models import utcnow
 from mistctl.store.sqlite import SqliteStore
 from mistctl.workflow import deploy
 from mistctl.workflow.psk import finish_rotations, rotate_psks
+from tests.e2e.cli_support import cut_example_fleet, run
 from tests.support.engine import apply, engine, example_fleet_for
 from tests.support.twin import twin_app
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FLEET_PASSPHRASE = "labels-example-pass-02"
 
 
@@ -131,27 +128,8 @@ async def test_finish_refuses_a_rotation_mistctl_did_not_make() -> None:
         assert forced.finished == ["shelf-labels"]
 
 
-@pytest.fixture()
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(EXAMPLES, tmp_path / "examples")
-    monkeypatch.chdir(tmp_path)
-    for var in ("MIST_HOST", "MIST_APITOKEN", "MIST_ORG_ID", "MISTCTL_STATE"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args))
-    return result.exit_code, result.output
-
-
 def test_cli_rotate_to_an_owner_only_file_then_finish(workdir: Path) -> None:
-    import yaml
-
-    data = yaml.safe_load(Path("examples/fleet.yaml").read_text())
-    data["sites"] = data["sites"][:1]
-    Path("one.yaml").write_text(yaml.safe_dump(data))
-    assert run("apply", "one.yaml", "--yes")[0] == 0
+    assert run("apply", cut_example_fleet(workdir, "one.yaml", sites=1), "--yes")[0] == 0
     code, out = run("psk", "rotate", "--name", "shelf-labels", "--grace", "1h", "--out", "new.json")
     assert code == 0, out
     secret_file = workdir / "new.json"
