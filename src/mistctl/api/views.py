@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from mistctl.api.schemas import DeploymentView, RunView, SiteProgress, SiteView, StepProgress, StepRecordView
 from mistctl.domain.kinds import STEP_NAMES
-from mistctl.store.models import Run
+from mistctl.store.models import Run, SiteState, SiteStatus
 from mistctl.store.port import StateStore
 
 SITE_PAGE = 500
@@ -38,14 +38,20 @@ async def deployment_view(store: StateStore, run: Run) -> DeploymentView:
 
 
 async def _sites_of(store: StateStore, run: Run) -> list[SiteProgress]:
-    found: list[SiteProgress] = []
+    return [SiteProgress(name=s.name, status=s.status, site_id=s.site_id, failed_step=s.failed_step,
+                         error=s.error) async for s in site_states(store, run.org_id) if s.last_run_id == run.id]
+
+
+async def site_states(store: StateStore, org_id: str | None,
+                      status: SiteStatus | None = None) -> AsyncIterator[SiteState]:
+    """Every recorded site of the org (in one state, when given), read `SITE_PAGE` at a time."""
     offset = 0
     while True:
-        page = await store.list_site_states(run.org_id, offset=offset, limit=SITE_PAGE)
-        found += [SiteProgress(name=s.name, status=s.status, site_id=s.site_id, failed_step=s.failed_step,
-                               error=s.error) for s in page if s.last_run_id == run.id]
+        page = await store.list_site_states(org_id, status, offset=offset, limit=SITE_PAGE)
+        for state in page:
+            yield state
         if len(page) < SITE_PAGE:
-            return found
+            return
         offset += SITE_PAGE
 
 

@@ -3,21 +3,20 @@
 Counts and pages come from the store's own queries (`count_site_states_by_status`, and
 `list_site_states` with the state filter, an offset and a limit), so a page of 100 costs the same at
 2,000 sites as at 20. The store port has no zone or name filter: a zone filter or a search reads the
-state-filtered sites in pages of `SCAN_PAGE` and keeps the matches.
+state-filtered sites in pages (`api.views.site_states`) and keeps the matches.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from mistctl.api.views import site_states
 from mistctl.store.models import SITE_STATUSES, Run, SiteState, SiteStatus
 from mistctl.store.port import StateStore
 
 PAGE_SIZE = 100
-SCAN_PAGE = 500
 RECENT_RUNS = 6
 MAX_QUERY = 100
 
@@ -105,7 +104,7 @@ async def fleet_page(store: StateStore, org_id: str | None, query: FleetQuery) -
     counts = await store.count_site_states_by_status(org_id)
     offset = (query.page - 1) * PAGE_SIZE
     if query.filtered:
-        found = [s async for s in _scan(store, org_id, query.status) if _matches(s, query)]
+        found = [s async for s in site_states(store, org_id, query.status) if _matches(s, query)]
         matched, sites = len(found), found[offset:offset + PAGE_SIZE]
     else:
         matched = counts.get(query.status, 0) if query.status else sum(counts.values())
@@ -115,20 +114,9 @@ async def fleet_page(store: StateStore, org_id: str | None, query: FleetQuery) -
     return FleetPage(org_id, query, counts, matched, sites, runs)
 
 
-async def _scan(store: StateStore, org_id: str | None, status: SiteStatus | None) -> AsyncIterator[SiteState]:
-    offset = 0
-    while True:
-        batch = await store.list_site_states(org_id, status, offset=offset, limit=SCAN_PAGE)
-        for state in batch:
-            yield state
-        if len(batch) < SCAN_PAGE:
-            return
-        offset += SCAN_PAGE
-
-
 async def all_sites(store: StateStore, org_id: str | None) -> list[SiteState]:
     """Every recorded site of the org (for the address plan, which places them all)."""
-    return [s async for s in _scan(store, org_id, None)]
+    return [s async for s in site_states(store, org_id)]
 
 
 def _matches(state: SiteState, query: FleetQuery) -> bool:
