@@ -25,7 +25,7 @@ from mistctl.mist.target import DEFAULT_TWIN_STATE, Target, resolve_target
 from mistctl.store.factory import open_store
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
-from mistctl.workflow.deploy import CallLedger
+from mistctl.workflow.deploy import CallLedger, record_run
 
 
 @dataclass
@@ -56,12 +56,9 @@ class Services:
                                 window=self.settings.mist_rate_window, limit=limit,
                                 latency=self.ledger.mean_latency(), concurrency=self.concurrency)
 
-    async def new_run(self, kind: str, plan: Plan | None = None) -> Run:
-        """Record a new run (its plan redacted) before any write."""
-        counts = {"sites_total": len({c.site for c in plan.changes if c.site})} if plan else {}
-        run = Run(kind=kind, org_id=self.org_id, fleet_hash=plan.fleet_hash if plan else "",
-                  plan=plan.to_json() if plan else {}, counts=counts, requested_by=self.actor)
-        return await self.store.create_run(run)
+    async def new_run(self, kind: str, plan: Plan) -> Run:
+        """Record a new run of `plan` (its plan redacted) before any write."""
+        return await record_run(self.store, kind, plan, org_id=self.org_id, actor=self.actor)
 
 
 @asynccontextmanager

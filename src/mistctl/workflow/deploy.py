@@ -120,6 +120,13 @@ async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str
     return Planned(plan, desired, live)
 
 
+async def record_run(store: StateStore, kind: str, plan: Plan, *, org_id: str, actor: str) -> Run:
+    """Record a new run of `plan` (stored redacted, its sites counted) before any write."""
+    sites = len({c.site for c in plan.changes if c.site})
+    return await store.create_run(Run(kind=kind, org_id=org_id, fleet_hash=plan.fleet_hash, plan=plan.to_json(),
+                                      counts={"sites_total": sites}, requested_by=actor))
+
+
 def check_saved(saved: dict[str, Any], fresh: Plan) -> None:
     """Refuse a saved plan when the fleet file or the live org changed since it was made."""
     if saved.get("org_id") != fresh.org_id:

@@ -15,11 +15,10 @@ from typing import Any, Literal
 
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.plan import Change, Plan
-from mistctl.store.models import Run
 from mistctl.store.port import StateStore
 from mistctl.store.redact import REDACTED, is_secret_name, redact
 from mistctl.workflow.apply import ApplyResult
-from mistctl.workflow.deploy import CallLedger, Planned, apply_planned, check_problems, plan_fleet
+from mistctl.workflow.deploy import CallLedger, Planned, apply_planned, check_problems, plan_fleet, record_run
 from mistctl.workflow.ports import MistApi, Progress
 
 What = Literal["missing", "changed", "not assigned", "not claimed", "conflict"]
@@ -117,9 +116,6 @@ async def fix_drift(mist: MistApi, store: StateStore, report: DriftReport, *, le
     """Apply the converging plan under a `drift-fix` run (refused when the live org has conflicts)."""
     plan = report.planned.plan
     check_problems(plan)
-    run = await store.create_run(Run(
-        kind="drift-fix", org_id=report.org_id, fleet_hash=plan.fleet_hash, plan=plan.to_json(),
-        counts={"sites_total": len({c.site for c in plan.changes if c.site})},
-        requested_by=actor))
+    run = await record_run(store, "drift-fix", plan, org_id=report.org_id, actor=actor)
     return await apply_planned(mist, store, report.planned, ledger=ledger, run=run, concurrency=concurrency,
                                progress=progress)
