@@ -78,3 +78,24 @@ def test_records_refuse_a_token_as_the_actor_and_redact_errors():
 def test_a_run_repr_never_shows_its_plan():
     run = Run(kind="psk", org_id="o", plan={"psks": [{"name": "staff", "passphrase": "p1"}]})
     assert "plan" not in repr(run) and "staff" not in repr(run)
+
+
+def test_validation_error_texts_lose_their_quoted_inputs() -> None:
+    """A pydantic error quotes the input it refused (`input_value=...`): a passphrase must not reach a run."""
+    from pydantic import BaseModel, ValidationError
+
+    from mistctl.store.models import Run
+    from mistctl.store.redact import redact_text
+
+    class Psk(BaseModel):
+        vlan_id: int
+
+    try:
+        Psk.model_validate({"vlan_id": {"nested": {"x": 1}, "passphrase": "deep-secret-value"}})
+    except ValidationError as exc:
+        text = str(exc)
+    assert "deep-secret-value" in text
+    assert "deep-secret-value" not in redact_text(text)
+    assert "deep-secret-value" not in (Run(kind="apply", org_id="o", error=text).error or "")
+    assert "vlan_id" in redact_text(text)  # the field it was about stays
+    assert "deep-secret-value" not in redact_text("refused input_value={'p': 'deep-secret-value'} at the end")

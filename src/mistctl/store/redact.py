@@ -94,8 +94,14 @@ def _redact_field(name: str, value: Any) -> Any:
     return redact(value)
 
 
+#: pydantic's error texts quote the offending input (`input_value='...'`): it may be a passphrase.
+_INPUT_VALUE = re.compile(r"input_value=.*?(?=, input_type=)|input_value=[^\n]*")
+
+
 def redact_text(text: str) -> str:
-    """`text` (an error message, a URL path) without credentials, secret-named pairs or private keys."""
+    """`text` (an error message, a URL path) without credentials, secret-named pairs, private keys or the
+    input values a validation error quotes."""
+    text = _INPUT_VALUE.sub(f"input_value={REDACTED}", text)
     text = _PEM_BLOCK.sub(REDACTED, text)
     text = _TEXT_CREDENTIAL.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     return _TEXT_PAIR.sub(_redact_pair, text)
