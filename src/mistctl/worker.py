@@ -36,8 +36,7 @@ from mistctl.mist.budget_redis import shared_budget
 from mistctl.mist.client import MistClient
 from mistctl.mist.clock import Clock, SystemClock
 from mistctl.mist.http import build_http_client, default_limits
-from mistctl.mist.retry import RetryPolicy
-from mistctl.mist.target import resolve_target
+from mistctl.mist.target import client_for, resolve_target, timeout_for
 from mistctl.queue import (
     DEPLOY,
     FINISH,
@@ -77,10 +76,8 @@ class WorkerState:
 
     def client(self, ledger: CallLedger) -> MistClient:
         """A Mist client over the shared pool and budget whose calls feed `ledger`."""
-        s = self.settings
-        policy = RetryPolicy(max_attempts=s.mist_max_attempts, max_rate_wait=s.mist_max_rate_wait)
-        return MistClient(self.http, self.tokens, budget=self.budget, clock=self.clock, policy=policy,
-                          on_call=ledger.on_call, concurrency=s.mist_concurrency)
+        return client_for(self.http, self.tokens, self.settings, clock=self.clock, budget=self.budget,
+                          on_call=ledger.on_call)
 
     def book(self, run_id: str) -> RunBook:
         return RunBook(self.store, run_id)
@@ -109,12 +106,9 @@ async def open_worker_state(settings: Settings, *, lease: float = DEFAULT_LEASE,
         await store.ping()
         budget = shared_budget(store, settings, clock)
         assert budget is not None  # a Redis store always has one
-        s = settings
-        timeout = httpx.Timeout(connect=s.mist_connect_timeout, read=s.mist_read_timeout,
-                                write=s.mist_write_timeout, pool=s.mist_pool_timeout)
         http = await stack.enter_async_context(build_http_client(
-            target.base_url, transport=transport, timeout=timeout,
-            limits=default_limits(jobs + s.mist_concurrency)))
+            target.base_url, transport=transport, timeout=timeout_for(settings),
+            limits=default_limits(jobs + settings.mist_concurrency)))
         yield WorkerState(settings, store, http, list(target.tokens), budget, clock, lease)
 
 

@@ -29,8 +29,7 @@ from mistctl.mist.clock import Clock, SystemClock
 from mistctl.mist.http import build_http_client, default_limits
 from mistctl.mist.meter import CallRecord
 from mistctl.mist.models import SelfInfo
-from mistctl.mist.retry import RetryPolicy
-from mistctl.mist.target import Target, resolve_target
+from mistctl.mist.target import Target, client_for, resolve_target, timeout_for
 from mistctl.store.factory import open_store
 from mistctl.store.port import StateStore
 from mistctl.workflow.deploy import CallLedger
@@ -79,9 +78,7 @@ class AppContext:
             if ledger is not None:
                 ledger.on_call(call)
 
-        policy = RetryPolicy(max_attempts=s.mist_max_attempts, max_rate_wait=s.mist_max_rate_wait)
-        return MistClient(self.http, list(tokens), budget=self.budget, clock=self.clock, policy=policy,
-                          on_call=on_call, concurrency=s.mist_concurrency)
+        return client_for(self.http, list(tokens), s, clock=self.clock, budget=self.budget, on_call=on_call)
 
     async def whoami(self, tokens: Sequence[SecretStr]) -> SelfInfo:
         """`GET /self` for the first token, cached for a minute by a hash of the token."""
@@ -121,10 +118,8 @@ async def open_context(settings: Settings, *, transport: httpx.AsyncBaseTranspor
         if transport is None and target.app is not None:  # the built-in twin, in this process
             await stack.enter_async_context(target.app.router.lifespan_context(target.app))
             transport = httpx.ASGITransport(app=target.app)
-        timeout = httpx.Timeout(connect=settings.mist_connect_timeout, read=settings.mist_read_timeout,
-                                write=settings.mist_write_timeout, pool=settings.mist_pool_timeout)
         http = await stack.enter_async_context(build_http_client(
-            target.base_url, transport=transport, timeout=timeout,
+            target.base_url, transport=transport, timeout=timeout_for(settings),
             limits=default_limits(settings.mist_concurrency * 2)))
         # On Redis every process using a token draws from one shared window (workers, replicas, the CLI).
         budget = shared_budget(the_store, settings, clock) or InMemoryCallBudget(

@@ -81,19 +81,14 @@ class Target:
                 transport = httpx.ASGITransport(app=app)
             http = await stack.enter_async_context(
                 build_http_client(
-                    self.base_url, transport=transport, timeout=_timeout(s), limits=default_limits(s.mist_concurrency)
+                    self.base_url,
+                    transport=transport,
+                    timeout=timeout_for(s),
+                    limits=default_limits(s.mist_concurrency),
                 )
             )
-            yield MistClient(
-                http,
-                self.tokens,
-                budget=budget or InMemoryCallBudget(clock, limit=s.mist_rate_limit, window=s.mist_rate_window),
-                clock=clock,
-                policy=RetryPolicy(max_attempts=s.mist_max_attempts, max_rate_wait=s.mist_max_rate_wait),
-                on_call=on_call,
-                on_wait=on_wait,
-                concurrency=s.mist_concurrency,
-            )
+            budget = budget or InMemoryCallBudget(clock, limit=s.mist_rate_limit, window=s.mist_rate_window)
+            yield client_for(http, self.tokens, s, clock=clock, budget=budget, on_call=on_call, on_wait=on_wait)
 
     @asynccontextmanager
     async def _twin_running(self) -> AsyncIterator[Any]:
@@ -160,10 +155,30 @@ def _twin(settings: Settings, state: Path) -> Target:
     )
 
 
-def _timeout(s: Settings) -> httpx.Timeout:
+def timeout_for(s: Settings) -> httpx.Timeout:
+    """The http timeouts the settings ask for (connect, read, write, pool)."""
     return httpx.Timeout(
         connect=s.mist_connect_timeout, read=s.mist_read_timeout, write=s.mist_write_timeout, pool=s.mist_pool_timeout
     )
+
+
+def client_for(
+    http: httpx.AsyncClient,
+    tokens: list[SecretStr],
+    s: Settings,
+    *,
+    clock: Clock,
+    budget: CallBudget,
+    on_call: Callable[[CallRecord], None] | None = None,
+    on_wait: WaitHook | None = None,
+) -> MistClient:
+    """A `MistClient` on a shared http client, with the settings' retry policy and concurrency.
+
+    The one place settings become a client: the CLI's target, the service's context and the workers.
+    """
+    policy = RetryPolicy(max_attempts=s.mist_max_attempts, max_rate_wait=s.mist_max_rate_wait)
+    return MistClient(http, tokens, budget=budget, clock=clock, policy=policy, on_call=on_call, on_wait=on_wait,
+                      concurrency=s.mist_concurrency)
 
 
 def _twin_app(state: Path) -> Any:
