@@ -70,6 +70,18 @@ async def test_run_round_trip_with_plan_stored_without_psk_passphrase(store):
     assert await store.get_run("nope") is None
 
 
+async def test_get_run_without_its_plan_keeps_everything_else(store):
+    run = await store.create_run(a_run(plan={"changes": list(range(50))}, counts={"sites_total": 3}))
+    await store.incr_run_counts(run.id, {"sites_done": 2})
+    light = await store.get_run(run.id, include_plan=False)
+    full = await store.get_run(run.id)
+    assert light is not None and full is not None
+    assert light.plan == {} and full.plan == {"changes": list(range(50))}
+    assert light.model_dump(exclude={"plan"}) == full.model_dump(exclude={"plan"})
+    assert light.counts == {"sites_total": 3, "sites_done": 2}
+    assert await store.get_run("nope", include_plan=False) is None
+
+
 async def test_create_run_refuses_an_existing_id(store):
     run = await store.create_run(a_run())
     with pytest.raises(RecordRejected, match=run.id):

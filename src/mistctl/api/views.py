@@ -73,7 +73,7 @@ async def event_stream(store: StateStore, run_id: str, after: int = 0,
                        keepalive: float = KEEPALIVE) -> AsyncIterator[str]:
     """Server-sent events of a run: every event after `after`, then `end` once the run has finished."""
     while True:
-        run = await store.get_run(run_id)
+        run = await store.get_run(run_id, include_plan=False)
         finished = run is None or run.is_terminal
         events = (await store.events_since(run_id, after) if finished
                   else await store.wait_events(run_id, after, timeout=keepalive))

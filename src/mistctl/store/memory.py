@@ -73,10 +73,14 @@ class MemoryStore(StoreLifecycle):
         self._runs[run.id] = run.model_copy(deep=True)
         return run.model_copy(deep=True)
 
-    async def get_run(self, run_id: str) -> Run | None:
-        """The run, or None."""
+    async def get_run(self, run_id: str, *, include_plan: bool = True) -> Run | None:
+        """The run (its plan left out unless `include_plan`), or None."""
         run = self._runs.get(run_id)
-        return None if run is None else run.model_copy(deep=True)
+        if run is None:
+            return None
+        if not include_plan:
+            run = run.model_copy(update={"plan": {}})  # before the deep copy: the plan is the big part
+        return run.model_copy(deep=True)
 
     async def update_run(self, run_id: str, **changes: Any) -> Run:
         """Set the given fields only."""

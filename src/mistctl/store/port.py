@@ -47,8 +47,8 @@ class StateStore(Protocol):
     async def create_run(self, run: Run) -> Run:
         """Persist a new run (its plan redacted); `RecordRejected` if the id exists."""
 
-    async def get_run(self, run_id: str) -> Run | None:
-        """The run with its plan and counts, or None."""
+    async def get_run(self, run_id: str, *, include_plan: bool = True) -> Run | None:
+        """The run with its counts (and its plan, unless `include_plan=False`: `{}`), or None."""
 
     async def update_run(self, run_id: str, **changes: Any) -> Run:
         """Set the given `RunPatch` fields only (others untouched); `RecordNotFound` if missing."""

@@ -93,9 +93,9 @@ class RedisRuns(RedisBase):
         return run
 
     @guarded
-    async def get_run(self, run_id: str) -> Run | None:
-        """The run, or None."""
-        runs = await self._load_runs([run_id], include_plan=True)
+    async def get_run(self, run_id: str, *, include_plan: bool = True) -> Run | None:
+        """The run (its plan left out unless `include_plan`), or None."""
+        runs = await self._load_runs([run_id], include_plan=include_plan)
         return runs[0] if runs else None
 
     async def _load_runs(self, run_ids: list[str], *, include_plan: bool) -> list[Run]:

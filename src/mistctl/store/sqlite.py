@@ -98,9 +98,9 @@ class SqliteStore(StoreLifecycle):
         await self._call(run_q.insert_run, run)
         return run
 
-    async def get_run(self, run_id: str) -> Run | None:
-        """The run, or None."""
-        return await self._call(run_q.load_run, run_id)
+    async def get_run(self, run_id: str, *, include_plan: bool = True) -> Run | None:
+        """The run (its plan left out unless `include_plan`), or None."""
+        return await self._call(run_q.load_run, run_id, include_plan)
 
     async def update_run(self, run_id: str, **changes: Any) -> Run:
         """Set the given fields only."""

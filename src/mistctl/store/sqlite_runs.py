@@ -51,9 +51,10 @@ def _run_from_row(conn: sqlite3.Connection, run_id: str, body: str, plan: str | 
     return Run.model_validate(data)
 
 
-def load_run(conn: sqlite3.Connection, run_id: str) -> Run | None:
-    """The run with plan and counts, or None."""
-    row = conn.execute("SELECT body, plan FROM runs WHERE id = ?", (run_id,)).fetchone()
+def load_run(conn: sqlite3.Connection, run_id: str, include_plan: bool = True) -> Run | None:
+    """The run with counts (and plan, unless not `include_plan`), or None."""
+    plan_col = "plan" if include_plan else "NULL"
+    row = conn.execute(f"SELECT body, {plan_col} FROM runs WHERE id = ?", (run_id,)).fetchone()
     return None if row is None else _run_from_row(conn, run_id, row[0], row[1])
 
 

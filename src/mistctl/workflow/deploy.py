@@ -161,7 +161,7 @@ async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, l
     finally:
         await records.flush_audit()
         await store.incr_run_counts(run.id, {"calls": ledger.total})
-    latest = await store.get_run(run.id)
+    latest = await store.get_run(run.id, include_plan=False)
     status = "cancelled" if latest is not None and latest.cancel_requested else _final_status(result)
     await store.update_run(run.id, status=status, finished_at=utcnow(), error=_summary_error(result))
     result.cancelled = status == "cancelled"

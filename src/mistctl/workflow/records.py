@@ -96,6 +96,6 @@ class Records:
         now = time.monotonic()
         if now - self._cancel_checked >= CANCEL_POLL_S:
             self._cancel_checked = now
-            run = await self.store.get_run(self.run_id)
+            run = await self.store.get_run(self.run_id, include_plan=False)
             self._cancel = bool(run and run.cancel_requested)
         return self._cancel
