@@ -20,11 +20,10 @@ from mistctl.domain.plan import Change, Plan
 from mistctl.mist.errors import BadRequest, MistError, OutcomeUnknown
 from mistctl.mist.models import InventoryClaimResult
 from mistctl.workflow.context import call_scope
+from mistctl.workflow.create import MAX_CREATE_ATTEMPTS, create_or_find
 from mistctl.workflow.ports import MistApi, Progress
 from mistctl.workflow.records import Records
 from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, report_outcome, run_site_job
-
-MAX_CREATE_ATTEMPTS = 3
 
 
 class UnresolvedReference(Exception):
@@ -131,7 +130,8 @@ class Applier:
             if kind is K.PSKS:
                 obj = await self.mist.create_org(self.org_id, kind.collection, body, upsert="true")
             else:
-                obj = await self._create(kind, change.key, body)
+                obj = await create_or_find(self.mist, self.org_id, kind, change.key, body,
+                                           names=self._name_lists(kind))
             self.ids.setdefault(kind.key, {})[change.key] = str(obj["id"])
         else:
             mist_id = change.mist_id or self.ids.get(kind.key, {}).get(change.key)
@@ -143,23 +143,6 @@ class Applier:
         self.result.writes += 1
         await self.records.step_done(None, change.step, change.kind, change.key, str(obj["id"]),
                                      desired.hash())
-
-    async def _create(self, kind: Kind, key: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST, and when the answer is lost, look the object up by natural key before trying again."""
-        for _attempt in range(MAX_CREATE_ATTEMPTS):
-            try:
-                return await self.mist.create_org(self.org_id, kind.collection, body)
-            except OutcomeUnknown:
-                found = await self._lookup(kind, key)
-                if found is not None:
-                    return found
-        return await self.mist.create_org(self.org_id, kind.collection, body)
-
-    async def _lookup(self, kind: Kind, key: str) -> dict[str, Any] | None:
-        objs = await self.mist.list_org(self.org_id, kind.collection)
-        index = Index(LiveState(self.org_id, {kind.key: objs, **self._name_lists(kind)}))
-        found = index.by_key[kind.key].get(key, [])
-        return found[0] if found else None
 
     def _name_lists(self, kind: Kind) -> dict[str, list[dict[str, Any]]]:
         """Live-shaped stubs of WLAN templates, so WLAN and policy keys resolve in a look-up."""

@@ -12,13 +12,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mistctl.domain import kinds as K
-from mistctl.domain.diff import Index, LiveState
-from mistctl.mist.errors import MistError, OutcomeUnknown
+from mistctl.mist.errors import MistError
 from mistctl.workflow.context import call_scope
+from mistctl.workflow.create import create_or_find
 from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
-
-MAX_CREATE_ATTEMPTS = 3
 
 
 @dataclass
@@ -105,25 +103,12 @@ async def _site_object(mist: MistApi, records: Records, job: SiteJob, outcome: S
         return
     with call_scope(job.site, "sites", job.site):
         if job.action == "create":
-            obj = await _guard(1, "sites", lambda: _create_site(mist, job))
+            obj = await _guard(1, "sites", lambda: create_or_find(mist, job.org_id, K.SITES, job.site, job.body))
         else:
             obj = await _guard(1, "sites", lambda: mist.update_site(str(job.site_id), job.body))
     outcome.site_id = str(obj["id"])
     outcome.writes += 1
     await records.step_done(job.site, 1, "sites", job.site, outcome.site_id, job.site_hash)
-
-
-async def _create_site(mist: MistApi, job: SiteJob) -> dict[str, Any]:
-    """POST the site; when the answer is lost, look it up by name before trying again."""
-    for _attempt in range(MAX_CREATE_ATTEMPTS):
-        try:
-            return await mist.create_org(job.org_id, K.SITES.collection, job.body)
-        except OutcomeUnknown:
-            sites = await mist.list_org(job.org_id, K.SITES.collection)
-            found = Index(LiveState(job.org_id, {K.SITES.key: sites})).by_key[K.SITES.key].get(job.site, [])
-            if found:
-                return found[0]
-    return await mist.create_org(job.org_id, K.SITES.collection, job.body)
 
 
 async def _site_vars(mist: MistApi, records: Records, job: SiteJob, outcome: SiteOutcome) -> None:
