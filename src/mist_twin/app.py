@@ -18,6 +18,7 @@ from mist_twin import (
     __version__,
     control,
     control_day2,
+    control_quirks,
     routes_actions,
     routes_firmware,
     routes_inventory,
@@ -74,7 +75,8 @@ def create_app(config: TwinConfig | None = None, *, clock: Callable[[], float] |
     areas = (routes_self.router, routes_sites.router, routes_inventory.router, routes_actions.router)
     day2 = (routes_sle.router, routes_firmware.router, routes_site_devices.router)
     api = [route for router in (*areas, *day2, build_router()) for route in flat_routes(router)]
-    app.router.routes.extend([*api, *flat_routes(control.router), *flat_routes(control_day2.router)])
+    controls = (control.router, control_day2.router, control_quirks.router)
+    app.router.routes.extend([*api, *(route for router in controls for route in flat_routes(router))])
     # add_middleware wraps: the last added is the outermost. Settling due upgrades is innermost, so
     # only calls that reach the routes (control ones included) see the clock move the firmware on.
     app.add_middleware(SettleMiddleware, twin=twin)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mist_twin.quirks import Quirks
+
 
 class TwinConfig(BaseModel):
     """How a twin starts. Unset `org_id`/`token` are generated (and persisted with `state_file`)."""
@@ -27,6 +29,7 @@ class TwinConfig(BaseModel):
     device_count: int = Field(default=200, ge=0)
     inventory_count: int = Field(default=0, ge=0)
     state_file: Path | None = None
+    quirks: Quirks = Field(default_factory=Quirks)  # deviations from modelled Mist (all off)
 
 
 class Knobs(BaseModel):

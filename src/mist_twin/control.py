@@ -1,7 +1,7 @@
 """Twin-only control endpoints under `/__twin/`: never under `/api/v1`, never counted, no auth.
 
 POST /__twin/reset, GET/PUT /__twin/faults, GET/POST /__twin/devices, GET /__twin/counters,
-POST /__twin/tokens, GET /__twin/state.
+POST /__twin/tokens, GET /__twin/state (and GET/PUT /__twin/quirks in control_quirks.py).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class TokenRequest(BaseModel):
     token: str | None = None
 
 
-def _invalid(exc: ValidationError) -> Exception:
+def invalid(exc: ValidationError) -> Exception:
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "body"
     return bad_request(f"{field}: {first['msg']}")
@@ -63,7 +63,7 @@ async def put_faults(request: Request) -> Response:
     try:
         knobs = Knobs.model_validate({**twin.knobs.model_dump(), **body})
     except ValidationError as exc:
-        raise _invalid(exc) from None
+        raise invalid(exc) from None
     twin.knobs.apply(knobs)
     if isinstance(seed, int):
         twin.faults.reseed(seed)
@@ -104,7 +104,7 @@ async def add_token(request: Request) -> Response:
     try:
         wanted = TokenRequest.model_validate(await json_body(request))
     except ValidationError as exc:
-        raise _invalid(exc) from None
+        raise invalid(exc) from None
     if wanted.role not in ROLES:
         raise bad_request(f"role: must be one of {', '.join(ROLES)}")
     principal = twin.add_token(wanted.role, on_org=wanted.org, token=wanted.token)

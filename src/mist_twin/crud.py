@@ -54,6 +54,7 @@ class Rule:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     filters: tuple[str, ...] = ()  # list query parameters matched by equality
     upsert_key: str | None = None  # POST ?upsert=true replaces the object with this field's value
+    check: Hook | None = None  # (twin, new object): raises a TwinError to refuse a create or an update
     after_create: Hook | None = None
     before_update: UpdateHook | None = None  # (twin, old, new): may adjust `new`
     after_delete: Hook | None = None
@@ -97,6 +98,8 @@ def listing(twin: TwinState, rule: Rule, query: QueryParams) -> tuple[list[Obj],
     """The filtered, paginated list of a collection and its headers."""
     items = [obj for obj in twin.store.all(rule.collection) if matches(obj, query, rule.filters)]
     page, headers = paginate(items, query)
+    if twin.quirks.no_page_total:
+        del headers["X-Page-Total"]
     return shown(twin, rule, page), headers
 
 
@@ -119,6 +122,11 @@ def stamp(body: Obj, rule: Rule, twin: TwinState) -> Obj:
     }
 
 
+def without_server_fields(obj: Obj, fixed: frozenset[str] = SERVER_FIELDS) -> Obj:
+    """The fields a client may send: what a stored object is checked against the request schema with."""
+    return {k: v for k, v in obj.items() if k not in fixed}
+
+
 def _copy_defaults(defaults: Mapping[str, Any]) -> Obj:
     return copy.deepcopy(dict(defaults))
 
@@ -132,6 +140,8 @@ def create(twin: TwinState, rule: Rule, body: Any, upsert: bool = False) -> Obj:
         if existing is not None:
             return replace(twin, rule, existing, body)
     obj = stamp(body, rule, twin)
+    if rule.check:
+        rule.check(twin, obj)
     with twin.store.batch():
         twin.store.put(rule.collection, obj["id"], obj)
         if rule.after_create:
@@ -163,7 +173,9 @@ def replace(twin: TwinState, rule: Rule, obj: Obj, body: Obj) -> Obj:
 
 
 def _save(twin: TwinState, rule: Rule, old: Obj, new: Obj) -> Obj:
-    check_request(rule.ops.update, new)
+    check_request(rule.ops.update, without_server_fields(new))
+    if rule.check:
+        rule.check(twin, new)
     new["modified_time"] = twin.now()
     if rule.before_update:
         rule.before_update(twin, old, new)

@@ -132,7 +132,6 @@ def inventory_record(device: Device, org_id: str, now: int) -> dict[str, Any]:
         "magic": device["claim_code"],
         "name": "",
         "org_id": org_id,
-        "site_id": None,
         "deviceprofile_id": None,
         "version": device["version"],
         "connected": False,

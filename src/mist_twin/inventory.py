@@ -128,6 +128,7 @@ def _apply(twin: TwinState, op: str, record: Obj | None, site_id: str | None, no
         return ""
     if op == "assign" and no_reassign and record.get("site_id") not in (None, site_id):
         return "already assigned to another site"
-    new_site = site_id if op == "assign" else None
-    twin.store.put(INVENTORY, record["mac"], {**record, "site_id": new_site, "modified_time": twin.now()})
+    kept = {k: v for k, v in record.items() if k != "site_id"}  # unassigned: no site_id at all (never null)
+    new_site = {"site_id": site_id} if op == "assign" else {}
+    twin.store.put(INVENTORY, record["mac"], {**kept, **new_site, "modified_time": twin.now()})
     return ""

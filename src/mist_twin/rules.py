@@ -12,6 +12,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from mist_twin.crud import Ops, Rule
+from mist_twin.errors import bad_request
 from mist_twin.store import Obj
 
 if TYPE_CHECKING:
@@ -46,7 +47,8 @@ def _forget_site(twin: TwinState, site: Obj) -> None:
     now = twin.now()
     for device in twin.store.all("inventory"):
         if device.get("site_id") == site["id"]:
-            twin.store.put("inventory", device["mac"], {**device, "site_id": None, "modified_time": now})
+            unassigned = {k: v for k, v in device.items() if k != "site_id"}  # Mist omits it, never null
+            twin.store.put("inventory", device["mac"], {**unassigned, "modified_time": now})
 
 
 def _sitegroup_members(twin: TwinState, groups: list[Obj]) -> list[Obj]:
@@ -56,6 +58,15 @@ def _sitegroup_members(twin: TwinState, groups: list[Obj]) -> list[Obj]:
             if group_id in members:
                 members[group_id].append(site["id"])
     return [{**group, "site_ids": members[group["id"]]} for group in groups]
+
+
+def _refuse_ambiguous_sitegroups(twin: TwinState, site: Obj) -> None:
+    """Mist takes two site groups with one name, then refuses a site bound to either of them."""
+    groups = twin.store.all("sitegroups")
+    for group_id in site.get("sitegroup_ids") or ():
+        name = next((g.get("name") for g in groups if g["id"] == group_id), None)
+        if name is not None and sum(1 for g in groups if g.get("name") == name) > 1:
+            raise bad_request(f"SiteGroup name '{name}' is already used")
 
 
 def _unbind_sitegroup(twin: TwinState, group: Obj) -> None:
@@ -72,9 +83,14 @@ def _unbind_deviceprofile(twin: TwinState, profile: Obj) -> None:
 
 
 def _keep_old_passphrase(twin: TwinState, old: Obj, new: Obj) -> None:
-    del twin
+    quirks = twin.quirks
+    if quirks.psk_drop_sent_old:  # that Mist ignores an old_passphrase sent: only its own copy counts
+        new.pop("old_passphrase", None)
+        if "old_passphrase" in old:
+            new["old_passphrase"] = old["old_passphrase"]
     if new.get("passphrase") != old.get("passphrase"):
-        new["old_passphrase"] = old.get("passphrase")
+        if not quirks.psk_no_copy_old:  # else: plain PUT, old_passphrase is whatever was stored or sent
+            new["old_passphrase"] = old.get("passphrase")
     elif "old_passphrase" in old:  # an upsert with the same passphrase keeps the pending rotation
         new.setdefault("old_passphrase", old["old_passphrase"])
 
@@ -88,8 +104,8 @@ SITES = Rule(
     "sites", "site_id", "site",
     Ops("listOrgSites", "createOrgSite", "getSiteInfo", "updateSiteInfo", "deleteSite"),
     item_under_org=False,
-    defaults={"timezone": "UTC", "country_code": "US", "address": "", "notes": "", "tzoffset": 0,
-              "sitegroup_ids": [], **dict.fromkeys(SITE_TEMPLATE_FIELDS)},
+    defaults={"address": "", "notes": "", "sitegroup_ids": [], **dict.fromkeys(SITE_TEMPLATE_FIELDS)},
+    check=_refuse_ambiguous_sitegroups,
     after_create=_create_site_setting,
     after_delete=_forget_site,
 )  # fmt: skip

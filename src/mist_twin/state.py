@@ -35,6 +35,7 @@ class TwinState:
         self.config = config
         self.clock = clock or time.time
         self.knobs = Knobs.from_config(config)
+        self.quirks = config.quirks.model_copy()
         self.faults = FaultInjector(self.knobs, config.seed)
         self.rate = RateLimiter(self.knobs, self.clock)
         self.counters = Counters()
@@ -182,12 +183,13 @@ class TwinState:
 
     # --- lifecycle --------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Back to a fresh org (same org id and admin token): objects, pool, counters, knobs, tokens."""
+        """Back to a fresh org (same org id and admin token): objects, pool, counters, knobs, quirks, tokens."""
         admin = self.token
         self.store.clear(keep_meta=True)
         self._seed_devices()
         self.tokens = {admin: self.tokens[admin]}
         self.knobs.apply(Knobs.from_config(self.config))
+        self.quirks.apply(self.config.quirks)
         self.faults.reseed(self.config.seed)
         self.rate.reset()
         self.counters.reset()

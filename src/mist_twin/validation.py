@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from mist_twin.errors import bad_request
+from mist_twin.strict import close_defs
 
 
 @cache
@@ -25,12 +26,19 @@ def _document() -> dict[str, Any]:
 
 
 @cache
+def _closed_defs() -> dict[str, Any]:
+    return close_defs(_document()["$defs"])
+
+
+@cache
 def _validator(operation_id: str, part: str) -> Draft202012Validator | None:
+    """Requests are checked against closed schemas (unknown fields refused), answers against open ones."""
     doc = _document()
     schema = doc["operations"][operation_id][part]
     if schema is None:
         return None
-    return Draft202012Validator({**schema, "$defs": doc["$defs"]})
+    defs = _closed_defs() if part == "request" else doc["$defs"]
+    return Draft202012Validator({**schema, "$defs": defs})
 
 
 def operations() -> dict[str, Any]:
@@ -86,11 +94,34 @@ def describe(error: ValidationError) -> str:
         return f"{prefix}must be of type {_words(error.validator_value)}"
     if rule == "enum":
         return f"{prefix}must be one of {_words(error.validator_value)}"
-    if rule == "additionalProperties":
-        return f"{prefix}{error.message}"  # the message quotes field names only, not values
+    if rule == "additionalProperties" and error.validator_value is False:
+        return unknown_fields(error)
     if rule in ("oneOf", "anyOf"):
-        return f"{prefix}does not match any of the allowed shapes"
+        return _closest_shape(error) or f"{prefix}does not match any of the allowed shapes"
     return f"{prefix}fails the rule {rule}={json.dumps(error.validator_value)}"
+
+
+def _closest_shape(error: ValidationError) -> str | None:
+    """When the shape that fits best fails only for unknown fields, name them (a gateway profile's typo)."""
+    by_branch: dict[Any, list[ValidationError]] = {}
+    for sub in error.context or ():
+        by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+    if not by_branch:
+        return None
+    fewest = min(len(errors) for errors in by_branch.values())
+    closest = [errors for errors in by_branch.values() if len(errors) == fewest]
+    if len(closest) != 1 or any(e.validator != "additionalProperties" for e in closest[0]):
+        return None
+    return describe(closest[0][0])
+
+
+def unknown_fields(error: ValidationError) -> str:
+    """Mist's `invalid field: <name>` for the fields a closed schema does not list (names, not values)."""
+    where = field_path(error)
+    known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    names = sorted(str(name) for name in instance if name not in known)
+    return "invalid field: " + ", ".join(f"{where}.{name}" if where else name for name in names)
 
 
 def _words(value: Any) -> str:
