@@ -2,7 +2,7 @@
 
 The checker (tests/support/openapi_check.py) validates each request and each answer with openapi-core
 as the test runs (strict: the first off-spec exchange fails the test). Documented spec exceptions
-(`nullable`, unassigned inventory `site_id`, empty `inventory_added`, partial PUT bodies, 5xx) are
+(`nullable`, empty `inventory_added`, partial PUT bodies, 5xx) are
 listed in that module's docstring.
 """
 

@@ -13,8 +13,6 @@ behaviour differs from the schema text:
 - `nullable: true` is an OpenAPI 3.0 keyword; this 3.1 document still uses it and 3.1 validators
   ignore it, so the nulls Mist sends (`rftemplate_id: null` on a site, `deviceprofile_id: null`...)
   would be refused. It is rewritten to a JSON Schema `null` type.
-- An inventory record's `site_id` is null while the device is unassigned (the spec's own query
-  parameter text says so) but the schema types it string only.
 - `response_inventory.inventory_added` has `minItems: 1`, yet claiming only already-claimed codes
   answers 200 with an empty list.
 
@@ -72,8 +70,6 @@ def normalise_spec(spec: dict[str, Any]) -> dict[str, Any]:
     _walk(fixed["components"])
     _walk(fixed["paths"])
     schemas = fixed["components"]["schemas"]
-    for name in ("inventory", "inventory_search_result"):
-        schemas[name]["properties"]["site_id"] = {"type": ["string", "null"], "format": "uuid"}
     schemas["response_inventory_inventory_added"].pop("minItems", None)
     return fixed
 
