@@ -128,6 +128,16 @@ class ClientCore:
         """All objects of an org collection, following ``X-Page-*`` pages; filters go in `query`."""
         return await self._list(collection_template(collection), {"org_id": org_id}, query, page_size)
 
+    async def list_org_page(
+        self, org_id: str, collection: str, *, page: int, limit: int
+    ) -> tuple[list[MistObject], dict[str, str]]:
+        """One page of an org collection and its ``X-Page-*`` headers, as Mist sent them."""
+        answer = await self._session.call(
+            "GET", collection_template(collection), {"org_id": org_id}, query={"limit": limit, "page": page}
+        )
+        headers = {k: v for k, v in answer.headers.items() if k.lower().startswith("x-page-")}
+        return _expect_list(answer, f"list {collection}"), headers
+
     async def create_org(self, org_id: str, collection: str, body: Any, **query: Any) -> MistObject:
         """Create an object in an org collection (Mist answers 200 with the object and its new id).
 
