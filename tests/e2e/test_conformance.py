@@ -7,6 +7,11 @@ calls the run spent (which must be what the report prints).
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from typing import Any
 
 import httpx
@@ -87,4 +92,24 @@ def test_a_read_only_token_stops_before_creating_anything() -> None:
         assert code == 1
         assert outcomes(report)["token_owner"] == "differs" and "cannot write" in report["error"]
         assert report["created"] == [] and report["calls"] == 1
+        assert_nothing_left(base_url)
+
+
+def test_ctrl_c_mid_run_deletes_what_was_made_and_exits_130() -> None:
+    with running_twin(TwinConfig(device_count=0, latency_ms=150)) as (base_url, org_id, token):
+        env = {**os.environ, "MIST_HOST": base_url, "MIST_APITOKEN": token, "MIST_ORG_ID": org_id}
+        env.pop("MISTCTL_STATE", None)
+        command = [sys.executable, "-c", "from mistctl.cli.main import main; main()", "conformance", "--json"]
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not httpx.get(f"{base_url}/__twin/state").json()["sites"]:
+            assert proc.poll() is None and time.monotonic() < deadline, "the run ended before making its site"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        report = json.loads(out)
+        assert proc.returncode == 130, err
+        assert report["interrupted"] is True and report["left_behind"] == []
+        assert [m["collection"] for m in report["created"]][:2] == ["sitegroups", "sites"]
+        assert "Traceback" not in err
         assert_nothing_left(base_url)

@@ -32,9 +32,15 @@ class Tripwire(httpx.AsyncBaseTransport):
         self.inner = twin_transport(app)
         self.match, self.action, self.fired = match, action, False
         self.bodies: list[bytes] = []
+        self.retries = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.bodies.append(request.content)
+        if self.action == "flaky" and self.match(request):
+            self.retries += 1
+            if self.retries % 4:  # three 503s, then the real answer: every call costs four
+                return httpx.Response(503, json={"detail": "busy (the test)"})
+            return await self.inner.handle_async_request(request)
         if self.fired or not self.match(request):
             return await self.inner.handle_async_request(request)
         self.fired = True
@@ -123,4 +129,15 @@ async def test_a_full_run_never_shows_a_passphrase_and_spends_at_most_40_calls()
     assert [f.key for f in report.differing] == ["psk_keeps_sent_old"]
     text = json.dumps(report.to_json())
     assert len(passphrases(wire)) == 4 and not any(p in text for p in passphrases(wire))
+    assert_nothing_left(app)
+
+
+async def test_retries_cannot_push_a_run_past_40_calls_and_it_still_cleans_up() -> None:
+    app = twin_app(device_count=0)
+    retried: Match = lambda r: r.method in ("GET", "PUT")  # noqa: E731
+    async with conformance_client(app, retried, "flaky") as (client, _wire):
+        report = await run_conformance(client, new_report(app.state.twin.org_id))
+    assert report.error is not None and "stopped to stay under 40" in report.error
+    assert report.calls <= 40 and report.left_behind == []
+    assert client.calls.by_outcome, "the meter saw the retries"
     assert_nothing_left(app)

@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
 
 
 def conformance_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None, as_json: JsonOpt = False) -> None:
-    """Check on a throwaway site what mistctl assumes about Mist (about 25 calls, at most 40), then delete it."""
+    """Check on a throwaway site what mistctl assumes about Mist (18 calls, at most 40), then delete it."""
     target = _target(mist_host)
     holder: list[ConformanceReport] = []
     try:

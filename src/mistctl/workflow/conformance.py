@@ -25,7 +25,7 @@ def new_report(org_id: str, suffix: str | None = None) -> ConformanceReport:
 async def run_conformance(api: ConformanceApi, report: ConformanceReport) -> ConformanceReport:
     """Run every check, then delete what was made (also on error or cancellation); fills `report`."""
     start = api.calls.total
-    run = Run(api, report.org_id, report)
+    run = Run(api, report.org_id, report, start=start)
     try:
         await run_checks(run)
     except ConformanceStop as exc:

@@ -11,12 +11,14 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from mistctl.workflow.conformance_model import ConformanceApi, ConformanceReport, Finding, Made
+from mistctl.workflow.conformance_model import CALL_CAP, ConformanceApi, ConformanceReport, Finding, Made
 
 NOTES = "made by mistctl conformance; deleted when it ends"
 UPDATED_NOTES = "updated by mistctl conformance"
 PAGE_HEADERS = ("x-page-limit", "x-page-page", "x-page-total")
 USAGE_FIELDS = ("request_limit", "requests", "seconds")
+#: Calls kept for the clean-up (three deletes, and a look-up by name for each lost create answer).
+CLEAN_UP_RESERVE = 6
 
 
 class ConformanceStop(Exception):
@@ -31,10 +33,17 @@ class Run:
     org_id: str
     report: ConformanceReport
     step: str = "start"
+    start: int = 0  # the API's call count when the run began
 
     @property
     def name(self) -> str:
         return self.report.run_name
+
+    def within_cap(self) -> None:
+        """Stop (before the next check) once retries have spent what the clean-up needs kept."""
+        spent = self.api.calls.total - self.start
+        if spent > CALL_CAP - CLEAN_UP_RESERVE - 8:  # the largest check makes 8 calls
+            raise ConformanceStop(f"{spent} calls spent already (retries?): stopped to stay under {CALL_CAP}")
 
     async def create(self, collection: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create an object, recorded first (by name) so the clean-up finds it whatever happens."""
@@ -46,11 +55,15 @@ class Run:
 
 
 async def run_checks(run: Run) -> None:
-    """Every check, in order (each records its findings on the run's report)."""
+    """Every check, in order (each records its findings on the run's report), within the call cap."""
     await check_token_and_usage(run)
+    run.within_cap()
     site = await check_site_shapes(run)
+    run.within_cap()
     await check_vars(run, str(site["id"]))
+    run.within_cap()
     await check_pages(run)
+    run.within_cap()
     await check_psk_rotation(run)
 
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from mistctl.mist.models import ApiUsage, SelfInfo
 from mistctl.workflow.ports import CallCounter
 
-#: The most calls a conformance run may spend (it needs about 25).
+#: The most calls a conformance run may spend (it needs 18 when nothing is retried).
 CALL_CAP = 40
 PREFIX = "mistctl-conformance-"
 
