@@ -1,7 +1,8 @@
 """Request bodies checked against the Mist spec's schemas (extracted into schemas.json).
 
 The validators are compiled once per process, on first use. A 400's detail names the field and the
-rule it breaks, never the value sent (a wrong-typed passphrase must not be echoed back).
+rule it breaks, never the value sent (a wrong-typed passphrase must not be echoed back). Requests meet
+closed schemas (`strict.py`): an unknown field is Mist's `invalid field: <path>`.
 """
 
 from __future__ import annotations
