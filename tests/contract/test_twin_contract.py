@@ -80,8 +80,12 @@ async def _walk_inventory(client: httpx.AsyncClient, app: Any, org: str, site_id
     assert (await client.post(base, json=[free[0]["claim_code"]])).status_code == 200  # duplicated only
     assert (await client.post(base, json=["NOSUCHCODE0000"])).status_code == 400
     gateway = next(d for d in twin.inventory() if d["type"] == "gateway")
-    assign = {"op": "assign", "site_id": site_id, "macs": [gateway["mac"]], "no_reassign": False}
+    assign = {"op": "assign", "site_id": site_id, "macs": [gateway["mac"]], "no_reassign": False,
+              "managed": True, "disable_auto_config": False}
     assert (await client.put(base, json=assign)).status_code == 200
+    named = {"name": "hub-gw-1", "type": "gateway"}
+    device = f"/api/v1/sites/{site_id}/devices/{gateway['id']}"
+    assert (await client.put(device, json=named)).json()["name"] == "hub-gw-1"
     assert (await client.get(base, params={"site_id": site_id, "type": "gateway"})).status_code == 200
     assert (await client.get(f"{base}/search", params={"type": "gateway"})).status_code == 200
     code = next(d["activation_code"] for d in twin.devices() if not d["claimed"])

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from mistctl.domain.claim import claim_code_problem, normalise_claim_code
 from mistctl.domain.kinds import ORG_KINDS
 
 _HEX = re.compile(r"^[0-9a-f]{12}$")
@@ -131,10 +132,13 @@ class DeviceRef(_Strict):
             if not _HEX.match(mac):
                 raise ValueError(f"mac '{self.mac}' is not 12 hex digits (e.g. 5c5b35000001)")
             self.mac = mac
-        for key in ("claim_code", "serial"):
-            value = getattr(self, key)
-            if value is not None:
-                setattr(self, key, value.strip())
+        if self.claim_code is not None:
+            problem = claim_code_problem(self.claim_code)
+            if problem:
+                raise ValueError(problem)
+            self.claim_code = normalise_claim_code(self.claim_code)
+        if self.serial is not None:
+            self.serial = self.serial.strip()
         return self
 
     @property

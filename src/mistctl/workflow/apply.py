@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mistctl.domain import kinds as K
+from mistctl.domain.claim import normalise_claim_code, normalise_mac
 from mistctl.domain.desired import REFS, DesiredState, canonical_hash
+from mistctl.domain.devices_diff import CLAIM_PREFIX, DEVICE_NAMES, HUB_GATEWAYS, missing_message
 from mistctl.domain.diff import Index, LiveState
 from mistctl.domain.kinds import Kind
 from mistctl.domain.normalize import rewrite_refs
@@ -94,7 +96,7 @@ class Applier:
 
     async def bind(self, plan: Plan) -> None:
         """Late bindings: WLAN templates that apply to sites this run created."""
-        changes = [c for c in plan.changes if c.phase == "bind"]
+        changes = [c for c in plan.changes if c.phase == "bind" and c.writes]
         for change in changes:
             await self._guarded_org(change)
         if changes:
@@ -123,6 +125,9 @@ class Applier:
             await self.records.step_failed(None, change.step, change.kind, change.key, str(exc))
 
     async def _org_change(self, change: Change) -> None:
+        if change.kind == HUB_GATEWAYS:
+            await self._hub_gateways(change)
+            return
         kind = K.BY_KEY[change.kind]
         desired = self.desired.org_objects(kind)[change.key]
         body = self._resolve(kind, change.body)
@@ -143,6 +148,22 @@ class Applier:
         self.result.writes += 1
         await self.records.step_done(None, change.step, change.kind, change.key, str(obj["id"]),
                                      desired.hash())
+
+    async def _hub_gateways(self, change: Change) -> None:
+        """Assign a hub profile to its hub gateways; a MAC Mist did not take fails the change, named."""
+        profile_id = change.mist_id or self.ids.get(K.HUB_PROFILES.key, {}).get(change.key)
+        if profile_id is None:
+            raise StepFailed(change, f"hub profile {change.key!r} has no id: it was not created")
+        macs = [str(m) for m in change.body.get("macs", [])]
+        answer = await self.mist.assign_deviceprofile(self.org_id, profile_id, macs)
+        self.result.writes += 1
+        done = {normalise_mac(m) for m in answer.success}
+        left = [m for m in macs if m not in done]
+        if left:
+            raise StepFailed(change, f"hub profile {change.key!r} was not assigned to {', '.join(left)}: the org's "
+                             "inventory holds no gateway with that MAC (claim it at a site first)")
+        await self.records.step_done(None, change.step, HUB_GATEWAYS, change.key, profile_id,
+                                     canonical_hash(sorted(macs)))
 
     def _name_lists(self, kind: Kind) -> dict[str, list[dict[str, Any]]]:
         """Live-shaped stubs of WLAN templates, so WLAN and policy keys resolve in a look-up."""
@@ -174,7 +195,7 @@ class Applier:
                 answer = await self._claim(codes)
             self.result.writes += 1
             for item in [*answer.inventory_added, *answer.inventory_duplicated]:
-                self.claimed[str(item["magic"])] = str(item["mac"]).lower()
+                self.claimed[normalise_claim_code(str(item["magic"]))] = normalise_mac(str(item["mac"]))
 
     async def _claim(self, codes: list[str]) -> InventoryClaimResult:
         for _attempt in range(MAX_CREATE_ATTEMPTS):
@@ -209,13 +230,23 @@ class Applier:
             job.site_id = site.mist_id if site is not None else None
             if "site_vars" in by_kind and by_kind["site_vars"].writes:
                 job.vars = dict(ds.vars)
-            devices = by_kind.get("devices")
-            if devices is not None and devices.writes:
-                job.macs = [self._mac(m) for m in devices.body.get("macs", [])]
-                job.devices_hash = canonical_hash(sorted(job.macs))
+            self._devices(job, by_kind)
         except UnresolvedReference as exc:
             job.error, job.error_step = str(exc), 2 if job.action == "noop" or job.body else 1
         return job
+
+    def _devices(self, job: SiteJob, by_kind: dict[str, Change]) -> None:
+        devices = by_kind.get("devices")
+        if devices is not None and devices.writes:
+            job.macs = [self._mac(m) for m in devices.body.get("macs", [])]
+            job.devices_hash = canonical_hash(sorted(job.macs))
+            job.missing = [missing_message(*str(m).split(" ", 1)) for m in devices.body.get("missing", [])]
+        names = by_kind.get(DEVICE_NAMES)
+        if names is not None and names.writes:
+            ids = names.body.get("ids", {})
+            job.names = {self._mac(ref): name for ref, name in names.body.get("names", {}).items()}
+            job.device_ids = {self._mac(ref): ids[ref] for ref in names.body.get("names", {}) if ref in ids}
+            job.names_hash = canonical_hash(job.names)
 
     async def _sites(self, plan: Plan) -> None:
         gate = asyncio.Semaphore(self.concurrency)
@@ -242,9 +273,9 @@ class Applier:
         await report_outcome(self.records, outcome)
 
     def _mac(self, ref: str) -> str:
-        if not ref.startswith("claim:"):
+        if not ref.startswith(CLAIM_PREFIX):
             return ref
-        code = ref[len("claim:"):]
+        code = ref[len(CLAIM_PREFIX):]
         if code not in self.claimed:
             raise UnresolvedReference(f"claim code {code} was not claimed (Mist refused it or it is unknown)")
         return self.claimed[code]

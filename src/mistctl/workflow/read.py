@@ -17,6 +17,8 @@ from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
 
 _LIST_QUERY: dict[str, dict[str, Any]] = {K.HUB_PROFILES.key: {"type": "gateway"}}
+#: Virtual-chassis members are listed only with `vc=true` (spec: getOrgInventory; the provider lists so).
+INVENTORY_QUERY: dict[str, Any] = {"vc": "true"}
 
 
 def kinds_to_read(desired: DesiredState) -> list[K.Kind]:
@@ -50,7 +52,7 @@ async def read_live(
         objects[K.HUB_PROFILES.key] = [o for o in objects[K.HUB_PROFILES.key] if o.get("type") == "gateway"]
     live = LiveState(org_id=org_id, objects=objects, trusted=trusted)
     if any(s.devices for s in desired.sites.values()):
-        live.inventory = await mist.list_org(org_id, "inventory")
+        live.inventory = await mist.list_org(org_id, "inventory", **INVENTORY_QUERY)
     await _read_site_vars(mist, records, live, desired, concurrency, refresh_vars)
     return live
 
