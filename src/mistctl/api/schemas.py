@@ -102,12 +102,14 @@ class ZtpRequest(OrgRequest):
 class DevicesResponse(BaseModel):
     """Devices placed on a site."""
 
-    status: StepStatus
+    status: Literal["completed", "failed", "pending"] = Field(
+        description="pending: an order's devices are not shipped yet; the same call made later assigns them")
     site_name: str
     site_id: str
     assigned: list[str]
     already_assigned: list[str]
     claimed: list[str]
+    pending: list[str] = Field(default_factory=list, description="MACs of ordered devices not shipped yet")
     errors: list[str]
     message: str
     run_id: str | None
