@@ -91,12 +91,22 @@ async def test_inventory_ztp_claims_codes_and_binds_them_to_the_site() -> None:
     async with service() as svc:
         await _post(svc, "/sites", SITE)
         codes = [d["claim_code"] for d in svc.twin.devices() if not d["claimed"]][:2]
-        body = {"site_name": "Store-X", "claim_codes": [*codes, "BADCODE1"]}
+        body = {"site_name": "Store-X", "claim_codes": [*codes, "BADCODE00000001"]}
         answer = await _post(svc, "/inventory/ztp", body)
         assert answer["status"] == "failed" and sorted(answer["claimed"]) == sorted(codes)
-        assert any("BADCODE1" in e for e in answer["errors"])
+        assert any("BADCODE00000001" in e for e in answer["errors"])
         claimed = {d["mac"] for d in svc.twin.devices() if d["claim_code"] in codes}
         assert {d["mac"] for d in svc.twin.inventory() if d.get("site_id") == answer["site_id"]} == claimed
+
+
+async def test_a_malformed_claim_code_is_a_422_naming_it_and_nothing_is_claimed() -> None:
+    async with service() as svc:
+        await _post(svc, "/sites", SITE)
+        before = svc.writes()
+        body = {"site_name": "Store-X", "claim_codes": ["6JG8E-PTFV2"]}
+        refused = await svc.client.post("/inventory/ztp", json=body, headers=svc.key)
+        assert refused.status_code == 422 and "claim code '6JG8E-PTFV2' is not 15 letters" in refused.text
+        assert svc.writes() == before
 
 
 async def test_devices_for_a_site_that_does_not_exist_is_404() -> None:
