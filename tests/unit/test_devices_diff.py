@@ -3,6 +3,7 @@ devices missing from the inventory, device names, hub profiles on their gateways
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mistctl.domain.desired import build_desired
@@ -10,6 +11,7 @@ from mistctl.domain.devices_diff import InventoryIndex, claim_changes, diff_devi
 from mistctl.domain.diff import LiveState, compute_plan
 from mistctl.domain.plan import Problem
 from mistctl.workflow.drift import differences
+from mistctl.workflow.site_job import SiteJob
 from tests.unit.test_fleet_factory import base_fleet, only_issue, parse
 
 SITE = {"id": "site-1", "name": "S1"}
@@ -99,3 +101,10 @@ def test_hub_gateways_must_be_macs() -> None:
     data = _hub_fleet()
     data["org"]["hub_profiles"][0]["gateways"] = ["not-a-mac"]
     assert "gateways: 'not-a-mac' is not a MAC of 12 hex digits" in only_issue(data).message
+
+
+def test_a_site_job_with_names_and_missing_devices_survives_its_json_form() -> None:
+    job = SiteJob("org-1", "S1", macs=["5c5b35000001"], missing=["device mac 5c5b35000009 is not in ..."],
+                  names={"5c5b35000001": "gw"}, device_ids={"5c5b35000001": {"id": "d-1", "type": "gateway"}})
+    again = SiteJob.from_json(json.loads(json.dumps(job.to_json())))
+    assert again == job and again.writes == 2, "one assign and one name"
