@@ -12,15 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mistctl.domain import kinds as K
-from mistctl.domain.claim import normalise_claim_code, normalise_mac
+from mistctl.domain.claim import normalise_mac
 from mistctl.domain.desired import REFS, DesiredState, canonical_hash
-from mistctl.domain.devices_diff import CLAIM_PREFIX, DEVICE_NAMES, HUB_GATEWAYS, missing_message
+from mistctl.domain.devices_diff import HUB_GATEWAYS
 from mistctl.domain.diff import Index, LiveState
 from mistctl.domain.kinds import Kind
 from mistctl.domain.normalize import rewrite_refs
 from mistctl.domain.plan import Change, Plan
 from mistctl.mist.errors import BadRequest, MistError, OutcomeUnknown
 from mistctl.mist.models import InventoryClaimResult
+from mistctl.workflow.claims import Claims
 from mistctl.workflow.context import call_scope
 from mistctl.workflow.create import MAX_CREATE_ATTEMPTS, create_or_find
 from mistctl.workflow.ports import MistApi, Progress
@@ -67,7 +68,7 @@ class Applier:
         self.concurrency = max(1, concurrency)
         self.progress: Progress = progress or _no_progress
         self.ids = _ids_from_live(live)
-        self.claimed: dict[str, str] = {}  # claim code -> mac
+        self.claims = Claims()
         self.result = ApplyResult()
 
     async def run(self, plan: Plan) -> ApplyResult:
@@ -194,8 +195,7 @@ class Applier:
             with call_scope(None, "claims", change.key):
                 answer = await self._claim(codes)
             self.result.writes += 1
-            for item in [*answer.inventory_added, *answer.inventory_duplicated]:
-                self.claimed[normalise_claim_code(str(item["magic"]))] = normalise_mac(str(item["mac"]))
+            self.claims.record(answer)
 
     async def _claim(self, codes: list[str]) -> InventoryClaimResult:
         for _attempt in range(MAX_CREATE_ATTEMPTS):
@@ -230,23 +230,10 @@ class Applier:
             job.site_id = site.mist_id if site is not None else None
             if "site_vars" in by_kind and by_kind["site_vars"].writes:
                 job.vars = dict(ds.vars)
-            self._devices(job, by_kind)
+            self.claims.fill(job, by_kind)
         except UnresolvedReference as exc:
             job.error, job.error_step = str(exc), 2 if job.action == "noop" or job.body else 1
         return job
-
-    def _devices(self, job: SiteJob, by_kind: dict[str, Change]) -> None:
-        devices = by_kind.get("devices")
-        if devices is not None and devices.writes:
-            job.macs = [self._mac(m) for m in devices.body.get("macs", [])]
-            job.devices_hash = canonical_hash(sorted(job.macs))
-            job.missing = [missing_message(*str(m).split(" ", 1)) for m in devices.body.get("missing", [])]
-        names = by_kind.get(DEVICE_NAMES)
-        if names is not None and names.writes:
-            ids = names.body.get("ids", {})
-            job.names = {self._mac(ref): name for ref, name in names.body.get("names", {}).items()}
-            job.device_ids = {self._mac(ref): ids[ref] for ref in names.body.get("names", {}) if ref in ids}
-            job.names_hash = canonical_hash(job.names)
 
     async def _sites(self, plan: Plan) -> None:
         gate = asyncio.Semaphore(self.concurrency)
@@ -271,14 +258,6 @@ class Applier:
         event = outcome_event(outcome)
         self.progress(event)
         await report_outcome(self.records, outcome)
-
-    def _mac(self, ref: str) -> str:
-        if not ref.startswith(CLAIM_PREFIX):
-            return ref
-        code = ref[len(CLAIM_PREFIX):]
-        if code not in self.claimed:
-            raise UnresolvedReference(f"claim code {code} was not claimed (Mist refused it or it is unknown)")
-        return self.claimed[code]
 
     async def _emit(self, event: dict[str, Any]) -> None:
         """Tell the display and the run's event stream."""
