@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import yaml
+
+import mistctl
 from mistctl.api.routes_workflow import STEP_PATHS
 from tests.integration.test_api_support import Harness, service
 
@@ -22,6 +26,7 @@ FILLS = {
     "/wireless/org-psks": ("psks", 2),
 }
 SITE = {"site_name": "Store-X", "zone_id": 2, "site_id": 7}
+DEFAULT_DESIGN = Path(mistctl.__file__).parent / "designs" / "default.yaml"
 
 
 async def _post(svc: Harness, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -122,3 +127,24 @@ async def test_org_self_probes_the_token_and_answers_its_privileges() -> None:
         assert {"scope": "org", "role": "admin", "org_id": svc.org_id} in [
             {k: p[k] for k in ("scope", "role", "org_id")} for p in answer["privileges"]]
         assert answer["calls_left"] > 0 and svc.twin.token not in str(answer)
+
+
+async def test_the_hub_profile_step_assigns_the_design_hub_gateways_once(tmp_path: Path) -> None:
+    design = yaml.safe_load(DEFAULT_DESIGN.read_text())
+    async with service(inventory_count=20, seed=4) as probe:
+        hub_mac = next(d["mac"] for d in probe.twin.inventory() if d["type"] == "gateway")
+    design["org"]["hub_profiles"][0]["gateways"] = [hub_mac]
+    path = tmp_path / "design.yaml"
+    path.write_text(yaml.safe_dump(design, sort_keys=False))
+    async with service(design=path, inventory_count=20, seed=4) as svc:
+        for route in ("/wan/applications", "/wired/networks"):
+            await _post(svc, route)
+        first = await _post(svc, "/wan/hub-profiles")
+        assert first["status"] == "completed", first
+        hub = next(p for p in svc.twin.objects("deviceprofiles") if p["name"] == "dc-hub")
+        assert next(d for d in svc.twin.inventory() if d["mac"] == hub_mac)["deviceprofile_id"] == hub["id"]
+        writes = svc.writes()
+        again = await _post(svc, "/wan/hub-profiles")
+        assert again["status"] == "completed" and svc.writes() == writes, "assigned once"
+        await _post(svc, "/wan/gateway-templates")  # another step never assigns hub gateways
+        assert svc.writes().get("POST /api/v1/orgs/{org_id}/deviceprofiles/{deviceprofile_id}/assign") == 1

@@ -35,7 +35,7 @@ async def read_live(
     mist: MistApi, records: Records, org_id: str, desired: DesiredState, *, concurrency: int = 8,
     refresh_vars: bool = False, trust_records: bool = False,
 ) -> LiveState:
-    """List every managed kind (concurrently), the inventory when devices are wanted, and site vars.
+    """List every managed kind (concurrently), the inventory when devices or hub gateways are wanted, site vars.
 
     `refresh_vars` reads every site's setting (one GET per site) instead of trusting recorded hashes.
     `trust_records` skips the list of a kind whose every desired object the state store recorded with
@@ -51,7 +51,7 @@ async def read_live(
     if K.HUB_PROFILES.key in objects:
         objects[K.HUB_PROFILES.key] = [o for o in objects[K.HUB_PROFILES.key] if o.get("type") == "gateway"]
     live = LiveState(org_id=org_id, objects=objects, trusted=trusted)
-    if any(s.devices for s in desired.sites.values()):
+    if desired.hub_gateways or any(s.devices for s in desired.sites.values()):
         live.inventory = await mist.list_org(org_id, "inventory", **INVENTORY_QUERY)
     await _read_site_vars(mist, records, live, desired, concurrency, refresh_vars)
     return live
