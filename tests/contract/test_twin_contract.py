@@ -158,6 +158,12 @@ async def test_error_answers_on_spec(checker: ContractChecker) -> None:
         ):
             answer = await client.get(path)
             assert answer.status_code == 404 and answer.json()["id"] == unknown
+        site = (await client.post(f"/api/v1/orgs/{org}/sites", json={"name": "Lyon-01"})).json()
+        assign = {"op": "assign", "site_id": site["id"], "macs": ["5c5b35ffffff"], "managed": True}
+        refused = await client.put(f"/api/v1/orgs/{org}/inventory", json=assign)  # a MAC Mist cannot assign
+        assert refused.status_code == 400 and refused.json()["error"] == ["5c5b35ffffff"]
+        named = await client.put(f"/api/v1/sites/{site['id']}/devices/{unknown}", json={"name": "x", "type": "ap"})
+        assert named.status_code == 404, "no such device at the site"
         while (answer := await client.get("/api/v1/self/usage")).status_code != 429:
             pass
         assert answer.headers["Retry-After"].isdigit()
