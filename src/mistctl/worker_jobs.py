@@ -48,7 +48,7 @@ from mistctl.workflow.deploy import (
 )
 from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
-from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, run_site_job
+from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, run_site_job, site_counter
 
 log = logging.getLogger("mistctl.worker")
 
@@ -196,7 +196,7 @@ async def _run_site(w: WorkerState, run: Run, job: SiteJob,
         if run.cancel_requested:  # read as this job started
             return {"type": "site_cancelled", "site": job.site}, {"sites_cancelled": 1}, None
         outcome = await _converge_site(mist, records, job, tries)
-        counts = {"sites_done" if outcome.ok else "sites_failed": 1, "writes": outcome.writes}
+        counts = {site_counter(outcome): 1, "writes": outcome.writes}
         failure = None if outcome.ok else f"step {outcome.step}: {outcome.error}"
         return outcome_event(outcome), counts, failure
 

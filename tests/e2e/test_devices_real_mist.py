@@ -235,3 +235,31 @@ def test_a_hub_gateway_nobody_claims_fails_the_assign_by_name(workdir: Path, twi
     code, out = run("apply", fleet, "--yes")
     assert code != 0 and ABSENT_MAC in out and "dc-hub" in out, out
     assert twin.device(GW["mac"])["deviceprofile_id"] is None
+
+
+#: An order: one device shipped, two not yet (Mist answers those in `inventory_pending`).
+ORDER = [{"claim_code": f"ORDERE000000{n:03d}", "mac": f"5c5b35c200{n:02x}", "serial": f"A1797000{n:03d}",
+          "model": "AP45", "type": "ap", "activation_code": "ACFLEET01", "shipped": n == 0} for n in range(3)]
+
+
+@pytest.mark.parametrize("extra_devices", [ORDER])
+def test_an_order_not_shipped_leaves_its_site_pending_until_a_later_apply(workdir: Path, twin: Twin) -> None:
+    fleet = _fleet(workdir, {"Store-A": [{"activation_code": "acfleet01"}, {"claim_code": AP["claim_code"]}]})
+    code, out = run("apply", fleet, "--yes")
+    assert code == 0 and "1 waiting for ordered devices" in out and "not shipped yet" in out, out
+    site_id = next(s["id"] for s in twin.state()["sites"] if s["name"] == "Store-A")
+    placed = {d["mac"] for d in twin.state()["inventory"] if d["site_id"] == site_id}
+    assert placed == {ORDER[0]["mac"], AP["mac"]}
+    code, out = run("status", "--site", "Store-A")
+    assert "pending" in out, out
+    assert "No changes" not in run("plan", fleet)[1], "the order is claimed again until all of it shipped"
+    shipped = httpx.post(f"{twin.url}/__twin/devices/ship", json={"macs": [ORDER[1]["mac"], ORDER[2]["mac"]]})
+    assert shipped.status_code == 200
+    code, out = run("apply", fleet, "--yes")
+    assert code == 0 and "1 sites done, 0 failed" in out, out
+    placed = {d["mac"] for d in twin.state()["inventory"] if d["site_id"] == site_id}
+    assert placed == {AP["mac"], *(d["mac"] for d in ORDER)}
+    assert "No changes" in run("plan", fleet)[1], "the whole order is recorded: nothing to claim again"
+    before = twin.writes()
+    assert run("apply", fleet, "--yes")[0] == 0
+    assert twin.writes() == before

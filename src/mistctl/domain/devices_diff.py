@@ -4,6 +4,8 @@ Devices are found in the org inventory (listed with `vc=true`, so virtual-chassi
 too) by MAC, serial or claim code (`magic`, compared upper case without dashes). A device listed by
 MAC or serial that the inventory does not hold cannot be placed: its site's device change names it,
 so the plan is not empty, apply fails that site at step 2 and drift reports it.
+An order (`activation_code`) is claimed on every plan until all its devices have shipped (Mist answers
+the others `inventory_pending`); then the state store holds its MACs and they are placed like any device.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from mistctl.domain.claim import CLAIM_BATCH, normalise_claim_code, normalise_ma
 from mistctl.domain.plan import Action, Change, Problem
 
 CLAIM_PREFIX = "claim:"  # a device known by its claim code until apply has claimed it
+ORDER_PREFIX = "order:"  # the devices of an order, known by its activation code until apply has claimed it
+ORDERS = "orders"  # the change kind (and the state store's record) of an order's activation code
 HUB_GATEWAYS = "hub_gateways"  # the change kind: a hub profile assigned to its hub gateways
 DEVICE_NAMES = "device_names"  # the change kind: names given to a site's devices
 
@@ -21,7 +25,8 @@ DEVICE_NAMES = "device_names"  # the change kind: names given to a site's device
 class InventoryIndex:
     """The org inventory by MAC, serial and claim code."""
 
-    def __init__(self, inventory: list[dict[str, Any]]) -> None:
+    def __init__(self, inventory: list[dict[str, Any]], orders: dict[str, list[str]] | None = None) -> None:
+        self.orders = orders or {}  # activation code -> the MACs of its order, once every device shipped
         self.by: dict[str, dict[str, dict[str, Any]]] = {"mac": {}, "serial": {}, "claim_code": {}}
         for dev in inventory:
             if dev.get("mac"):
@@ -52,6 +57,9 @@ def diff_devices(site: str, devices: list[dict[str, str]], site_live: dict[str, 
     claims: list[str] = []
     missing: list[str] = []
     for ref in devices:
+        if ref.get("activation_code"):
+            _order(ref["activation_code"], site_id, inventory, macs, claims, missing)
+            continue
         how, dev = inventory.find(ref)
         if dev is None and how == "claim_code":
             claims.append(ref["claim_code"])
@@ -68,6 +76,21 @@ def diff_devices(site: str, devices: list[dict[str, str]], site_live: dict[str, 
     assign = Change(action, 2, "devices", site, site=site, mist_id=site_id, body=body, phase="site",
                     calls=1 if macs else 0)
     return [assign, _diff_names(site, site_id, devices, inventory)], claims
+
+
+def _order(code: str, site_id: str | None, inventory: InventoryIndex, macs: list[str], claims: list[str],
+           missing: list[str]) -> None:
+    """An order's devices: claimed by its activation code until every one has shipped, then by their MACs."""
+    if code not in inventory.orders:
+        claims.append(ORDER_PREFIX + code)
+        macs.append(ORDER_PREFIX + code)
+        return
+    for mac in inventory.orders[code]:
+        dev = inventory.by["mac"].get(mac)
+        if dev is None:
+            missing.append(f"mac {mac}")
+        elif site_id is None or dev.get("site_id") != site_id:
+            macs.append(mac)
 
 
 def _diff_names(site: str, site_id: str | None, devices: list[dict[str, str]],
@@ -97,11 +120,15 @@ def _diff_names(site: str, site_id: str | None, devices: list[dict[str, str]],
 
 
 def claim_changes(claims: list[str]) -> list[Change]:
-    """The claim codes to claim, in batches of `CLAIM_BATCH`."""
+    """The claim codes to claim, in batches of `CLAIM_BATCH`, and each order's activation code."""
+    codes = [c for c in claims if not c.startswith(ORDER_PREFIX)]
+    orders = [c[len(ORDER_PREFIX):] for c in claims if c.startswith(ORDER_PREFIX)]
     return [
-        Change("claim", 2, "claims", f"batch-{i // CLAIM_BATCH + 1}",
-               body={"claim_codes": claims[i : i + CLAIM_BATCH]}, phase="site", calls=1)
-        for i in range(0, len(claims), CLAIM_BATCH)
+        *(Change("claim", 2, "claims", f"batch-{i // CLAIM_BATCH + 1}",
+                 body={"claim_codes": codes[i : i + CLAIM_BATCH]}, phase="site", calls=1)
+          for i in range(0, len(codes), CLAIM_BATCH)),
+        *(Change("claim", 2, ORDERS, code, body={"activation_code": code}, phase="site", calls=1)
+          for code in dict.fromkeys(orders)),
     ]
 
 

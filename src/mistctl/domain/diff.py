@@ -32,6 +32,8 @@ class LiveState:
     # site name -> its live vars (read from Mist), or the hash mistctl recorded when it wrote them
     site_vars: dict[str, dict[str, str]] = field(default_factory=dict)
     site_vars_hash: dict[str, str] = field(default_factory=dict)
+    # activation code -> the MACs of its order, recorded by mistctl once every device of it shipped
+    orders: dict[str, list[str]] = field(default_factory=dict)
     # kind key -> natural key -> Mist id, for kinds taken from the state store's records instead of a list
     # (every desired object of the kind recorded with its current hash): they diff as unchanged
     trusted: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -148,7 +150,7 @@ def _bind(obj: DesiredObject, mist_id: str | None, late: bool) -> list[Change]:
 
 
 def _diff_sites(desired: DesiredState, live: LiveState, index: Index, problems: list[Problem]) -> list[Change]:
-    inventory = InventoryIndex(live.inventory)
+    inventory = InventoryIndex(live.inventory, live.orders)
     changes: list[Change] = []
     claims: list[str] = []
     for name, ds in desired.sites.items():

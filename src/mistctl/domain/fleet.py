@@ -115,18 +115,25 @@ class LatLng(_Strict):
 
 
 class DeviceRef(_Strict):
-    """A device for a site: exactly one of a claim code (to claim), a MAC or a serial (in inventory)."""
+    """A device for a site: exactly one of a claim code (to claim), a MAC or a serial (in inventory), or an
+    order's activation code (every device of the order, claimed as it ships)."""
 
     claim_code: str | None = None
     mac: str | None = None
     serial: str | None = None
+    activation_code: str | None = None
     name: str | None = None  # the device name to set once assigned
 
     @model_validator(mode="after")
     def _exactly_one(self) -> DeviceRef:
-        given = [k for k in ("claim_code", "mac", "serial") if getattr(self, k)]
+        given = [k for k in _DEVICE_KEYS if getattr(self, k)]
         if len(given) != 1:
             raise ValueError("a device needs exactly one of claim_code, mac or serial")
+        if self.activation_code is not None:
+            if self.name:
+                raise ValueError("an activation code stands for a whole order: list its devices by claim_code "
+                                 "to name them")
+            self.activation_code = self.activation_code.strip().upper()
         if self.mac is not None:
             mac = re.sub(r"[\s:.\-]", "", self.mac).lower()
             if not _HEX.match(mac):
@@ -144,11 +151,14 @@ class DeviceRef(_Strict):
     @property
     def key(self) -> str:
         """The identity of the device within the fleet: `mac:...`, `serial:...` or `claim_code:...`."""
-        for kind in ("mac", "serial", "claim_code"):
+        for kind in _DEVICE_KEYS:
             value = getattr(self, kind)
             if value:
                 return f"{kind}:{value}"
         return ""
+
+
+_DEVICE_KEYS = ("mac", "serial", "claim_code", "activation_code")
 
 
 class _SiteFields(_Strict):

@@ -14,16 +14,15 @@ from typing import Any
 from mistctl.domain import kinds as K
 from mistctl.domain.claim import normalise_mac
 from mistctl.domain.desired import REFS, DesiredState, canonical_hash
-from mistctl.domain.devices_diff import HUB_GATEWAYS
+from mistctl.domain.devices_diff import HUB_GATEWAYS, ORDERS
 from mistctl.domain.diff import Index, LiveState
 from mistctl.domain.kinds import Kind
 from mistctl.domain.normalize import rewrite_refs
 from mistctl.domain.plan import Change, Plan
-from mistctl.mist.errors import BadRequest, MistError, OutcomeUnknown
-from mistctl.mist.models import InventoryClaimResult
-from mistctl.workflow.claims import Claims
+from mistctl.mist.errors import MistError
+from mistctl.workflow.claims import Claims, claim_all
 from mistctl.workflow.context import call_scope
-from mistctl.workflow.create import MAX_CREATE_ATTEMPTS, create_or_find
+from mistctl.workflow.create import create_or_find
 from mistctl.workflow.ports import MistApi, Progress
 from mistctl.workflow.records import Records
 from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, report_outcome, run_site_job
@@ -46,6 +45,7 @@ class ApplyResult:
     """What an apply did: sites done and failed (with step and error), writes made."""
 
     sites_done: list[str] = field(default_factory=list)
+    sites_pending: dict[str, list[str]] = field(default_factory=dict)  # site -> ordered devices not shipped yet
     sites_failed: dict[str, tuple[int, str]] = field(default_factory=dict)
     org_failed: dict[str, str] = field(default_factory=dict)
     writes: int = 0
@@ -88,7 +88,7 @@ class Applier:
         for kind in K.ORG_KINDS:
             await self._org_kind(kind, [c for c in org_changes if c.kind == kind.key])
         if not self.result.org_failed:
-            await self._claims([c for c in plan.changes if c.kind == "claims"])
+            await self._claims([c for c in plan.changes if c.kind in ("claims", ORDERS)])
         await self.records.count({"writes": self.result.writes})
         if self.result.org_failed:
             await self._emit({"type": "org_failed", "errors": self.result.org_failed})
@@ -189,23 +189,8 @@ class Applier:
     # -- devices ------------------------------------------------------------------------------------
 
     async def _claims(self, changes: list[Change]) -> None:
-        """Claim codes in batches; a code claimed before comes back as duplicated, with its MAC."""
-        for change in changes:
-            codes = list(change.body.get("claim_codes", []))
-            with call_scope(None, "claims", change.key):
-                answer = await self._claim(codes)
-            self.result.writes += 1
-            self.claims.record(answer)
-
-    async def _claim(self, codes: list[str]) -> InventoryClaimResult:
-        for _attempt in range(MAX_CREATE_ATTEMPTS):
-            try:
-                return await self.mist.claim_inventory(self.org_id, codes)
-            except OutcomeUnknown:
-                continue  # claiming again is safe: held codes come back as duplicated
-            except BadRequest as exc:  # every code refused: same shape as a success
-                return InventoryClaimResult.model_validate(exc.body or {})
-        return await self.mist.claim_inventory(self.org_id, codes)
+        """Claim codes in batches, and orders by activation code (see `workflow.claims`)."""
+        self.result.writes += await claim_all(self.mist, self.records, self.claims, changes)
 
     # -- sites --------------------------------------------------------------------------------------
 
@@ -251,7 +236,9 @@ class Applier:
         self.result.writes += outcome.writes
         if outcome.site_id:
             self.ids.setdefault(K.SITES.key, {})[outcome.site] = outcome.site_id
-        if outcome.ok:
+        if outcome.ok and outcome.pending:
+            self.result.sites_pending[outcome.site] = list(outcome.pending)
+        elif outcome.ok:
             self.result.sites_done.append(outcome.site)
         else:
             self.result.sites_failed[outcome.site] = (outcome.step, str(outcome.error))

@@ -173,7 +173,7 @@ async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, l
 
 def _final_status(result: ApplyResult) -> str:
     if result.ok:
-        return "completed"
+        return "partial" if result.sites_pending else "completed"  # pending: ordered devices not shipped
     if result.org_failed or (result.sites_failed and not result.sites_done):
         return "failed"
     return "partial"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from mistctl.domain.devices_diff import HUB_GATEWAYS
+from mistctl.domain.devices_diff import HUB_GATEWAYS, ORDERS
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.plan import Change, Plan
 from mistctl.store.port import StateStore
@@ -89,6 +89,8 @@ def _of_change(change: Change) -> list[Difference]:
                 for mac, pair in sorted(change.diff.items())]
     if change.action == "assign":
         return _of_devices(change)
+    if change.kind == ORDERS:
+        return [Difference(ORDERS, change.key, "activation_code", "not claimed", desired=change.key)]
     if change.action == "claim":
         return [Difference("claims", change.key, "claim_codes", "not claimed",
                            desired=list(change.body.get("claim_codes", [])))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from mistctl.mist.models import AssignResult, InventoryChangeResult, InventoryClaimResult
+from mistctl.mist.models import AssignResult, InventoryChangeResult, InventoryClaimResult, LicenseClaimResult
 
 
 class MistApi(Protocol):
@@ -25,6 +25,10 @@ class MistApi(Protocol):
     ) -> dict[str, Any]: ...
 
     async def claim_inventory(self, org_id: str, claim_codes: Sequence[str]) -> InventoryClaimResult: ...
+
+    async def claim_activation_code(
+        self, org_id: str, code: str, *, claim_type: str = "all"
+    ) -> LicenseClaimResult: ...
 
     async def assign_inventory(
         self, org_id: str, site_id: str, macs: Sequence[str], *, no_reassign: bool = False

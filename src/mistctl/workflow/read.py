@@ -11,6 +11,7 @@ from typing import Any
 
 from mistctl.domain import kinds as K
 from mistctl.domain.desired import REFS, DesiredState
+from mistctl.domain.devices_diff import ORDERS
 from mistctl.domain.diff import LiveState
 from mistctl.store.port import StateStore
 from mistctl.workflow.ports import MistApi
@@ -53,8 +54,17 @@ async def read_live(
     live = LiveState(org_id=org_id, objects=objects, trusted=trusted)
     if desired.hub_gateways or any(s.devices for s in desired.sites.values()):
         live.inventory = await mist.list_org(org_id, "inventory", **INVENTORY_QUERY)
+        live.orders = await _orders(records, org_id, desired)
     await _read_site_vars(mist, records, live, desired, concurrency, refresh_vars)
     return live
+
+
+async def _orders(records: Records, org_id: str, desired: DesiredState) -> dict[str, list[str]]:
+    """The orders (activation codes) mistctl claimed in full: code -> the MACs of their devices."""
+    if not any(d.get("activation_code") for s in desired.sites.values() for d in s.devices):
+        return {}
+    known = await records.store.get_objects(org_id, ORDERS)
+    return {code: [m for m in ref.mist_id.split(",") if m] for code, ref in known.items()}
 
 
 async def _read_site_vars(

@@ -41,6 +41,7 @@ class SiteJob:
     names: dict[str, str] = field(default_factory=dict)  # mac -> the name to give the device
     device_ids: dict[str, dict[str, str]] = field(default_factory=dict)  # mac -> {id, type}, where known
     names_hash: str = ""
+    pending: list[str] = field(default_factory=list)  # MACs of ordered devices not shipped yet
     error: str | None = None  # a problem found while preparing the job (the site fails at `error_step`)
     error_step: int = 2
 
@@ -67,6 +68,7 @@ class SiteOutcome:
     step: int = 0
     error: str | None = None
     writes: int = 0
+    pending: list[str] = field(default_factory=list)  # ordered devices not shipped yet: neither done nor failed
 
 
 class _Failed(Exception):
@@ -93,8 +95,18 @@ async def run_site_job(mist: MistApi, records: Records, job: SiteJob) -> SiteOut
                                   error=str(exc), zone=job.zone, number=job.number)
         return outcome
     outcome.ok = True
+    if job.pending:
+        outcome.pending = list(job.pending)
+        await records.site_status(job.site, "pending", site_id=outcome.site_id, zone=job.zone, number=job.number,
+                                  error=pending_note(job.pending))
+        return outcome
     await records.site_status(job.site, "done", site_id=outcome.site_id, zone=job.zone, number=job.number)
     return outcome
+
+
+def pending_note(macs: list[str]) -> str:
+    """What a pending site waits for."""
+    return f"{len(macs)} ordered device(s) not shipped yet ({', '.join(macs)}): apply again once they are"
 
 
 async def _guard(step: int, kind: str, call: Callable[[], Awaitable[Any]]) -> Any:
@@ -148,6 +160,8 @@ async def _devices(mist: MistApi, records: Records, job: SiteJob, outcome: SiteO
 
 def outcome_event(outcome: SiteOutcome) -> dict[str, Any]:
     """The event a site's outcome publishes (`site_done` / `site_failed`)."""
+    if outcome.ok and outcome.pending:
+        return {"type": "site_pending", "site": outcome.site, "pending": list(outcome.pending)}
     if outcome.ok:
         return {"type": "site_done", "site": outcome.site}
     return {"type": "site_failed", "site": outcome.site, "step": outcome.step, "error": outcome.error}
@@ -156,5 +170,12 @@ def outcome_event(outcome: SiteOutcome) -> dict[str, Any]:
 async def report_outcome(records: Records, outcome: SiteOutcome) -> dict[str, int]:
     """Publish a site's outcome on the run's event stream and add it to the run's counters (atomic)."""
     await records.event(outcome_event(outcome))
-    counter = "sites_done" if outcome.ok else "sites_failed"
+    counter = site_counter(outcome)
     return await records.count({counter: 1, "writes": outcome.writes})
+
+
+def site_counter(outcome: SiteOutcome) -> str:
+    """The run counter a site's outcome adds to."""
+    if not outcome.ok:
+        return "sites_failed"
+    return "sites_pending" if outcome.pending else "sites_done"
