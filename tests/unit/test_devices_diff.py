@@ -108,3 +108,22 @@ def test_a_site_job_with_names_and_missing_devices_survives_its_json_form() -> N
                   names={"5c5b35000001": "gw"}, device_ids={"5c5b35000001": {"id": "d-1", "type": "gateway"}})
     again = SiteJob.from_json(json.loads(json.dumps(job.to_json())))
     assert again == job and again.writes == 2, "one assign and one name"
+
+
+def test_an_order_is_claimed_until_recorded_whole_then_placed_by_its_macs() -> None:
+    refs = [{"activation_code": "ACORDER01"}]
+    (assign, _names), claims = diff_devices("S1", refs, SITE, InventoryIndex([]), [])
+    assert claims == ["order:ACORDER01"] and assign.body["macs"] == ["order:ACORDER01"]
+    orders = claim_changes(claims)
+    assert [(c.kind, c.key, c.body, c.calls) for c in orders] == [
+        ("orders", "ACORDER01", {"activation_code": "ACORDER01"}, 1)]
+    recorded = InventoryIndex([_device("5c5b35000001", site_id="site-1"), _device("5c5b35000002")],
+                              {"ACORDER01": ["5c5b35000001", "5c5b35000002", "5c5b35000003"]})
+    (assign, _names), claims = diff_devices("S1", refs, SITE, recorded, [])
+    assert claims == [] and assign.body == {"macs": ["5c5b35000002"], "missing": ["mac 5c5b35000003"]}
+
+
+def test_an_order_cannot_be_named() -> None:
+    data = base_fleet()
+    data["sites"][0]["devices"] = [{"activation_code": "ac1", "name": "x"}]
+    assert "an activation code stands for a whole order" in only_issue(data).message
