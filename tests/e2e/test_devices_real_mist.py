@@ -107,7 +107,7 @@ def test_dashed_lower_case_codes_are_claimed_assigned_managed_and_named(workdir:
     by_kind = plan["by_kind"]
     assert by_kind["claims"]["create"] == 1 and by_kind["device_names"]["update"] == 1
     names = next(c for c in plan["changes"] if c["kind"] == "device_names")
-    assert names["calls"] == 3, "three devices to name, each one PUT"
+    assert names["calls"] == 4, "three devices to name, each one PUT, and one list for the ids of the claimed"
     code, out = run("apply", fleet, "--yes")
     assert code == 0, out
     state = twin.state()

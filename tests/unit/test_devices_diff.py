@@ -55,7 +55,7 @@ def test_names_only_when_given_and_different() -> None:
             {"mac": "5c5b35000003"}, {"claim_code": "NEWCODE00000001", "name": "fresh"}]
     (assign, names), claims = diff_devices("S1", refs, SITE, inventory, [])
     assert claims == ["NEWCODE00000001"] and assign.body["macs"] == ["claim:NEWCODE00000001"]
-    assert names.action == "update" and names.calls == 2
+    assert names.action == "update" and names.calls == 3, "two PUTs and a list (fresh has no id yet)"
     assert names.body["names"] == {"5c5b35000002": "new", "claim:NEWCODE00000001": "fresh"}
     assert names.body["ids"] == {"5c5b35000002": {"id": "00000000-0000-0000-1000-5c5b35000002", "type": "ap"}}
     assert names.diff == {"5c5b35000002": ["old", "new"], "claim:NEWCODE00000001": [None, "fresh"]}

@@ -115,8 +115,10 @@ def _diff_names(site: str, site_id: str | None, devices: list[dict[str, str]],
             ids[key] = {"id": str(dev["id"]), "type": str(dev["type"])}
     if not names:
         return Change("noop", 2, DEVICE_NAMES, site, site=site, mist_id=site_id, phase="site")
+    # one PUT per name, and one list of the site's devices when a device to name has no known id yet
+    calls = len(names) + any(key not in ids for key in names)
     return Change("update", 2, DEVICE_NAMES, site, site=site, mist_id=site_id, body={"names": names, "ids": ids},
-                  diff=diff, phase="site", calls=len(names))
+                  diff=diff, phase="site", calls=calls)
 
 
 def claim_changes(claims: list[str]) -> list[Change]:
