@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from mistctl.domain.devices_diff import DEVICE_NAMES, HUB_GATEWAYS
+from mistctl.domain.devices_diff import DEVICE_NAMES, HUB_GATEWAYS, ORDERS
 from mistctl.domain.kinds import BY_KEY, STEP_NAMES
 from mistctl.domain.plan import Plan
 from mistctl.workflow.site_job import pending_note
@@ -39,7 +39,7 @@ def plan_table(plan: Plan) -> Table:
 def _step_of(kind: str) -> int:
     if kind in BY_KEY:
         return BY_KEY[kind].step
-    return {"site_vars": 1, "devices": 2, "claims": 2, DEVICE_NAMES: 2, HUB_GATEWAYS: 5}.get(kind, 99)
+    return {"site_vars": 1, "devices": 2, "claims": 2, ORDERS: 2, DEVICE_NAMES: 2, HUB_GATEWAYS: 5}.get(kind, 99)
 
 
 def _num(n: int) -> str:
