@@ -49,7 +49,7 @@ OPERATIONS: tuple[str, ...] = (
     "listSiteSlesMetrics", "getSiteSleSummary", "getOrgSitesSle",
     "listSiteAvailableDeviceVersions", "upgradeDevice", "upgradeSiteDevices", "listSiteDeviceUpgrades",
     "getSiteDeviceUpgrade", "cancelSiteDeviceUpgrade",
-    "listSiteDevices", "listSiteDevicesStats", "getSiteDeviceStats",
+    "listSiteDevices", "listSiteDevicesStats", "getSiteDeviceStats", "updateSiteDevice",
 )  # fmt: skip
 
 #: Keywords that only annotate: dropped from the copy.

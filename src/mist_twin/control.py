@@ -90,6 +90,16 @@ async def add_devices(request: Request) -> Response:
     return JSONResponse(devices)
 
 
+@router.post("/devices/ship")
+async def ship_devices(request: Request) -> Response:
+    """Ship ordered devices (`{"macs": [...]}`): their activation code now claims them."""
+    body: Any = await json_body(request)
+    macs = body.get("macs") if isinstance(body, dict) else None
+    if not isinstance(macs, list) or not all(isinstance(m, str) for m in macs):
+        raise bad_request("body: expected {\"macs\": [\"5c5b35000001\", ...]}")
+    return JSONResponse({"shipped": twin_of(request).ship([m.lower() for m in macs])})
+
+
 @router.get("/counters")
 async def get_counters(request: Request) -> Response:
     """Calls by route template and by status, the 429s and the dropped answers."""

@@ -1,11 +1,13 @@
 """The pool of claimable devices: generated from a seed or loaded from a JSON file.
 
-A pool device is `{claim_code, mac, serial, model, type, version, activation_code?, claimed}`.
+A pool device is `{claim_code, mac, serial, model, type, version, activation_code?, claimed, shipped?}`
+(`shipped: false`: ordered under its activation code but not shipped yet).
 Claiming its code (POST /orgs/{org_id}/inventory) turns it into an inventory record of the org.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import string
@@ -30,6 +32,7 @@ DEVICE_KEYS = ("claim_code", "mac", "serial", "model", "type")
 DEVICE_TYPES = ("ap", "switch", "gateway")
 ACTIVATION_GROUP = 5  # generated devices share an activation code by fives
 _ALNUM = string.ascii_uppercase + string.digits
+CLAIM_CODE_LENGTH = 15
 
 
 def generate_pool(seed: int, count: int) -> list[Device]:
@@ -45,7 +48,7 @@ def generate_pool(seed: int, count: int) -> list[Device]:
             activation = "AC" + "".join(rng.choices(_ALNUM, k=10))
         pool.append(
             {
-                "claim_code": "".join(rng.choices(_ALNUM, k=rng.randint(13, 15))),
+                "claim_code": _fifteen("".join(rng.choices(_ALNUM, k=rng.randint(13, 15))), mac),
                 "mac": mac,
                 "serial": prefix + "".join(rng.choices(string.digits, k=10)),
                 "model": model,
@@ -56,6 +59,18 @@ def generate_pool(seed: int, count: int) -> list[Device]:
             }
         )
     return pool
+
+
+def _fifteen(code: str, mac: str) -> str:
+    """Mist claim codes are 15 letters and digits: pad a short one from the MAC's digest (no rng draw,
+    so the rest of a seed's pool stays as it was)."""
+    digest = hashlib.sha256(mac.encode()).digest()
+    return code + "".join(_ALNUM[b % len(_ALNUM)] for b in digest[: CLAIM_CODE_LENGTH - len(code)])
+
+
+def normalise_claim_code(code: str) -> str:
+    """`6jg8e-ptfv2-a9z2n` -> `6JG8EPTFV2A9Z2N`: Mist keeps claim codes upper case without dashes."""
+    return code.replace("-", "").replace(" ", "").strip().upper()
 
 
 def _unique_mac(rng: random.Random, taken: set[str]) -> str:
@@ -85,10 +100,12 @@ def normalise_device(raw: Any, where: str) -> Device:
         raise ValueError(f"{where}: type must be one of {', '.join(DEVICE_TYPES)}, not {raw['type']!r}")
     device: Device = {key: raw[key] for key in DEVICE_KEYS}
     device["mac"] = device["mac"].lower().replace(":", "").replace("-", "")
-    device["claim_code"] = device["claim_code"].upper()
+    device["claim_code"] = normalise_claim_code(device["claim_code"])
     device["version"] = str(raw.get("version") or version_for(device["model"], device["type"]))
-    device["activation_code"] = str(raw.get("activation_code") or "")
+    device["activation_code"] = str(raw.get("activation_code") or "").upper()
     device["claimed"] = False
+    if raw.get("shipped") is False:  # ordered, not shipped yet: an activation code answers it pending
+        device["shipped"] = False
     return device
 
 

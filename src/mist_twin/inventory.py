@@ -6,8 +6,9 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 
+from mist_twin.devices import normalise_claim_code
 from mist_twin.errors import bad_request
-from mist_twin.state import INVENTORY, POOL, TwinState
+from mist_twin.state import INVENTORY, MANAGEMENT, POOL, TwinState
 from mist_twin.store import Obj
 
 LIST_FILTERS = ("serial", "model", "type", "mac", "site_id")
@@ -30,7 +31,7 @@ def claim_codes(twin: TwinState, codes: list[str]) -> tuple[Obj, bool]:
     answer["inventory_added"], answer["inventory_duplicated"] = [], []
     with twin.store.batch():
         for code in codes:
-            device = twin.store.get(POOL, code.strip().upper())
+            device = twin.store.get(POOL, normalise_claim_code(code))  # Mist takes `6JG8E-PTFV2-A9Z2N` too
             if device is None:
                 answer["error"].append(code)
                 answer["reason"].append(f"{code}: invalid claim code")
@@ -53,9 +54,13 @@ def claim_activation(twin: TwinState, code: str, kind: str) -> Obj:
         raise bad_request(f"code: {code} is not a valid activation code")
     added: list[Obj] = []
     duplicated: list[Obj] = []
+    pending: list[Obj] = []
     if kind != "license":
         with twin.store.batch():
             for device in devices:
+                if device.get("shipped") is False:  # ordered, not shipped: claimed later (`inventory_pending`)
+                    pending.append({"mac": device["mac"]})
+                    continue
                 (duplicated if device["claimed"] else added).append(claim_item(device))
                 if not device["claimed"]:
                     twin.claim_device(device)
@@ -65,7 +70,7 @@ def claim_activation(twin: TwinState, code: str, kind: str) -> Obj:
         "license_error": [],
         "inventory_added": added,
         "inventory_duplicated": duplicated,
-        "inventory_pending": [],
+        "inventory_pending": pending,
     }
 
 
@@ -97,7 +102,10 @@ def _targets(twin: TwinState, body: Obj) -> list[tuple[str, Obj | None]]:
 
 
 def change(twin: TwinState, body: Obj) -> Obj:
-    """`PUT /orgs/{org_id}/inventory`: assign, unassign or delete devices (`{op, success, error, reason}`)."""
+    """`PUT /orgs/{org_id}/inventory`: assign, unassign or delete devices (`{op, success, error, reason}`).
+
+    The caller answers 400 with this same body when any MAC failed (the others are done).
+    """
     op = body["op"]
     if op not in ("assign", "unassign", "delete"):
         raise bad_request(f"op: {op} is not supported by the twin (assign, unassign, delete are)")
@@ -108,12 +116,22 @@ def change(twin: TwinState, body: Obj) -> Obj:
     with twin.store.batch():
         for sent, record in _targets(twin, body):
             problem = _apply(twin, op, record, site_id, bool(body.get("no_reassign")))
+            if not problem and op == "assign" and record is not None:
+                _remember_management(twin, record, body)
             if problem:
                 answer["error"].append(sent)
                 answer["reason"].append(f"{sent}: {problem}")
             else:
                 answer["success"].append(sent)
     return answer
+
+
+def _remember_management(twin: TwinState, record: Obj, body: Obj) -> None:
+    """Whether Mist will push config to the device: an adopted switch or gateway only with `managed: true`."""
+    adopted = bool(record.get("adopted")) and record["type"] in ("switch", "gateway")
+    managed = (not adopted or bool(body.get("managed"))) and not body.get("disable_auto_config")
+    twin.store.put(MANAGEMENT, record["mac"], {"mac": record["mac"], "managed": managed,
+                                               "disable_auto_config": bool(body.get("disable_auto_config"))})
 
 
 def _apply(twin: TwinState, op: str, record: Obj | None, site_id: str | None, no_reassign: bool) -> str:

@@ -39,7 +39,9 @@ async def change_inventory(request: Request) -> Response:
     twin = org_access(request)
     body = await json_body(request)
     check_request("updateOrgInventoryAssignment", body)
-    return JSONResponse(inventory.change(twin, body))
+    answer = inventory.change(twin, body)
+    # Mist answers 400 with the per-MAC lists when a MAC could not be changed (the others were).
+    return JSONResponse(answer, status_code=400 if answer["error"] else 200)
 
 
 @router.get("/api/v1/orgs/{org_id}/inventory/search", name="searchOrgInventory")

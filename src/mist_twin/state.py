@@ -24,6 +24,7 @@ from mist_twin.store import Obj, Store
 
 POOL = "pool"
 INVENTORY = "inventory"
+MANAGEMENT = "management"  # mac -> whether Mist manages (pushes config to) the device: twin-internal
 SITE_SETTINGS = "site_settings"
 TOKENS = "tokens"
 
@@ -161,6 +162,16 @@ class TwinState:
             for device in devices:
                 self.store.put(POOL, device["claim_code"], device)
 
+    def ship(self, macs: list[str]) -> list[str]:
+        """Mark ordered devices as shipped (an activation code then claims them); returns the MACs found."""
+        found = []
+        with self.store.batch():
+            for device in self.store.all(POOL):
+                if device["mac"] in macs and device.get("shipped") is False:
+                    self.store.put(POOL, device["claim_code"], {**device, "shipped": True})
+                    found.append(device["mac"])
+        return found
+
     # --- test-facing reads ------------------------------------------------------------------------
     def objects(self, collection: str) -> list[Obj]:
         """Copies of a collection's objects (`sites`, `wlans`, `inventory`, `site_settings`...)."""
@@ -177,7 +188,7 @@ class TwinState:
     def dump(self, collections: tuple[str, ...]) -> dict[str, Any]:
         """The org and its objects, by collection (what `GET /__twin/state` answers)."""
         data: dict[str, Any] = {"org": copy.deepcopy(self.org)}
-        for name in (*collections, INVENTORY, SITE_SETTINGS):
+        for name in (*collections, INVENTORY, SITE_SETTINGS, MANAGEMENT):
             data[name] = self.objects(name)
         return data
 

@@ -48,7 +48,7 @@ from mistctl.workflow.deploy import (
 )
 from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
-from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, run_site_job
+from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, run_site_job, site_counter
 
 log = logging.getLogger("mistctl.worker")
 
@@ -196,7 +196,7 @@ async def _run_site(w: WorkerState, run: Run, job: SiteJob,
         if run.cancel_requested:  # read as this job started
             return {"type": "site_cancelled", "site": job.site}, {"sites_cancelled": 1}, None
         outcome = await _converge_site(mist, records, job, tries)
-        counts = {"sites_done" if outcome.ok else "sites_failed": 1, "writes": outcome.writes}
+        counts = {site_counter(outcome): 1, "writes": outcome.writes}
         failure = None if outcome.ok else f"step {outcome.step}: {outcome.error}"
         return outcome_event(outcome), counts, failure
 
@@ -239,14 +239,14 @@ async def _finish(w: WorkerState, run: Run) -> None:
 
 
 async def _bind(w: WorkerState, run: Run, book: RunBook, binds: list[dict[str, Any]]) -> dict[str, str]:
-    """The WLAN templates that apply to sites this run created, bound now that the sites exist."""
+    """WLAN templates that apply to sites this run created, and hub profiles to their gateways, now."""
     try:
         fleet = await book.fleet(w.tokens)
     except SealError as exc:
         return {"bindings": str(exc)}
     async with _mist(w, run, run.org_id) as (mist, records):
         try:
-            kinds = (K.SITE_GROUPS, K.SITES, K.WLAN_TEMPLATES)
+            kinds = (K.SITE_GROUPS, K.SITES, K.WLAN_TEMPLATES, K.HUB_PROFILES)  # hub profiles: their gateways
             live = LiveState(run.org_id, {k.key: await mist.list_org(run.org_id, k.collection) for k in kinds})
             applier = Applier(mist, records, desired_state(fleet, with_sites=False), live)
             await applier.bind(Plan(run.org_id, run.fleet_hash, "", [Change(**c) for c in binds]))

@@ -80,8 +80,12 @@ async def _walk_inventory(client: httpx.AsyncClient, app: Any, org: str, site_id
     assert (await client.post(base, json=[free[0]["claim_code"]])).status_code == 200  # duplicated only
     assert (await client.post(base, json=["NOSUCHCODE0000"])).status_code == 400
     gateway = next(d for d in twin.inventory() if d["type"] == "gateway")
-    assign = {"op": "assign", "site_id": site_id, "macs": [gateway["mac"]], "no_reassign": False}
+    assign = {"op": "assign", "site_id": site_id, "macs": [gateway["mac"]], "no_reassign": False,
+              "managed": True, "disable_auto_config": False}
     assert (await client.put(base, json=assign)).status_code == 200
+    named = {"name": "hub-gw-1", "type": "gateway"}
+    device = f"/api/v1/sites/{site_id}/devices/{gateway['id']}"
+    assert (await client.put(device, json=named)).json()["name"] == "hub-gw-1"
     assert (await client.get(base, params={"site_id": site_id, "type": "gateway"})).status_code == 200
     assert (await client.get(f"{base}/search", params={"type": "gateway"})).status_code == 200
     code = next(d["activation_code"] for d in twin.devices() if not d["claimed"])
@@ -154,6 +158,12 @@ async def test_error_answers_on_spec(checker: ContractChecker) -> None:
         ):
             answer = await client.get(path)
             assert answer.status_code == 404 and answer.json()["id"] == unknown
+        site = (await client.post(f"/api/v1/orgs/{org}/sites", json={"name": "Lyon-01"})).json()
+        assign = {"op": "assign", "site_id": site["id"], "macs": ["5c5b35ffffff"], "managed": True}
+        refused = await client.put(f"/api/v1/orgs/{org}/inventory", json=assign)  # a MAC Mist cannot assign
+        assert refused.status_code == 400 and refused.json()["error"] == ["5c5b35ffffff"]
+        named = await client.put(f"/api/v1/sites/{site['id']}/devices/{unknown}", json={"name": "x", "type": "ap"})
+        assert named.status_code == 404, "no such device at the site"
         while (answer := await client.get("/api/v1/self/usage")).status_code != 429:
             pass
         assert answer.headers["Retry-After"].isdigit()

@@ -41,9 +41,15 @@ class DumpedTwin:
 
 def _devices(n: int) -> list[dict[str, str]]:
     return [
-        {"claim_code": f"KILL{i:09d}", "mac": f"5c5b35ee{i:04x}", "serial": f"KS{i:08d}", "model": "AP45", "type": "ap"}
+        {"claim_code": f"KILL{i:011d}", "mac": f"5c5b35ee{i:04x}", "serial": f"KS{i:08d}", "model": "AP45",
+         "type": "ap"}
         for i in range(n)
     ]
+
+
+#: A hub gateway: claimed at the first site, and the example's hub profile is assigned to it.
+HUB = {"claim_code": "KILLHUB00000001", "mac": "5c5b35ef0001", "serial": "TH0100000001", "model": "SSR120",
+       "type": "gateway"}
 
 
 def _fleet_file(tmp: Path, devices: list[dict[str, str]]) -> Path:
@@ -51,7 +57,10 @@ def _fleet_file(tmp: Path, devices: list[dict[str, str]]) -> Path:
     shutil.copy(EXAMPLE.parent / "sites.csv", tmp / "sites.csv")  # the example's sites listed by CSV
     named = [s for s in data["sites"] if "name" in s]
     for i, site in enumerate(named):
-        site["devices"] = [{"claim_code": d["claim_code"]} for d in devices[2 * i : 2 * i + 2]]
+        site["devices"] = [{"claim_code": d["claim_code"], "name": f"ap-{d['serial']}"}
+                           for d in devices[2 * i : 2 * i + 2] if d is not HUB]
+    named[0]["devices"].append({"claim_code": HUB["claim_code"], "name": "hub-gw"})
+    data["org"]["hub_profiles"][0]["gateways"] = [HUB["mac"]]
     path = tmp / "fleet.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
@@ -87,7 +96,7 @@ def _plan(env: dict[str, str], fleet: Path) -> dict[str, Any]:
 
 
 def test_sigkill_at_random_points_then_rerun_converges(tmp_path: Path) -> None:
-    devices = _devices(60)
+    devices = [*_devices(60), HUB]
     dev_file = tmp_path / "devices.json"
     dev_file.write_text(json.dumps(devices))
     fleet_path = _fleet_file(tmp_path, devices)
@@ -110,3 +119,7 @@ def test_sigkill_at_random_points_then_rerun_converges(tmp_path: Path) -> None:
         final = _plan(env, fleet_path)
         assert final["summary"]["create"] == 0 and final["summary"]["update"] == 0, final["changes"]
     assert_twin_matches(DumpedTwin(dump), load_fleet(fleet_path))
+    names = {d["magic"]: d["name"] for d in dump["inventory"]}
+    assert all(names[d["claim_code"]] == f"ap-{d['serial']}" for d in devices[:10]), "named once converged"
+    hub_id = next(p["id"] for p in dump["deviceprofiles"] if p["name"] == "dc-hub")
+    assert next(d for d in dump["inventory"] if d["mac"] == HUB["mac"])["deviceprofile_id"] == hub_id

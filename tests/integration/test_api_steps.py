@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import yaml
+
+import mistctl
 from mistctl.api.routes_workflow import STEP_PATHS
 from tests.integration.test_api_support import Harness, service
 
@@ -22,6 +26,7 @@ FILLS = {
     "/wireless/org-psks": ("psks", 2),
 }
 SITE = {"site_name": "Store-X", "zone_id": 2, "site_id": 7}
+DEFAULT_DESIGN = Path(mistctl.__file__).parent / "designs" / "default.yaml"
 
 
 async def _post(svc: Harness, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -91,12 +96,22 @@ async def test_inventory_ztp_claims_codes_and_binds_them_to_the_site() -> None:
     async with service() as svc:
         await _post(svc, "/sites", SITE)
         codes = [d["claim_code"] for d in svc.twin.devices() if not d["claimed"]][:2]
-        body = {"site_name": "Store-X", "claim_codes": [*codes, "BADCODE1"]}
+        body = {"site_name": "Store-X", "claim_codes": [*codes, "BADCODE00000001"]}
         answer = await _post(svc, "/inventory/ztp", body)
         assert answer["status"] == "failed" and sorted(answer["claimed"]) == sorted(codes)
-        assert any("BADCODE1" in e for e in answer["errors"])
+        assert any("BADCODE00000001" in e for e in answer["errors"])
         claimed = {d["mac"] for d in svc.twin.devices() if d["claim_code"] in codes}
         assert {d["mac"] for d in svc.twin.inventory() if d.get("site_id") == answer["site_id"]} == claimed
+
+
+async def test_a_malformed_claim_code_is_a_422_naming_it_and_nothing_is_claimed() -> None:
+    async with service() as svc:
+        await _post(svc, "/sites", SITE)
+        before = svc.writes()
+        body = {"site_name": "Store-X", "claim_codes": ["6JG8E-PTFV2"]}
+        refused = await svc.client.post("/inventory/ztp", json=body, headers=svc.key)
+        assert refused.status_code == 422 and "claim code '6JG8E-PTFV2' is not 15 letters" in refused.text
+        assert svc.writes() == before
 
 
 async def test_devices_for_a_site_that_does_not_exist_is_404() -> None:
@@ -112,3 +127,24 @@ async def test_org_self_probes_the_token_and_answers_its_privileges() -> None:
         assert {"scope": "org", "role": "admin", "org_id": svc.org_id} in [
             {k: p[k] for k in ("scope", "role", "org_id")} for p in answer["privileges"]]
         assert answer["calls_left"] > 0 and svc.twin.token not in str(answer)
+
+
+async def test_the_hub_profile_step_assigns_the_design_hub_gateways_once(tmp_path: Path) -> None:
+    design = yaml.safe_load(DEFAULT_DESIGN.read_text())
+    async with service(inventory_count=20, seed=4) as probe:
+        hub_mac = next(d["mac"] for d in probe.twin.inventory() if d["type"] == "gateway")
+    design["org"]["hub_profiles"][0]["gateways"] = [hub_mac]
+    path = tmp_path / "design.yaml"
+    path.write_text(yaml.safe_dump(design, sort_keys=False))
+    async with service(design=path, inventory_count=20, seed=4) as svc:
+        for route in ("/wan/applications", "/wired/networks"):
+            await _post(svc, route)
+        first = await _post(svc, "/wan/hub-profiles")
+        assert first["status"] == "completed", first
+        hub = next(p for p in svc.twin.objects("deviceprofiles") if p["name"] == "dc-hub")
+        assert next(d for d in svc.twin.inventory() if d["mac"] == hub_mac)["deviceprofile_id"] == hub["id"]
+        writes = svc.writes()
+        again = await _post(svc, "/wan/hub-profiles")
+        assert again["status"] == "completed" and svc.writes() == writes, "assigned once"
+        await _post(svc, "/wan/gateway-templates")  # another step never assigns hub gateways
+        assert svc.writes().get("POST /api/v1/orgs/{org_id}/deviceprofiles/{deviceprofile_id}/assign") == 1

@@ -163,11 +163,15 @@ async def _site_and_devices(
     unassigned = await client.list_inventory(org, unassigned=True)
     assert gateway["mac"] in {d["mac"] for d in unassigned}
     assert (await client.assign_inventory(org, site_id, [gateway["mac"]])).success == [gateway["mac"]]
-    assert [d["mac"] for d in await client.list_inventory(org, site_id=site_id)] == [gateway["mac"]]
+    assert [d["mac"] for d in await client.list_inventory(org, site_id=site_id, vc="true")] == [gateway["mac"]]
+    on_site = await client.list_site_devices(site_id)
+    named = await client.update_site_device(site_id, on_site[0]["id"], {"name": "gw-1", "type": "gateway"})
+    assert named["name"] == "gw-1"
     assert (await client.assign_deviceprofile(org, ids["deviceprofiles"], [gateway["mac"]])).success
     state = await twin_state(control)
     device = next(d for d in state["inventory"] if d["mac"] == gateway["mac"])
-    assert (device["site_id"], device["deviceprofile_id"]) == (site_id, ids["deviceprofiles"])
+    assert (device["site_id"], device["deviceprofile_id"], device["name"]) == (site_id, ids["deviceprofiles"], "gw-1")
+    assert next(m for m in state["management"] if m["mac"] == gateway["mac"])["managed"] is True
     await client.unassign_deviceprofile(org, ids["deviceprofiles"], [gateway["mac"]])
     assert (await client.unassign_inventory(org, [gateway["mac"]])).op == "unassign"
     device = next(d for d in (await twin_state(control))["inventory"] if d["mac"] == gateway["mac"])

@@ -77,6 +77,8 @@ async def test_claim_codes_added_duplicated_and_errors(answers: ContractChecker)
     codes = [d["claim_code"] for d in twin.devices()]
     url = f"/api/v1/orgs/{twin.org_id}/inventory"
     async with twin_client(app, checker=answers) as client:
+        dashed = "-".join(codes[2][i : i + 5] for i in range(0, 15, 5)).lower()
+        with_dashes = await client.post(url, json=[dashed])
         first = await client.post(url, json=[codes[0], codes[1].lower()])
         again = await client.post(url, json=[codes[0], "UNKNOWNCODE123"])
         only_bad = await client.post(url, json=["UNKNOWNCODE123"])
@@ -89,7 +91,10 @@ async def test_claim_codes_added_duplicated_and_errors(answers: ContractChecker)
     assert len(again.json()["reason"]) == 1
     assert only_bad.status_code == 400 and only_bad.json()["added"] == [] and only_bad.json()["error"]
     assert not_a_list.status_code == 400
-    assert sorted(d["magic"] for d in twin.inventory()) == sorted(codes[:2])
+    # Mist takes a code with dashes, in any case, answers it as sent and stores it without (spec example)
+    assert with_dashes.status_code == 200 and with_dashes.json()["added"] == [dashed]
+    assert with_dashes.json()["inventory_added"][0]["magic"] == codes[2]
+    assert sorted(d["magic"] for d in twin.inventory()) == sorted(codes[:3])
 
 
 async def test_assign_unassign_and_no_reassign(answers: ContractChecker) -> None:
@@ -102,9 +107,8 @@ async def test_assign_unassign_and_no_reassign(answers: ContractChecker) -> None
         a = (await client.post(f"/api/v1/orgs/{org}/sites", json={"name": "A"})).json()["id"]
         b = (await client.post(f"/api/v1/orgs/{org}/sites", json={"name": "B"})).json()["id"]
         colons = ":".join(macs[0][i : i + 2] for i in range(0, 12, 2)).upper()
-        assigned = await client.put(
-            url, json={"op": "assign", "site_id": a, "macs": [colons, macs[1], "5c5b35ffffff"]}
-        )
+        assigned = await client.put(url, json={"op": "assign", "site_id": a, "macs": [colons, macs[1], "5c5b35ffffff"],
+                                               "managed": True, "disable_auto_config": False})
         refused = await client.put(
             url, json={"op": "assign", "site_id": b, "macs": [macs[0]], "no_reassign": True}
         )
@@ -115,9 +119,15 @@ async def test_assign_unassign_and_no_reassign(answers: ContractChecker) -> None
         unknown_site = await client.put(url, json={"op": "assign", "site_id": org, "macs": [macs[0]]})
         at_b = (await client.get(url, params={"site_id": b})).json()
         only_assigned = (await client.get(url, params={"unassigned": "false"})).json()
+    # a MAC that cannot be assigned: 400 with the per-MAC lists, and the others are assigned
+    assert assigned.status_code == 400
     assert assigned.json() == {"op": "assign", "success": [colons, macs[1]], "error": ["5c5b35ffffff"],
                                "reason": ["5c5b35ffffff: not in the org inventory"]}  # fmt: skip
-    assert refused.json()["error"] == [macs[0]] and moved.json()["success"] == [macs[1]]
+    assert refused.status_code == 400 and refused.json()["error"] == [macs[0]]
+    assert moved.status_code == 200 and moved.json()["success"] == [macs[1]]
+    management = {m["mac"]: m["managed"] for m in twin.objects("management")}
+    assert management[macs[0]] is True, "assigned with managed: true"
+    assert management[macs[1]] is (twin.inventory()[1]["type"] == "ap"), "moved without managed: only an AP is"
     assert unassigned.json() == {"op": "unassign", "success": [macs[0]], "error": [], "reason": []}
     assert unknown_site.status_code == 400 and "site_id" in unknown_site.json()["detail"]
     by_mac = {d["mac"]: d.get("site_id", "absent") for d in twin.inventory()}
@@ -200,3 +210,46 @@ async def test_control_adds_pool_devices(answers: ContractChecker) -> None:
     assert added.status_code == 200 and again.status_code == 400 and "already" in again.json()["detail"]
     assert claimed.json()["added"] == [new["claim_code"]]
     assert [(d["mac"], d["claimed"]) for d in pool] == [("5c5b35123456", True)]
+
+
+async def test_ordered_devices_not_shipped_come_back_pending_until_shipped(answers: ContractChecker) -> None:
+    app = twin_app(device_count=0)
+    twin = app.state.twin
+    order = [{"claim_code": f"ORDER0000000{n:03d}", "mac": f"5c5b3500a00{n}", "serial": f"A1700000000{n}",
+              "model": "AP45", "type": "ap", "activation_code": "acorder01", "shipped": n > 1} for n in range(3)]
+    url = f"/api/v1/orgs/{twin.org_id}/claim"
+    async with twin_client(app, checker=answers) as client:
+        assert (await client.post("/__twin/devices", json=order)).status_code == 200
+        first = (await client.post(url, json={"code": "ACORDER01", "type": "all"})).json()
+        shipped = (await client.post("/__twin/devices/ship", json={"macs": ["5c5b3500a000"]})).json()
+        second = (await client.post(url, json={"code": "ACORDER01", "type": "all"})).json()
+    assert [d["mac"] for d in first["inventory_added"]] == ["5c5b3500a002"]
+    assert first["inventory_pending"] == [{"mac": "5c5b3500a000"}, {"mac": "5c5b3500a001"}]
+    assert shipped == {"shipped": ["5c5b3500a000"]}
+    assert [d["mac"] for d in second["inventory_added"]] == ["5c5b3500a000"]
+    assert second["inventory_pending"] == [{"mac": "5c5b3500a001"}]
+    assert sorted(d["mac"] for d in twin.inventory()) == ["5c5b3500a000", "5c5b3500a002"]
+
+
+async def test_a_device_at_its_site_takes_a_name(answers: ContractChecker) -> None:
+    app = twin_app(inventory_count=2)
+    twin = app.state.twin
+    org = twin.org_id
+    first, second = twin.inventory()
+    async with twin_client(app, checker=answers) as client:
+        site = (await client.post(f"/api/v1/orgs/{org}/sites", json={"name": "A"})).json()["id"]
+        assign = {"op": "assign", "site_id": site, "macs": [first["mac"]]}
+        assert (await client.put(f"/api/v1/orgs/{org}/inventory", json=assign)).status_code == 200
+        base = f"/api/v1/sites/{site}/devices"
+        named = await client.put(f"{base}/{first['id']}", json={"name": "gw-1", "type": first["type"]})
+        other = "switch" if first["type"] != "switch" else "ap"
+        wrong_type = await client.put(f"{base}/{first['id']}", json={"name": "x", "type": other})
+        no_type = await client.put(f"{base}/{first['id']}", json={"name": "x"})
+        not_here = await client.put(f"{base}/{second['id']}", json={"name": "x", "type": second["type"]})
+        listed = (await client.get(base, params={"type": "all"})).json()
+    assert named.status_code == 200 and named.json()["name"] == "gw-1"
+    assert wrong_type.status_code == 400 and "type" in wrong_type.json()["detail"]
+    assert no_type.status_code == 400, "the spec's device schema is a oneOf picked by type"
+    assert not_here.status_code == 404
+    assert {d["mac"]: d["name"] for d in twin.inventory()} == {first["mac"]: "gw-1", second["mac"]: ""}
+    assert [(d["mac"], d["name"]) for d in listed] == [(first["mac"], "gw-1")]

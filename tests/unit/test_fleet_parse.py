@@ -61,10 +61,26 @@ def test_variable_values_become_strings_and_nested_values_are_refused():
 
 def test_device_refs_are_normalised():
     data = base_fleet()
-    data["sites"][0]["devices"] = [{"mac": "5C-5B-35-00-00-01", "name": "gw"}, {"claim_code": " ABCDEF123 "}]
+    data["sites"][0]["devices"] = [{"mac": "5C-5B-35-00-00-01", "name": "gw"}, {"claim_code": " 6jg8e-ptfv2 a9z2n "}]
     devices = parse(data).sites[0].devices
     assert devices[0].mac == "5c5b35000001" and devices[0].key == "mac:5c5b35000001"
-    assert devices[1].claim_code == "ABCDEF123" and devices[1].key == "claim_code:ABCDEF123"
+    # Mist keeps claim codes upper case without dashes (spec: addOrgInventory's example)
+    assert devices[1].claim_code == "6JG8EPTFV2A9Z2N" and devices[1].key == "claim_code:6JG8EPTFV2A9Z2N"
+
+
+@pytest.mark.parametrize("code", ["ABCDEF123", "6JG8E-PTFV2-A9Z2N-X", "6JG8E_PTFV2_A9Z2"])
+def test_a_claim_code_that_is_not_15_letters_and_digits_is_named(code: str) -> None:
+    data = base_fleet()
+    data["sites"][0]["devices"] = [{"claim_code": code}]
+    message = only_issue(data).message
+    assert f"claim code '{code}' is not 15 letters and digits once dashes and spaces are removed" in message
+
+
+def test_the_same_claim_code_written_two_ways_is_one_device() -> None:
+    data = base_fleet()
+    data["sites"][0]["devices"] = [{"claim_code": "6JG8EPTFV2A9Z2N"}]
+    data["sites"][1]["devices"] = [{"claim_code": "6jg8e-ptfv2-a9z2n"}]
+    assert "is also listed at site 'S1'" in only_issue(data).message
 
 
 def test_sites_from_a_csv_file_named_by_the_fleet():

@@ -22,6 +22,7 @@ from mistctl.mist import (
     build_http_client,
 )
 from mistctl.mist.core import item_template
+from mistctl.mist.errors import BadRequest
 
 TOKEN = "tok-client-0123456789abcdef"
 ORG = "9777c1a0-6ef6-11e6-8bbf-02e208b2d34f"
@@ -175,9 +176,41 @@ async def test_inventory_assign_and_unassign_send_op_bodies():
         "site_id": "site-1",
         "macs": ["5c5b35000001"],
         "no_reassign": False,
+        "managed": True,  # else an adopted switch or gateway never gets its templates
+        "disable_auto_config": False,
     }
     assert seen[1] == {"method": "PUT", "op": "unassign", "macs": ["5c5b35000001"]}
     assert assigned.success == ["5c5b35000001"] and unassigned.op == "unassign"
+
+
+@pytest.mark.parametrize("status", [400, 404])
+async def test_an_assign_refused_for_some_macs_answers_per_mac_results(status: int) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = {"op": "assign", "success": ["5c5b35000001"], "error": ["5c5b35000002"], "reason": ["already claimed"]}
+        return httpx.Response(status, json=body)
+
+    async with client_for(handler) as client:
+        answer = await client.assign_inventory(ORG, "site-1", ["5c5b35000001", "5c5b35000002"])
+    assert answer.success == ["5c5b35000001"]
+    assert answer.refusals() == [("5c5b35000002", "already claimed")]
+
+
+async def test_an_assign_error_without_per_mac_lists_still_raises() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"detail": "site_id: invalid"})
+
+    async with client_for(handler) as client:
+        with pytest.raises(BadRequest, match="site_id: invalid"):
+            await client.assign_inventory(ORG, "site-1", ["5c5b35000001"])
+
+
+async def test_update_site_device_puts_the_body_on_the_device_path() -> None:
+    fake = FakeMist()
+    async with client_for(fake) as client:
+        await client.update_site_device("site-1", "dev-1", {"name": "gw", "type": "gateway"})
+    request = fake.requests[0]
+    assert (request.method, request.url.path) == ("PUT", "/api/v1/sites/site-1/devices/dev-1")
+    assert json.loads(request.content) == {"name": "gw", "type": "gateway"}
 
 
 async def test_psk_upsert_sets_the_query_flag():

@@ -8,11 +8,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from mistctl.domain.claim import claim_code_problem, normalise_claim_code
 
 OrgId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+
+
+def _claim_code(value: str) -> str:
+    problem = claim_code_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return normalise_claim_code(value)
+
+
+#: A claim code as printed (dashes, spaces, any case), kept as Mist stores it: 15 letters and digits.
+ClaimCode = Annotated[str, StringConstraints(max_length=64), AfterValidator(_claim_code)]
 StepStatus = Literal["completed", "failed"]
 ObjectAction = Literal["created", "updated", "unchanged", "failed"]
 
@@ -48,7 +61,7 @@ class FullStackRequest(SiteRequest):
 
     device_serials: list[Code] = Field(default_factory=list, max_length=1000,
                                        description="Serials of devices already in the org inventory")
-    claim_codes: list[Code] = Field(default_factory=list, max_length=1000, description="Claim codes to claim")
+    claim_codes: list[ClaimCode] = Field(default_factory=list, max_length=1000, description="Claim codes to claim")
 
 
 class FullStackResponse(BaseModel):
@@ -95,19 +108,21 @@ class ZtpRequest(OrgRequest):
     """Claim devices (claim codes, or an order's activation code) and assign them to a site."""
 
     site_name: Name
-    claim_codes: list[Code] = Field(default_factory=list, max_length=1000)
+    claim_codes: list[ClaimCode] = Field(default_factory=list, max_length=1000)
     activation_code: Code | None = None
 
 
 class DevicesResponse(BaseModel):
     """Devices placed on a site."""
 
-    status: StepStatus
+    status: Literal["completed", "failed", "pending"] = Field(
+        description="pending: an order's devices are not shipped yet; the same call made later assigns them")
     site_name: str
     site_id: str
     assigned: list[str]
     already_assigned: list[str]
     claimed: list[str]
+    pending: list[str] = Field(default_factory=list, description="MACs of ordered devices not shipped yet")
     errors: list[str]
     message: str
     run_id: str | None

@@ -110,22 +110,29 @@ async def place_site_devices(ctx: AppContext, access: Access, site: str,
         except BaseException as exc:
             await ctx.store.update_run(run_id, status="failed", finished_at=utcnow(), error=str(exc)[:500])
             raise
-        error = "; ".join(outcome.errors) or None
-        await ctx.store.update_run(run_id, status="completed" if outcome.ok else "failed",
-                                   finished_at=utcnow(), error=error)
+        error = "; ".join(outcome.errors) or (_pending_note(outcome) if outcome.pending else None)
+        status = "failed" if not outcome.ok else "partial" if outcome.pending else "completed"
+        await ctx.store.update_run(run_id, status=status, finished_at=utcnow(), error=error)
     return _devices_answer(site, outcome, run_id)
+
+
+def _pending_note(outcome: DevicesOutcome) -> str:
+    return f"{len(outcome.pending)} ordered device(s) not shipped yet: call again once they are"
 
 
 def _devices_answer(site: str, outcome: DevicesOutcome, run_id: str) -> DevicesResponse:
     if outcome.ok:
         message = (f"{len(outcome.assigned)} device(s) assigned to {site}, "
                    f"{len(outcome.already)} already there, {len(outcome.claimed)} code(s) claimed")
+        if outcome.pending:
+            message += f"; {_pending_note(outcome)}"
     else:
         message = f"Step 2 (devices) failed for {site}: {'; '.join(outcome.errors)}"
-    return DevicesResponse(status="completed" if outcome.ok else "failed", site_name=site,
+    status = "failed" if not outcome.ok else "pending" if outcome.pending else "completed"
+    return DevicesResponse(status=status, site_name=site,
                            site_id=outcome.site_id, assigned=outcome.assigned,
-                           already_assigned=outcome.already, claimed=outcome.claimed, errors=outcome.errors,
-                           message=message, run_id=run_id)
+                           already_assigned=outcome.already, claimed=outcome.claimed, pending=outcome.pending,
+                           errors=outcome.errors, message=message, run_id=run_id)
 
 
 async def probe_org(ctx: AppContext, tokens: tuple[Any, ...], org_id: str | None) -> ProbeResponse:

@@ -157,7 +157,8 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
                                                 concurrency=concurrency, progress=progress)
         con.print(report_table(result, svc.ledger.by_site))
         con.print(f"{result.writes} writes, {svc.ledger.total} API calls in all; "
-                  f"{len(result.sites_done)} sites done, {len(result.sites_failed)} failed")
+                  f"{len(result.sites_done)} sites done, {len(result.sites_failed)} failed"
+                  + (f", {len(result.sites_pending)} waiting for ordered devices" if result.sites_pending else ""))
         if result.cancelled:
             con.print(f"run {run.id} was cancelled: the sites not started were left alone; apply again to finish")
         code = 0 if result.ok else EXIT_FAILED

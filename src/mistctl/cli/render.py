@@ -11,8 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from mistctl.domain.devices_diff import DEVICE_NAMES, HUB_GATEWAYS, ORDERS
 from mistctl.domain.kinds import BY_KEY, STEP_NAMES
 from mistctl.domain.plan import Plan
+from mistctl.workflow.site_job import pending_note
 
 
 def console(stderr: bool = False) -> Console:
@@ -37,7 +39,7 @@ def plan_table(plan: Plan) -> Table:
 def _step_of(kind: str) -> int:
     if kind in BY_KEY:
         return BY_KEY[kind].step
-    return {"site_vars": 1, "devices": 2, "claims": 2}.get(kind, 99)
+    return {"site_vars": 1, "devices": 2, "claims": 2, ORDERS: 2, DEVICE_NAMES: 2, HUB_GATEWAYS: 5}.get(kind, 99)
 
 
 def _num(n: int) -> str:
@@ -79,6 +81,8 @@ def report_table(result: Any, calls_by_site: dict[str | None, int], limit: int =
     for name, (step, err) in sorted(result.sites_failed.items()):
         rows.append((name, "[red]failed[/red]", str(calls_by_site.get(name, 0)),
                      f"step {step} ({STEP_NAMES.get(step, '?')}): {err}"))
+    for name, macs in sorted(result.sites_pending.items()):
+        rows.append((name, "[yellow]pending[/yellow]", str(calls_by_site.get(name, 0)), pending_note(macs)))
     for name in sorted(result.sites_done):
         rows.append((name, "[green]done[/green]", str(calls_by_site.get(name, 0)), ""))
     for row in rows[:limit]:
@@ -111,14 +115,14 @@ class ProgressPrinter:
         kind = event.get("type")
         if kind == "step":
             self.out.print(f"step {event['step']:>2} {event['kind']}: {event['changes']} change(s) applied")
-        elif kind in ("site_done", "site_failed"):
+        elif kind in ("site_done", "site_pending", "site_failed"):
             self._site(event)
         elif kind == "org_failed":
             for what, err in event["errors"].items():
                 self.out.print(f"[red]org-level change failed[/red] {what}: {err}")
 
     def _site(self, event: dict[str, Any]) -> None:
-        if event["type"] == "site_done":
+        if event["type"] in ("site_done", "site_pending"):  # pending: ordered devices not shipped yet
             self.done += 1
         else:
             self.failed += 1
@@ -156,12 +160,12 @@ class LiveProgress:
         kind = event.get("type")
         if kind == "step":
             self.bar.update(self.task, description=f"step {event['step']} {event['kind']}")
-        elif kind == "site_done":
+        elif kind in ("site_done", "site_pending"):
             self.done += 1
         elif kind == "site_failed":
             self.failed += 1
             self.bar.console.print(f"[red]site {event['site']} failed[/red] at step {event['step']}: {event['error']}")
-        if kind in ("site_done", "site_failed"):
+        if kind in ("site_done", "site_pending", "site_failed"):
             self.bar.update(self.task, description="sites", advance=1)
         detail = f"done {self.done} failed {self.failed} calls {self.calls()}"
         self.bar.update(self.task, detail=detail)

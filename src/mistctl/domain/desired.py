@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mistctl.domain import kinds as K
+from mistctl.domain.claim import normalise_mac
 from mistctl.domain.kinds import Kind
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ class DesiredState:
 
     org: dict[str, dict[str, DesiredObject]]  # kind key -> natural key -> object
     sites: dict[str, DesiredSite]
+    hub_gateways: dict[str, list[str]] = field(default_factory=dict)  # hub profile -> its gateways' MACs
 
     def org_objects(self, kind: Kind) -> dict[str, DesiredObject]:
         return self.org.get(kind.key, {})
@@ -114,23 +116,28 @@ def natural_key(kind: Kind, body: dict[str, Any], template_name: str | None = No
 def build_desired(fleet: Fleet, site_vars: dict[str, dict[str, str]]) -> DesiredState:
     """Turn a validated fleet (and each site's planned variables) into desired Mist objects."""
     org: dict[str, dict[str, DesiredObject]] = {}
+    hubs: dict[str, list[str]] = {}
     for kind in K.ORG_KINDS:
         entries: Iterable[dict[str, Any]] = getattr(fleet.org, kind.key)
-        objs = (_org_object(kind, dict(entry)) for entry in entries)
+        objs = [_org_object(kind, dict(entry), hubs) for entry in entries]
         org[kind.key] = {o.key: o for o in objs}
     sites = {s.name: _desired_site(s, site_vars.get(s.name, {})) for s in fleet.sites}
-    return DesiredState(org=org, sites=sites)
+    return DesiredState(org=org, sites=sites, hub_gateways=hubs)
 
 
-def _org_object(kind: Kind, entry: dict[str, Any]) -> DesiredObject:
+def _org_object(kind: Kind, entry: dict[str, Any], hubs: dict[str, list[str]]) -> DesiredObject:
     template = entry.pop("template", None)
+    gateways = entry.pop("gateways", None)  # mistctl's own key: the hub gateways (MACs) of a hub profile
     if kind is K.WLAN_TEMPLATES:
         entry = _wlan_template_body(entry)
     elif kind is K.HUB_PROFILES:
         entry.setdefault("type", "gateway")
     if template is not None:
         entry["template_id"] = template
-    return DesiredObject(kind, natural_key(kind, entry, template), entry)
+    obj = DesiredObject(kind, natural_key(kind, entry, template), entry)
+    if kind is K.HUB_PROFILES and gateways:
+        hubs[obj.key] = list(dict.fromkeys(normalise_mac(str(mac)) for mac in gateways))
+    return obj
 
 
 def _wlan_template_body(entry: dict[str, Any]) -> dict[str, Any]:

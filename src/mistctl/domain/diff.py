@@ -14,11 +14,11 @@ from typing import Any
 
 from mistctl.domain import kinds as K
 from mistctl.domain.desired import REFS, SERVER_FIELDS, DesiredObject, DesiredState, canonical_hash
+from mistctl.domain.devices_diff import InventoryIndex, claim_changes, diff_devices, diff_hub_gateways
 from mistctl.domain.kinds import Kind
 from mistctl.domain.normalize import field_diff, get_path, rewrite_refs
 from mistctl.domain.plan import Action, Change, Plan, Problem
 
-CLAIM_BATCH = 100  # claim codes per inventory POST
 TRUSTED = "__mistctl_trusted__"  # marks a live stand-in made from the state store's records
 
 
@@ -32,6 +32,8 @@ class LiveState:
     # site name -> its live vars (read from Mist), or the hash mistctl recorded when it wrote them
     site_vars: dict[str, dict[str, str]] = field(default_factory=dict)
     site_vars_hash: dict[str, str] = field(default_factory=dict)
+    # activation code -> the MACs of its order, recorded by mistctl once every device of it shipped
+    orders: dict[str, list[str]] = field(default_factory=dict)
     # kind key -> natural key -> Mist id, for kinds taken from the state store's records instead of a list
     # (every desired object of the kind recorded with its current hash): they diff as unchanged
     trusted: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -148,7 +150,7 @@ def _bind(obj: DesiredObject, mist_id: str | None, late: bool) -> list[Change]:
 
 
 def _diff_sites(desired: DesiredState, live: LiveState, index: Index, problems: list[Problem]) -> list[Change]:
-    inventory = _InventoryIndex(live.inventory)
+    inventory = InventoryIndex(live.inventory, live.orders)
     changes: list[Change] = []
     claims: list[str] = []
     for name, ds in desired.sites.items():
@@ -157,14 +159,13 @@ def _diff_sites(desired: DesiredState, live: LiveState, index: Index, problems: 
             continue
         changes.append(_diff_site_object(ds.site, site_live, index))
         changes.append(_diff_vars(name, ds.vars, site_live, live))
-        dev_change, site_claims = _diff_devices(name, ds.devices, site_live, inventory, problems)
-        changes.append(dev_change)
+        dev_changes, site_claims = diff_devices(name, ds.devices, site_live, inventory, problems)
+        changes.extend(dev_changes)
         claims.extend(site_claims)
-    for i in range(0, len(claims), CLAIM_BATCH):
-        batch = claims[i : i + CLAIM_BATCH]
-        changes.insert(0, Change("claim", 2, "claims", f"batch-{i // CLAIM_BATCH + 1}",
-                                 body={"claim_codes": batch}, phase="site", calls=1))
-    return changes
+    profile_ids = {key: str(objs[0]["id"]) for key, objs in index.by_key[K.HUB_PROFILES.key].items()
+                   if len(objs) == 1}
+    hubs = diff_hub_gateways(desired.hub_gateways, profile_ids, inventory, problems)
+    return [*claim_changes(claims), *changes, *hubs]
 
 
 def _diff_site_object(obj: DesiredObject, live: dict[str, Any] | None, index: Index) -> Change:
@@ -196,47 +197,6 @@ def _diff_vars(name: str, wanted: dict[str, str], site_live: dict[str, Any] | No
     action: Action = "update" if site_live is not None else "create"  # a new site's variables are new too
     return Change(action, 1, "site_vars", name, site=name, mist_id=mist_id, body={"vars": wanted},
                   phase="site", calls=1)
-
-
-class _InventoryIndex:
-    def __init__(self, inventory: list[dict[str, Any]]) -> None:
-        self.by: dict[str, dict[str, dict[str, Any]]] = {"mac": {}, "serial": {}, "claim_code": {}}
-        for dev in inventory:
-            for field_name, wire in (("mac", "mac"), ("serial", "serial"), ("claim_code", "magic")):
-                if dev.get(wire):
-                    self.by[field_name][str(dev[wire]).lower() if wire == "mac" else str(dev[wire])] = dev
-
-    def find(self, ref: dict[str, str]) -> tuple[str, dict[str, Any] | None]:
-        for field_name in ("mac", "serial", "claim_code"):
-            if ref.get(field_name):
-                return field_name, self.by[field_name].get(ref[field_name])
-        return "mac", None
-
-
-def _diff_devices(
-    site: str,
-    devices: list[dict[str, str]],
-    site_live: dict[str, Any] | None,
-    inventory: _InventoryIndex,
-    problems: list[Problem],
-) -> tuple[Change, list[str]]:
-    site_id = str(site_live["id"]) if site_live else None
-    macs: list[str] = []
-    claims: list[str] = []
-    for ref in devices:
-        how, dev = inventory.find(ref)
-        if dev is None and how == "claim_code":
-            claims.append(ref["claim_code"])
-            macs.append(f"claim:{ref['claim_code']}")
-        elif dev is None:
-            problems.append(Problem("devices", ref[how], f"{how} {ref[how]} is not in the org's inventory; "
-                                    "claim it first or list it by claim_code", site=site, fatal=False))
-        elif site_id is None or dev.get("site_id") != site_id:
-            macs.append(str(dev["mac"]).lower())
-    action: Action = "assign" if macs else "noop"
-    body = {"macs": macs} if macs else {}
-    return Change(action, 2, "devices", site, site=site, mist_id=site_id, body=body, phase="site",
-                  calls=1 if macs else 0), claims
 
 
 def estimate_seconds(plan: Plan, *, remaining: int, window_left: float, window: float, limit: int,

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from mistctl.domain.claim import claim_code_problem, normalise_claim_code
 from mistctl.domain.kinds import ORG_KINDS
 
 _HEX = re.compile(r"^[0-9a-f]{12}$")
@@ -114,37 +115,50 @@ class LatLng(_Strict):
 
 
 class DeviceRef(_Strict):
-    """A device for a site: exactly one of a claim code (to claim), a MAC or a serial (in inventory)."""
+    """A device for a site: exactly one of a claim code (to claim), a MAC or a serial (in inventory), or an
+    order's activation code (every device of the order, claimed as it ships)."""
 
     claim_code: str | None = None
     mac: str | None = None
     serial: str | None = None
+    activation_code: str | None = None
     name: str | None = None  # the device name to set once assigned
 
     @model_validator(mode="after")
     def _exactly_one(self) -> DeviceRef:
-        given = [k for k in ("claim_code", "mac", "serial") if getattr(self, k)]
+        given = [k for k in _DEVICE_KEYS if getattr(self, k)]
         if len(given) != 1:
             raise ValueError("a device needs exactly one of claim_code, mac or serial")
+        if self.activation_code is not None:
+            if self.name:
+                raise ValueError("an activation code stands for a whole order: list its devices by claim_code "
+                                 "to name them")
+            self.activation_code = self.activation_code.strip().upper()
         if self.mac is not None:
             mac = re.sub(r"[\s:.\-]", "", self.mac).lower()
             if not _HEX.match(mac):
                 raise ValueError(f"mac '{self.mac}' is not 12 hex digits (e.g. 5c5b35000001)")
             self.mac = mac
-        for key in ("claim_code", "serial"):
-            value = getattr(self, key)
-            if value is not None:
-                setattr(self, key, value.strip())
+        if self.claim_code is not None:
+            problem = claim_code_problem(self.claim_code)
+            if problem:
+                raise ValueError(problem)
+            self.claim_code = normalise_claim_code(self.claim_code)
+        if self.serial is not None:
+            self.serial = self.serial.strip()
         return self
 
     @property
     def key(self) -> str:
         """The identity of the device within the fleet: `mac:...`, `serial:...` or `claim_code:...`."""
-        for kind in ("mac", "serial", "claim_code"):
+        for kind in _DEVICE_KEYS:
             value = getattr(self, kind)
             if value:
                 return f"{kind}:{value}"
         return ""
+
+
+_DEVICE_KEYS = ("mac", "serial", "claim_code", "activation_code")
 
 
 class _SiteFields(_Strict):

@@ -83,6 +83,7 @@ OWN_KEYS: dict[str, frozenset[str]] = {
     "wlans": frozenset({"template"}),
     "wlan_policies": frozenset({"template"}),
     "wlan_templates": frozenset({"applies_to"}),
+    "hub_profiles": frozenset({"gateways"}),  # the hub gateways (MACs) the profile is assigned to
 }
 #: The keys allowed under a WLAN template's `applies_to`.
 APPLIES_TO_KEYS = frozenset({"site_groups", "sites"})

@@ -16,6 +16,7 @@ from ipaddress import IPv4Network
 from typing import Any
 
 from mistctl.domain import kinds as K
+from mistctl.domain.claim import is_mac
 from mistctl.domain.errors import Issue
 from mistctl.domain.fleet import IpPlanSpec, OrgDesign, Site
 from mistctl.domain.mist_fields import FIELDS, REQUIRED, SCHEMAS
@@ -110,7 +111,15 @@ def _own_key_problems(kind_key: str, obj: Mapping[str, Any]) -> list[str]:
             problems.append("applies_to must map site_groups and/or sites to lists of names")
     if kind_key == K.HUB_PROFILES.key and obj.get("type", "gateway") != "gateway":
         problems.append("a hub profile is a gateway device profile: type must be gateway (or left out)")
+    if kind_key == K.HUB_PROFILES.key and "gateways" in obj:
+        problems += _gateway_problems(obj["gateways"])
     return problems
+
+
+def _gateway_problems(gateways: Any) -> list[str]:
+    if not isinstance(gateways, list) or not all(isinstance(m, str) for m in gateways):
+        return ["gateways must be a list of the hub gateways' MACs (e.g. [5c5b35000001])"]
+    return [f"gateways: '{m}' is not a MAC of 12 hex digits (e.g. 5c5b35000001)" for m in gateways if not is_mac(m)]
 
 
 def _value_problems(kind_key: str, obj: Mapping[str, Any]) -> list[str]:

@@ -69,6 +69,12 @@ class SelfInfo(_Wire):
         return list(dict.fromkeys(p.org_id for p in self.privileges if p.scope == "org" and p.org_id))
 
 
+def _paired(items: list[str], reasons: list[str]) -> list[tuple[str, str]]:
+    """Each refused item with its reason (Mist may send fewer reasons than items)."""
+    padded = [r or "no reason given" for r in reasons] + ["no reason given"] * len(items)
+    return list(zip(items, padded[: len(items)], strict=True))
+
+
 class InventoryClaimResult(_Wire):
     """``POST /orgs/{org_id}/inventory``: claim codes added, duplicated or refused (with reasons)."""
 
@@ -79,6 +85,10 @@ class InventoryClaimResult(_Wire):
     inventory_added: list[MistObject] = Field(default_factory=list)
     inventory_duplicated: list[MistObject] = Field(default_factory=list)
 
+    def refusals(self) -> list[tuple[str, str]]:
+        """(claim code, reason) for every code Mist refused."""
+        return _paired(self.error, self.reason)
+
 
 class InventoryChangeResult(_Wire):
     """``PUT /orgs/{org_id}/inventory``: per-MAC outcome of an assign/unassign."""
@@ -87,6 +97,10 @@ class InventoryChangeResult(_Wire):
     success: list[str] = Field(default_factory=list)
     error: list[str] = Field(default_factory=list)
     reason: list[str] = Field(default_factory=list)
+
+    def refusals(self) -> list[tuple[str, str]]:
+        """(MAC, reason) for every device Mist refused."""
+        return _paired(self.error, self.reason)
 
 
 class AssignResult(_Wire):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mistctl.mist.core import ClientCore, _expect_dict
+from mistctl.mist.errors import BadRequest, NotFound
 from mistctl.mist.models import (
     InventoryChangeResult,
     InventoryClaimResult,
@@ -14,6 +15,16 @@ from mistctl.mist.models import (
 )
 
 _INVENTORY = "/orgs/{org_id}/inventory"
+
+
+def per_mac_answer(body: Any, op: str) -> InventoryChangeResult | None:
+    """An error answer's body read as per-MAC results, or None when it has no `error` list."""
+    if not isinstance(body, dict) or not isinstance(body.get("error"), list) or not body["error"]:
+        return None
+    reasons = body["reason"] if isinstance(body.get("reason"), list) else []
+    success = body["success"] if isinstance(body.get("success"), list) else []
+    return InventoryChangeResult(op=str(body.get("op") or op), success=[str(m) for m in success],
+                                 error=[str(m) for m in body["error"]], reason=[str(r) for r in reasons])
 
 
 class SiteOps(ClientCore):
@@ -68,8 +79,14 @@ class SiteOps(ClientCore):
     async def assign_inventory(
         self, org_id: str, site_id: str, macs: Sequence[str], *, no_reassign: bool = False
     ) -> InventoryChangeResult:
-        """Assign devices (by MAC) to a site; per-MAC failures are in the result's ``error``/``reason``."""
-        body = {"op": "assign", "site_id": site_id, "macs": list(macs), "no_reassign": no_reassign}
+        """Assign devices (by MAC) to a site; per-MAC failures are in the result's ``error``/``reason``.
+
+        ``managed: true`` and ``disable_auto_config: false`` on every assign: an adopted switch or gateway
+        is otherwise left unmanaged and its templates are never pushed (spec: updateOrgInventoryAssignment;
+        the Terraform provider's org_inventory sends the same).
+        """
+        body = {"op": "assign", "site_id": site_id, "macs": list(macs), "no_reassign": no_reassign,
+                "managed": True, "disable_auto_config": False}
         return await self._inventory_op(org_id, body)
 
     async def unassign_inventory(self, org_id: str, macs: Sequence[str]) -> InventoryChangeResult:
@@ -77,8 +94,22 @@ class SiteOps(ClientCore):
         return await self._inventory_op(org_id, {"op": "unassign", "macs": list(macs)})
 
     async def _inventory_op(self, org_id: str, body: MistObject) -> InventoryChangeResult:
-        answer = await self._session.call("PUT", _INVENTORY, {"org_id": org_id}, body=body)
+        try:
+            answer = await self._session.call("PUT", _INVENTORY, {"org_id": org_id}, body=body)
+        except (BadRequest, NotFound) as exc:
+            # Some MACs refused: Mist answers 400 (or 404) with the per-MAC `error`/`reason` lists.
+            per_mac = per_mac_answer(exc.body, str(body["op"]))
+            if per_mac is None:
+                raise
+            return per_mac
         return InventoryChangeResult.model_validate(_expect_dict(answer, f"inventory {body['op']}"))
+
+    async def update_site_device(self, site_id: str, device_id: str, body: MistObject) -> MistObject:
+        """Update a device's configuration at its site (e.g. ``{"name": ...}``): ``PUT /sites/{id}/devices/{id}``."""
+        answer = await self._session.call(
+            "PUT", "/sites/{site_id}/devices/{device_id}", {"site_id": site_id, "device_id": device_id}, body=body
+        )
+        return _expect_dict(answer, "update site device")
 
     async def claim_activation_code(self, org_id: str, code: str, *, claim_type: str = "all") -> LicenseClaimResult:
         """Claim an activation code (an order's devices and licenses): ``POST /orgs/{org_id}/claim``."""

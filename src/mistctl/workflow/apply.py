@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mistctl.domain import kinds as K
+from mistctl.domain.claim import normalise_mac
 from mistctl.domain.desired import REFS, DesiredState, canonical_hash
+from mistctl.domain.devices_diff import HUB_GATEWAYS, ORDERS
 from mistctl.domain.diff import Index, LiveState
 from mistctl.domain.kinds import Kind
 from mistctl.domain.normalize import rewrite_refs
 from mistctl.domain.plan import Change, Plan
-from mistctl.mist.errors import BadRequest, MistError, OutcomeUnknown
-from mistctl.mist.models import InventoryClaimResult
+from mistctl.mist.errors import MistError
+from mistctl.workflow.claims import Claims, claim_all
 from mistctl.workflow.context import call_scope
-from mistctl.workflow.create import MAX_CREATE_ATTEMPTS, create_or_find
+from mistctl.workflow.create import create_or_find
 from mistctl.workflow.ports import MistApi, Progress
 from mistctl.workflow.records import Records
 from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, report_outcome, run_site_job
@@ -43,6 +45,7 @@ class ApplyResult:
     """What an apply did: sites done and failed (with step and error), writes made."""
 
     sites_done: list[str] = field(default_factory=list)
+    sites_pending: dict[str, list[str]] = field(default_factory=dict)  # site -> ordered devices not shipped yet
     sites_failed: dict[str, tuple[int, str]] = field(default_factory=dict)
     org_failed: dict[str, str] = field(default_factory=dict)
     writes: int = 0
@@ -65,7 +68,7 @@ class Applier:
         self.concurrency = max(1, concurrency)
         self.progress: Progress = progress or _no_progress
         self.ids = _ids_from_live(live)
-        self.claimed: dict[str, str] = {}  # claim code -> mac
+        self.claims = Claims()
         self.result = ApplyResult()
 
     async def run(self, plan: Plan) -> ApplyResult:
@@ -85,7 +88,7 @@ class Applier:
         for kind in K.ORG_KINDS:
             await self._org_kind(kind, [c for c in org_changes if c.kind == kind.key])
         if not self.result.org_failed:
-            await self._claims([c for c in plan.changes if c.kind == "claims"])
+            await self._claims([c for c in plan.changes if c.kind in ("claims", ORDERS)])
         await self.records.count({"writes": self.result.writes})
         if self.result.org_failed:
             await self._emit({"type": "org_failed", "errors": self.result.org_failed})
@@ -94,7 +97,7 @@ class Applier:
 
     async def bind(self, plan: Plan) -> None:
         """Late bindings: WLAN templates that apply to sites this run created."""
-        changes = [c for c in plan.changes if c.phase == "bind"]
+        changes = [c for c in plan.changes if c.phase == "bind" and c.writes]
         for change in changes:
             await self._guarded_org(change)
         if changes:
@@ -123,6 +126,9 @@ class Applier:
             await self.records.step_failed(None, change.step, change.kind, change.key, str(exc))
 
     async def _org_change(self, change: Change) -> None:
+        if change.kind == HUB_GATEWAYS:
+            await self._hub_gateways(change)
+            return
         kind = K.BY_KEY[change.kind]
         desired = self.desired.org_objects(kind)[change.key]
         body = self._resolve(kind, change.body)
@@ -143,6 +149,22 @@ class Applier:
         self.result.writes += 1
         await self.records.step_done(None, change.step, change.kind, change.key, str(obj["id"]),
                                      desired.hash())
+
+    async def _hub_gateways(self, change: Change) -> None:
+        """Assign a hub profile to its hub gateways; a MAC Mist did not take fails the change, named."""
+        profile_id = change.mist_id or self.ids.get(K.HUB_PROFILES.key, {}).get(change.key)
+        if profile_id is None:
+            raise StepFailed(change, f"hub profile {change.key!r} has no id: it was not created")
+        macs = [str(m) for m in change.body.get("macs", [])]
+        answer = await self.mist.assign_deviceprofile(self.org_id, profile_id, macs)
+        self.result.writes += 1
+        done = {normalise_mac(m) for m in answer.success}
+        left = [m for m in macs if m not in done]
+        if left:
+            raise StepFailed(change, f"hub profile {change.key!r} was not assigned to {', '.join(left)}: the org's "
+                             "inventory holds no gateway with that MAC (claim it at a site first)")
+        await self.records.step_done(None, change.step, HUB_GATEWAYS, change.key, profile_id,
+                                     canonical_hash(sorted(macs)))
 
     def _name_lists(self, kind: Kind) -> dict[str, list[dict[str, Any]]]:
         """Live-shaped stubs of WLAN templates, so WLAN and policy keys resolve in a look-up."""
@@ -167,24 +189,8 @@ class Applier:
     # -- devices ------------------------------------------------------------------------------------
 
     async def _claims(self, changes: list[Change]) -> None:
-        """Claim codes in batches; a code claimed before comes back as duplicated, with its MAC."""
-        for change in changes:
-            codes = list(change.body.get("claim_codes", []))
-            with call_scope(None, "claims", change.key):
-                answer = await self._claim(codes)
-            self.result.writes += 1
-            for item in [*answer.inventory_added, *answer.inventory_duplicated]:
-                self.claimed[str(item["magic"])] = str(item["mac"]).lower()
-
-    async def _claim(self, codes: list[str]) -> InventoryClaimResult:
-        for _attempt in range(MAX_CREATE_ATTEMPTS):
-            try:
-                return await self.mist.claim_inventory(self.org_id, codes)
-            except OutcomeUnknown:
-                continue  # claiming again is safe: held codes come back as duplicated
-            except BadRequest as exc:  # every code refused: same shape as a success
-                return InventoryClaimResult.model_validate(exc.body or {})
-        return await self.mist.claim_inventory(self.org_id, codes)
+        """Claim codes in batches, and orders by activation code (see `workflow.claims`)."""
+        self.result.writes += await claim_all(self.mist, self.records, self.claims, changes)
 
     # -- sites --------------------------------------------------------------------------------------
 
@@ -209,10 +215,7 @@ class Applier:
             job.site_id = site.mist_id if site is not None else None
             if "site_vars" in by_kind and by_kind["site_vars"].writes:
                 job.vars = dict(ds.vars)
-            devices = by_kind.get("devices")
-            if devices is not None and devices.writes:
-                job.macs = [self._mac(m) for m in devices.body.get("macs", [])]
-                job.devices_hash = canonical_hash(sorted(job.macs))
+            self.claims.fill(job, by_kind)
         except UnresolvedReference as exc:
             job.error, job.error_step = str(exc), 2 if job.action == "noop" or job.body else 1
         return job
@@ -233,21 +236,15 @@ class Applier:
         self.result.writes += outcome.writes
         if outcome.site_id:
             self.ids.setdefault(K.SITES.key, {})[outcome.site] = outcome.site_id
-        if outcome.ok:
+        if outcome.ok and outcome.pending:
+            self.result.sites_pending[outcome.site] = list(outcome.pending)
+        elif outcome.ok:
             self.result.sites_done.append(outcome.site)
         else:
             self.result.sites_failed[outcome.site] = (outcome.step, str(outcome.error))
         event = outcome_event(outcome)
         self.progress(event)
         await report_outcome(self.records, outcome)
-
-    def _mac(self, ref: str) -> str:
-        if not ref.startswith("claim:"):
-            return ref
-        code = ref[len("claim:"):]
-        if code not in self.claimed:
-            raise UnresolvedReference(f"claim code {code} was not claimed (Mist refused it or it is unknown)")
-        return self.claimed[code]
 
     async def _emit(self, event: dict[str, Any]) -> None:
         """Tell the display and the run's event stream."""

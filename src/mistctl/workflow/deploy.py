@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from mistctl.domain import kinds as K
 from mistctl.domain.desired import DesiredState, build_desired, canonical_hash
 from mistctl.domain.diff import LiveState, compute_plan
 from mistctl.domain.fleet import Fleet
@@ -97,6 +98,8 @@ def desired_state(fleet: Fleet, *, only_site: str | None = None,
     desired.sites = {n: d for n, d in desired.sites.items() if n in variables}
     if only_kinds is not None:
         desired.org = {k: v for k, v in desired.org.items() if k in only_kinds}
+        if K.HUB_PROFILES.key not in only_kinds:
+            desired.hub_gateways = {}
     return desired
 
 
@@ -170,7 +173,7 @@ async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, l
 
 def _final_status(result: ApplyResult) -> str:
     if result.ok:
-        return "completed"
+        return "partial" if result.sites_pending else "completed"  # pending: ordered devices not shipped
     if result.org_failed or (result.sites_failed and not result.sites_done):
         return "failed"
     return "partial"

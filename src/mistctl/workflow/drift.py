@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from mistctl.domain.devices_diff import HUB_GATEWAYS, ORDERS
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.plan import Change, Plan
 from mistctl.store.port import StateStore
@@ -73,7 +74,8 @@ def differences(plan: Plan) -> list[Difference]:
     found = [Difference(p.kind, p.key, "(object)", "conflict", desired=p.message, site=p.site)
              for p in plan.problems if p.fatal]
     for change in plan.changes:
-        if change.writes and change.phase != "bind":  # a binding waits for a site reported missing
+        # a WLAN template's binding waits for a site reported missing; a hub profile's gateways do not
+        if change.writes and (change.phase != "bind" or change.kind == HUB_GATEWAYS):
             found.extend(_of_change(change))
     return found
 
@@ -82,9 +84,13 @@ def _of_change(change: Change) -> list[Difference]:
     site = change.site if change.kind != "sites" else None
     if change.action == "create":
         return [Difference(change.kind, change.key, "(object)", "missing", site=site)]
+    if change.kind == HUB_GATEWAYS:
+        return [Difference(HUB_GATEWAYS, change.key, mac, "not assigned", live=pair[0], desired=pair[1])
+                for mac, pair in sorted(change.diff.items())]
     if change.action == "assign":
-        return [Difference("devices", change.key, "macs", "not assigned",
-                           desired=list(change.body.get("macs", [])), site=change.site)]
+        return _of_devices(change)
+    if change.kind == ORDERS:
+        return [Difference(ORDERS, change.key, "activation_code", "not claimed", desired=change.key)]
     if change.action == "claim":
         return [Difference("claims", change.key, "claim_codes", "not claimed",
                            desired=list(change.body.get("claim_codes", [])))]
@@ -93,6 +99,15 @@ def _of_change(change: Change) -> list[Difference]:
                 for var, pair in sorted(change.diff.items())]
     return [Difference(change.kind, change.key, name, "changed", *_shown(name, pair), site=site)
             for name, pair in sorted(change.diff.items())]
+
+
+def _of_devices(change: Change) -> list[Difference]:
+    found = [Difference("devices", change.key, "inventory", "missing", desired=ref, site=change.site)
+             for ref in change.body.get("missing", [])]
+    if change.body.get("macs"):
+        found.append(Difference("devices", change.key, "macs", "not assigned",
+                                desired=list(change.body["macs"]), site=change.site))
+    return found
 
 
 def _shown(name: str, pair: list[Any]) -> tuple[Any, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from mistctl.mist.models import InventoryChangeResult, InventoryClaimResult
+from mistctl.mist.models import AssignResult, InventoryChangeResult, InventoryClaimResult, LicenseClaimResult
 
 
 class MistApi(Protocol):
@@ -26,11 +26,21 @@ class MistApi(Protocol):
 
     async def claim_inventory(self, org_id: str, claim_codes: Sequence[str]) -> InventoryClaimResult: ...
 
+    async def claim_activation_code(
+        self, org_id: str, code: str, *, claim_type: str = "all"
+    ) -> LicenseClaimResult: ...
+
     async def assign_inventory(
         self, org_id: str, site_id: str, macs: Sequence[str], *, no_reassign: bool = False
     ) -> InventoryChangeResult: ...
 
     async def update_site(self, site_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def list_site_devices(self, site_id: str, type: str = "all") -> list[dict[str, Any]]: ...
+
+    async def update_site_device(self, site_id: str, device_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def assign_deviceprofile(self, org_id: str, deviceprofile_id: str, macs: Sequence[str]) -> AssignResult: ...
 
     async def get_site_setting(self, site_id: str) -> dict[str, Any]: ...
 

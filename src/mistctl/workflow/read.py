@@ -11,12 +11,15 @@ from typing import Any
 
 from mistctl.domain import kinds as K
 from mistctl.domain.desired import REFS, DesiredState
+from mistctl.domain.devices_diff import ORDERS
 from mistctl.domain.diff import LiveState
 from mistctl.store.port import StateStore
 from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
 
 _LIST_QUERY: dict[str, dict[str, Any]] = {K.HUB_PROFILES.key: {"type": "gateway"}}
+#: Virtual-chassis members are listed only with `vc=true` (spec: getOrgInventory; the provider lists so).
+INVENTORY_QUERY: dict[str, Any] = {"vc": "true"}
 
 
 def kinds_to_read(desired: DesiredState) -> list[K.Kind]:
@@ -33,7 +36,7 @@ async def read_live(
     mist: MistApi, records: Records, org_id: str, desired: DesiredState, *, concurrency: int = 8,
     refresh_vars: bool = False, trust_records: bool = False,
 ) -> LiveState:
-    """List every managed kind (concurrently), the inventory when devices are wanted, and site vars.
+    """List every managed kind (concurrently), the inventory when devices or hub gateways are wanted, site vars.
 
     `refresh_vars` reads every site's setting (one GET per site) instead of trusting recorded hashes.
     `trust_records` skips the list of a kind whose every desired object the state store recorded with
@@ -49,10 +52,19 @@ async def read_live(
     if K.HUB_PROFILES.key in objects:
         objects[K.HUB_PROFILES.key] = [o for o in objects[K.HUB_PROFILES.key] if o.get("type") == "gateway"]
     live = LiveState(org_id=org_id, objects=objects, trusted=trusted)
-    if any(s.devices for s in desired.sites.values()):
-        live.inventory = await mist.list_org(org_id, "inventory")
+    if desired.hub_gateways or any(s.devices for s in desired.sites.values()):
+        live.inventory = await mist.list_org(org_id, "inventory", **INVENTORY_QUERY)
+        live.orders = await _orders(records, org_id, desired)
     await _read_site_vars(mist, records, live, desired, concurrency, refresh_vars)
     return live
+
+
+async def _orders(records: Records, org_id: str, desired: DesiredState) -> dict[str, list[str]]:
+    """The orders (activation codes) mistctl claimed in full: code -> the MACs of their devices."""
+    if not any(d.get("activation_code") for s in desired.sites.values() for d in s.devices):
+        return {}
+    known = await records.store.get_objects(org_id, ORDERS)
+    return {code: [m for m in ref.mist_id.split(",") if m] for code, ref in known.items()}
 
 
 async def _read_site_vars(

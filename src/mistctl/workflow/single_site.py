@@ -29,7 +29,6 @@ from mistctl.workflow.deploy import (
     plan_fleet,
 )
 from mistctl.workflow.ports import MistApi, Progress
-from mistctl.workflow.records import Records
 
 Status = Literal["completed", "failed"]
 
@@ -128,9 +127,7 @@ async def converge(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, 
     result = await apply_planned(mist, store, planned, ledger=ledger, run=run, concurrency=concurrency,
                                  progress=progress)
     outcome = _judge(result, planned, scope.only_site)
-    outcome.run = run
-    if outcome.ok and scope.only_site is not None:
-        await _device_problems(store, outcome, planned, scope.only_site)
+    outcome.run = run  # a device in no inventory failed its site's step 2 in the apply, named
     return outcome
 
 
@@ -165,18 +162,3 @@ def _judge(result: ApplyResult, planned: Planned, site: str | None) -> Converged
     if failed is not None:
         return Converged("failed", failed[0], failed[1], planned=planned, result=result)
     return Converged("completed", planned=planned, result=result)
-
-
-async def _device_problems(store: StateStore, outcome: Converged, planned: Planned, site: str) -> None:
-    """A device that is in no inventory fails step 2 of its site (the rest of the site is converged)."""
-    problems = [p for p in planned.plan.problems if p.site == site and p.kind == "devices"]
-    if not problems or outcome.run is None:
-        return
-    message = "; ".join(p.message for p in problems)
-    ds = planned.desired.sites[site]
-    records = Records(store, planned.plan.org_id, outcome.run.id, actor=outcome.run.requested_by)
-    state = await store.get_site_state(planned.plan.org_id, site)
-    await records.site_status(site, "failed", site_id=state.site_id if state else None, failed_step=2,
-                              error=message, zone=ds.zone, number=ds.number)
-    outcome.run = await store.update_run(outcome.run.id, status="failed", error=message)
-    outcome.status, outcome.failed_step, outcome.error = "failed", 2, message

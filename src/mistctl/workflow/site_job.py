@@ -12,9 +12,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mistctl.domain import kinds as K
+from mistctl.domain.claim import normalise_mac
 from mistctl.mist.errors import MistError
 from mistctl.workflow.context import call_scope
 from mistctl.workflow.create import create_or_find
+from mistctl.workflow.device_names import device_names
 from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
 
@@ -35,6 +37,11 @@ class SiteJob:
     vars_hash: str = ""
     macs: list[str] = field(default_factory=list)  # to assign
     devices_hash: str = ""
+    missing: list[str] = field(default_factory=list)  # devices the inventory lacks: the site fails at step 2
+    names: dict[str, str] = field(default_factory=dict)  # mac -> the name to give the device
+    device_ids: dict[str, dict[str, str]] = field(default_factory=dict)  # mac -> {id, type}, where known
+    names_hash: str = ""
+    pending: list[str] = field(default_factory=list)  # MACs of ordered devices not shipped yet
     error: str | None = None  # a problem found while preparing the job (the site fails at `error_step`)
     error_step: int = 2
 
@@ -48,7 +55,7 @@ class SiteJob:
     @property
     def writes(self) -> int:
         """The writes this job will make (for estimates and progress)."""
-        return (self.action != "noop") + (self.vars is not None) + bool(self.macs)
+        return (self.action != "noop") + (self.vars is not None) + bool(self.macs) + len(self.names)
 
 
 @dataclass
@@ -61,6 +68,7 @@ class SiteOutcome:
     step: int = 0
     error: str | None = None
     writes: int = 0
+    pending: list[str] = field(default_factory=list)  # ordered devices not shipped yet: neither done nor failed
 
 
 class _Failed(Exception):
@@ -87,8 +95,18 @@ async def run_site_job(mist: MistApi, records: Records, job: SiteJob) -> SiteOut
                                   error=str(exc), zone=job.zone, number=job.number)
         return outcome
     outcome.ok = True
+    if job.pending:
+        outcome.pending = list(job.pending)
+        await records.site_status(job.site, "pending", site_id=outcome.site_id, zone=job.zone, number=job.number,
+                                  error=pending_note(job.pending))
+        return outcome
     await records.site_status(job.site, "done", site_id=outcome.site_id, zone=job.zone, number=job.number)
     return outcome
+
+
+def pending_note(macs: list[str]) -> str:
+    """What a pending site waits for."""
+    return f"{len(macs)} ordered device(s) not shipped yet ({', '.join(macs)}): apply again once they are"
 
 
 async def _guard(step: int, kind: str, call: Callable[[], Awaitable[Any]]) -> Any:
@@ -123,20 +141,27 @@ async def _site_vars(mist: MistApi, records: Records, job: SiteJob, outcome: Sit
 
 
 async def _devices(mist: MistApi, records: Records, job: SiteJob, outcome: SiteOutcome) -> None:
-    if not job.macs:
-        return
+    """Assign the devices, name them, then fail the site for any device Mist refused or does not hold."""
     site_id = str(outcome.site_id)
-    with call_scope(job.site, "devices", job.site):
-        answer = await _guard(2, "devices", lambda: mist.assign_inventory(job.org_id, site_id, job.macs))
-    outcome.writes += 1
-    if answer.error:
-        why = "; ".join(answer.reason) or "no reason given"
-        raise _Failed(2, "devices", f"Mist refused to assign {', '.join(answer.error)} to site {job.site}: {why}")
-    await records.step_done(job.site, 2, "devices", job.site, site_id, job.devices_hash)
+    failures = list(job.missing)
+    refused: set[str] = set()
+    if job.macs:
+        with call_scope(job.site, "devices", job.site):
+            answer = await _guard(2, "devices", lambda: mist.assign_inventory(job.org_id, site_id, job.macs))
+        outcome.writes += 1
+        refused = {normalise_mac(m) for m in answer.error}
+        failures += [f"Mist refused to assign {mac} to site {job.site}: {why}" for mac, why in answer.refusals()]
+        if not answer.error:
+            await records.step_done(job.site, 2, "devices", job.site, site_id, job.devices_hash)
+    failures += await device_names(mist, records, job, outcome, skip=refused)
+    if failures:
+        raise _Failed(2, "devices", "; ".join(failures))
 
 
 def outcome_event(outcome: SiteOutcome) -> dict[str, Any]:
     """The event a site's outcome publishes (`site_done` / `site_failed`)."""
+    if outcome.ok and outcome.pending:
+        return {"type": "site_pending", "site": outcome.site, "pending": list(outcome.pending)}
     if outcome.ok:
         return {"type": "site_done", "site": outcome.site}
     return {"type": "site_failed", "site": outcome.site, "step": outcome.step, "error": outcome.error}
@@ -145,5 +170,12 @@ def outcome_event(outcome: SiteOutcome) -> dict[str, Any]:
 async def report_outcome(records: Records, outcome: SiteOutcome) -> dict[str, int]:
     """Publish a site's outcome on the run's event stream and add it to the run's counters (atomic)."""
     await records.event(outcome_event(outcome))
-    counter = "sites_done" if outcome.ok else "sites_failed"
+    counter = site_counter(outcome)
     return await records.count({counter: 1, "writes": outcome.writes})
+
+
+def site_counter(outcome: SiteOutcome) -> str:
+    """The run counter a site's outcome adds to."""
+    if not outcome.ok:
+        return "sites_failed"
+    return "sites_pending" if outcome.pending else "sites_done"
