@@ -16,7 +16,7 @@ import pytest
 
 from mist_twin.validation import operations
 from mistctl.mist import ManualClock, MistClient, build_http_client
-from tests.support.day2 import AP, GATEWAY, SWITCH, add_site
+from tests.support.day2 import AP, GATEWAY, SSR, SWITCH, add_site
 from tests.support.openapi_check import ContractChecker, build_openapi, check_request, path_matcher
 from tests.support.twin import FakeClock, twin_app, twin_client, twin_transport
 
@@ -32,6 +32,7 @@ DAY2_OPERATIONS = frozenset(
         "listSiteDeviceUpgrades",
         "getSiteDeviceUpgrade",
         "cancelSiteDeviceUpgrade",
+        "upgradeSsr",
         "listSiteDevices",
         "listSiteDevicesStats",
         "getSiteDeviceStats",
@@ -87,6 +88,8 @@ async def _walk_firmware(
             await client.get(f"/api/v1/sites/{site}/stats/devices", params={"type": "all"})
         ).status_code == 200
         clock.advance(12)
+    ssr = await client.post(f"/api/v1/sites/{site}/ssr/{devices[-1]['id']}/upgrade", json={"version": "6.3.0-107.r1"})
+    assert ssr.status_code == 200, ssr.text
     serial = await client.post(f"{base}/upgrade", json={"version": "stable", "strategy": "serial"})
     assert (await client.post(f"{base}/upgrade/{serial.json()['upgrade_id']}/cancel")).status_code == 200
     for kind in ("ap", "switch", "gateway", "all"):
@@ -98,7 +101,7 @@ async def test_every_day2_operation_answers_on_spec(checker: ContractChecker) ->
     app = twin_app(clock=clock, device_count=0, upgrade_seconds=10)
     org = app.state.twin.org_id
     async with twin_client(app, checker=checker) as client:
-        site, devices = await add_site(client, org, "Lyon", [AP] * 4 + [SWITCH, GATEWAY], tag=1)
+        site, devices = await add_site(client, org, "Lyon", [AP] * 4 + [SWITCH, GATEWAY, SSR], tag=1)
         await add_site(client, org, "Nice", [SWITCH, GATEWAY], tag=2)
         await _walk_sle(client, org, site)
         await _walk_firmware(client, clock, site, devices)
@@ -157,7 +160,7 @@ async def test_every_request_of_the_day2_client_methods_fits_the_spec(mist_spec:
         twin_client(app) as setup,
         build_http_client("http://twin", transport=twin_transport(app)) as http,
     ):
-        site, devices = await add_site(setup, org, "Metz", [AP] * 3 + [SWITCH], tag=4)
+        site, devices = await add_site(setup, org, "Metz", [AP] * 3 + [SWITCH, SSR], tag=4)
         http.event_hooks = {"request": [check], "response": []}
         client = MistClient(http, app.state.twin.token, clock=clock, rng=random.Random(1))
         await _client_walk(client, org, site, devices)
@@ -171,6 +174,7 @@ async def _client_walk(client: MistClient, org: str, site: str, devices: list[di
     await client.get_org_sites_sle(org, "wired", duration="1d", interval="1h")
     await client.list_site_device_versions(site, "switch", model="EX4100-F-12P")
     await client.upgrade_device(site, devices[0]["id"], "0.14.29850", reboot=True)
+    await client.upgrade_ssr(site, devices[-1]["id"], "6.3.0-107.r1", channel="stable")
     body = {
         "device_ids": [devices[1]["id"]],
         "version": "0.14.29633",

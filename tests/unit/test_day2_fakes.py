@@ -64,6 +64,9 @@ class FakeFirmware:
     async def upgrade_site_devices(self, site_id: str, body: dict[str, Any]) -> str:
         raise AssertionError("not used")
 
+    async def upgrade_ssr(self, site_id: str, device_id: str, version: str, **_: Any) -> dict[str, Any]:
+        raise AssertionError("not used")
+
     async def get_site_device_upgrade(self, site_id: str, upgrade_id: str) -> SiteUpgrade:
         raise AssertionError("not used")
 

@@ -118,6 +118,19 @@ class Day2Ops(ClientCore):
         )
         return DeviceUpgradeStarted.model_validate(_expect_dict(answer, "upgrade device"))
 
+    async def upgrade_ssr(self, site_id: str, device_id: str, version: str, **opts: Any) -> MistObject:
+        """Start an SSR gateway's upgrade (`upgradeSsr`; it reboots unless `reboot_at` is -1).
+
+        Not retried: a lost answer raises `OutcomeUnknown`; read the device's stats as for `upgrade_device`.
+        """
+        answer = await self._session.call(
+            "POST",
+            "/sites/{site_id}/ssr/{device_id}/upgrade",
+            {"site_id": site_id, "device_id": device_id},
+            body={**opts, "version": version},
+        )
+        return _expect_dict(answer, "upgrade SSR")
+
     async def upgrade_site_devices(self, site_id: str, body: MistObject) -> str:
         """Start a site-wide upgrade (`upgrade_site_devices`: device_ids, version, strategy...); its id.
 

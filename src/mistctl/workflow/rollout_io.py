@@ -2,7 +2,10 @@
 
 A wave's whole sites are upgraded with one site-level call each (`POST /sites/{id}/devices/upgrade`
 naming the devices, strategy big_bang: the wave is the canary step already); other devices one call
-each. Starting an upgrade is never retried blindly: a lost answer is resolved by reading the site's
+each. Switches and gateways are sent `reboot: true`: the spec's default is false, which only stages
+the firmware (the device keeps its version and the wave would time out). SSR gateways have their own
+upgrade operation (`upgradeSsr`), so they always go one call each.
+Starting an upgrade is never retried blindly: a lost answer is resolved by reading the site's
 upgrades or the device's stats (see `mistctl.mist.ops_day2`). Completion is read from the site
 upgrade's result lists and from one device-stats list per site per poll, never one call per device.
 """
@@ -37,6 +40,8 @@ class FirmwareApi(Protocol):
                              **opts: Any) -> DeviceUpgradeStarted: ...
 
     async def upgrade_site_devices(self, site_id: str, body: dict[str, Any]) -> str: ...
+
+    async def upgrade_ssr(self, site_id: str, device_id: str, version: str, **opts: Any) -> dict[str, Any]: ...
 
     async def get_site_device_upgrade(self, site_id: str, upgrade_id: str) -> SiteUpgrade: ...
 
@@ -79,15 +84,29 @@ async def start_wave(mist: FirmwareApi, wave: Wave, version: str, *, concurrency
         async with gate:
             await _start_device(mist, target, version, started)
 
-    jobs = [site(ts) for name, ts in by_site.items() if name in wave.whole_sites]
-    jobs += [device(t) for name, ts in by_site.items() if name not in wave.whole_sites for t in ts]
+    whole = {name: [t for t in ts if not is_ssr(t)] for name, ts in by_site.items() if name in wave.whole_sites}
+    jobs = [site(ts) for ts in whole.values() if ts]
+    jobs += [device(t) for name, ts in by_site.items() for t in ts
+             if name not in wave.whole_sites or is_ssr(t)]
     await asyncio.gather(*jobs)
     return started
 
 
+def is_ssr(target: Target) -> bool:
+    """An SSR (128T) gateway: upgraded with `upgradeSsr`, one call each."""
+    return target.type == "gateway" and target.model.upper().startswith("SSR")
+
+
+def needs_reboot(targets: list[Target]) -> bool:
+    """Switches and gateways boot the new firmware only when asked (`reboot` defaults to false)."""
+    return any(t.type in ("switch", "gateway") for t in targets)
+
+
 async def _start_site(mist: FirmwareApi, targets: list[Target], version: str, started: Started) -> None:
     site_id = targets[0].site_id
-    body = {"version": version, "strategy": "big_bang", "device_ids": [t.device_id for t in targets]}
+    body: dict[str, Any] = {"version": version, "strategy": "big_bang", "device_ids": [t.device_id for t in targets]}
+    if needs_reboot(targets):
+        body["reboot"] = True
     try:
         with call_scope(targets[0].site, "firmware", targets[0].site):
             try:
@@ -111,13 +130,22 @@ async def _start_device(mist: FirmwareApi, target: Target, version: str, started
     try:
         with call_scope(target.site, "firmware", target.mac):
             try:
-                answer = await mist.upgrade_device(target.site_id, target.device_id, version)
-                when = answer.timestamp
+                when = await _send_device(mist, target, version)
             except OutcomeUnknown:
                 when = await _find_device_upgrade(mist, target, version)
         started.device_jobs[target.mac] = (target, when)
     except MistError as exc:
         started.failed[target.mac] = f"the upgrade could not start: {exc}"
+
+
+async def _send_device(mist: FirmwareApi, target: Target, version: str) -> float:
+    """One device's upgrade call; Mist's start time (0 for an SSR, whose answer carries none)."""
+    if is_ssr(target):
+        await mist.upgrade_ssr(target.site_id, target.device_id, version)
+        return 0.0
+    opts = {"reboot": True} if needs_reboot([target]) else {}
+    answer = await mist.upgrade_device(target.site_id, target.device_id, version, **opts)
+    return answer.timestamp
 
 
 async def _find_device_upgrade(mist: FirmwareApi, target: Target, version: str) -> float:
