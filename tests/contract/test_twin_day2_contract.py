@@ -64,6 +64,18 @@ async def _walk_sle(client: httpx.AsyncClient, org: str, site: str) -> None:
         assert answer.status_code == 200 and answer.json()["results"]
 
 
+async def _walk_no_data(client: httpx.AsyncClient, org: str, site: str) -> None:
+    """A site without SLE data (Day 0) and a short SLE interval: still on spec."""
+    assert (await client.put(f"/__twin/sle/{site}", json={"no_data": True})).status_code == 200
+    assert (await client.put("/__twin/sle-interval", json={"seconds": 2})).status_code == 200
+    base = f"/api/v1/sites/{site}/sle/site/{site}"
+    empty = await client.get(f"{base}/metric/switch_health/summary", params={"duration": "1m"})
+    sle = empty.json()["sle"]
+    assert empty.status_code == 200 and sle["interval"] == 2 and set(sle["samples"]["value"]) == {None}
+    rows = await client.get(f"/api/v1/orgs/{org}/insights/sites-sle", params={"sle": "wired"})
+    assert rows.status_code == 200 and site not in {r["site_id"] for r in rows.json()["results"]}
+
+
 async def _walk_firmware(
     client: httpx.AsyncClient, clock: FakeClock, site: str, devices: list[dict[str, Any]]
 ) -> None:
@@ -102,8 +114,9 @@ async def test_every_day2_operation_answers_on_spec(checker: ContractChecker) ->
     org = app.state.twin.org_id
     async with twin_client(app, checker=checker) as client:
         site, devices = await add_site(client, org, "Lyon", [AP] * 4 + [SWITCH, GATEWAY, SSR], tag=1)
-        await add_site(client, org, "Nice", [SWITCH, GATEWAY], tag=2)
+        nice, _ = await add_site(client, org, "Nice", [SWITCH, GATEWAY], tag=2)
         await _walk_sle(client, org, site)
+        await _walk_no_data(client, org, nice)
         await _walk_firmware(client, clock, site, devices)
     answered = {(method, path) for method, path, status in checker.seen if status == 200}
     assert day2_paths() - answered == set(), "Day 2 operations never exercised with a 200"

@@ -45,11 +45,13 @@ def assure_cmd(
     threshold: ThresholdOpt = DEFAULT_THRESHOLD,
     metrics: Annotated[str | None, typer.Option(
         "--metrics", help="Comma-separated SLE metrics (default: every wifi, wired and WAN metric).")] = None,
+    allow_no_data: Annotated[bool, typer.Option(
+        "--allow-no-data", help="Exit 0 when sites have no SLE data yet (Day 0), as long as none fails.")] = False,
     as_json: JsonOpt = False,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
 ) -> None:
-    """Check every fleet site's SLEs (one org-wide call per SLE family); exit 1 naming sites below threshold."""
+    """Check every fleet site's SLEs: pass, fail or no-data each; exit 0 only when all pass (exit 1 naming the rest)."""
     fleet = load_fleet(fleet_file)
     check_site(fleet, site)
     names = [s.name for s in fleet.sites]
@@ -59,7 +61,7 @@ def assure_cmd(
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:
         _print_health(report, detail=site is not None)
-    if not report.ok:
+    if not report.passes(allow_no_data=allow_no_data):
         console(stderr=True).print(f"[red]assurance failed[/red]: {failure_summary(report)}", highlight=False)
         raise typer.Exit(EXIT_FAILED)
 
@@ -82,7 +84,8 @@ def _print_health(report: HealthReport, *, detail: bool) -> None:
                 value = info.get("value")
                 shown = "no data" if value is None else f"{value:.3f}"
                 con.print(f"  {site.name} {metric}: {shown}; worst classifier: {info.get('worst_classifier') or '-'}")
-    con.print(f"{len(report.sites)} site(s), {len(report.failed)} below threshold; {report.calls} Mist call(s)")
+    con.print(f"{len(report.sites)} site(s): {len(report.sites) - len(report.failed) - len(report.no_data)} pass, "
+              f"{len(report.failed)} fail, {len(report.no_data)} no data; {report.calls} Mist call(s)")
 
 
 @handle_errors
