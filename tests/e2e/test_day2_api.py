@@ -58,6 +58,8 @@ async def test_upgrade_dry_run_then_a_background_rollout_with_its_report() -> No
     async with service(upgrade_seconds=0) as svc:
         fleet = fleet_with_aps(svc)
         await deploy(svc, fleet)
+        async with svc_twin(svc) as twin:  # the soak lasts one SLE interval at least: make it a second
+            assert (await twin.put("/__twin/sle-interval", json={"seconds": 1})).status_code == 200
         body = {"fleet": fleet, "version": GOOD, "device_type": "ap", "soak": "0s", "waves": "1,100%"}
         dry = await svc.client.post("/lifecycle/upgrade", json={**body, "dry_run": True}, headers=svc.key)
         assert dry.status_code == 200 and dry.json()["status"] == "dry-run"
@@ -68,6 +70,7 @@ async def test_upgrade_dry_run_then_a_background_rollout_with_its_report() -> No
         await svc.ctx.deployments.wait(run_id)
         report = (await svc.client.get(f"/lifecycle/upgrade/{run_id}", headers=svc.key)).json()
         assert report["status"] == "completed", report
+        assert report["report"]["soak_seconds"] == 1
         assert {d["now"] for d in report["report"]["devices"]} == {GOOD}
         assert {d.get("version") for d in svc.twin.inventory() if d["type"] == "ap"} == {GOOD}
         bad = await svc.client.post("/lifecycle/upgrade", json={**body, "waves": "1,lots"}, headers=svc.key)

@@ -91,7 +91,12 @@ def _print_health(report: HealthReport, *, detail: bool) -> None:
 @handle_errors
 def upgrade_cmd(
     fleet_file: FleetArg,
-    version: Annotated[str, typer.Option("--version", help="The exact firmware version to roll out.")],
+    version: Annotated[str, typer.Option("--version", help="The exact firmware version to roll out.")] = "",
+    rollback_of: Annotated[str | None, typer.Option(
+        "--rollback", metavar="RUN", help="Put the devices a rollout touched back on their versions before it.")]
+    = None,
+    no_rollback: Annotated[bool, typer.Option(
+        "--no-rollback", help="On a halt, leave the halted wave's devices on the new version.")] = False,
     device_type: Annotated[str | None, typer.Option("--device-type", help="ap, switch or gateway.")] = None,
     waves: Annotated[str, typer.Option("--waves", help="Cumulative wave sizes; the first is the canary.")]
     = DEFAULT_WAVES,
@@ -106,20 +111,24 @@ def upgrade_cmd(
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
 ) -> None:
-    """Roll a firmware version out in waves, gated on SLEs; halt and leave the rest untouched when a wave hurts."""
+    """Roll a firmware version out in waves, gated on SLEs; a wave that hurts halts the rollout, is put back on
+    the versions it ran, and later waves are left untouched. `--rollback RUN` undoes a rollout the same way."""
     fleet = load_fleet(fleet_file)
     by_value: By = "site" if by == "site" else "device"
     if by not in ("device", "site"):
         fail(f"--by {by!r}: choose device or site")
+    if not version and not rollback_of:
+        fail("name the firmware with --version, or the rollout to undo with --rollback RUN")
     opts = RolloutOptions(version=version, device_type=device_type, waves=waves, by=by_value,
                           soak=parse_duration(soak, what="--soak"), threshold=threshold, max_drop=max_drop,
-                          polling=Polling(budget=parse_duration(timeout, what="--timeout")), dry_run=dry_run)
+                          polling=Polling(budget=parse_duration(timeout, what="--timeout")), dry_run=dry_run,
+                          rollback=not no_rollback, rollback_of=rollback_of)
     report = asyncio.run(_upgrade(fleet, opts, org_id, mist_host))
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:
         _print_rollout(report)
-    if report.status == "halted":
+    if report.status not in ("completed", "dry-run"):
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -139,6 +148,10 @@ def _progress_line(event: dict[str, Any]) -> None:
                          f"{format_duration(float(event.get('soak_seconds') or 0))} before the SLE gate",
         "wave_promoted": f"wave {wave}: SLE gate passed",
         "rollout_halted": f"wave {wave}: halted",
+        "rollout_held": f"wave {wave}: held (no SLE data to judge it by)",
+        "rollback_started": f"wave {wave}: rolling {event.get('devices')} device(s) back to their versions before",
+        "rollback_done": f"wave {wave}: {event.get('rolled_back')} device(s) rolled back; SLEs after: "
+                         f"{'ok' if event.get('sle_ok') else 'still below the threshold or no data'}",
     }
     if kind in lines:
         console(stderr=True).print(lines[str(kind)], highlight=False, markup=False)
@@ -160,12 +173,21 @@ def _print_rollout(report: RolloutReport) -> None:
         total = sum(len(w.targets) for w in report.waves)
         con.print(f"dry run: {total} device(s) would be upgraded in {len(report.waves)} wave(s); nothing was changed")
         return
-    counts = {s: report.count(s) for s in ("upgraded", "already", "failed", "timeout", "untouched")}
+    kinds = ("upgraded", "already", "failed", "timeout", "untouched", "skipped", "rolled-back", "rollback-failed")
+    counts = {s: report.count(s) for s in kinds}
     con.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no devices to upgrade")
-    if report.status == "halted":
-        con.print(f"[red]halted[/red]: {report.reason}", highlight=False)
+    for note in report.notes:
+        con.print(f"note: {note}", highlight=False, markup=False)
+    if report.rollback is not None:
+        rb = report.rollback
+        after = "; ".join(f"{s['name']} {s['status']}" for s in rb["sites"])
+        con.print(f"rolled back {rb['rolled_back']}/{rb['devices']} device(s) of wave {rb['wave']}; SLEs after: "
+                  f"{after}", highlight=False, markup=False)
+    if report.status in ("halted", "held", "incomplete"):
+        con.print(f"[red]{report.status}[/red]: {report.reason}", highlight=False)
     elif report.status == "completed":
-        con.print(f"[green]completed[/green]: every device of the fleet runs {report.version} (run {report.run_id})")
+        done = f"the versions before {report.rollback_of}" if report.rollback_of else report.version
+        con.print(f"[green]completed[/green]: every device runs {done} (run {report.run_id})")
 
 
 def _devices_table(report: RolloutReport) -> Table:

@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mistctl.errors import UserError
+from mistctl.mist.errors import MistError
 from mistctl.mist.models_day2 import ORG_SLE_KEYS, SITE_METRIC_OF, SiteSle, SleSummary
 from mistctl.store.models import SiteState, utcnow
 from mistctl.store.port import StateStore
 
 DEFAULT_THRESHOLD = 0.9
+DEFAULT_INTERVAL = 600.0  # Mist's SLE summaries of windows up to hours come in 10-minute intervals
 COUNT_KEYS = {"wifi": "num_aps", "wired": "num_switches", "wan": "num_gateways"}
 _ORG_KEY_OF = {site: org for org, site in SITE_METRIC_OF.items()}
 
@@ -35,8 +37,7 @@ class SleApi(Protocol):
 
     async def get_org_sites_sle(self, org_id: str, sle: str, **query: Any) -> list[SiteSle]: ...
 
-    async def get_site_sle_summary(self, site_id: str, metric: str, *, start: int | str | None = None,
-                                   end: int | str | None = None, duration: str | None = None) -> SleSummary: ...
+    async def get_site_sle_trend(self, site_id: str, metric: str, *, duration: str | None = None) -> SleSummary: ...
 
 
 class SiteLister(SleApi, Protocol):
@@ -175,10 +176,22 @@ def _site(name: str, site_id: str | None, wanted: dict[str, tuple[str, ...]],
 async def _detail(mist: SleApi, site_id: str, wanted: dict[str, tuple[str, ...]],
                   duration: str | None) -> dict[str, dict[str, Any]]:
     keys = [k for ks in wanted.values() for k in ks if k in SITE_METRIC_OF]
-    summaries = await asyncio.gather(*(mist.get_site_sle_summary(site_id, SITE_METRIC_OF[k], duration=duration)
+    summaries = await asyncio.gather(*(mist.get_site_sle_trend(site_id, SITE_METRIC_OF[k], duration=duration)
                                        for k in keys))
     return {k: {"value": s.value, "worst_classifier": _worst(s.classifiers), "interval": s.sle.interval}
             for k, s in zip(keys, summaries, strict=True)}
+
+
+async def sle_interval(mist: SleApi, site_id: str, families: Collection[str], duration: str | None) -> float:
+    """The interval (seconds) Mist computes the site's SLEs at, read from one summary; 600 if unreadable."""
+    keys = [k for f in sorted(families) for k in ORG_SLE_KEYS.get(f, ()) if k in SITE_METRIC_OF]
+    if not keys:
+        return DEFAULT_INTERVAL
+    try:
+        summary = await mist.get_site_sle_trend(site_id, SITE_METRIC_OF[keys[0]], duration=duration)
+    except MistError:
+        return DEFAULT_INTERVAL
+    return float(summary.sle.interval) if summary.sle.interval > 0 else DEFAULT_INTERVAL
 
 
 def _worst(classifiers: list[dict[str, Any]]) -> str | None:
