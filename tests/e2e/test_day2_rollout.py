@@ -15,6 +15,7 @@ from mistctl.errors import UserError
 from mistctl.store.memory import MemoryStore
 from mistctl.workflow.rollout import RolloutOptions, run_rollout
 from mistctl.workflow.rollout_io import Polling
+from tests.support.day2 import SSR, SWITCH, add_site
 from tests.support.engine import apply, engine, example_fleet_for
 from tests.support.twin import FakeClock, twin_app, twin_client
 
@@ -212,3 +213,28 @@ async def test_upgrade_rollback_run_puts_every_device_back() -> None:
             await the.roll("", rollback_of="no-such-run")
         with pytest.raises(UserError, match="leave out --version"):
             await the.roll(GOOD, rollback_of=done.run_id)
+
+
+async def test_ssr_gateways_roll_out_through_their_own_upgrade_and_switches_with_reboot() -> None:
+    clock = FakeClock()
+    app = twin_app(clock=clock, device_count=0, upgrade_seconds=60)
+
+    async def sleep(seconds: float) -> None:
+        clock.advance(seconds)
+
+    async with engine(app, store=MemoryStore()) as svc:
+        async with twin_client(app) as client:
+            await add_site(client, svc.org_id, "Albi", [SSR, SWITCH, SWITCH], tag=9)
+        opts = RolloutOptions(version="6.3.0-107.r1", device_type="gateway", soak=600, polling=Polling(5, 60, 900))
+        report = await run_rollout(svc.mist, svc.store, svc.org_id, ["Albi"], opts, ledger=svc.ledger, sleep=sleep)
+        assert report.status == "completed", report.reason
+        switches = RolloutOptions(version="23.4R2-S4.11", device_type="switch", soak=600, waves="100%",
+                                  polling=Polling(5, 60, 900))
+        assert (await run_rollout(svc.mist, svc.store, svc.org_id, ["Albi"], switches, ledger=svc.ledger,
+                                  sleep=sleep)).status == "completed"
+        versions = {d["model"]: d["version"] for d in app.state.twin.inventory()}
+        assert versions == {"SSR120": "6.3.0-107.r1", "EX4100-F-12P": "23.4R2-S4.11"}
+        routes = app.state.twin.counters.snapshot()["by_route"]
+        assert routes.get("POST /api/v1/sites/{site_id}/ssr/{device_id}/upgrade") == 1
+        audit = await svc.store.list_audit(limit=100)
+        assert {e.status for e in audit if e.kind == "firmware"} >= {0, 200}  # write-ahead, then the answer
