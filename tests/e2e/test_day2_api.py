@@ -75,6 +75,10 @@ async def test_upgrade_dry_run_then_a_background_rollout_with_its_report() -> No
         assert {d.get("version") for d in svc.twin.inventory() if d["type"] == "ap"} == {GOOD}
         bad = await svc.client.post("/lifecycle/upgrade", json={**body, "waves": "1,lots"}, headers=svc.key)
         assert bad.status_code == 422 and "lots" in bad.json()["detail"]
+        unnamed = await svc.client.post("/lifecycle/upgrade", json={**body, "version": None}, headers=svc.key)
+        assert unnamed.status_code == 422 and "exact firmware version" in unnamed.json()["detail"]
+        both = await svc.client.post("/lifecycle/upgrade", json={**body, "rollback_of": run_id}, headers=svc.key)
+        assert both.status_code == 422 and "leave out --version" in both.json()["detail"]
         missing = await svc.client.get("/lifecycle/upgrade/nope", headers=svc.key)
         assert missing.status_code == 404
 

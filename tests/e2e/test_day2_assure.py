@@ -135,6 +135,8 @@ def test_cli_upgrade_dry_run_prints_waves_and_writes_nothing(workdir: Path) -> N
     assert code == 2 and "lots" in out
     code, out = run("upgrade", "two.yaml", "--version", "0.14.29850", "--soak", "forever")
     assert code == 2 and "--soak" in out
+    code, out = run("upgrade", "two.yaml")
+    assert code == 2 and "--version" in out and "--rollback" in out
 
 
 async def test_a_site_without_sle_data_is_no_data_never_pass() -> None:

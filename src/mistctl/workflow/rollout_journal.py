@@ -2,7 +2,7 @@
 
 Before a wave's upgrade calls: each device's version before (a step record of kind `firmware_before`,
 key `<run id>:<mac>`, `applied_hash` the version it ran, kept per run so `upgrade --rollback RUN` finds
-it later) and its `firmware` step marked `running`. Just before each upgrade call: a write-ahead audit
+it later; status `pending`, a note rather than an outcome, so run views do not count it) and its `firmware` step marked `running`. Just before each upgrade call: a write-ahead audit
 entry (status 0: sent, answer not recorded yet); as soon as the answer is back, the call's own entry
 from the call ledger. Nothing waits for the rollout's end to be written.
 """
@@ -64,7 +64,7 @@ class Journal:
     def _before(self, t: Target) -> StepRecord:
         r = self.records
         return StepRecord(run_id=r.run_id, org_id=r.org_id, site=t.site, step=FIRMWARE_STEP, kind=BEFORE_KIND,
-                          key=before_key(r.run_id, t.mac), status="done", mist_id=t.device_id,
+                          key=before_key(r.run_id, t.mac), status="pending", mist_id=t.device_id,
                           applied_hash=t.version)
 
 
