@@ -4,7 +4,8 @@ Before a wave's upgrade calls: each device's version before (a step record of ki
 key `<run id>:<mac>`, `applied_hash` the version it ran, kept per run so `upgrade --rollback RUN` finds
 it later; status `pending`, a note rather than an outcome, so run views do not count it) and its
 `firmware` step marked `running`. Just before each upgrade call: a write-ahead audit entry (status 0:
-sent, answer not recorded yet); as soon as the answer is back, the call's own entry from the call ledger. Nothing waits for the rollout's end to be written.
+sent, answer not recorded yet); as soon as the answer is back, the call's own entry from the call ledger.
+Nothing waits for the rollout's end to be written.
 """
 
 from __future__ import annotations
