@@ -57,7 +57,7 @@ async def roll(mist: RolloutApi, records: Records, report: RolloutReport, opts: 
         return
     if report.count("skipped"):
         report.status = "incomplete"
-        report.reason = "; ".join(report.notes)
+        report.reason = "; ".join(n for n in report.notes if ": skipped sites" in n)
 
 
 def own_families(report: RolloutReport, installed: Mapping[str, str | None]) -> Own:
