@@ -13,7 +13,7 @@ import pytest
 from mistctl.bootstrap import open_services
 from mistctl.errors import UserError
 from mistctl.store.memory import MemoryStore
-from mistctl.workflow.assure import assess, gate_after_soak
+from mistctl.workflow.assure import assess, failure_summary, gate_after_soak
 from tests.e2e.cli_support import cut_example_fleet, run
 from tests.support.engine import apply, engine, example_fleet_for
 from tests.support.twin import twin_app, twin_client
@@ -157,6 +157,10 @@ async def test_a_site_without_sle_data_is_no_data_never_pass() -> None:
         # one spelling of each metric name in every output: the insights keys, detail included
         assert set(by_name[names[2]].detail) <= set(by_name[names[2]].values)
         assert "switch-health" in by_name[names[2]].detail and "switch_health" not in by_name[names[2]].detail
+        # apply --assure's gate: a site without data is not done either
+        gate = await gate_after_soak(svc.mist, svc.store, svc.org_id, _site_ids(app.state.twin), soak=0)
+        assert not gate.ok and [s.name for s in gate.no_data] == [names[2]]
+        assert f"no SLE data yet for {names[2]}" in failure_summary(gate)
 
 
 def test_cli_assure_exits_non_zero_on_no_data_unless_allowed(workdir: Path) -> None:

@@ -62,7 +62,8 @@ def assure_cmd(
     else:
         _print_health(report, detail=site is not None)
     if not report.passes(allow_no_data=allow_no_data):
-        console(stderr=True).print(f"[red]assurance failed[/red]: {failure_summary(report)}", highlight=False)
+        hint = "; pass --allow-no-data to accept sites without data" if report.no_data else ""
+        console(stderr=True).print(f"[red]assurance failed[/red]: {failure_summary(report)}{hint}", highlight=False)
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -262,5 +262,5 @@ def failure_summary(report: HealthReport, *, allow_no_data: bool = False) -> str
     if report.no_data and not allow_no_data:
         names = ", ".join(s.name for s in report.no_data[:10]) + ("..." if len(report.no_data) > 10 else "")
         text += ("; " if text else "") + (f"no SLE data yet for {names} (devices not connected, or too soon "
-                                          "after they came up); pass --allow-no-data to accept that")
+                                          "after they came up)")
     return text
