@@ -6,7 +6,8 @@ waits for them, soaks, and reports the wave's sites' SLEs after (`report.rollbac
 
 `upgrade --rollback RUN`: the run's version-before records (`rollout_journal`) give every device it
 touched its own target; devices already there are skipped; the rest go in waves, gated like any
-rollout (a site below the threshold because of these very devices is no reason to stop).
+rollout (a site below the threshold because of these very devices is no reason to stop). A halted
+rollback stops there: its devices are not put back on the versions being rolled back.
 """
 
 from __future__ import annotations

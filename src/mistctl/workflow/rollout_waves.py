@@ -52,7 +52,7 @@ async def roll(mist: RolloutApi, records: Records, report: RolloutReport, opts: 
                 report.devices[t.mac].status = "untouched"
                 report.devices[t.mac].why = f"the rollout stopped ({outcome}) at wave {wave.number}"
         await records.event({"type": f"rollout_{outcome}", "wave": wave.number, "reason": report.reason})
-        if outcome == "halted" and opts.rollback:
+        if outcome == "halted" and opts.rollback and opts.rollback_of is None:  # a rollback is not undone
             await roll_back_wave(mist, journal, report, wave, opts, sleep)
         return
     if report.count("skipped"):
