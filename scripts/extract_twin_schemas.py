@@ -48,7 +48,7 @@ OPERATIONS: tuple[str, ...] = (
     "updateOrgMultiplePsks", "deleteOrgPskList", "deleteOrgPskOldPassphrase",
     "listSiteSlesMetrics", "getSiteSleSummary", "getOrgSitesSle",
     "listSiteAvailableDeviceVersions", "upgradeDevice", "upgradeSiteDevices", "listSiteDeviceUpgrades",
-    "getSiteDeviceUpgrade", "cancelSiteDeviceUpgrade",
+    "getSiteDeviceUpgrade", "cancelSiteDeviceUpgrade", "upgradeSsr",
     "listSiteDevices", "listSiteDevicesStats", "getSiteDeviceStats", "updateSiteDevice",
 )  # fmt: skip
 

@@ -5,8 +5,10 @@ An upgrade of a device is a job `{mac, site_id, from, to, start, end, upgrade_id
 No thread moves jobs on: `settle` (run before every request by `SettleMiddleware`, or by tests that
 read the state directly) finishes the jobs whose end has passed on the twin's clock, in end order:
 the device then runs the new version, unless the version is marked `fail`, and the device's last
-result goes to `firmware_last` (what its `fwupdate` stat shows). A device running a version marked
-`degrade` lowers its site's SLEs of its family by the mark's `sle_drop` (see sle.py).
+result goes to `firmware_last` (what its `fwupdate` stat shows). A switch or gateway upgraded without
+`reboot` (the spec's default is false: "for switches and gateways only, APs are automatically
+rebooted") only stages the firmware: its download succeeds, but it keeps running the old version.
+A device running a version marked `degrade` lowers its site's SLEs of its family by the mark's `sle_drop` (see sle.py).
 """
 
 from __future__ import annotations
@@ -127,9 +129,16 @@ def sle_drops(twin: TwinState) -> dict[tuple[str, str], float]:
 
 # --- jobs ------------------------------------------------------------------------------------------
 def start_job(
-    twin: TwinState, record: Obj, version: str, start: float, upgrade: Obj | None = None, phase: int = 1
+    twin: TwinState,
+    record: Obj,
+    version: str,
+    start: float,
+    upgrade: Obj | None = None,
+    phase: int = 1,
+    *,
+    reboot: bool = True,
 ) -> Obj:
-    """Schedule one device's upgrade to `version` from `start` (epoch seconds)."""
+    """Schedule one device's upgrade to `version` from `start`; without `reboot` it only stages."""
     job = {
         "mac": record["mac"],
         "site_id": record["site_id"],
@@ -139,6 +148,7 @@ def start_job(
         "end": start + twin.knobs.upgrade_seconds,
         "upgrade_id": upgrade["id"] if upgrade else None,
         "phase": phase,
+        "reboot": reboot or record["type"] == "ap",
     }
     twin.store.put(JOBS, record["mac"], job)
     if twin in _NEXT_DUE:
@@ -171,12 +181,13 @@ def _finish(twin: TwinState, job: Obj) -> None:
     twin.store.delete(JOBS, job["mac"])
     record = twin.store.get("inventory", job["mac"])
     failed = record is None or mark_of(twin, job["to"])["effect"] == "fail"
-    if not failed and record is not None:
+    staged = not failed and not job.get("reboot", True)
+    if not failed and not staged and record is not None:
         twin.store.put("inventory", job["mac"], {**record, "version": job["to"], "modified_time": twin.now()})
     status = "failed" if failed else "success"
-    twin.store.put(LAST, job["mac"], {**job, "status": status})
+    twin.store.put(LAST, job["mac"], {**job, "status": status, "staged": staged})
     if job["upgrade_id"]:
-        _record_result(twin, job, status)
+        _record_result(twin, job, "staged" if staged else status)
 
 
 def _record_result(twin: TwinState, job: Obj, status: str) -> None:
@@ -184,10 +195,10 @@ def _record_result(twin: TwinState, job: Obj, status: str) -> None:
     upgrade = twin.store.get(UPGRADES, job["upgrade_id"])
     if upgrade is None:
         return
-    key = "upgraded" if status == "success" else "failed"
+    key = {"success": "upgraded", "staged": "staged"}.get(status, "failed")
     upgrade = {
         **upgrade,
-        key: [*upgrade[key], job["mac"]],
+        key: [*upgrade.get(key, []), job["mac"]],
         "last_phase": max(upgrade["last_phase"], job["phase"]),
     }
     if status == "failed" and not upgrade["stopped"] and _too_many_failures(upgrade, job["phase"]):

@@ -60,6 +60,15 @@ async def upgrade_device(request: Request) -> Response:
     return JSONResponse(upgrades.upgrade_device(twin, record, body))
 
 
+@router.post("/api/v1/sites/{site_id}/ssr/{device_id}/upgrade", name="upgradeSsr")
+async def upgrade_ssr(request: Request) -> Response:
+    """Upgrade one SSR gateway (`{version, channel?}`): it reboots into the version unless reboot_at is -1."""
+    twin, _site, record = site_device(request)
+    body = await json_body(request)
+    check_request("upgradeSsr", body)
+    return JSONResponse(upgrades.upgrade_ssr(twin, record, body))
+
+
 @router.post(_UPGRADES, name="upgradeSiteDevices")
 async def upgrade_site(request: Request) -> Response:
     """Upgrade a site's devices in phases (strategy big_bang, canary, rrm or serial)."""

@@ -63,7 +63,7 @@ async def org_sites_sle(request: Request) -> Response:
     window = timeparse.window(query, twin.clock())
     limit = min(query_int(query, "limit", DEFAULT_LIMIT, 0) or DEFAULT_LIMIT, MAX_LIMIT)
     page = query_int(query, "page", 1, 1)
-    sites = twin.store.all("sites")
+    sites = [s for s in twin.store.all("sites") if sle.has_data(twin, s["id"])]  # no data: no line
     view = sle.SiteView(twin, sle_drops(twin))
     rows = [sle.insights_row(view, s["id"], family) for s in sites[(page - 1) * limit : page * limit]]
     body = {

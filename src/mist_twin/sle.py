@@ -6,6 +6,12 @@ degrading firmware run by one of the site's devices of the family (ap -> wifi, s
 gateway -> wan; see firmware.py). The summary's samples are built so that 1 - degraded/total over the
 window gives that value back.
 
+A site marked without data (`PUT /__twin/sle/{site_id}` with `{"no_data": true}`: Day 0, devices
+claimed but not connected) is left out of the org-wide insights results (their schemas require a
+value) and its summaries carry null samples. Summaries split the window into 10-minute intervals up
+to 6 h (hourly up to 8 days, then daily); `PUT /__twin/sle-interval` shortens the 10 minutes so a
+test over HTTP can soak one interval in seconds.
+
 Mist spells the same SLE two ways: the per-site metric list (`switch_health`, `failed-to-connect`) and
 the org-wide insights keys (`switch-health`, `successful-connect`). `METRICS` holds both spellings.
 """
@@ -26,6 +32,7 @@ if TYPE_CHECKING:
     from mist_twin.state import TwinState
 
 OVERRIDES = "sle_overrides"
+SETTINGS = "sle_settings"
 FAMILIES = ("wifi", "wired", "wan")
 FAMILY_OF_TYPE = {"ap": "wifi", "switch": "wired", "gateway": "wan"}
 COUNT_KEY = {"wifi": "num_aps", "wired": "num_switches", "wan": "num_gateways"}
@@ -87,11 +94,26 @@ def overrides_of(twin: TwinState, site_id: str) -> dict[str, float]:
     return dict(row["values"]) if row else {}
 
 
-def set_overrides(twin: TwinState, site_id: str, values: dict[str, float]) -> None:
-    """Merge values into the site's overrides."""
-    twin.store.put(
-        OVERRIDES, site_id, {"site_id": site_id, "values": {**overrides_of(twin, site_id), **values}}
-    )
+def set_overrides(
+    twin: TwinState, site_id: str, values: dict[str, float], no_data: bool | None = None
+) -> None:
+    """Merge values into the site's overrides; `no_data` marks (or clears) a site without SLE data."""
+    row = twin.store.get(OVERRIDES, site_id) or {}
+    flag = bool(row.get("no_data")) if no_data is None else no_data
+    merged = {**overrides_of(twin, site_id), **values}
+    twin.store.put(OVERRIDES, site_id, {"site_id": site_id, "values": merged, "no_data": flag})
+
+
+def has_data(twin: TwinState, site_id: str) -> bool:
+    """False for a site marked without SLE data."""
+    row = twin.store.get(OVERRIDES, site_id)
+    return not (row and row.get("no_data"))
+
+
+def short_interval(twin: TwinState) -> int | None:
+    """The interval set on `PUT /__twin/sle-interval` (seconds), if any."""
+    row = twin.store.get(SETTINGS, "interval")
+    return int(row["seconds"]) if row else None
 
 
 def _seed(*parts: object) -> int:
@@ -146,10 +168,12 @@ def metrics_answer() -> Obj:
     return {"supported": list(SITE_METRIC_NAMES), "enabled": list(SITE_METRIC_NAMES)}
 
 
-def _intervals(window: Window) -> tuple[int, int]:
+def _intervals(window: Window, short: int | None = None) -> tuple[int, int]:
     """(interval seconds, sample count) for a window: 10 min up to 6 h, hourly up to 8 days, else daily."""
     span = max(1.0, window.end - window.start)
     interval = 600 if span <= 6 * 3600 else 3600 if span <= 8 * 86400 else 86400
+    if short is not None and interval == 600:
+        interval = max(short, math.ceil(span / 1000))
     return interval, max(1, math.ceil(span / interval))
 
 
@@ -167,10 +191,16 @@ def _series(value: float, rng: random.Random, count: int, interval: int) -> tupl
 def summary(view: SiteView, site_id: str, metric: Metric, window: Window) -> Obj:
     """`GET .../metric/{metric}/summary`: the SLE series over the window, its impact and classifiers."""
     value = view.value(site_id, metric)
-    interval, count = _intervals(window)
+    interval, count = _intervals(window, short_interval(view.twin))
     rng = random.Random(_seed(site_id, metric.key, int(window.start) // interval))
-    total, degraded = _series(value, rng, count, interval)
-    values = [round(1 - d / t, 6) if t else None for t, d in zip(total, degraded, strict=True)]
+    total: list[float | None]
+    degraded: list[float | None]
+    if has_data(view.twin, site_id):
+        made = _series(value, rng, count, interval)
+        total, degraded = list[float | None](made[0]), list[float | None](made[1])
+    else:
+        total, degraded = [None] * count, [None] * count
+    values = [round(1 - d / t, 6) if t and d is not None else None for t, d in zip(total, degraded, strict=True)]
     devices = view.devices(site_id, metric.family)
     users = rng.randint(20, 200)
     impact = {
@@ -197,12 +227,12 @@ def summary(view: SiteView, site_id: str, metric: Metric, window: Window) -> Obj
 
 
 def _classifiers(
-    family: str, interval: int, total: list[float], degraded: list[float], impact: Obj
+    family: str, interval: int, total: list[float | None], degraded: list[float | None], impact: Obj
 ) -> list[Obj]:
     """The degraded minutes split between the family's two classifiers (60/40)."""
     found = []
     for name, share in zip(_CLASSIFIERS[family], (0.6, 0.4), strict=True):
-        part = [round(d * share, 4) for d in degraded]
+        part = [round(d * share, 4) if d is not None else None for d in degraded]
         found.append(
             {
                 "name": name,
@@ -210,7 +240,7 @@ def _classifiers(
                 "y_label": "user-minutes",
                 "interval": interval,
                 "impact": {**impact, "num_users": round(impact["num_users"] * share)},
-                "samples": {"total": total, "degraded": part, "duration": part},
+                "samples": {"total": total, "degraded": part, "duration": [p or 0.0 for p in part]},
             }
         )
     return found

@@ -5,7 +5,10 @@ that offers the version), skips those already on the version (unless `force`) or
 rest into phases by `strategy`: big_bang (one phase), serial (one device per phase), canary
 (`canary_phases`, cumulative percentages, default 1/10/50/100) or rrm (APs only, batches). Phase k
 starts when phase k-1 ends, `upgrade_seconds` apart. Failures past the allowance stop the later
-phases (firmware.py); those devices are never touched.
+phases (firmware.py); those devices are never touched. Switches and gateways reboot into the new
+version only when the body says `reboot: true` (the spec's default is false): otherwise the firmware
+is staged and they keep their version. SSR gateways upgrade through their own operation
+(`upgradeSsr`, `POST /sites/{site_id}/ssr/{device_id}/upgrade`), which reboots unless `reboot_at` is -1.
 """
 
 from __future__ import annotations
@@ -33,8 +36,43 @@ def _unavailable(record: Obj, version: str, site_id: str) -> Exception:
     )
 
 
+def is_ssr(record: Obj) -> bool:
+    """An SSR (128T) gateway: upgraded by `upgradeSsr`, not `upgradeDevice`."""
+    return record["type"] == "gateway" and str(record["model"]).upper().startswith("SSR")
+
+
+def _ssr_refused(record: Obj) -> Exception:
+    return bad_request(
+        f"device {record['id']}: {record['model']} is an SSR gateway; upgrade it with "
+        f"POST /api/v1/sites/{record['site_id']}/ssr/{record['id']}/upgrade"
+    )
+
+
 def upgrade_device(twin: TwinState, record: Obj, body: Obj) -> Obj:
     """`POST .../devices/{device_id}/upgrade`: schedule the device's upgrade now (or at `start_time`)."""
+    if is_ssr(record):
+        raise _ssr_refused(record)
+    return _schedule(twin, record, body, reboot=bool(body.get("reboot")))
+
+
+def upgrade_ssr(twin: TwinState, record: Obj, body: Obj) -> Obj:
+    """`POST /sites/{site_id}/ssr/{device_id}/upgrade`: an SSR's upgrade (rebooting unless reboot_at -1)."""
+    if not is_ssr(record):
+        raise bad_request(f"device {record['id']}: not an SSR gateway; upgrade it with .../devices/{{id}}/upgrade")
+    started = _schedule(twin, record, body, reboot=body.get("reboot_at") != -1)
+    running = started["status"] != "success"
+    return {
+        "id": str(uuid.uuid4()),
+        "status": "upgrading" if running else "success",
+        "strategy": "serial",
+        "channel": str(body.get("channel") or "stable"),
+        "device_type": "gateway",
+        "versions": {record["id"]: body["version"]},
+        "counts": {"failed": 0, "queued": 0, "success": 0 if running else 1, "upgrading": int(running)},
+    }
+
+
+def _schedule(twin: TwinState, record: Obj, body: Obj, *, reboot: bool) -> Obj:
     if busy(twin, record["mac"]):
         raise bad_request(
             f"device {record['id']}: an upgrade is already scheduled or running (see its fwupdate)"
@@ -47,7 +85,7 @@ def upgrade_device(twin: TwinState, record: Obj, body: Obj) -> Obj:
     if target == record.get("version"):
         twin.store.put(LAST, record["mac"], {"mac": record["mac"], "status": "success", "end": now})
         return {"status": "success", "timestamp": now}
-    start_job(twin, record, target, start)
+    start_job(twin, record, target, start, reboot=reboot)
     return {"status": "scheduled" if start > now else "inprogress", "timestamp": now}
 
 
@@ -118,6 +156,10 @@ def _targets(twin: TwinState, site: Obj, body: Obj, version: str) -> tuple[list[
     targets: list[tuple[Obj, str]] = []
     skipped: list[str] = []
     for record in records:
+        if is_ssr(record):
+            if named:
+                raise _ssr_refused(record)
+            continue
         target = resolve(twin, record, version)
         if target is None:
             if named:
@@ -151,6 +193,7 @@ def create_site_upgrade(twin: TwinState, site: Obj, body: Obj) -> Obj:
         "plan": {},
         "total": len(targets),
         "upgraded": [],
+        "staged": [],
         "failed": [],
         "skipped": skipped,
         "cancelled": [],
@@ -166,7 +209,8 @@ def create_site_upgrade(twin: TwinState, site: Obj, body: Obj) -> Obj:
             group = targets[first:end]
             upgrade["plan"][str(number)] = [record["mac"] for record, _ in group]
             for record, target in group:
-                start_job(twin, record, target, start + ordinal * twin.knobs.upgrade_seconds, upgrade, number)
+                at = start + ordinal * twin.knobs.upgrade_seconds
+                start_job(twin, record, target, at, upgrade, number, reboot=bool(body.get("reboot")))
         twin.store.put(UPGRADES, upgrade["id"], upgrade)
     return upgrade
 
@@ -217,7 +261,7 @@ def _states(twin: TwinState, upgrade: Obj, jobs: list[Obj]) -> dict[str, list[st
         "scheduled": scheduled,
         "download_requested": downloading + rebooting,
         "downloading": downloading,
-        "downloaded": rebooting,
+        "downloaded": rebooting + list(upgrade.get("staged", [])),
         "reboot_in_progress": rebooting,
         "rebooted": list(upgrade["upgraded"]),
         "upgraded": list(upgrade["upgraded"]),

@@ -16,7 +16,7 @@ import pytest
 
 from mist_twin.validation import operations
 from mistctl.mist import ManualClock, MistClient, build_http_client
-from tests.support.day2 import AP, GATEWAY, SWITCH, add_site
+from tests.support.day2 import AP, GATEWAY, SSR, SWITCH, add_site
 from tests.support.openapi_check import ContractChecker, build_openapi, check_request, path_matcher
 from tests.support.twin import FakeClock, twin_app, twin_client, twin_transport
 
@@ -32,6 +32,7 @@ DAY2_OPERATIONS = frozenset(
         "listSiteDeviceUpgrades",
         "getSiteDeviceUpgrade",
         "cancelSiteDeviceUpgrade",
+        "upgradeSsr",
         "listSiteDevices",
         "listSiteDevicesStats",
         "getSiteDeviceStats",
@@ -63,6 +64,18 @@ async def _walk_sle(client: httpx.AsyncClient, org: str, site: str) -> None:
         assert answer.status_code == 200 and answer.json()["results"]
 
 
+async def _walk_no_data(client: httpx.AsyncClient, org: str, site: str) -> None:
+    """A site without SLE data (Day 0) and a short SLE interval: still on spec."""
+    assert (await client.put(f"/__twin/sle/{site}", json={"no_data": True})).status_code == 200
+    assert (await client.put("/__twin/sle-interval", json={"seconds": 2})).status_code == 200
+    base = f"/api/v1/sites/{site}/sle/site/{site}"
+    empty = await client.get(f"{base}/metric/switch_health/summary", params={"duration": "1m"})
+    sle = empty.json()["sle"]
+    assert empty.status_code == 200 and sle["interval"] == 2 and set(sle["samples"]["value"]) == {None}
+    rows = await client.get(f"/api/v1/orgs/{org}/insights/sites-sle", params={"sle": "wired"})
+    assert rows.status_code == 200 and site not in {r["site_id"] for r in rows.json()["results"]}
+
+
 async def _walk_firmware(
     client: httpx.AsyncClient, clock: FakeClock, site: str, devices: list[dict[str, Any]]
 ) -> None:
@@ -87,6 +100,8 @@ async def _walk_firmware(
             await client.get(f"/api/v1/sites/{site}/stats/devices", params={"type": "all"})
         ).status_code == 200
         clock.advance(12)
+    ssr = await client.post(f"/api/v1/sites/{site}/ssr/{devices[-1]['id']}/upgrade", json={"version": "6.3.0-107.r1"})
+    assert ssr.status_code == 200, ssr.text
     serial = await client.post(f"{base}/upgrade", json={"version": "stable", "strategy": "serial"})
     assert (await client.post(f"{base}/upgrade/{serial.json()['upgrade_id']}/cancel")).status_code == 200
     for kind in ("ap", "switch", "gateway", "all"):
@@ -98,9 +113,10 @@ async def test_every_day2_operation_answers_on_spec(checker: ContractChecker) ->
     app = twin_app(clock=clock, device_count=0, upgrade_seconds=10)
     org = app.state.twin.org_id
     async with twin_client(app, checker=checker) as client:
-        site, devices = await add_site(client, org, "Lyon", [AP] * 4 + [SWITCH, GATEWAY], tag=1)
-        await add_site(client, org, "Nice", [SWITCH, GATEWAY], tag=2)
+        site, devices = await add_site(client, org, "Lyon", [AP] * 4 + [SWITCH, GATEWAY, SSR], tag=1)
+        nice, _ = await add_site(client, org, "Nice", [SWITCH, GATEWAY], tag=2)
         await _walk_sle(client, org, site)
+        await _walk_no_data(client, org, nice)
         await _walk_firmware(client, clock, site, devices)
     answered = {(method, path) for method, path, status in checker.seen if status == 200}
     assert day2_paths() - answered == set(), "Day 2 operations never exercised with a 200"
@@ -157,7 +173,7 @@ async def test_every_request_of_the_day2_client_methods_fits_the_spec(mist_spec:
         twin_client(app) as setup,
         build_http_client("http://twin", transport=twin_transport(app)) as http,
     ):
-        site, devices = await add_site(setup, org, "Metz", [AP] * 3 + [SWITCH], tag=4)
+        site, devices = await add_site(setup, org, "Metz", [AP] * 3 + [SWITCH, SSR], tag=4)
         http.event_hooks = {"request": [check], "response": []}
         client = MistClient(http, app.state.twin.token, clock=clock, rng=random.Random(1))
         await _client_walk(client, org, site, devices)
@@ -171,6 +187,7 @@ async def _client_walk(client: MistClient, org: str, site: str, devices: list[di
     await client.get_org_sites_sle(org, "wired", duration="1d", interval="1h")
     await client.list_site_device_versions(site, "switch", model="EX4100-F-12P")
     await client.upgrade_device(site, devices[0]["id"], "0.14.29850", reboot=True)
+    await client.upgrade_ssr(site, devices[-1]["id"], "6.3.0-107.r1", channel="stable")
     body = {
         "device_ids": [devices[1]["id"]],
         "version": "0.14.29633",

@@ -58,7 +58,10 @@ async def test_upgrade_dry_run_then_a_background_rollout_with_its_report() -> No
     async with service(upgrade_seconds=0) as svc:
         fleet = fleet_with_aps(svc)
         await deploy(svc, fleet)
+        async with svc_twin(svc) as twin:  # the soak lasts one SLE interval at least: make it a second
+            assert (await twin.put("/__twin/sle-interval", json={"seconds": 1})).status_code == 200
         body = {"fleet": fleet, "version": GOOD, "device_type": "ap", "soak": "0s", "waves": "1,100%"}
+        before = {d["mac"]: d.get("version") for d in svc.twin.inventory() if d["type"] == "ap"}
         dry = await svc.client.post("/lifecycle/upgrade", json={**body, "dry_run": True}, headers=svc.key)
         assert dry.status_code == 200 and dry.json()["status"] == "dry-run"
         assert [w["devices"] for w in dry.json()["waves"]] == [1, 2]
@@ -68,10 +71,22 @@ async def test_upgrade_dry_run_then_a_background_rollout_with_its_report() -> No
         await svc.ctx.deployments.wait(run_id)
         report = (await svc.client.get(f"/lifecycle/upgrade/{run_id}", headers=svc.key)).json()
         assert report["status"] == "completed", report
+        assert report["report"]["soak_seconds"] == 1
         assert {d["now"] for d in report["report"]["devices"]} == {GOOD}
         assert {d.get("version") for d in svc.twin.inventory() if d["type"] == "ap"} == {GOOD}
         bad = await svc.client.post("/lifecycle/upgrade", json={**body, "waves": "1,lots"}, headers=svc.key)
         assert bad.status_code == 422 and "lots" in bad.json()["detail"]
+        unnamed = await svc.client.post("/lifecycle/upgrade", json={**body, "version": None}, headers=svc.key)
+        assert unnamed.status_code == 422 and "exact firmware version" in unnamed.json()["detail"]
+        both = await svc.client.post("/lifecycle/upgrade", json={**body, "rollback_of": run_id}, headers=svc.key)
+        assert both.status_code == 422 and "leave out --version" in both.json()["detail"]
+        back = await svc.client.post("/lifecycle/upgrade", json={**body, "version": None, "rollback_of": run_id},
+                                     headers=svc.key)
+        assert back.status_code == 202, back.text
+        await svc.ctx.deployments.wait(back.json()["id"])
+        undone = (await svc.client.get(f"/lifecycle/upgrade/{back.json()['id']}", headers=svc.key)).json()
+        assert undone["status"] == "completed" and undone["report"]["rollback_of"] == run_id, undone
+        assert {d["mac"]: d.get("version") for d in svc.twin.inventory() if d["type"] == "ap"} == before
         missing = await svc.client.get("/lifecycle/upgrade/nope", headers=svc.key)
         assert missing.status_code == 404
 

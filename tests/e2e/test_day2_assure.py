@@ -13,7 +13,7 @@ import pytest
 from mistctl.bootstrap import open_services
 from mistctl.errors import UserError
 from mistctl.store.memory import MemoryStore
-from mistctl.workflow.assure import assess, gate_after_soak
+from mistctl.workflow.assure import assess, failure_summary, gate_after_soak
 from tests.e2e.cli_support import cut_example_fleet, run
 from tests.support.engine import apply, engine, example_fleet_for
 from tests.support.twin import twin_app, twin_client
@@ -64,7 +64,7 @@ async def test_metrics_filter_threshold_and_missing_sites() -> None:
         names = [s.name for s in fleet.sites]
         await _degrade(app, _site_ids(app.state.twin)[names[0]], {"coverage": 0.5})
         only_wan = await assess(svc.mist, svc.store, svc.org_id, names, metrics=["gateway-health"])
-        assert only_wan.ok and only_wan.calls == 2
+        assert not only_wan.failed and only_wan.calls == 2  # a site without gateways has no WAN data
         strict = await assess(svc.mist, svc.store, svc.org_id, names, threshold=0.999)
         assert {s.name for s in strict.failed} == set(names)
         missing = await assess(svc.mist, svc.store, svc.org_id, [*names, "Store-NOPE-1"])
@@ -135,3 +135,48 @@ def test_cli_upgrade_dry_run_prints_waves_and_writes_nothing(workdir: Path) -> N
     assert code == 2 and "lots" in out
     code, out = run("upgrade", "two.yaml", "--version", "0.14.29850", "--soak", "forever")
     assert code == 2 and "--soak" in out
+    code, out = run("upgrade", "two.yaml")
+    assert code == 2 and "--version" in out and "--rollback" in out
+
+
+async def test_a_site_without_sle_data_is_no_data_never_pass() -> None:
+    app = twin_app(seed=54)
+    fleet = example_fleet_for(app.state.twin, sites=3, claim_per_site=6)
+    async with engine(app, store=MemoryStore()) as svc:
+        await apply(svc, fleet)
+        names = [s.name for s in fleet.sites]
+        await _degrade(app, _site_ids(app.state.twin)[names[2]], {"no_data": True})
+        report = await assess(svc.mist, svc.store, svc.org_id, names, detail=[names[2]])
+        by_name = {s.name: s for s in report.sites}
+        assert by_name[names[2]].status == "no-data" and by_name[names[2]].no_data_families == ["wifi", "wired", "wan"]
+        assert all(v is None for v in by_name[names[2]].values.values())
+        assert all(d["value"] is None for d in by_name[names[2]].detail.values())
+        assert by_name[names[0]].status == "pass" and not report.ok
+        assert report.passes(allow_no_data=True) and not report.passes()
+        assert report.to_json()["no_data"] == [names[2]]
+        # one spelling of each metric name in every output: the insights keys, detail included
+        assert set(by_name[names[2]].detail) <= set(by_name[names[2]].values)
+        assert "switch-health" in by_name[names[2]].detail and "switch_health" not in by_name[names[2]].detail
+        # apply --assure's gate: a site without data is not done either
+        gate = await gate_after_soak(svc.mist, svc.store, svc.org_id, _site_ids(app.state.twin), soak=0)
+        assert not gate.ok and [s.name for s in gate.no_data] == [names[2]]
+        assert f"no SLE data yet for {names[2]}" in failure_summary(gate)
+
+
+def test_cli_assure_exits_non_zero_on_no_data_unless_allowed(workdir: Path) -> None:
+    assert run("apply", "two.yaml", "--yes")[0] == 0
+
+    async def no_data() -> None:
+        async with open_services() as svc:
+            assert svc.target.app is not None
+            site_id = next(s["id"] for s in await svc.mist.list_org(svc.org_id, "sites")
+                           if s["name"] == "Store-BOS-002")
+            await _degrade(svc.target.app, site_id, {"no_data": True})
+
+    asyncio.run(no_data())
+    code, out = run("assure", "two.yaml")
+    assert code == 1 and "no SLE data yet for Store-BOS-002" in out and "--allow-no-data" in out, out
+    code, out = run("assure", "two.yaml", "--allow-no-data", "--json")
+    data = json.loads(out[out.index("{"):out.rindex("}") + 1])
+    assert code == 0 and data["no_data"] == ["Store-BOS-002"] and data["failed"] == []
+    assert {s["name"]: s["status"] for s in data["sites"]}["Store-BOS-002"] == "no-data"

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 AP, SWITCH, GATEWAY = ("ap", "AP45"), ("switch", "EX4100-F-12P"), ("gateway", "SRX320")
+SSR = ("gateway", "SSR120")
 DEVICE_ID_PREFIX = "00000000-0000-0000-1000-"
 
 

@@ -64,6 +64,9 @@ class FakeFirmware:
     async def upgrade_site_devices(self, site_id: str, body: dict[str, Any]) -> str:
         raise AssertionError("not used")
 
+    async def upgrade_ssr(self, site_id: str, device_id: str, version: str, **_: Any) -> dict[str, Any]:
+        raise AssertionError("not used")
+
     async def get_site_device_upgrade(self, site_id: str, upgrade_id: str) -> SiteUpgrade:
         raise AssertionError("not used")
 
@@ -72,7 +75,7 @@ class FakeFirmware:
 
 
 def _wave(macs: list[str]) -> Wave:
-    return Wave(1, [Target(m, f"dev-{m}", "S", "sid", "ap") for m in macs])
+    return Wave(1, [Target(m, f"dev-{m}", "S", "sid", "ap", want="2.0") for m in macs])
 
 
 class Sleeper:
@@ -85,8 +88,8 @@ class Sleeper:
 
 async def test_device_upgrades_are_polled_with_backoff_until_done() -> None:
     fake, sleep = FakeFirmware(["a", "b"], polls=4, failing={"b"}), Sleeper()
-    started = await start_wave(fake, _wave(["a", "b"]), "2.0")
-    results = await wait_wave(fake, started, "2.0", polling=Polling(5, 20, 600), sleep=sleep)
+    started = await start_wave(fake, _wave(["a", "b"]))
+    results = await wait_wave(fake, started, polling=Polling(5, 20, 600), sleep=sleep)
     assert results == {"a": ("upgraded", None), "b": ("failed", "the device reported its upgrade failed")}
     assert fake.version == {"a": "2.0", "b": "1.0"}
     assert sleep.slept == [5, 10, 20]
@@ -94,16 +97,16 @@ async def test_device_upgrades_are_polled_with_backoff_until_done() -> None:
 
 async def test_a_lost_upgrade_answer_is_resolved_by_reading_not_by_sending_again() -> None:
     fake = FakeFirmware(["a"], polls=1, lose_answers=True)
-    started = await start_wave(fake, _wave(["a"]), "2.0")
+    started = await start_wave(fake, _wave(["a"]))
     assert "a" in started.device_jobs and fake.upgrade_calls == 1
-    results = await wait_wave(fake, started, "2.0", polling=Polling(), sleep=Sleeper())
+    results = await wait_wave(fake, started, polling=Polling(), sleep=Sleeper())
     assert results["a"] == ("upgraded", None)
 
 
 async def test_upgrades_past_the_budget_time_out() -> None:
     fake, sleep = FakeFirmware(["a"], never=True), Sleeper()
-    started = await start_wave(fake, _wave(["a"]), "2.0")
-    results = await wait_wave(fake, started, "2.0", polling=Polling(10, 60, 100), sleep=sleep)
+    started = await start_wave(fake, _wave(["a"]))
+    results = await wait_wave(fake, started, polling=Polling(10, 60, 100), sleep=sleep)
     assert results["a"] == ("timeout", "not finished within 1m40s")
     assert sum(sleep.slept) == 100
 

@@ -12,7 +12,7 @@ from mistctl.errors import UserError
 from mistctl.workflow.assure import HealthReport, SiteHealth, metrics_wanted, mist_duration
 from mistctl.workflow.drift import differences
 from mistctl.workflow.psk import choose_psks, new_passphrase
-from mistctl.workflow.rollout_gate import compare, gate_reason
+from mistctl.workflow.rollout_gate import compare, degraded_by_others, gate_reason
 from mistctl.workflow.rollout_plan import Target, parse_waves, plan_waves
 
 
@@ -120,3 +120,30 @@ def test_passphrases_and_psk_choice() -> None:
         choose_psks(psks, [], True)
     with pytest.raises(UserError, match="--all"):
         choose_psks(psks, ["a"], True)
+
+
+def test_sites_degraded_by_mistctl_s_own_devices_are_allowed_and_judged_on_drops_only() -> None:
+    def report(values: dict[str, dict[str, float | None]]) -> HealthReport:
+        sites = [SiteHealth(name, f"id-{name}", values=v) for name, v in values.items()]
+        return HealthReport("org", 0.9, metrics_wanted(), sites=sites)
+
+    before = report({"A": {"coverage": 0.6, "switch-health": 0.95}, "B": {"coverage": 0.5},
+                     "C": {"coverage": 0.6, "switch-health": 0.5}})
+    gate = compare(1, None, before, 0.05)
+    others = degraded_by_others(gate, {"A": {"wifi"}, "C": {"wifi"}})
+    assert others == ["B", "C"] and gate.allowed == ["A"]  # C is also low on wired, which no own device explains
+    after = report({"A": {"coverage": 0.62, "switch-health": 0.95}})
+    assert not compare(1, before, after, 0.05, lenient={"A"}).failing
+    worse = report({"A": {"coverage": 0.4, "switch-health": 0.95}})
+    assert compare(1, before, worse, 0.05, lenient={"A"}).failing == {"A": {"coverage": {"before": 0.6,
+                                                                                         "after": 0.4}}}
+
+
+def test_site_status_is_pass_fail_or_no_data() -> None:
+    assert SiteHealth("a", "1", values={"coverage": 0.95}).status == "pass"
+    assert SiteHealth("b", "2", values={"coverage": 0.5}, failing={"coverage": 0.5}).status == "fail"
+    assert SiteHealth("c", "3", values={"coverage": None}).status == "no-data"
+    assert SiteHealth("d", None, missing=True).status == "fail"
+    both = HealthReport("org", 0.9, {}, sites=[SiteHealth("a", "1", values={"x": 0.95}),
+                                               SiteHealth("c", "3", values={"x": None})])
+    assert not both.ok and both.passes(allow_no_data=True) and not both.passes()

@@ -18,7 +18,11 @@ Version = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._+-]{1,64}$")]
 class UpgradeRequest(FleetRequest):
     """Roll a firmware version out to the fleet's devices in SLE-gated waves."""
 
-    version: Version = Field(description="The exact firmware version", examples=["0.14.29850"])
+    version: Version | None = Field(default=None, description="The exact firmware version (or rollback_of)",
+                                    examples=["0.14.29850"])
+    rollback_of: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")] | None = Field(
+        default=None, description="Put the devices this rollout run touched back on their versions before it")
+    rollback: bool = Field(default=True, description="On a halt, put the halted wave's devices back")
     device_type: Literal["ap", "switch", "gateway"] | None = Field(default=None, description="Only these devices")
     waves: Annotated[str, StringConstraints(max_length=200)] = Field(
         default=DEFAULT_WAVES, description="Cumulative wave sizes (counts or shares); the first is the canary")

@@ -41,9 +41,10 @@ async def health(ctx: AppContext, access: Access, *, site: str | None, threshold
 
 def rollout_options(req: UpgradeRequest) -> RolloutOptions:
     """The workflow's options from the request (durations parsed, waves checked)."""
-    opts = RolloutOptions(version=req.version, device_type=req.device_type, waves=req.waves, by=req.by,
+    opts = RolloutOptions(version=req.version or "", device_type=req.device_type, waves=req.waves, by=req.by,
                           soak=duration(req.soak, "soak"), threshold=req.threshold, max_drop=req.max_drop,
-                          polling=Polling(budget=duration(req.timeout, "timeout")), dry_run=req.dry_run)
+                          polling=Polling(budget=duration(req.timeout, "timeout")), dry_run=req.dry_run,
+                          rollback=req.rollback, rollback_of=req.rollback_of)
     opts.check()
     return opts
 

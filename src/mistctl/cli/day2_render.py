@@ -46,12 +46,12 @@ def health_table(report: Any) -> Table:
     table = Table(title=f"SLE health (threshold {report.threshold:.2f})")
     for col in ("site", "status", "failing", "values"):
         table.add_column(col)
-    rows = sorted(report.sites, key=lambda s: (not s.failing, s.name))
+    rows = sorted(report.sites, key=lambda s: (s.status != "fail", s.status != "no-data", s.name))
     for site in rows[:MAX_ROWS]:
         failing = ", ".join(f"{m} {v:.2f}" for m, v in sorted(site.failing.items()))
         values = ", ".join(f"{m} {v:.2f}" for m, v in sorted(site.values.items()) if v is not None)
-        status = "[red]below threshold[/red]" if site.failing else (
-            "[green]ok[/green]" if site.values else "[yellow]no data[/yellow]")
+        status = {"fail": "[red]fail[/red]", "pass": "[green]pass[/green]"}.get(site.status,
+                                                                              "[yellow]no-data[/yellow]")
         table.add_row(site.name, status, failing, values or "-")
     if len(rows) > MAX_ROWS:
         table.add_row(f"... {len(rows) - MAX_ROWS} more (see --json)", "", "", "")

@@ -45,11 +45,13 @@ def assure_cmd(
     threshold: ThresholdOpt = DEFAULT_THRESHOLD,
     metrics: Annotated[str | None, typer.Option(
         "--metrics", help="Comma-separated SLE metrics (default: every wifi, wired and WAN metric).")] = None,
+    allow_no_data: Annotated[bool, typer.Option(
+        "--allow-no-data", help="Exit 0 when sites have no SLE data yet (Day 0), as long as none fails.")] = False,
     as_json: JsonOpt = False,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
 ) -> None:
-    """Check every fleet site's SLEs (one org-wide call per SLE family); exit 1 naming sites below threshold."""
+    """Check every fleet site's SLEs: pass, fail or no-data each; exit 0 only when all pass (exit 1 naming the rest)."""
     fleet = load_fleet(fleet_file)
     check_site(fleet, site)
     names = [s.name for s in fleet.sites]
@@ -59,8 +61,9 @@ def assure_cmd(
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:
         _print_health(report, detail=site is not None)
-    if not report.ok:
-        console(stderr=True).print(f"[red]assurance failed[/red]: {failure_summary(report)}", highlight=False)
+    if not report.passes(allow_no_data=allow_no_data):
+        hint = "; pass --allow-no-data to accept sites without data" if report.no_data else ""
+        console(stderr=True).print(f"[red]assurance failed[/red]: {failure_summary(report)}{hint}", highlight=False)
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -82,13 +85,19 @@ def _print_health(report: HealthReport, *, detail: bool) -> None:
                 value = info.get("value")
                 shown = "no data" if value is None else f"{value:.3f}"
                 con.print(f"  {site.name} {metric}: {shown}; worst classifier: {info.get('worst_classifier') or '-'}")
-    con.print(f"{len(report.sites)} site(s), {len(report.failed)} below threshold; {report.calls} Mist call(s)")
+    con.print(f"{len(report.sites)} site(s): {len(report.sites) - len(report.failed) - len(report.no_data)} pass, "
+              f"{len(report.failed)} fail, {len(report.no_data)} no data; {report.calls} Mist call(s)")
 
 
 @handle_errors
 def upgrade_cmd(
     fleet_file: FleetArg,
-    version: Annotated[str, typer.Option("--version", help="The exact firmware version to roll out.")],
+    version: Annotated[str, typer.Option("--version", help="The exact firmware version to roll out.")] = "",
+    rollback_of: Annotated[str | None, typer.Option(
+        "--rollback", metavar="RUN", help="Put the devices a rollout touched back on their versions before it.")]
+    = None,
+    no_rollback: Annotated[bool, typer.Option(
+        "--no-rollback", help="On a halt, leave the halted wave's devices on the new version.")] = False,
     device_type: Annotated[str | None, typer.Option("--device-type", help="ap, switch or gateway.")] = None,
     waves: Annotated[str, typer.Option("--waves", help="Cumulative wave sizes; the first is the canary.")]
     = DEFAULT_WAVES,
@@ -103,20 +112,24 @@ def upgrade_cmd(
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
 ) -> None:
-    """Roll a firmware version out in waves, gated on SLEs; halt and leave the rest untouched when a wave hurts."""
+    """Roll a firmware version out in waves, gated on SLEs; a wave that hurts halts the rollout, is put back on
+    the versions it ran, and later waves are left untouched. `--rollback RUN` undoes a rollout the same way."""
     fleet = load_fleet(fleet_file)
     by_value: By = "site" if by == "site" else "device"
     if by not in ("device", "site"):
         fail(f"--by {by!r}: choose device or site")
+    if not version and not rollback_of:
+        fail("name the firmware with --version, or the rollout to undo with --rollback RUN")
     opts = RolloutOptions(version=version, device_type=device_type, waves=waves, by=by_value,
                           soak=parse_duration(soak, what="--soak"), threshold=threshold, max_drop=max_drop,
-                          polling=Polling(budget=parse_duration(timeout, what="--timeout")), dry_run=dry_run)
+                          polling=Polling(budget=parse_duration(timeout, what="--timeout")), dry_run=dry_run,
+                          rollback=not no_rollback, rollback_of=rollback_of)
     report = asyncio.run(_upgrade(fleet, opts, org_id, mist_host))
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:
         _print_rollout(report)
-    if report.status == "halted":
+    if report.status not in ("completed", "dry-run"):
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -136,6 +149,10 @@ def _progress_line(event: dict[str, Any]) -> None:
                          f"{format_duration(float(event.get('soak_seconds') or 0))} before the SLE gate",
         "wave_promoted": f"wave {wave}: SLE gate passed",
         "rollout_halted": f"wave {wave}: halted",
+        "rollout_held": f"wave {wave}: held (no SLE data to judge it by)",
+        "rollback_started": f"wave {wave}: rolling {event.get('devices')} device(s) back to their versions before",
+        "rollback_done": f"wave {wave}: {event.get('rolled_back')} device(s) rolled back; SLEs after: "
+                         f"{'ok' if event.get('sle_ok') else 'still below the threshold or no data'}",
     }
     if kind in lines:
         console(stderr=True).print(lines[str(kind)], highlight=False, markup=False)
@@ -157,12 +174,21 @@ def _print_rollout(report: RolloutReport) -> None:
         total = sum(len(w.targets) for w in report.waves)
         con.print(f"dry run: {total} device(s) would be upgraded in {len(report.waves)} wave(s); nothing was changed")
         return
-    counts = {s: report.count(s) for s in ("upgraded", "already", "failed", "timeout", "untouched")}
+    kinds = ("upgraded", "already", "failed", "timeout", "untouched", "skipped", "rolled-back", "rollback-failed")
+    counts = {s: report.count(s) for s in kinds}
     con.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no devices to upgrade")
-    if report.status == "halted":
-        con.print(f"[red]halted[/red]: {report.reason}", highlight=False)
+    for note in report.notes:
+        con.print(f"note: {note}", highlight=False, markup=False)
+    if report.rollback is not None:
+        rb = report.rollback
+        after = "; ".join(f"{s['name']} {s['status']}" for s in rb["sites"])
+        con.print(f"rolled back {rb['rolled_back']}/{rb['devices']} device(s) of wave {rb['wave']}; SLEs after: "
+                  f"{after}", highlight=False, markup=False)
+    if report.status in ("halted", "held", "incomplete"):
+        con.print(f"[red]{report.status}[/red]: {report.reason}", highlight=False)
     elif report.status == "completed":
-        con.print(f"[green]completed[/green]: every device of the fleet runs {report.version} (run {report.run_id})")
+        done = f"the versions before {report.rollback_of}" if report.rollback_of else report.version
+        con.print(f"[green]completed[/green]: every device runs {done} (run {report.run_id})")
 
 
 def _devices_table(report: RolloutReport) -> Table:

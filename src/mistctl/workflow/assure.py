@@ -2,9 +2,14 @@
 
 The org-wide insights call (`GET /orgs/{org_id}/insights/sites-sle?sle=wifi|wired|wan`) answers every
 site at once, so a health check costs one call per SLE family (plus a page per 1000 sites), never one
-per site; per-site metric summaries are read only for the sites asked in detail. A family whose
-devices the site does not have (`num_aps` 0...) has no data there and cannot fail. A site below the
-threshold on any metric is recorded `sle_failed` in the state store with its values.
+per site; per-site metric summaries are read only for the sites asked in detail.
+
+Each site ends `pass`, `fail` (a metric below the threshold, or not in the org) or `no-data`: a site
+with no SLE value at all (Day 0: devices claimed but not connected yet; Mist leaves such a site out of
+the insights results) is never `pass`. A family whose devices the site does not have (`num_aps` 0...)
+has no data there and cannot fail. Metric names are the insights call's spelling (`switch-health`) in
+every output, detail included; `--metrics` takes either spelling. A failing site is recorded
+`sle_failed` in the state store with its values.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mistctl.errors import UserError
+from mistctl.mist.errors import MistError
 from mistctl.mist.models_day2 import ORG_SLE_KEYS, SITE_METRIC_OF, SiteSle, SleSummary
 from mistctl.store.models import SiteState, utcnow
 from mistctl.store.port import StateStore
 
 DEFAULT_THRESHOLD = 0.9
+DEFAULT_INTERVAL = 600.0  # Mist's SLE summaries of windows up to hours come in 10-minute intervals
 COUNT_KEYS = {"wifi": "num_aps", "wired": "num_switches", "wan": "num_gateways"}
 _ORG_KEY_OF = {site: org for org, site in SITE_METRIC_OF.items()}
 
@@ -30,8 +37,7 @@ class SleApi(Protocol):
 
     async def get_org_sites_sle(self, org_id: str, sle: str, **query: Any) -> list[SiteSle]: ...
 
-    async def get_site_sle_summary(self, site_id: str, metric: str, *, start: int | str | None = None,
-                                   end: int | str | None = None, duration: str | None = None) -> SleSummary: ...
+    async def get_site_sle_trend(self, site_id: str, metric: str, *, duration: str | None = None) -> SleSummary: ...
 
 
 class SiteLister(SleApi, Protocol):
@@ -50,14 +56,23 @@ class SiteHealth:
     failing: dict[str, float] = field(default_factory=dict)
     detail: dict[str, dict[str, Any]] = field(default_factory=dict)
     missing: bool = False  # not in the live org
+    no_data_families: list[str] = field(default_factory=list)  # families Mist had no line for
+
+    @property
+    def status(self) -> str:
+        """`fail` (below the threshold, or not in the org), `no-data` (no value at all), or `pass`."""
+        if self.failing or self.missing:
+            return "fail"
+        return "pass" if any(v is not None for v in self.values.values()) else "no-data"
 
     @property
     def ok(self) -> bool:
-        return not self.failing and not self.missing
+        return self.status == "pass"
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "site_id": self.site_id, "ok": self.ok, "missing": self.missing,
-                "failing": self.failing, "values": self.values, "detail": self.detail}
+        return {"name": self.name, "site_id": self.site_id, "status": self.status, "ok": self.ok,
+                "missing": self.missing, "failing": self.failing, "values": self.values,
+                "no_data_families": self.no_data_families, "detail": self.detail}
 
 
 @dataclass
@@ -72,18 +87,27 @@ class HealthReport:
 
     @property
     def failed(self) -> list[SiteHealth]:
-        return [s for s in self.sites if not s.ok]
+        return [s for s in self.sites if s.status == "fail"]
+
+    @property
+    def no_data(self) -> list[SiteHealth]:
+        return [s for s in self.sites if s.status == "no-data"]
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        """Every site passes (no-data is not a pass)."""
+        return all(s.ok for s in self.sites)
+
+    def passes(self, *, allow_no_data: bool = False) -> bool:
+        """No site fails, and (unless `allow_no_data`) every site has data."""
+        return not self.failed and (allow_no_data or not self.no_data)
 
     def to_json(self) -> dict[str, Any]:
         """As `mistctl assure --json` prints it and `GET /assurance/health` answers it."""
         return {"org_id": self.org_id, "threshold": self.threshold, "ok": self.ok,
                 "metrics": sorted(k for keys in self.metrics.values() for k in keys),
-                "failed": [s.name for s in self.failed], "calls": self.calls,
-                "sites": [s.to_json() for s in self.sites]}
+                "failed": [s.name for s in self.failed], "no_data": [s.name for s in self.no_data],
+                "calls": self.calls, "sites": [s.to_json() for s in self.sites]}
 
 
 def metrics_wanted(names: Sequence[str] | None = None,
@@ -136,6 +160,8 @@ def _site(name: str, site_id: str | None, wanted: dict[str, tuple[str, ...]],
     health = SiteHealth(name, site_id, missing=site_id is None)
     for family, keys in wanted.items():
         row = rows[family].get(site_id or "")
+        if row is None and site_id is not None:
+            health.no_data_families.append(family)
         extra = (row.model_extra or {}) if row is not None else {}
         has_devices = extra.get(COUNT_KEYS[family]) != 0  # an unknown count is taken as data present
         values = row.metrics if row is not None and has_devices else {}
@@ -149,11 +175,23 @@ def _site(name: str, site_id: str | None, wanted: dict[str, tuple[str, ...]],
 
 async def _detail(mist: SleApi, site_id: str, wanted: dict[str, tuple[str, ...]],
                   duration: str | None) -> dict[str, dict[str, Any]]:
-    metrics = [SITE_METRIC_OF[k] for keys in wanted.values() for k in keys if k in SITE_METRIC_OF]
-    summaries = await asyncio.gather(*(mist.get_site_sle_summary(site_id, m, duration=duration)
-                                       for m in metrics))
-    return {m: {"value": s.value, "worst_classifier": _worst(s.classifiers)}
-            for m, s in zip(metrics, summaries, strict=True)}
+    keys = [k for ks in wanted.values() for k in ks if k in SITE_METRIC_OF]
+    summaries = await asyncio.gather(*(mist.get_site_sle_trend(site_id, SITE_METRIC_OF[k], duration=duration)
+                                       for k in keys))
+    return {k: {"value": s.value, "worst_classifier": _worst(s.classifiers), "interval": s.sle.interval}
+            for k, s in zip(keys, summaries, strict=True)}
+
+
+async def sle_interval(mist: SleApi, site_id: str, families: Collection[str], duration: str | None) -> float:
+    """The interval (seconds) Mist computes the site's SLEs at, read from one summary; 600 if unreadable."""
+    keys = [k for f in sorted(families) for k in ORG_SLE_KEYS.get(f, ()) if k in SITE_METRIC_OF]
+    if not keys:
+        return DEFAULT_INTERVAL
+    try:
+        summary = await mist.get_site_sle_trend(site_id, SITE_METRIC_OF[keys[0]], duration=duration)
+    except MistError:
+        return DEFAULT_INTERVAL
+    return float(summary.sle.interval) if summary.sle.interval > 0 else DEFAULT_INTERVAL
 
 
 def _worst(classifiers: list[dict[str, Any]]) -> str | None:
@@ -215,9 +253,14 @@ async def assess(mist: SiteLister, store: StateStore, org_id: str, names: Sequen
     return report
 
 
-def failure_summary(report: HealthReport) -> str:
-    """The sites that failed and why, in one line (for exit messages and run errors)."""
+def failure_summary(report: HealthReport, *, allow_no_data: bool = False) -> str:
+    """The sites that failed (and, unless allowed, those without data) and why, in one line."""
     parts = [f"{s.name} (not in the org: apply it first)" if s.missing else
              f"{s.name} ({', '.join(f'{m} {v:.2f}' for m, v in sorted(s.failing.items()))})"
              for s in report.failed]
-    return f"below the SLE threshold {report.threshold:.2f}: " + "; ".join(parts)
+    text = f"below the SLE threshold {report.threshold:.2f}: " + "; ".join(parts) if parts else ""
+    if report.no_data and not allow_no_data:
+        names = ", ".join(s.name for s in report.no_data[:10]) + ("..." if len(report.no_data) > 10 else "")
+        text += ("; " if text else "") + (f"no SLE data yet for {names} (devices not connected, or too soon "
+                                          "after they came up)")
+    return text

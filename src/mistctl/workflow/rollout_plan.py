@@ -21,7 +21,7 @@ _SIZE = re.compile(r"^(\d+(?:\.\d+)?)(%?)$")
 
 @dataclass(frozen=True)
 class Target:
-    """A device the rollout may upgrade, with what its stats said when read."""
+    """A device the rollout may upgrade, with what its stats said when read and the version it should get."""
 
     mac: str
     device_id: str
@@ -31,6 +31,8 @@ class Target:
     model: str = ""
     name: str = ""
     version: str | None = None
+    want: str = ""  # the version to install (a rollback gives each device its own)
+    upgrading: bool = False  # its stats showed an upgrade under way (a re-run after a kill adopts it)
 
     def to_json(self) -> dict[str, Any]:
         return {"mac": self.mac, "name": self.name, "site": self.site, "type": self.type, "model": self.model}
