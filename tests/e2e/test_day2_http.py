@@ -65,7 +65,7 @@ class Lab:
 
 
 def _devices() -> list[dict[str, str]]:
-    return [{"claim_code": f"HTTPD2{s}{n:03d}", "mac": f"5c5b35d2{s:02x}{n:02x}", "serial": f"HD2{s}{n:05d}",
+    return [{"claim_code": f"HTTPD2{s}{n:03d}XXXXX", "mac": f"5c5b35d2{s:02x}{n:02x}", "serial": f"HD2{s}{n:05d}",
              "model": model, "type": kind}
             for s in range(len(SITES)) for n, (kind, model) in enumerate(MODELS)]
 
