@@ -17,6 +17,7 @@ import yaml
 from mistctl.domain.errors import FleetInvalid, Issue
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.parse import parse_fleet
+from mistctl.fleetio import confined_reader
 
 DEFAULT_DESIGN = "default.yaml"
 
@@ -59,4 +60,4 @@ def load_design(path: Path | None = None) -> Design:
 def _reader(path: Path | None) -> Any:
     if path is None:
         return None
-    return lambda name: (path.parent / name).read_text(encoding="utf-8-sig")
+    return confined_reader(path.parent)

@@ -95,7 +95,7 @@ class _Reader:
     def __init__(self, doc: YamlDoc, source: str, read_file: ReadFile | None) -> None:
         self.doc, self.source, self.read_file = doc, source, read_file
         self.issues: list[Issue] = list(doc.issues)
-        self.origins = Origins(source)
+        self.origins = Origins(source, lines=doc.lines)
 
     def origin(self, raw: Any) -> Origin:
         return Origin(self.source, self.doc.line_of(raw))
