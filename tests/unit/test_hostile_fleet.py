@@ -112,3 +112,14 @@ def test_the_example_still_validates(tmp_path: Path) -> None:
         shutil.copy(examples / name, tmp_path / name)
     result = runner.invoke(app, ["validate", str(tmp_path / "fleet.yaml")])
     assert result.exit_code == 0 and "27 org objects" in result.output
+
+
+def test_ipam_csv_never_writes_a_formula(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.yaml"
+    names = ["=HYPERLINK(\"http://x\")", "+1+2", "-3", "@SUM(A1)", "plain"]
+    sites = "".join(f"  - {{name: '{n}', zone: 1, number: {i}}}\n" for i, n in enumerate(names, 1))
+    fleet.write_text((HOSTILE / "csv_absolute.yaml").read_text().split("sites:")[0] + "sites:\n" + sites)
+    result = runner.invoke(app, ["ipam", str(fleet), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    first_cells = [line.split(",")[0] for line in result.output.splitlines()[1:]]
+    assert first_cells == ["\"'=HYPERLINK(\"\"http://x\"\")\"", "'+1+2", "'-3", "'@SUM(A1)", "plain"]

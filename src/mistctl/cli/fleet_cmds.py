@@ -122,11 +122,19 @@ def _rows(records: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text: one starting like a formula gets a leading `'` (OWASP's advice)."""
+    return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
+
+
 def _csv(records: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["site", "zone", "number", "segment", "vlan", "cidr", "gateway"])
-    writer.writerows(_rows(records))
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in _rows(records))
     return out.getvalue()
 
 
