@@ -123,3 +123,12 @@ def test_ipam_csv_never_writes_a_formula(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     first_cells = [line.split(",")[0] for line in result.output.splitlines()[1:]]
     assert first_cells == ["\"'=HYPERLINK(\"\"http://x\"\")\"", "'+1+2", "'-3", "'@SUM(A1)", "plain"]
+
+
+def test_a_design_that_is_no_regular_file_is_refused() -> None:
+    from mistctl.designs import load_design
+    from mistctl.domain.errors import FleetInvalid
+
+    with pytest.raises(FleetInvalid) as refused_design:
+        load_design(Path("/dev/zero"))
+    assert "design file: cannot be read: is not a regular file" in str(refused_design.value)
