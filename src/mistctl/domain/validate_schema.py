@@ -52,6 +52,21 @@ def schema_issues(org: OrgDesign, origins: Origins, ruled: Mapping[str, tuple[st
     return issues
 
 
+def non_text_key(obj: Any) -> str | None:
+    """The path of the first mapping key that is not text (`{1: x}`), or None: Mist's keys are strings."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(obj, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    return path_text((*path, str(key)))
+                stack.append((value, (*path, key)))
+        elif isinstance(node, list):
+            stack.extend((item, (*path, i)) for i, item in enumerate(node))
+    return None
+
+
 def _pattern(path: str) -> list[str]:
     """`networks[].vlan_id` -> ["networks", "[]", "vlan_id"]; `*` stands for any key."""
     return [part for name in path.split(".") for part in ((name[:-2], "[]") if name.endswith("[]") else (name,))]
