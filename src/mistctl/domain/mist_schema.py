@@ -122,7 +122,3 @@ def schema_errors(kind_key: str, obj: dict[str, Any]) -> list[SchemaError]:
     found = islice(validator(kind_key).iter_errors(obj), MAX_PER_OBJECT)
     return [SchemaError(tuple(error.absolute_path), error) for error in found]
 
-
-def spec_version() -> str:
-    """The version of the spec the schemas were extracted from."""
-    return str(_document().get("spec_version", "?"))

@@ -111,7 +111,8 @@ def message(path: tuple[str | int, ...], error: ValidationError) -> str:
         missing = error.message.split("'")[1] if "'" in error.message else "?"
         return f"{where + '.' if where else ''}{missing}: Mist requires it: add it"
     if rule in ("anyOf", "oneOf") and error.context:
-        return message(path, best_match(error.context))
+        closest = best_match(error.context)  # its path is from the object's top, maybe deeper than `path`
+        return message(tuple(closest.absolute_path), closest)
     return f"{where or 'the object'}: {_rule(rule, error.validator_value)}"
 
 
