@@ -91,3 +91,11 @@ def test_a_fifo_or_a_folder_is_refused_without_waiting(tmp_path: Path) -> None:
     for target, expected in (("fleet.yaml", "is not a regular file"), ("other.yaml", "is not a regular file")):
         result = runner.invoke(app, ["validate", str(tmp_path / target)])
         assert result.exit_code == 2 and expected in result.output, result.output
+
+
+def test_a_100000_character_ssid_is_named_in_a_short_line(tmp_path: Path) -> None:
+    path = tmp_path / "fleet.yaml"
+    path.write_text(WLANS + "{ssid: " + "s" * 100_000 + ", template: t}\n")
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and "an SSID holds 1 to 32 bytes" in result.output
+    assert max(len(line) for line in result.output.splitlines()) < 1500
