@@ -21,17 +21,16 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from itertools import islice
-from typing import Any
-
-from jsonschema import Draft202012Validator, FormatChecker, validators
-from jsonschema.exceptions import ValidationError
-from jsonschema.protocols import Validator
+from typing import TYPE_CHECKING, Any
 
 from mistctl.domain.variables import is_variable
 
+if TYPE_CHECKING:  # jsonschema is imported on first use: every mistctl command imports this module
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+
 #: Problems reported per object at most (a list of 10,000 wrong items is one mistake made often).
 MAX_PER_OBJECT = 10
-_FORMATS = FormatChecker(formats=("ipv4", "ipv6"))
 
 
 @dataclass(frozen=True)
@@ -51,10 +50,12 @@ def _skip_variables(check: Any) -> Any:
     return keyword
 
 
-_FleetValidator: Any = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator,
-    {name: _skip_variables(check) for name, check in Draft202012Validator.VALIDATORS.items()},
-)
+@cache
+def _validator_class() -> Any:
+    from jsonschema import Draft202012Validator, validators
+
+    keywords = {name: _skip_variables(check) for name, check in Draft202012Validator.VALIDATORS.items()}
+    return validators.extend(Draft202012Validator, keywords)  # type: ignore[no-untyped-call]
 
 
 _DATA = frozenset({"enum", "const", "default", "required"})
@@ -113,7 +114,10 @@ def validator(kind_key: str) -> Validator:
     """The compiled validator of one org kind (by fleet key), built once."""
     schema = _prepared().definition(_document()["kinds"][kind_key])
     # `$defs` stays for a `$ref` with sibling keywords (not inlined; the spec has none today).
-    compiled: Validator = _FleetValidator({**schema, "$defs": _document()["$defs"]}, format_checker=_FORMATS)
+    from jsonschema import FormatChecker
+
+    formats = FormatChecker(formats=("ipv4", "ipv6"))
+    compiled: Validator = _validator_class()({**schema, "$defs": _document()["$defs"]}, format_checker=formats)
     return compiled
 
 

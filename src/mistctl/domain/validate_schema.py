@@ -12,9 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
-
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from mistctl.domain import kinds as K
 from mistctl.domain.errors import Issue, Origin
@@ -23,6 +21,9 @@ from mistctl.domain.mist_fields import FIELDS
 from mistctl.domain.mist_schema import schema_errors
 from mistctl.domain.refs import OWN_KEYS, describe
 from mistctl.domain.validate import Origins
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 _TYPES = {"string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false",
           "array": "a list", "object": "a mapping", "null": "null"}
@@ -111,6 +112,8 @@ def message(path: tuple[str | int, ...], error: ValidationError) -> str:
         missing = error.message.split("'")[1] if "'" in error.message else "?"
         return f"{where + '.' if where else ''}{missing}: Mist requires it: add it"
     if rule in ("anyOf", "oneOf") and error.context:
+        from jsonschema.exceptions import best_match
+
         closest = best_match(error.context)  # its path is from the object's top, maybe deeper than `path`
         return message(tuple(closest.absolute_path), closest)
     return f"{where or 'the object'}: {_rule(rule, error.validator_value)}"
