@@ -156,7 +156,7 @@ def test_csv_extra_columns_and_bad_cells():
     assert sorted(i.message for i in issues) == [
         "devices: 'imei' is not one of mac, serial, claim_code",
         "lat and lng must both be decimal degrees, e.g. 40.7128 and -74.0060",
-        "vars: 'novalue' is not key:value; write \"key1:value1|key2:value2\"",
+        "vars: item 1 is not key:value; write \"key1:value1|key2:value2\"",
     ]
     assert {i.line for i in issues} == {4}
 

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from mistctl import __version__, web
 from mistctl.api import errors, routes_day2, routes_fleet, routes_ops, routes_workflow
 from mistctl.api.context import open_context
+from mistctl.api.json_guard import JsonGuard
 from mistctl.api.metrics import ApiMetrics
 from mistctl.api.middleware import MAX_BODY_BYTES, RequestMiddleware
 from mistctl.config import Settings
@@ -54,5 +55,6 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
     for router in (routes_workflow.router, routes_fleet.router, routes_ops.router, routes_day2.router):
         app.include_router(router)
     web.install(app)  # the web console under /ui
+    app.add_middleware(JsonGuard)  # inside RequestMiddleware: the body is bounded, the answer has its id
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body=max_body)
     return app

@@ -120,9 +120,12 @@ async def _store_down(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-    where = f"the service log has its details under request id {request_id_var.get()}"
-    return _json(500, f"internal error; {where}")
+    # Starlette runs this outside RequestMiddleware, whose context (and request id) has ended by now:
+    # the id it put in the request's state is the one its log lines carry.
+    request_id = str(request.scope.get("state", {}).get("request_id") or request_id_var.get())
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc, extra={"request_id": request_id})
+    where = f"the service log has its details under request id {request_id}"
+    return _json(500, f"internal error; {where}", {"x-request-id": request_id}, request_id=request_id)
 
 
 def install(app: FastAPI) -> None:

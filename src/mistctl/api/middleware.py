@@ -46,6 +46,7 @@ class RequestMiddleware:
         given = headers.get(REQUEST_ID_HEADER, "")
         request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id  # for the 500 handler, which runs outside
         started = time.monotonic()
         status = {"code": 500}
 

@@ -34,7 +34,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such run 
 @router.post("/plans", tags=["fleet"], summary="Plan a fleet against the live org (writes nothing)")
 async def make_plan(ctx: Ctx, caller: CallerDep, req: FleetRequest) -> dict[str, object]:
     """What `POST /deployments` would change, with API calls and ETA; as `mistctl plan --json`."""
-    fleet = parse_fleet_body(req.fleet)
+    fleet = await parse_fleet_body(req.fleet)
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
     return await plan_document(ctx, access, fleet)
 
@@ -43,7 +43,7 @@ async def make_plan(ctx: Ctx, caller: CallerDep, req: FleetRequest) -> dict[str,
              responses=BUSY, summary="Apply a fleet (or a saved plan) in the background")
 async def start_deployment(ctx: Ctx, caller: CallerDep, req: DeploymentRequest) -> DeploymentAccepted:
     """202 with the run id; follow it at GET /deployments/{id} or its events. 409 when a site is busy."""
-    fleet = parse_fleet_body(req.fleet)
+    fleet = await parse_fleet_body(req.fleet)
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
     run = await enqueue_deployment(ctx, access, fleet, saved=req.plan, concurrency=req.concurrency)
     links = {"self": f"/deployments/{run.id}", "events": f"/deployments/{run.id}/events"}

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from starlette.concurrency import run_in_threadpool
+
 from mistctl.api.auth import Access
 from mistctl.api.context import AppContext
 from mistctl.api.schemas import (
@@ -90,7 +92,7 @@ async def deploy_full_stack(ctx: AppContext, access: Access,
                             req: FullStackRequest) -> tuple[FullStackResponse, str]:
     """The 13 steps for one site of the design; answers where it stands, and the run id."""
     spec = site_spec(req)
-    fleet = ctx.design.fleet([spec.fleet_site()])
+    fleet = await run_in_threadpool(ctx.design.fleet, [spec.fleet_site()])  # CPU: off the loop
     org_done = await org_objects_recorded(ctx.store, access.org_id, desired_state(fleet, only_site=spec.name))
     async with locked(ctx, access.org_id, [spec.name], org_wide=not org_done) as run_id:
         done = await run_converge(ctx, access, fleet, Scope(only_site=spec.name, trust_records=True),
@@ -107,7 +109,7 @@ async def deploy_full_stack(ctx: AppContext, access: Access,
 async def converge_step(ctx: AppContext, access: Access, step: int) -> StepResponse:
     """One org-level step of the design: its objects, created or updated as needed."""
     kinds = STEP_KINDS[step]
-    fleet = ctx.design.fleet()
+    fleet = await run_in_threadpool(ctx.design.fleet)
     async with locked(ctx, access.org_id, []) as run_id:
         info = RunInfo(run_id, f"step-{K.STEP_NAMES[step]}", access.actor, record_empty=False)
         done = await run_converge(ctx, access, fleet, Scope(only_kinds=kinds, with_sites=False), info)
@@ -118,7 +120,7 @@ async def converge_site(ctx: AppContext, access: Access, req: SiteRequest, *,
                         with_vars: bool) -> StepResponse:
     """Step 1 for one site: the site object (with the groups and templates it names) and its variables."""
     spec = site_spec(req)
-    fleet = ctx.design.fleet([spec.fleet_site(with_devices=False)])
+    fleet = await run_in_threadpool(ctx.design.fleet, [spec.fleet_site(with_devices=False)])
     async with locked(ctx, access.org_id, [spec.name]) as run_id:
         scope = Scope(only_site=spec.name, only_kinds=SITE_KINDS, trust_records=True)
         done = await run_converge(ctx, access, fleet, scope,

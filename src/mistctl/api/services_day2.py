@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from mistctl.api.auth import Access
 from mistctl.api.context import AppContext
 from mistctl.api.schemas_day2 import PskRotateResponse, RotatedPsk, UpgradeRequest
@@ -104,7 +106,7 @@ async def finish(ctx: AppContext, access: Access, *, names: list[str], every: bo
 async def drift_report(ctx: AppContext, access: Access, fleet: Fleet | None) -> dict[str, Any]:
     """Drift of the org against a fleet (or, without one, the service's design: its org objects)."""
     mist = ctx.client(access.tokens)
-    report = await drift.detect_drift(mist, ctx.store, fleet or ctx.design.fleet(), access.org_id,
-                                      concurrency=ctx.concurrency)
+    compared = fleet if fleet is not None else await run_in_threadpool(ctx.design.fleet)  # off the loop
+    report = await drift.detect_drift(mist, ctx.store, compared, access.org_id, concurrency=ctx.concurrency)
     scope = "fleet" if fleet is not None else f"design {ctx.design.source} (org objects)"
     return {**report.to_json(), "compared_with": scope}

@@ -11,6 +11,7 @@ import contextlib
 from typing import Any
 
 import yaml
+from starlette.concurrency import run_in_threadpool
 
 from mistctl.api.auth import Access
 from mistctl.api.context import AppContext
@@ -33,8 +34,16 @@ from mistctl.workflow.site_devices import DevicesOutcome, DeviceWanted, place_de
 DEPLOYMENT_ORG_WAIT = 24 * 3600.0  # a background deployment waits for the org as long as it takes
 
 
-def parse_fleet_body(fleet: str | dict[str, Any]) -> Fleet:
-    """A fleet from a request: YAML (or JSON) text, or the content as an object; `FleetInvalid` otherwise."""
+async def parse_fleet_body(fleet: str | dict[str, Any]) -> Fleet:
+    """A fleet from a request: YAML (or JSON) text, or the content as an object; `FleetInvalid` otherwise.
+
+    Parsing and validating is CPU work (a 100,000-site fleet takes seconds): it runs in a worker
+    thread, so the event loop keeps answering other requests (`/healthz` included) meanwhile.
+    """
+    return await run_in_threadpool(_parse_body, fleet)
+
+
+def _parse_body(fleet: str | dict[str, Any]) -> Fleet:
     text = fleet if isinstance(fleet, str) else yaml.safe_dump(fleet, sort_keys=False)
     return parse_fleet(text, source="fleet")
 

@@ -18,7 +18,7 @@ import typer
 from mistctl.bootstrap import open_services
 from mistctl.cli import day2_rollout
 from mistctl.cli.day2_render import drift_summary, drift_table, psk_rotation_table, psk_state_table
-from mistctl.cli.deploy_cmds import FleetArg, HostOpt, OrgOpt
+from mistctl.cli.deploy_cmds import AllowOutsideOpt, FleetArg, HostOpt, OrgOpt
 from mistctl.cli.errors import EXIT_DRIFT, EXIT_FAILED, EXIT_INVALID, fail, handle_errors
 from mistctl.cli.render import console, report_table
 from mistctl.domain.durations import parse_duration
@@ -50,9 +50,10 @@ def drift_cmd(
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Calls in parallel.")] = 8,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
+    allow_outside: AllowOutsideOpt = False,
 ) -> None:
     """Compare the live org (site settings included) with the fleet. Exit 0 none, 3 drift, 1 fix failed."""
-    fleet = load_fleet(fleet_file)
+    fleet = load_fleet(fleet_file, allow_outside=allow_outside)
     raise typer.Exit(asyncio.run(_drift(fleet, as_json=as_json, fix=fix, yes=yes, concurrency=concurrency,
                                         org_id=org_id or fleet.org_id, mist_host=mist_host)))
 

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from mistctl.bootstrap import open_services
 from mistctl.cli.day2_render import MAX_ROWS, health_table
-from mistctl.cli.deploy_cmds import FleetArg, HostOpt, OrgOpt, check_site
+from mistctl.cli.deploy_cmds import AllowOutsideOpt, FleetArg, HostOpt, OrgOpt, check_site
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.render import console
 from mistctl.domain.durations import format_duration, parse_duration
@@ -50,9 +50,10 @@ def assure_cmd(
     as_json: JsonOpt = False,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
+    allow_outside: AllowOutsideOpt = False,
 ) -> None:
     """Check every fleet site's SLEs: pass, fail or no-data each; exit 0 only when all pass (exit 1 naming the rest)."""
-    fleet = load_fleet(fleet_file)
+    fleet = load_fleet(fleet_file, allow_outside=allow_outside)
     check_site(fleet, site)
     names = [s.name for s in fleet.sites]
     wanted = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
@@ -111,10 +112,11 @@ def upgrade_cmd(
     as_json: JsonOpt = False,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
+    allow_outside: AllowOutsideOpt = False,
 ) -> None:
     """Roll a firmware version out in waves, gated on SLEs; a wave that hurts halts the rollout, is put back on
     the versions it ran, and later waves are left untouched. `--rollback RUN` undoes a rollout the same way."""
-    fleet = load_fleet(fleet_file)
+    fleet = load_fleet(fleet_file, allow_outside=allow_outside)
     by_value: By = "site" if by == "site" else "device"
     if by not in ("device", "site"):
         fail(f"--by {by!r}: choose device or site")

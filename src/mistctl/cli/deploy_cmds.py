@@ -23,6 +23,8 @@ from mistctl.workflow import deploy
 FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
 OrgOpt = Annotated[str | None, typer.Option("--org-id", help="Mist org id (else the fleet's org_id or MIST_ORG_ID).")]
 HostOpt = Annotated[str | None, typer.Option("--mist-host", help="Mist cloud host or URL (else MIST_HOST).")]
+AllowOutsideOpt = Annotated[bool, typer.Option(
+    "--allow-outside", help="Read sites CSV files outside the fleet file's folder.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -43,9 +45,10 @@ def plan_cmd(
     detail: Annotated[bool, typer.Option("--detail", help="List every change, site by site.")] = False,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
+    allow_outside: AllowOutsideOpt = False,
 ) -> None:
     """Show what `apply` would change, with the estimated API calls and ETA; writes nothing."""
-    fleet = load_fleet(fleet_file)
+    fleet = load_fleet(fleet_file, allow_outside=allow_outside)
     check_site(fleet, site)
     asyncio.run(_plan(fleet, fleet_file, as_json=as_json, out=out, site=site, detail=detail,
                       org_id=org_id, mist_host=mist_host))
@@ -100,10 +103,11 @@ def apply_cmd(
     soak: Annotated[str, typer.Option("--soak", help="With --assure: wait this long before the gate.")] = "5m",
     queue: Annotated[bool, typer.Option("--queue", help="Hand the run to `mistctl worker`s.")] = False,
     detach: Annotated[bool, typer.Option("--detach", help="With --queue: print the run id only.")] = False,
+    allow_outside: AllowOutsideOpt = False,
 ) -> None:
     """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
     saved, fleet_path = _saved_plan(target, fleet_file)
-    fleet = load_fleet(fleet_path)
+    fleet = load_fleet(fleet_path, allow_outside=allow_outside)
     gate = parse_duration(soak, what="--soak") if assure else None
     if (detach and not queue) or (queue and assure):
         fail("--detach goes with --queue; --assure does not (run `mistctl assure` once the queued run ended)")

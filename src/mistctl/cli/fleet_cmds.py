@@ -24,6 +24,8 @@ from mistctl.domain.ipam import ipam_records
 from mistctl.fleetio import load_fleet
 
 FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
+AllowOutsideOpt = Annotated[bool, typer.Option(
+    "--allow-outside", help="Read sites CSV files outside the fleet file's folder.")]
 
 
 class IpamFormat(StrEnum):
@@ -57,16 +59,16 @@ def _invalid(exc: FleetError) -> NoReturn:
     raise typer.Exit(EXIT_INVALID)
 
 
-def _load(path: Path) -> Fleet:
+def _load(path: Path, allow_outside: bool) -> Fleet:
     try:
-        return load_fleet(path)
+        return load_fleet(path, allow_outside=allow_outside)
     except FleetError as exc:
         _invalid(exc)
 
 
-def validate(fleet: FleetArg) -> None:
-    """Check a fleet file offline: syntax, keys, IP plan, references, variables, Mist value rules."""
-    loaded = _load(fleet)
+def validate(fleet: FleetArg, allow_outside: AllowOutsideOpt = False) -> None:
+    """Check a fleet file offline: syntax, keys, IP plan, references, variables, Mist's schemas."""
+    loaded = _load(fleet, allow_outside)
     sites, zones = len(loaded.sites), len(loaded.zones)
     _console().print(
         Text(f"fleet OK: {sites} sites in {zones} zones, {loaded.org.count()} org objects", style="green")
@@ -77,9 +79,10 @@ def ipam(
     fleet: FleetArg,
     fmt: Annotated[IpamFormat, typer.Option("--format", help="table, csv or json.")] = IpamFormat.table,
     site: Annotated[str | None, typer.Option("--site", help="Only this site.")] = None,
+    allow_outside: AllowOutsideOpt = False,
 ) -> None:
     """Print the IP plan: every site's segments (VLAN, CIDR, gateway); json adds the site variables."""
-    loaded = _load(fleet)
+    loaded = _load(fleet, allow_outside)
     try:
         records = ipam_records(loaded, site)
     except FleetError as exc:
@@ -119,11 +122,19 @@ def _rows(records: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text: one starting like a formula gets a leading `'` (OWASP's advice)."""
+    return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
+
+
 def _csv(records: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["site", "zone", "number", "segment", "vlan", "cidr", "gateway"])
-    writer.writerows(_rows(records))
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in _rows(records))
     return out.getvalue()
 
 

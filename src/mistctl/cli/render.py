@@ -93,6 +93,13 @@ def report_table(result: Any, calls_by_site: dict[str | None, int], limit: int =
     return table
 
 
+def step_line(event: dict[str, Any]) -> str:
+    """`step  3 networks: 2 change(s) applied, 1 failed`: what succeeded, never what was only tried."""
+    applied, failed = event.get("applied", event["changes"]), event.get("failed", 0)
+    tail = f", [red]{failed} failed[/red]" if failed else ""
+    return f"step {event['step']:>2} {event['kind']}: {applied} change(s) applied{tail}"
+
+
 class ProgressPrinter:
     """Progress for an apply: a live line on a terminal, plain lines otherwise (CI logs)."""
 
@@ -114,7 +121,7 @@ class ProgressPrinter:
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind == "step":
-            self.out.print(f"step {event['step']:>2} {event['kind']}: {event['changes']} change(s) applied")
+            self.out.print(step_line(event))
         elif kind in ("site_done", "site_pending", "site_failed"):
             self._site(event)
         elif kind == "org_failed":

@@ -17,6 +17,7 @@ import yaml
 from mistctl.domain.errors import FleetInvalid, Issue
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.parse import parse_fleet
+from mistctl.fleetio import MAX_FLEET_BYTES, confined_reader, read_bounded
 
 DEFAULT_DESIGN = "default.yaml"
 
@@ -43,7 +44,7 @@ def load_design(path: Path | None = None) -> Design:
     """The design at `path` (the shipped default when None), validated; `FleetInvalid` names the problems."""
     source = str(path) if path is not None else f"{__package__}/{DEFAULT_DESIGN}"
     try:
-        text = path.read_text(encoding="utf-8") if path is not None else default_design_text()
+        text = read_bounded(path, MAX_FLEET_BYTES) if path is not None else default_design_text()
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or "not UTF-8 text"
         issue = Issue(source, "design file", f"cannot be read: {reason} (check MISTCTL_DESIGN)")
@@ -59,4 +60,4 @@ def load_design(path: Path | None = None) -> Design:
 def _reader(path: Path | None) -> Any:
     if path is None:
         return None
-    return lambda name: (path.parent / name).read_text(encoding="utf-8-sig")
+    return confined_reader(path.parent)

@@ -26,6 +26,14 @@ class Origin:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
+MAX_ITEM_CHARS = 120
+MAX_MESSAGE_CHARS = 1000
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @dataclass(frozen=True)
 class Issue:
     """One problem: the file, the item (site, object kind and name) and what to change."""
@@ -34,6 +42,11 @@ class Issue:
     item: str
     message: str
     line: int | None = None
+
+    def __post_init__(self) -> None:
+        # An item or message quoting a 100,000-character SSID or name would flood the terminal: cut it.
+        object.__setattr__(self, "item", _shorten(self.item, MAX_ITEM_CHARS))
+        object.__setattr__(self, "message", _shorten(self.message, MAX_MESSAGE_CHARS))
 
     @classmethod
     def at(cls, origin: Origin, item: str, message: str) -> Issue:

@@ -74,15 +74,27 @@ def _var_value(value: Any) -> Any:
 VarValue = Annotated[str, BeforeValidator(_var_value)]
 
 
+def _number(value: Any) -> Any:
+    # pydantic would take `zone: true` as zone 1; a boolean where a number belongs is a mistake.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    if isinstance(value, int | str) and len(str(value).strip()) > 20:  # a CSV cell of 5,000 digits
+        raise ValueError("is too long for a number: fleet numbers fit in 64 bits")
+    return value
+
+
+Number = Annotated[int, BeforeValidator(_number)]
+
+
 class SegmentSpec(_Strict):
     """A named segment carved out of every site's block (hierarchical) or placed by the octet formula."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    vlan: int
-    prefix: int | None = None  # hierarchical: required; octet: always 24
-    octet_offset: int | None = None  # octet: second octet = offset + zone id (default 0, 100, 150, 200)
+    vlan: Number
+    prefix: Number | None = None  # hierarchical: required; octet: always 24
+    octet_offset: Number | None = None  # octet: second octet = offset + zone id (default 0, 100, 150, 200)
 
 
 class IpPlanSpec(_Strict):
@@ -92,8 +104,8 @@ class IpPlanSpec(_Strict):
 
     scheme: Literal["hierarchical", "octet"] = "hierarchical"
     supernet: Cidr = IPv4Network("10.0.0.0/8")
-    zone_prefix: int | None = None
-    site_prefix: int | None = None
+    zone_prefix: Number | None = None
+    site_prefix: Number | None = None
     segments: tuple[SegmentSpec, ...] = Field(min_length=1)
     reserved: tuple[Cidr, ...] = ()
 
@@ -103,7 +115,7 @@ class Zone(_Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: int
+    id: Number
     name: str = Field(min_length=1)
 
 
@@ -184,8 +196,8 @@ class Site(_SiteFields):
     """One site, with its effective values (site_defaults merged) and the devices it should hold."""
 
     name: str = Field(min_length=1)
-    zone: int
-    number: int
+    zone: Number
+    number: Number
     site_groups: list[str] = Field(default_factory=list)
     devices: list[DeviceRef] = Field(default_factory=list)
 

@@ -29,6 +29,7 @@ from mistctl.domain.fleet import (
 )
 from mistctl.domain.sites_csv import parse_sites_csv
 from mistctl.domain.validate import Origins, validate_parts
+from mistctl.domain.validate_schema import non_text_key
 from mistctl.domain.yamlsrc import YamlDoc, load_yaml
 
 ReadFile = Callable[[str], str]
@@ -95,7 +96,7 @@ class _Reader:
     def __init__(self, doc: YamlDoc, source: str, read_file: ReadFile | None) -> None:
         self.doc, self.source, self.read_file = doc, source, read_file
         self.issues: list[Issue] = list(doc.issues)
-        self.origins = Origins(source)
+        self.origins = Origins(source, lines=doc.lines)
 
     def origin(self, raw: Any) -> Origin:
         return Origin(self.source, self.doc.line_of(raw))
@@ -172,8 +173,11 @@ class _Reader:
             return []
         objs, origins = [], []
         for i, obj in enumerate(items):
-            if not isinstance(obj, dict):
+            bad_key = non_text_key(obj) if isinstance(obj, dict) else None
+            if not isinstance(obj, dict) or bad_key is not None:
                 message = "must be a mapping of Mist fields"
+                if bad_key is not None:
+                    message = f"the key {bad_key} is not text: Mist's field names are strings; quote it"
                 self.issues.append(Issue.at(origin, f"{K.BY_KEY[key].title} #{i + 1} in org.{key}", message))
                 continue
             objs.append(obj)

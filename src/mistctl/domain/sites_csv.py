@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 from typing import Any
 
 from mistctl.domain.errors import Issue, Origin
@@ -35,10 +36,27 @@ _OTHER = {"vars", "lat", "lng", "devices"}
 KNOWN_COLUMNS = frozenset(_SIMPLE) | frozenset(_LISTS) | _OTHER
 _UNSUPPORTED = {"alarmtemplate_name", "aptemplate_name", "secpolicy_name", "site_name"}
 _DEVICE_KINDS = ("mac", "serial", "claim_code")
+_COLUMN_LIKE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 def parse_sites_csv(text: str, *, source: str) -> tuple[list[tuple[dict[str, Any], Origin]], list[Issue]]:
     """Raw site mappings (fleet keys) with the line each came from, and the problems found."""
+    try:
+        return _parse(text, source)
+    except csv.Error as exc:  # a cell over the csv module's limit, a NUL byte: name the kind, not the text
+        return [], [Issue(source, "CSV", _csv_error_fix(exc))]
+
+
+def _csv_error_fix(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"a cell is larger than {csv.field_size_limit() // 1024} KiB: this is not a sites CSV"
+    if "NUL" in text:
+        return "holds NUL bytes: save it as UTF-8 text"
+    return "cannot be read as CSV: check the quoting (a quote opened and never closed?)"
+
+
+def _parse(text: str, source: str) -> tuple[list[tuple[dict[str, Any], Origin]], list[Issue]]:
     lines = text.splitlines()
     if not lines or not lines[0].startswith("#"):
         fix = "the first line must start with '#' and name the columns, e.g. #name,address,zone,number"
@@ -69,10 +87,12 @@ def parse_sites_csv(text: str, *, source: str) -> tuple[list[tuple[dict[str, Any
 
 def _header_issues(header: list[str], source: str) -> list[Issue]:
     issues = []
-    for column in header:
+    for n, column in enumerate(header, 1):
         if column in KNOWN_COLUMNS:
             continue
-        issues.append(Issue(source, f"CSV column '{column}'", _column_fix(column), 1))
+        # Only a name that looks like a column is quoted back: never echo a stray file's first line.
+        item = f"CSV column '{column}'" if _COLUMN_LIKE.match(column) else f"CSV column {n}"
+        issues.append(Issue(source, item, _column_fix(column), 1))
     for required in ("name", "zone", "number"):
         if required not in header:
             issues.append(Issue(source, "CSV header", f"add the '{required}' column", 1))
@@ -80,6 +100,8 @@ def _header_issues(header: list[str], source: str) -> list[Issue]:
 
 
 def _column_fix(column: str) -> str:
+    if not _COLUMN_LIKE.match(column):
+        return f"is not a column name; known columns: {', '.join(sorted(KNOWN_COLUMNS))}"
     if column.endswith("_id") or column.endswith("_ids"):
         stem, suffix = column.rsplit("_", 1)
         use = f"{stem}_names" if suffix == "ids" else f"{stem}_name"
@@ -117,10 +139,10 @@ def _split_list(value: str) -> list[str]:
 
 def _parse_pairs(value: str, column: str, problems: list[str]) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
-    for part in _split_list(value):
+    for n, part in enumerate(_split_list(value), 1):
         key, sep, val = part.partition(":")
-        if not sep or not key.strip():
-            problems.append(f"{column}: '{part}' is not key:value; write \"key1:value1|key2:value2\"")
+        if not sep or not key.strip():  # the part is not quoted back: a value may be a secret
+            problems.append(f"{column}: item {n} is not key:value; write \"key1:value1|key2:value2\"")
             continue
         pairs.append((key.strip(), val.strip()))
     return pairs

@@ -33,6 +33,7 @@ class Origins:
     zones: list[Origin] = field(default_factory=list)
     sites: list[Origin] = field(default_factory=list)
     org: dict[str, list[Origin]] = field(default_factory=dict)
+    lines: dict[int, int] = field(default_factory=dict)  # the YAML's mapping lines, by id (nested ones too)
 
     def of_plan(self) -> Origin:
         """The ip_plan section."""

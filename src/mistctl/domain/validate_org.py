@@ -33,6 +33,7 @@ from mistctl.domain.refs import (
     walk,
 )
 from mistctl.domain.validate import Origins
+from mistctl.domain.validate_schema import schema_issues
 from mistctl.domain.variables import is_variable
 
 _SERVER_SET = frozenset({"id", "org_id", "created_time", "modified_time", "msp_id", "for_site", "site_id"})
@@ -51,6 +52,14 @@ VLAN_FIELDS: dict[str, tuple[str, ...]] = {
     "switch_templates": ("networks.*.vlan_id",),
     "gateway_templates": _GATEWAY_VLANS,
     "hub_profiles": _GATEWAY_VLANS,
+}
+
+#: Paths whose values the rules below check with their own messages (the schema pass skips them).
+_RULED = {
+    **VLAN_FIELDS,
+    "wlans": (*VLAN_FIELDS["wlans"], "auth.psk"),
+    "psks": (*VLAN_FIELDS["psks"], "passphrase"),
+    "hub_profiles": (*VLAN_FIELDS["hub_profiles"], "type"),
 }
 
 
@@ -73,6 +82,7 @@ def check_org(org: OrgDesign, sites: Sequence[Site], plan: IpPlanSpec | None, or
     issues += _object_ref_issues(org, sites, origins)
     issues += _site_ref_issues(org, sites, origins)
     issues += _subnet_issues(org, plan, origins)
+    issues += schema_issues(org, origins, _RULED)
     return issues
 
 

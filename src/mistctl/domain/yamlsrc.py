@@ -2,7 +2,8 @@
 
 PyYAML silently keeps the last of two equal keys; a fleet file with `vlan: 10` twice in one mapping
 is a mistake worth reporting, so the loader records them. Every mapping's line is recorded by object
-id, so validation can point at the line of the site or object it complains about.
+id, so validation can point at the line of the site or object it complains about. The composed node
+graph is checked (`yamllimits`: alias fan-out, loops, depth, huge integers) before any value is built.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import yaml
 
 from mistctl.domain.errors import FleetInvalid, Issue
+from mistctl.domain.yamllimits import graph_issues
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -68,7 +70,13 @@ def load_yaml(text: str, source: str) -> YamlDoc:
     """Parse YAML text; a syntax error raises `FleetInvalid` naming the line and column."""
     loader = _Loader(text, source)
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return YamlDoc(None)
+        unsafe = graph_issues(node, source)
+        if unsafe:
+            raise FleetInvalid(unsafe)
+        data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise FleetInvalid([_syntax_issue(exc, source)]) from None
     except yaml.YAMLError as exc:  # unmarked errors: name the kind only, the text may quote a secret

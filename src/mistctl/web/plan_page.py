@@ -12,6 +12,8 @@ import errno
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from mistctl.api.auth import authorize
 from mistctl.api.context import AppContext
 from mistctl.api.errors import ApiError
@@ -83,7 +85,7 @@ def validate(text: str, source: str, csv_text: str | None = None) -> tuple[Any, 
 async def plan_posted(ctx: AppContext, session: Session, text: str, source: str,
                       csv_text: str | None = None) -> PlanOutcome:
     """Validate a posted fleet and, when it is valid, plan it against the live org (no writes)."""
-    fleet, issues = validate(text, source, csv_text)
+    fleet, issues = await run_in_threadpool(validate, text, source, csv_text)  # CPU work: off the event loop
     if issues:
         return PlanOutcome(source, issues=issues)
     try:

@@ -115,7 +115,9 @@ class Applier:
                 await self._guarded_org(change)
 
         await asyncio.gather(*(one(c) for c in changes))
-        await self._emit({"type": "step", "step": kind.step, "kind": kind.key, "changes": len(changes)})
+        failed = sum(f"{c.kind}:{c.key}" in self.result.org_failed for c in changes)
+        await self._emit({"type": "step", "step": kind.step, "kind": kind.key, "changes": len(changes),
+                          "applied": len(changes) - failed, "failed": failed})
 
     async def _guarded_org(self, change: Change) -> None:
         try:

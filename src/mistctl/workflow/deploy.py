@@ -6,6 +6,7 @@ re-plans, checks a saved plan still holds (same fleet, same live org), records a
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -112,14 +113,18 @@ async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str
 
     `refresh_vars`: read every site's variables from Mist (drift) rather than trust recorded hashes.
     """
-    desired = desired_state(fleet, only_site=only_site, only_kinds=only_kinds, with_sites=with_sites)
+    # The CPU-heavy parts (every site's variables, the diff) run in a worker thread: a service keeps
+    # answering other requests while it plans a large fleet.
+    desired = await asyncio.to_thread(desired_state, fleet, only_site=only_site, only_kinds=only_kinds,
+                                      with_sites=with_sites)
     records = Records(store, org_id, run_id="plan")
     before = mist.calls.total
     live = await read_live(mist, records, org_id, desired, concurrency=concurrency, refresh_vars=refresh_vars,
                            trust_records=trust_records)
     live.read_calls = mist.calls.total - before
     await respect_rotations(store, desired, live)  # a PSK mistctl rotated is not reverted to the fleet's
-    plan = compute_plan(desired, live, fleet_hash=fleet_hash(fleet), created_at=clock())
+    plan = await asyncio.to_thread(lambda: compute_plan(desired, live, fleet_hash=fleet_hash(fleet),
+                                                        created_at=clock()))
     return Planned(plan, desired, live)
 
 
