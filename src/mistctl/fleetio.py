@@ -1,10 +1,12 @@
 """The fleet's only I/O: read the fleet file (and the sites CSV it names) from disk, then parse it.
 
+`${NAME}` references in secret fields are read from the process environment.
 CSV files are read as `utf-8-sig` because spreadsheets exported from Excel start with a BOM.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from mistctl.domain.errors import FleetInvalid, Issue
@@ -26,4 +28,4 @@ def load_fleet(path: Path) -> Fleet:
     def read_file(name: str) -> str:
         return (path.parent / name).read_text(encoding="utf-8-sig")
 
-    return parse_fleet(text, source=source, read_file=read_file)
+    return parse_fleet(text, source=source, read_file=read_file, env=os.environ)

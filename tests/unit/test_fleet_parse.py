@@ -181,10 +181,10 @@ def test_empty_and_non_mapping_files():
 
 def test_missing_sections():
     messages = [i.message for i in issues_of("org_id: abc\n")]
-    assert messages == [
-        "is missing: add ip_plan with scheme and segments",
-        "add zones as a list of {id: 1, name: us-east}",
-    ]
+    assert messages == ["is missing: add ip_plan with scheme and segments"]
+    # with ip_plan, zones are required
+    messages = [i.message for i in issues_of({"ip_plan": base_fleet()["ip_plan"]})]
+    assert messages == ["add zones as a list of {id: 1, name: us-east}"]
 
 
 def test_the_report_lists_every_issue():

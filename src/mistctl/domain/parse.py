@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import difflib
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from mistctl.domain import kinds as K
+from mistctl.domain.envrefs import expand
 from mistctl.domain.errors import FleetInvalid, Issue, Origin
 from mistctl.domain.fleet import (
     DeviceRef,
@@ -27,6 +28,7 @@ from mistctl.domain.fleet import (
     SiteDefaults,
     Zone,
 )
+from mistctl.domain.refs import describe
 from mistctl.domain.sites_csv import parse_sites_csv
 from mistctl.domain.validate import Origins, validate_parts
 from mistctl.domain.yamlsrc import YamlDoc, load_yaml
@@ -41,15 +43,20 @@ _VOCABULARY = sorted({name for model in _MODELS for name in model.model_fields})
 _PATTERN_FIXES = {"country_code": "country_code must be two capital letters (ISO 3166-1), e.g. US"}
 
 
-def parse_fleet(text: str, *, source: str = "fleet.yaml", read_file: ReadFile | None = None) -> Fleet:
-    """Parse and validate a fleet file's text; raises `FleetInvalid` listing every problem found."""
+def parse_fleet(
+    text: str, *, source: str = "fleet.yaml", read_file: ReadFile | None = None, env: Mapping[str, str] | None = None
+) -> Fleet:
+    """Parse and validate a fleet file's text; raises `FleetInvalid` listing every problem found.
+
+    `env` gives the values of `${NAME}` references in secret fields (none set when not given).
+    """
     doc = load_yaml(text, source)
     if doc.data is None:
         raise FleetInvalid([Issue(source, "fleet file", "is empty: it needs ip_plan, zones and sites")])
     if not isinstance(doc.data, dict):
         message = f"must be a mapping with the keys {', '.join(TOP_KEYS)}"
         raise FleetInvalid([Issue(source, "fleet file", message, 1)])
-    reader = _Reader(doc, source, read_file)
+    reader = _Reader(doc, source, read_file, env or {})
     fleet = reader.read(doc.data)
     if reader.issues or fleet is None:
         # In file order, so the report reads top to bottom alongside the file.
@@ -92,8 +99,8 @@ def pydantic_issues(exc: ValidationError, origin: Origin, item: str) -> list[Iss
 class _Reader:
     """Reads one fleet document section by section, collecting issues and origins."""
 
-    def __init__(self, doc: YamlDoc, source: str, read_file: ReadFile | None) -> None:
-        self.doc, self.source, self.read_file = doc, source, read_file
+    def __init__(self, doc: YamlDoc, source: str, read_file: ReadFile | None, env: Mapping[str, str]) -> None:
+        self.doc, self.source, self.read_file, self.env = doc, source, read_file, env
         self.issues: list[Issue] = list(doc.issues)
         self.origins = Origins(source)
 
@@ -114,28 +121,32 @@ class _Reader:
                 hint = _hint(key, list(TOP_KEYS))
                 self.issues.append(Issue.at(top, "fleet file", f"unknown top-level key '{key}'{hint}"))
         plan = self._plan(data.get("ip_plan"))
-        zones = self._zones(data.get("zones"))
+        zones = self._zones(data.get("zones"), planned="ip_plan" in data)
         org = self._org(data.get("org"))
         defaults, defaults_raw = self._defaults(data.get("site_defaults"))
         sites = self._sites(data.get("sites"), defaults_raw)
         org_id = data.get("org_id")
         if org_id is not None and not isinstance(org_id, str):
             self.issues.append(Issue.at(top, "org_id", "must be the org's id as a string: quote it"))
+        if "ip_plan" not in data and not sites and not org.count():
+            self.issues.append(Issue(self.source, "ip_plan", "is missing: add ip_plan with scheme and segments"))
+        elif "ip_plan" not in data and any(s.placed for s in sites):
+            self.issues.append(Issue(self.source, "ip_plan", "is missing: sites with zone and number need "
+                                     "ip_plan (scheme and segments); a site without them keeps its own vars"))
         self.issues += validate_parts(plan, zones, org, sites, self.origins)
-        if plan is None or self.issues:
+        if self.issues:
             return None
         return Fleet(org_id=org_id, ip_plan=plan, zones=zones, org=org, site_defaults=defaults, sites=sites)
 
     def _plan(self, raw: Any) -> IpPlanSpec | None:
-        if raw is None:
-            self.issues.append(
-                Issue(self.source, "ip_plan", "is missing: add ip_plan with scheme and segments")
-            )
+        if raw is None:  # plan-less: allowed when no site has a zone and number (checked in `read`)
             return None
         self.origins.ip_plan = self.origin(raw)
         return self.model(IpPlanSpec, raw, "ip_plan", self.origins.ip_plan)
 
-    def _zones(self, raw: Any) -> list[Zone]:
+    def _zones(self, raw: Any, planned: bool) -> list[Zone]:
+        if raw is None and not planned:
+            return []
         if not isinstance(raw, list) or not raw:
             self.issues.append(Issue(self.source, "zones", "add zones as a list of {id: 1, name: us-east}"))
             return []
@@ -176,8 +187,12 @@ class _Reader:
                 message = "must be a mapping of Mist fields"
                 self.issues.append(Issue.at(origin, f"{K.BY_KEY[key].title} #{i + 1} in org.{key}", message))
                 continue
-            objs.append(obj)
             origins.append(self.origin(obj))
+            obj, unset = expand(obj, self.env)
+            for ref in unset:
+                message = f"{ref.path} is ${{{ref.name}}}, which is not set: export {ref.name} (the secret's value)"
+                self.issues.append(Issue.at(origins[-1], describe(key, obj, i), message))
+            objs.append(obj)
         self.origins.org[key] = origins
         return objs
 
