@@ -122,8 +122,11 @@ def test_csv_header_rules():
     assert "use 'site_group_names'" in messages["CSV column 'site_group_ids'"]
     assert "not supported by mistctl" in messages["CSV column 'aptemplate_name'"]
     assert "did you mean 'address'?" in messages["CSV column 'adress'"]
-    _, issues = parse_sites_csv("#name,address\n", source="s.csv")
-    assert [i.message for i in issues] == ["add the 'zone' column", "add the 'number' column"]
+    _, issues = parse_sites_csv("#address,zone\n", source="s.csv")
+    assert [i.message for i in issues] == ["add the 'name' column"]
+    # zone and number are optional: mist_library CSVs have none (the site is placed from its vars)
+    rows, issues = parse_sites_csv('#name,address,vars\nA,1 Main St,"k:v"\n', source="s.csv")
+    assert not issues and rows[0][0] == {"name": "A", "address": "1 Main St", "vars": {"k": "v"}}
 
 
 def test_csv_extra_columns_and_bad_cells():

@@ -28,6 +28,8 @@ from mistctl.domain.fleet import (
     SiteDefaults,
     Zone,
 )
+from mistctl.domain.iplayout import layout_problems
+from mistctl.domain.placement import place
 from mistctl.domain.refs import describe
 from mistctl.domain.sites_csv import parse_sites_csv
 from mistctl.domain.validate import Origins, validate_parts
@@ -103,6 +105,8 @@ class _Reader:
         self.doc, self.source, self.read_file, self.env = doc, source, read_file, env
         self.issues: list[Issue] = list(doc.issues)
         self.origins = Origins(source)
+        self.plan: IpPlanSpec | None = None
+        self.zone_names: dict[int, str] = {}
 
     def origin(self, raw: Any) -> Origin:
         return Origin(self.source, self.doc.line_of(raw))
@@ -122,6 +126,7 @@ class _Reader:
                 self.issues.append(Issue.at(top, "fleet file", f"unknown top-level key '{key}'{hint}"))
         plan = self._plan(data.get("ip_plan"))
         zones = self._zones(data.get("zones"), planned="ip_plan" in data)
+        self.plan, self.zone_names = plan, {z.id: z.name for z in zones}
         org = self._org(data.get("org"))
         defaults, defaults_raw = self._defaults(data.get("site_defaults"))
         sites = self._sites(data.get("sites"), defaults_raw)
@@ -256,7 +261,17 @@ class _Reader:
             return []
         rows, issues = parse_sites_csv(text, source=shown)
         self.issues += issues
-        return rows
+        return [(self._placed(row), origin) for row, origin in rows]
+
+    def _placed(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A CSV row without zone and number, placed in the plan when its vars fit it (mist_library CSVs)."""
+        variables = row.get("vars")
+        if self.plan is None or "zone" in row or "number" in row or not isinstance(variables, dict):
+            return row
+        if layout_problems(self.plan):
+            return row
+        found = place(self.plan, self.zone_names, variables)
+        return {**row, "zone": found.zone, "number": found.number, "vars": found.own} if found.fits else row
 
 
 def _org_key_fix(key: Any) -> str:
