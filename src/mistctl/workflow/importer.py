@@ -24,11 +24,14 @@ def _no_progress(phase: str, done: int, total: int) -> None:
     del phase, done, total
 
 
-async def read_org(mist: MistApi, org_id: str, *, concurrency: int = 8,
+async def read_org(mist: MistApi, org_id: str, *, concurrency: int = 8, with_sites: bool = True,
                    progress: ImportProgress = _no_progress) -> LiveOrg:
-    """Everything the fleet file needs from the org, read without a single write."""
-    kinds = [*K.ORG_KINDS, K.SITES]
-    total = len(kinds) + 1
+    """Everything the fleet file needs from the org, read without a single write.
+
+    `with_sites=False`: the org objects only (no sites, settings or inventory).
+    """
+    kinds = [*K.ORG_KINDS, K.SITES] if with_sites else list(K.ORG_KINDS)
+    total = len(kinds) + with_sites
     done = 0
 
     async def listed(collection: str, **query: Any) -> list[dict[str, Any]]:
@@ -38,12 +41,13 @@ async def read_org(mist: MistApi, org_id: str, *, concurrency: int = 8,
         progress("lists", done, total)
         return items
 
-    lists = await asyncio.gather(
-        *(listed(k.collection, **_LIST_QUERY.get(k.key, {})) for k in kinds), listed("inventory")
-    )
+    inventory = [listed("inventory")] if with_sites else []
+    lists = await asyncio.gather(*(listed(k.collection, **_LIST_QUERY.get(k.key, {})) for k in kinds), *inventory)
     objects = {k.key: objs for k, objs in zip(kinds, lists, strict=False)}
     if K.HUB_PROFILES.key in objects:  # Mist lists every device profile type; a hub profile is a gateway one
         objects[K.HUB_PROFILES.key] = [o for o in objects[K.HUB_PROFILES.key] if o.get("type") == "gateway"]
+    if not with_sites:
+        return LiveOrg(org_id=org_id, objects=objects, sites=[], site_vars={})
     sites = objects.pop(K.SITES.key)
     site_vars = await _site_vars(mist, [str(s["id"]) for s in sites], concurrency, progress)
     return LiveOrg(org_id=org_id, objects=objects, sites=sites, site_vars=site_vars, inventory=lists[-1])
