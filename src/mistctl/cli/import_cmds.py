@@ -138,7 +138,8 @@ def _report(report: Any, err: Console) -> None:
     misfits: dict[str, str] = inference.misfits if inference is not None else getattr(report, "misfits", {})
     spec = inference.spec if inference is not None else None
     if spec is not None:
-        err.print(f"IP plan inferred: {spec.scheme} {spec.supernet}, segments "
+        how = "inferred" if getattr(report, "inferred", True) else "of the base fleet"
+        err.print(f"IP plan {how}: {spec.scheme} {spec.supernet}, segments "
                   f"{', '.join(s.name for s in spec.segments)}", markup=False)
     if misfits:
         err.print(f"{len(misfits)} sites fit no IP plan and keep their variables as their own:", markup=False)

@@ -28,7 +28,8 @@ class Converted:
     fleet: dict[str, Any]
     misfits: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    inferred: bool = False
+    inferred: bool = False  # the plan was inferred from the rows (else the base fleet's)
+    inference: Inference | None = None
 
 
 def convert_csv(text: str, *, source: str, base: dict[str, Any]) -> Converted:
@@ -39,7 +40,7 @@ def convert_csv(text: str, *, source: str, base: dict[str, Any]) -> Converted:
     sites = [row for row, _origin in rows]
     fleet = {k: base[k] for k in _BASE_KEYS if k in base}
     out = Converted(fleet)
-    inference = _inference(base, sites, out)
+    inference = out.inference = _inference(base, sites, out)
     if inference.spec is not None and "ip_plan" not in fleet:
         fleet["ip_plan"] = inference.spec.model_dump(mode="json", exclude_none=True)
         fleet["zones"] = [{"id": z, "name": n} for z, n in sorted(inference.zones.items())]

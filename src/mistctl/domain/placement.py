@@ -60,7 +60,7 @@ def locate(spec: IpPlanSpec, variables: Mapping[str, str]) -> tuple[int, int] | 
             return f"{key} {net} is not at the {seg.name} segment's place in any site block of the plan"
         zone, number = rel // layout.zone_size + 1, rel % layout.zone_size // layout.block_size + 1
     problem = check_place(layout, zone, number)
-    return problem if problem is not None else (zone, number)
+    return f"{key} {net} falls outside the plan ({problem})" if problem is not None else (zone, number)
 
 
 def place(
