@@ -30,6 +30,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 _DERIVED = {("site_groups", "site_ids")}  # Mist derives a group's sites from the sites' sitegroup_ids
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
+_FIRST = ("name", "ssid", "order", "template")
 _SITE_FIELDS = ("address", "country_code", "timezone", "notes")
 _SITE_TEMPLATES = (("gatewaytemplate_id", "gateway_template", K.GATEWAY_TEMPLATES),
                    ("networktemplate_id", "switch_template", K.SWITCH_TEMPLATES),
@@ -126,6 +127,7 @@ def _org_entry(kind: K.Kind, obj: dict[str, Any], names: _Names, secrets: dict[s
     defaults, required = DEFAULTS.get(kind.key, {}), REQUIRED[kind.key]
     body = {k: v for k, v in body.items()
             if k in required or not (v in _EMPTY or (k in defaults and defaults[k] == v))}
+    body = {**{k: body[k] for k in _FIRST if k in body}, **body}  # identity first, for people reading it
     prefix = (body.get("template", ""), body.get("ssid")) if kind is K.WLANS else (body.get("name"),)
     entry: dict[str, Any] = _secrets_to_env(body, [kind.key.removesuffix("s"), *map(str, prefix)], label, secrets)
     return entry
