@@ -42,7 +42,7 @@ class LiveOrg:
     """What the importer read: org objects by fleet kind key, sites, each site's vars, the inventory."""
 
     org_id: str
-    objects: dict[str, list[dict[str, Any]]]
+    objects: dict[str, list[dict[str, Any]]] = field(repr=False)  # secrets as Mist answered them
     sites: list[dict[str, Any]]
     site_vars: dict[str, dict[str, str]]  # site id -> its variables
     inventory: list[dict[str, Any]] = field(default_factory=list)
