@@ -73,14 +73,16 @@ def test_import_from_a_library_csv_with_a_base_fleet(workdir: Path) -> None:
 def test_import_from_a_library_csv_infers_the_plan_and_writes_a_sites_csv(workdir: Path) -> None:
     path = _library_csv(workdir, 30)
     text = path.read_text().replace(",store-spoke,store-access,store-rf,", ",,,,")
-    path.write_text(text)
+    lines = text.splitlines()  # with the optional networks column some copies carry
+    path.write_text("\n".join([lines[0] + ",networks", *(f'{line},"corp,guest"' for line in lines[1:])]) + "\n")
     code, out = run("import", "--from-csv", "library.csv", "--fleet", "empty.yaml", "--out", "f.yaml")
     assert code == 2 and "cannot read the base fleet" in out
     (workdir / "empty.yaml").write_text("org: {}\n")
     code, out = run("import", "--from-csv", "library.csv", "--fleet", "empty.yaml", "--out", "f.yaml",
                     "--sites-csv", "f-sites.csv")
     assert code == 0, out
-    assert "IP plan inferred: hierarchical" in out and "fit no IP plan" not in out
+    assert "IP plan inferred: hierarchical" in out and "30 of 30 sites fit it" in out and "fit no IP plan" not in out
+    assert "the CSV's 'networks' column is not imported" in out
     assert "site group 'retail-stores' is named by the CSV but not the org" in out
     fleet = load_fleet(workdir / "f.yaml")
     assert len(fleet.sites) == 30 and all(s.placed for s in fleet.sites)

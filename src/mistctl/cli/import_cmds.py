@@ -137,10 +137,12 @@ def _report(report: Any, err: Console) -> None:
     inference = getattr(report, "inference", None)
     misfits: dict[str, str] = inference.misfits if inference is not None else getattr(report, "misfits", {})
     spec = inference.spec if inference is not None else None
-    if spec is not None:
+    if inference is not None and spec is not None:
         how = "inferred" if getattr(report, "inferred", True) else "of the base fleet"
+        fits = sum(p.fits for p in inference.placements.values())
         err.print(f"IP plan {how}: {spec.scheme} {spec.supernet}, segments "
-                  f"{', '.join(s.name for s in spec.segments)}", markup=False)
+                  f"{', '.join(s.name for s in spec.segments)}; {fits} of {len(inference.placements)} sites fit it",
+                  markup=False)
     if misfits:
         err.print(f"{len(misfits)} sites fit no IP plan and keep their variables as their own:", markup=False)
         for name, why in list(misfits.items())[:_SHOWN]:

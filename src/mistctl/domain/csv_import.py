@@ -8,6 +8,9 @@ CSV names but the org lacks are added, as the script creates them.
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +22,8 @@ from mistctl.domain.placement import place
 from mistctl.domain.sites_csv import parse_sites_csv
 
 _BASE_KEYS = ("org_id", "ip_plan", "zones", "org", "site_defaults")
+#: Optional columns some copies of the CSV carry that a fleet site cannot hold, and what to do instead.
+_IGNORED = {"networks": "org networks are listed in org.networks and reach sites through their templates"}
 
 
 @dataclass
@@ -34,12 +39,14 @@ class Converted:
 
 def convert_csv(text: str, *, source: str, base: dict[str, Any]) -> Converted:
     """Convert the CSV's rows, with the base fleet's plan, zones, org objects and defaults."""
+    text, dropped = _without_columns(text, _IGNORED)
     rows, issues = parse_sites_csv(text, source=source)
     if issues:
         raise FleetInvalid(issues)
     sites = [row for row, _origin in rows]
     fleet = {k: base[k] for k in _BASE_KEYS if k in base}
     out = Converted(fleet)
+    out.notes += [f"the CSV's '{c}' column is not imported: {_IGNORED[c]}" for c in dropped]
     inference = out.inference = _inference(base, sites, out)
     if inference.spec is not None and "ip_plan" not in fleet:
         fleet["ip_plan"] = inference.spec.model_dump(mode="json", exclude_none=True)
@@ -88,3 +95,20 @@ def _add_missing_groups(fleet: dict[str, Any], sites: list[dict[str, Any]], note
         del org["site_groups"]
     if not org:
         del fleet["org"]
+
+
+def _without_columns(text: str, columns: Mapping[str, str]) -> tuple[str, list[str]]:
+    """The CSV text without the named columns (the header line starts with '#'); the ones removed."""
+    lines = text.splitlines()
+    if not lines or not lines[0].startswith("#"):
+        return text, []
+    rows = list(csv.reader(io.StringIO("\n".join([lines[0][1:], *lines[1:]])), skipinitialspace=True))
+    header = [c.strip().lower() for c in rows[0]]
+    drop = [i for i, c in enumerate(header) if c in columns]
+    if not drop:
+        return text, []
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for row in rows:
+        writer.writerow([c for i, c in enumerate(row) if i not in drop])
+    return "#" + buf.getvalue(), [header[i] for i in drop]
