@@ -98,7 +98,9 @@ def test_a_regular_org_imports_with_its_plan_and_round_trips(workdir: Path) -> N
         assert f"  - {name}: " in out
     assert "3 sites fit no IP plan" in out
     assert sites["Store-0003"]["zone"] == 1 and sites["Store-0003"]["number"] == 2
-    assert sites["Store-0001"]["gateway_template"] == "spoke" and sites["Store-0001"]["site_groups"] == ["stores"]
+    assert data["site_defaults"] == {"country_code": "US", "timezone": "America/New_York", "gateway_template": "spoke",
+                                     "switch_template": "access", "rf_template": "rf", "site_groups": ["stores"]}
+    assert "gateway_template" not in sites["Store-0001"]
     macs = {d["mac"]: name for name, s in sites.items() for d in s.get("devices", [])}
     assert macs == built.devices
     wlan = data["org"]["wlans"][0]

@@ -31,6 +31,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 _DERIVED = {("site_groups", "site_ids")}  # Mist derives a group's sites from the sites' sitegroup_ids
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
 _FIRST = ("name", "ssid", "order", "template")
+_DEFAULTABLE = ("country_code", "timezone", "gateway_template", "switch_template", "rf_template", "site_groups")
 _SITE_FIELDS = ("address", "country_code", "timezone", "notes")
 _SITE_TEMPLATES = (("gatewaytemplate_id", "gateway_template", K.GATEWAY_TEMPLATES),
                    ("networktemplate_id", "switch_template", K.SWITCH_TEMPLATES),
@@ -98,9 +99,27 @@ def build_fleet(live: LiveOrg, *, site_inference: Inference | None = None) -> Im
     if org:
         out.fleet["org"] = org
     devices = _devices_by_site(live.inventory)
-    out.fleet["sites"] = [_site_entry(s, names, inference, devices) for s in sorted(live.sites, key=_site_name)]
+    sites = [_site_entry(s, names, inference, devices) for s in sorted(live.sites, key=_site_name)]
+    defaults = _shared(sites)
+    if defaults:
+        out.fleet["site_defaults"] = defaults
+    out.fleet["sites"] = sites
     out.notes = names.notes
     return out
+
+
+def _shared(sites: list[dict[str, Any]]) -> dict[str, Any]:
+    """Values every site has alike, moved to `site_defaults` (a 500-site file names its template once)."""
+    if len(sites) < 2:
+        return {}
+    defaults = {}
+    for key in _DEFAULTABLE:
+        values = [s.get(key) for s in sites]
+        if values[0] is not None and all(v == values[0] for v in values):
+            defaults[key] = values[0]
+            for site in sites:
+                del site[key]
+    return defaults
 
 
 def _sort_key(entry: dict[str, Any]) -> tuple[str, str]:
