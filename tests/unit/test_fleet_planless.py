@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
 from mistctl.domain.envrefs import env_name, expand
+from mistctl.domain.fleet import Zone
 from mistctl.domain.ipam import ipam_records
 from mistctl.domain.ipplan import site_variables
+from mistctl.domain.parse import parse_fleet
 from mistctl.workflow.deploy import desired_state
 from tests.unit.test_fleet_factory import base_fleet, issues_of, only_issue, parse
 
@@ -100,3 +104,22 @@ def test_references_outside_secret_fields_are_left_alone():
 def test_env_names():
     assert env_name("wlan", "Corp Wi-Fi", "psk") == "WLAN_CORP_WI_FI_PSK"
     assert env_name("7eleven") == "MIST_7ELEVEN"
+
+
+def test_csv_rows_without_zone_and_number_are_placed_from_their_vars():
+    data = base_fleet()
+    data["sites"] = "sites.csv"
+    fleet0 = parse(base_fleet())
+    assert fleet0.ip_plan is not None
+    planned = site_variables(fleet0, fleet0.sites[2])  # W1: zone 2 number 1
+    assert planned["zone_name"] == Zone(id=2, name="west").name
+    fits = "|".join(f"{k}:{v}" for k, v in planned.items() if k.endswith(("_subnet", "_vlan")))
+    text = ("#name,vars\n"
+            f'Fits,"{fits}|owner:ada"\n'
+            'Odd,"data_subnet:192.168.9.0/24|data_vlan:9|mgmt_subnet:192.168.8.0/24|voice_subnet:x|guest_subnet:y"\n')
+    fleet = parse_fleet(yaml.safe_dump(data), source="fleet.yaml", read_file=lambda _name: text)
+    fits_site, odd = fleet.site("Fits"), fleet.site("Odd")
+    assert fits_site is not None and (fits_site.zone, fits_site.number) == (2, 1)
+    assert fits_site.vars == {"owner": "ada"}
+    assert site_variables(fleet, fits_site) == {**planned, "owner": "ada"}
+    assert odd is not None and not odd.placed and odd.vars["mgmt_subnet"] == "192.168.8.0/24"
