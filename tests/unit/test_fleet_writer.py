@@ -76,3 +76,17 @@ def test_sites_as_csv_read_back_the_same() -> None:
     sites[0]["vars"] = {"pipe": "a|b"}
     with pytest.raises(NotCsvSafe, match="holds '|'"):
         sites_csv(sites)
+
+
+def test_sites_lacking_planned_variables_are_placed_only_when_asked() -> None:
+    live = _live()
+    live.site_vars = {  # a plan's subnets and VLANs, without its gateways, netmasks, zone ids...
+        "s1": {"mgmt_subnet": "10.0.4.0/24", "mgmt_vlan": "10", "data_subnet": "10.0.5.0/24", "data_vlan": "20"},
+        "s2": {"mgmt_subnet": "10.0.8.0/24", "mgmt_vlan": "10", "data_subnet": "10.0.9.0/24", "data_vlan": "20"},
+    }
+    exact = build_fleet(live)
+    assert "ip_plan" not in exact.fleet and exact.inference is not None
+    assert "the plan would add them" in exact.inference.misfits["B-site"]
+    placed = build_fleet(live, complete=False)
+    assert placed.fleet["ip_plan"]["scheme"] == "hierarchical"
+    assert all("zone" in s and "vars" not in s for s in placed.fleet["sites"])

@@ -47,6 +47,9 @@ def import_cmd(
         "--fleet", help="With --from-csv: take ip_plan, zones, org objects and defaults from this fleet file "
                         "(no Mist call); else the org objects are read from Mist.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")] = False,
+    add_vars: Annotated[bool, typer.Option(
+        "--plan-adds-vars", help="Place sites that lack some planned variables too (the first apply adds "
+                                 "them; without it such sites stay plan-less and the round trip is exact).")] = False,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Setting reads in parallel.")] = 8,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
@@ -61,14 +64,16 @@ def import_cmd(
     if from_csv is not None:
         data, report = _from_csv(from_csv, base, err, org_id=org_id, mist_host=mist_host)
     else:
-        imported = asyncio.run(_read(err, org_id=org_id, mist_host=mist_host, concurrency=concurrency))
+        imported = asyncio.run(_read(err, org_id=org_id, mist_host=mist_host, concurrency=concurrency,
+                                     complete=not add_vars))
         data, report = imported.fleet, imported
     code = _write(data, out, sites_csv_out, err)
     _report(report, err)
     raise typer.Exit(max(code, _check(out, report, err)))
 
 
-async def _read(err: Console, *, org_id: str | None, mist_host: str | None, concurrency: int) -> Imported:
+async def _read(err: Console, *, org_id: str | None, mist_host: str | None, concurrency: int,
+                complete: bool) -> Imported:
     async with open_services(mist_host=mist_host, org_id=org_id) as svc:
         err.print(svc.banner, markup=False)
 
@@ -78,7 +83,7 @@ async def _read(err: Console, *, org_id: str | None, mist_host: str | None, conc
 
         live = await read_org(svc.mist, svc.org_id, concurrency=concurrency, progress=progress)
         calls = svc.mist.calls.total
-    imported = build_fleet(live)
+    imported = build_fleet(live, complete=complete)
     err.print(f"read {len(live.sites)} sites, {sum(len(v) for v in live.objects.values())} org objects and "
               f"{len(live.inventory)} inventory devices with {calls} API calls "
               f"({calls - len(live.sites)} lists and pages, {len(live.sites)} site settings); 0 writes", markup=False)

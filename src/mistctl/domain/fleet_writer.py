@@ -80,8 +80,11 @@ class _Names:
         return [n for n in names if n is not None]
 
 
-def build_fleet(live: LiveOrg, *, site_inference: Inference | None = None) -> Imported:
-    """The fleet data for a live org (`site_inference`: a plan already inferred from these sites)."""
+def build_fleet(live: LiveOrg, *, site_inference: Inference | None = None, complete: bool = True) -> Imported:
+    """The fleet data for a live org (`site_inference`: a plan already inferred from these sites).
+
+    `complete=False` also places sites that lack some planned variables (the first apply adds them).
+    """
     names = _Names(live)
     out = Imported(fleet={"org_id": live.org_id})
     org: dict[str, list[dict[str, Any]]] = {}
@@ -90,7 +93,7 @@ def build_fleet(live: LiveOrg, *, site_inference: Inference | None = None) -> Im
         if entries:
             org[kind.key] = sorted(entries, key=_sort_key)
     by_name = {str(s.get("name")): live.site_vars.get(str(s.get("id")), {}) for s in live.sites}
-    inference = site_inference or infer(by_name, complete=True)
+    inference = site_inference or infer(by_name, complete=complete)
     out.inference = inference
     if inference.spec is not None:
         out.fleet["ip_plan"] = inference.spec.model_dump(mode="json", exclude_none=True, exclude_defaults=False)

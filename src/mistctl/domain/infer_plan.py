@@ -44,18 +44,31 @@ def infer(site_vars: SiteVars, *, complete: bool = True) -> Inference:
         return _planless(site_vars, "the sites share no {segment}_subnet variables to infer a plan from")
     sample = dict(list(site_vars.items())[:_SAMPLE])
     best: tuple[int, IpPlanSpec | None] = (0, None)
+    first: IpPlanSpec | None = None
     for candidate in _candidates(segs, sample):
+        first = first or candidate
         zones = _zone_names(candidate, sample)
         fits = sum(place(candidate, zones, v, complete=complete).fits for v in sample.values())
         if fits > best[0]:
             best = (fits, candidate)
     spec = best[1]
     if spec is None:
-        return _planless(site_vars, "no hierarchical or octet plan reproduces any site's addresses")
+        return _fits_none(site_vars, first, complete)
     zones = _zone_names(spec, site_vars)
     placements = {n: place(spec, zones, v, complete=complete) for n, v in site_vars.items()}
     used = {p.zone for p in placements.values() if p.fits}
     return Inference(spec, {z: n for z, n in zones.items() if z in used}, placements)
+
+
+def _fits_none(site_vars: SiteVars, closest: IpPlanSpec | None, complete: bool) -> Inference:
+    """No plan: each site says why the closest candidate does not fit it."""
+    note = "no hierarchical or octet plan reproduces any site's addresses"
+    if closest is None:
+        return _planless(site_vars, note)
+    zones = _zone_names(closest, site_vars)
+    placements = {n: place(closest, zones, v, complete=complete) for n, v in site_vars.items()}
+    return Inference(None, {}, {n: Placement(own=dict(site_vars[n]), reason=f"{note}; the closest: {p.reason or 'fits this site only'}")
+                                for n, p in placements.items()}, note)
 
 
 def _planless(site_vars: SiteVars, note: str) -> Inference:
