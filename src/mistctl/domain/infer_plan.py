@@ -67,8 +67,8 @@ def _fits_none(site_vars: SiteVars, closest: IpPlanSpec | None, complete: bool) 
         return _planless(site_vars, note)
     zones = _zone_names(closest, site_vars)
     placements = {n: place(closest, zones, v, complete=complete) for n, v in site_vars.items()}
-    return Inference(None, {}, {n: Placement(own=dict(site_vars[n]), reason=f"{note}; the closest: {p.reason or 'fits this site only'}")
-                                for n, p in placements.items()}, note)
+    why = {n: f"{note}; the closest: {p.reason or 'fits this site only'}" for n, p in placements.items()}
+    return Inference(None, {}, {n: Placement(own=dict(site_vars[n]), reason=why[n]) for n in placements}, note)
 
 
 def _planless(site_vars: SiteVars, note: str) -> Inference:
