@@ -28,8 +28,7 @@ from mistctl.domain.fleet import (
     SiteDefaults,
     Zone,
 )
-from mistctl.domain.iplayout import layout_problems
-from mistctl.domain.placement import place
+from mistctl.domain.planless import missing_plan_issue, place_row
 from mistctl.domain.refs import describe
 from mistctl.domain.sites_csv import parse_sites_csv
 from mistctl.domain.validate import Origins, validate_parts
@@ -133,11 +132,8 @@ class _Reader:
         org_id = data.get("org_id")
         if org_id is not None and not isinstance(org_id, str):
             self.issues.append(Issue.at(top, "org_id", "must be the org's id as a string: quote it"))
-        if "ip_plan" not in data and not sites and not org.count():
-            self.issues.append(Issue(self.source, "ip_plan", "is missing: add ip_plan with scheme and segments"))
-        elif "ip_plan" not in data and any(s.placed for s in sites):
-            self.issues.append(Issue(self.source, "ip_plan", "is missing: sites with zone and number need "
-                                     "ip_plan (scheme and segments); a site without them keeps its own vars"))
+        missing = missing_plan_issue(self.source, sites, org.count()) if "ip_plan" not in data else None
+        self.issues += [missing] if missing else []
         self.issues += validate_parts(plan, zones, org, sites, self.origins)
         if self.issues:
             return None
@@ -261,17 +257,7 @@ class _Reader:
             return []
         rows, issues = parse_sites_csv(text, source=shown)
         self.issues += issues
-        return [(self._placed(row), origin) for row, origin in rows]
-
-    def _placed(self, row: dict[str, Any]) -> dict[str, Any]:
-        """A CSV row without zone and number, placed in the plan when its vars fit it (mist_library CSVs)."""
-        variables = row.get("vars")
-        if self.plan is None or "zone" in row or "number" in row or not isinstance(variables, dict):
-            return row
-        if layout_problems(self.plan):
-            return row
-        found = place(self.plan, self.zone_names, variables)
-        return {**row, "zone": found.zone, "number": found.number, "vars": found.own} if found.fits else row
+        return [(place_row(self.plan, self.zone_names, row), origin) for row, origin in rows]  # mist_library CSVs
 
 
 def _org_key_fix(key: Any) -> str:
