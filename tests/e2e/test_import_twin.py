@@ -96,7 +96,8 @@ def test_a_regular_org_imports_with_its_plan_and_round_trips(workdir: Path) -> N
     for name in built.irregular:
         assert "zone" not in sites[name] and sites[name]["vars"]["mgmt_subnet"].startswith("192.168.")
         assert f"  - {name}: " in out
-    assert "3 sites fit no IP plan" in out
+    assert "3 sites fit no IP plan" in out and "17 of 20 sites fit it" in out
+    assert "read lists: 14/14" in out and "read settings: 20/20" in out  # progress
     assert sites["Store-0003"]["zone"] == 1 and sites["Store-0003"]["number"] == 2
     assert data["site_defaults"] == {"country_code": "US", "timezone": "America/New_York", "gateway_template": "spoke",
                                      "switch_template": "access", "rf_template": "rf", "site_groups": ["stores"]}
