@@ -60,7 +60,7 @@ def import_cmd(
             fail(f"{path} exists: pass --force to overwrite it, or choose another --out / --sites-csv")
     if base is not None and from_csv is None:
         fail("--fleet goes with --from-csv (it gives the plan and org objects the CSV's sites are placed in)")
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     if from_csv is not None:
         data, report = _from_csv(from_csv, base, err, org_id=org_id, mist_host=mist_host)
     else:
