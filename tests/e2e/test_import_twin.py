@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from mist_twin.config import TwinConfig
 from mistctl.cli.main import app
-from tests.support.brownfield import SECRETS, Built, build_org
+from mistctl.domain.fleet import IpPlanSpec
+from tests.support.brownfield import OCTET, PLAN, SECRETS, Built, build_org
 from tests.support.twin import running_twin
 
 pytestmark = pytest.mark.slow
@@ -36,11 +37,11 @@ def _writes(before: dict[str, Any], after: dict[str, Any]) -> int:
     return sum(n - before["by_route"].get(r, 0) for r, n in after["by_route"].items() if not r.startswith("GET "))
 
 
-def _build(base_url: str, org_id: str, token: str, sites: int, irregular: int) -> Built:
+def _build(base_url: str, org_id: str, token: str, sites: int, irregular: int, plan: IpPlanSpec = PLAN) -> Built:
     async def go() -> Built:
         codes = [d["claim_code"] for d in httpx.get(f"{base_url}/__twin/devices").json() if not d.get("claimed")]
         async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Token {token}"}) as client:
-            return await build_org(client, org_id, codes, sites=sites, irregular=irregular)
+            return await build_org(client, org_id, codes, sites=sites, irregular=irregular, plan=plan)
 
     return asyncio.run(go())
 
@@ -118,3 +119,14 @@ def test_an_irregular_org_imports_planless_and_round_trips(workdir: Path) -> Non
     assert "ip_plan" not in data and "zones" not in data
     assert all("zone" not in s and "mgmt_subnet" in s["vars"] for s in data["sites"])
     assert "6 sites fit no IP plan" in out
+
+
+def test_an_octet_org_imports_with_its_plan_and_round_trips(workdir: Path) -> None:
+    with running_twin(TwinConfig(device_count=20)) as (base_url, org_id, token):
+        built = _build(base_url, org_id, token, sites=8, irregular=1, plan=OCTET)
+        data, out = _round_trip(base_url, org_id, token, workdir)
+    assert data["ip_plan"]["scheme"] == "octet"
+    assert [s["octet_offset"] for s in data["ip_plan"]["segments"]] == [0, 100, 150]
+    sites = {s["name"]: s for s in data["sites"]}
+    assert (sites["Store-0004"]["zone"], sites["Store-0004"]["number"]) == (2, 2)
+    assert "zone" not in sites[built.irregular[0]] and "7 of 8 sites fit it" in out

@@ -19,6 +19,8 @@ from mistctl.domain.ipplan import plan_site
 PLAN = IpPlanSpec(supernet="10.0.0.0/8", zone_prefix=11, site_prefix=22, segments=(  # type: ignore[arg-type]
     SegmentSpec(name="mgmt", vlan=10, prefix=24), SegmentSpec(name="data", vlan=20, prefix=24),
     SegmentSpec(name="voice", vlan=30, prefix=25)))
+OCTET = IpPlanSpec(scheme="octet", supernet="10.0.0.0/8", segments=(  # type: ignore[arg-type]
+    SegmentSpec(name="mgmt", vlan=10), SegmentSpec(name="data", vlan=20), SegmentSpec(name="voice", vlan=30)))
 ZONES = {1: "us-east", 2: "us-west"}
 SECRETS = {"WLAN_STORE_WIFI_STORE_CORP_PSK": "corp-secret-pass-1", "PSK_SCANNERS_PASSPHRASE": "scanner-pass-0001"}
 
@@ -41,7 +43,7 @@ async def _post(client: httpx.AsyncClient, path: str, body: Any) -> dict[str, An
 
 
 async def build_org(client: httpx.AsyncClient, org_id: str, codes: list[str], *, sites: int,
-                    irregular: int = 0) -> Built:
+                    irregular: int = 0, plan: IpPlanSpec = PLAN) -> Built:
     """Org objects of most kinds, `sites` sites (the last `irregular` of them irregular), one device each."""
     org = f"/api/v1/orgs/{org_id}"
     b = Built()
@@ -65,11 +67,12 @@ async def build_org(client: httpx.AsyncClient, org_id: str, codes: list[str], *,
     claimed = (await client.post(f"{org}/inventory", json=codes[:sites])).json()
     macs = [str(d["mac"]) for d in claimed["inventory_added"]]
     for i in range(sites):
-        await _site(client, org, b, i, odd=i >= sites - irregular, mac=macs[i])
+        await _site(client, org, b, i, odd=i >= sites - irregular, mac=macs[i], plan=plan)
     return b
 
 
-async def _site(client: httpx.AsyncClient, org: str, b: Built, i: int, *, odd: bool, mac: str) -> None:
+async def _site(client: httpx.AsyncClient, org: str, b: Built, i: int, *, odd: bool, mac: str,
+                plan: IpPlanSpec) -> None:
     name = f"Store-{i + 1:04d}"
     site = await _post(client, f"{org}/sites", {
         "name": name, "address": f"{i + 1} Main St", "country_code": "US", "timezone": "America/New_York",
@@ -81,7 +84,7 @@ async def _site(client: httpx.AsyncClient, org: str, b: Built, i: int, *, odd: b
         b.irregular.append(name)
     else:
         zone, number = 1 + i % 2, 1 + i // 2
-        variables = plan_site(PLAN, Zone(id=zone, name=ZONES[zone]), number).vars()
+        variables = plan_site(plan, Zone(id=zone, name=ZONES[zone]), number).vars()
         b.regular.append(name)
     variables["store_manager"] = f"manager-{i + 1}"
     resp = await client.put(f"/api/v1/sites/{site['id']}/setting", json={"vars": variables})
