@@ -1,5 +1,6 @@
 """The fleet's only I/O: read the fleet file (and the sites CSV it names) from disk, then parse it.
 
+`${NAME}` references in secret fields are read from the process environment.
 CSV files are read as `utf-8-sig` because spreadsheets exported from Excel start with a BOM.
 A CSV file must lie in the fleet file's folder (or below it), symlinks resolved, unless the caller
 allows files outside (`--allow-outside`): a fleet file from elsewhere must not make mistctl read
@@ -10,6 +11,7 @@ allows files outside (`--allow-outside`): a fleet file from elsewhere must not m
 from __future__ import annotations
 
 import errno
+import os
 import stat
 from pathlib import Path
 
@@ -66,4 +68,4 @@ def load_fleet(path: Path, *, allow_outside: bool = False) -> Fleet:
         reason = getattr(exc, "strerror", None) or "not UTF-8 text"
         raise FleetInvalid([Issue(source, "fleet file", f"cannot be read: {reason}")]) from None
     reader = confined_reader(path.parent, allow_outside=allow_outside)
-    return parse_fleet(text, source=source, read_file=reader)
+    return parse_fleet(text, source=source, read_file=reader, env=os.environ)

@@ -138,8 +138,11 @@ def test_csv_header_rules():
     assert "use 'site_group_names'" in messages["CSV column 'site_group_ids'"]
     assert "not supported by mistctl" in messages["CSV column 'aptemplate_name'"]
     assert "did you mean 'address'?" in messages["CSV column 'adress'"]
-    _, issues = parse_sites_csv("#name,address\n", source="s.csv")
-    assert [i.message for i in issues] == ["add the 'zone' column", "add the 'number' column"]
+    _, issues = parse_sites_csv("#address,zone\n", source="s.csv")
+    assert [i.message for i in issues] == ["add the 'name' column"]
+    # zone and number are optional: mist_library CSVs have none (the site is placed from its vars)
+    rows, issues = parse_sites_csv('#name,address,vars\nA,1 Main St,"k:v"\n', source="s.csv")
+    assert not issues and rows[0][0] == {"name": "A", "address": "1 Main St", "vars": {"k": "v"}}
 
 
 def test_csv_extra_columns_and_bad_cells():
@@ -197,10 +200,10 @@ def test_empty_and_non_mapping_files():
 
 def test_missing_sections():
     messages = [i.message for i in issues_of("org_id: abc\n")]
-    assert messages == [
-        "is missing: add ip_plan with scheme and segments",
-        "add zones as a list of {id: 1, name: us-east}",
-    ]
+    assert messages == ["is missing: add ip_plan with scheme and segments"]
+    # with ip_plan, zones are required
+    messages = [i.message for i in issues_of({"ip_plan": base_fleet()["ip_plan"]})]
+    assert messages == ["add zones as a list of {id: 1, name: us-east}"]
 
 
 def test_the_report_lists_every_issue():

@@ -143,6 +143,7 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
         eta = await svc.eta(planned.plan)
         _print_plan(planned.plan, eta, False, None, None)
         if planned.plan.is_empty():
+            await _adopt(svc, planned, con)
             return 0
         if saved is None and not yes and not sys.stdin.isatty():
             raise UserError("not on a terminal, so there is nobody to confirm: review the plan, then pass --yes "
@@ -150,6 +151,7 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
         if saved is None and not yes and not typer.confirm("Apply these changes?", default=False):
             con.print("Nothing applied.")
             return EXIT_INVALID
+        await _adopt(svc, planned, con)
         if queue:  # the workers apply it (scale-out: mistctl.queue)
             from mistctl.cli.worker_cmds import apply_queued
 
@@ -169,6 +171,15 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
         if gate is not None:  # Day 2: the sites are done only once their SLEs pass (cli/day2_gate.py)
             code = max(code, await gate_applied(svc, result.sites_done, soak=gate, run_id=run.id, out=con))
         return code
+
+
+async def _adopt(svc: Services, planned: deploy.Planned, con: Any) -> None:
+    """Record the unchanged live objects as managed (an imported org's first apply): no Mist write."""
+    from mistctl.workflow.adopt import adopt_unchanged
+
+    adopted = await adopt_unchanged(svc.store, planned, actor=svc.actor)
+    if adopted:
+        con.print(f"adopted {adopted} unchanged objects as managed: recorded in the state store, 0 writes to Mist")
 
 
 def check_site(fleet: Fleet, site: str | None) -> None:

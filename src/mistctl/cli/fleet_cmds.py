@@ -70,8 +70,10 @@ def validate(fleet: FleetArg, allow_outside: AllowOutsideOpt = False) -> None:
     """Check a fleet file offline: syntax, keys, IP plan, references, variables, Mist's schemas."""
     loaded = _load(fleet, allow_outside)
     sites, zones = len(loaded.sites), len(loaded.zones)
+    planless = sum(not s.placed for s in loaded.sites)
+    own = f" ({planless} plan-less: their own variables)" if planless else ""
     _console().print(
-        Text(f"fleet OK: {sites} sites in {zones} zones, {loaded.org.count()} org objects", style="green")
+        Text(f"fleet OK: {sites} sites in {zones} zones{own}, {loaded.org.count()} org objects", style="green")
     )
 
 

@@ -10,6 +10,7 @@ from mistctl.cli import (
     day2_cmds,
     deploy_cmds,
     fleet_cmds,
+    import_cmds,
     probe_cmds,
     serve_cmds,
     twin_cmds,
@@ -31,7 +32,8 @@ def version() -> None:
     typer.echo(f"mistctl {__version__}")
 
 
-for module in (twin_cmds, fleet_cmds, probe_cmds, conformance_cmds, deploy_cmds, serve_cmds, day2_cmds, worker_cmds):
+for module in (twin_cmds, fleet_cmds, probe_cmds, conformance_cmds, deploy_cmds, serve_cmds, day2_cmds, worker_cmds,
+               import_cmds):
     module.register(app)
 
 

@@ -171,4 +171,4 @@ def _desired_site(site: Site, variables: dict[str, str]) -> DesiredSite:
         body["sitegroup_ids"] = list(site.site_groups)
     devices = [d.model_dump(exclude_none=True) for d in site.devices]
     obj = DesiredObject(K.SITES, site.name, body, site=site.name)
-    return DesiredSite(obj, dict(variables), devices, zone=site.zone, number=site.number)
+    return DesiredSite(obj, dict(variables), devices, zone=site.zone or 0, number=site.number or 0)

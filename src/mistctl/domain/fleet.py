@@ -196,10 +196,17 @@ class Site(_SiteFields):
     """One site, with its effective values (site_defaults merged) and the devices it should hold."""
 
     name: str = Field(min_length=1)
-    zone: Number
-    number: Number
+    # Both or neither: a site without zone and number has no place in the IP plan (plan-less) and
+    # its variables are only its own `vars` (an imported org whose addressing fits no plan).
+    zone: Number | None = None
+    number: Number | None = None
     site_groups: list[str] = Field(default_factory=list)
     devices: list[DeviceRef] = Field(default_factory=list)
+
+    @property
+    def placed(self) -> bool:
+        """True when the site has a place (zone and number) in the IP plan."""
+        return self.zone is not None and self.number is not None
 
 
 class OrgDesign(_Strict):
@@ -237,8 +244,8 @@ class Fleet(_Strict):
     """A whole deployment: the IP plan, zones, org objects, defaults and sites (effective values)."""
 
     org_id: str | None = None
-    ip_plan: IpPlanSpec
-    zones: list[Zone] = Field(min_length=1)
+    ip_plan: IpPlanSpec | None = None  # None: every site is plan-less (keeps its own variables)
+    zones: list[Zone] = Field(default_factory=list)
     org: OrgDesign = Field(default_factory=OrgDesign)
     site_defaults: SiteDefaults = Field(default_factory=SiteDefaults)
     sites: list[Site] = Field(default_factory=list)

@@ -13,8 +13,12 @@ def ipam_records(fleet: Fleet, site_name: str | None = None) -> list[dict[str, A
     """One record per site (or just `site_name`): site, zone, number, segments and merged variables."""
     sites = fleet.sites if site_name is None else [_one_site(fleet, site_name)]
     zones = {z.id: z for z in fleet.zones}
-    records = []
+    records: list[dict[str, Any]] = []
     for site in sites:
+        if fleet.ip_plan is None or site.zone is None or site.number is None:
+            records.append({"site": site.name, "zone": None, "number": None, "segments": [],
+                            "vars": dict(site.vars)})  # plan-less: its own variables only
+            continue
         plan = plan_site(fleet.ip_plan, zones[site.zone], site.number)
         segments = [
             {"name": s.name, "vlan": s.vlan, "cidr": str(s.cidr), "gateway": str(s.gateway)}

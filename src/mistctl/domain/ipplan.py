@@ -154,7 +154,14 @@ def merge_variables(planned: Mapping[str, str], own: Mapping[str, str], override
 
 
 def site_variables(fleet: Fleet, site: Site) -> dict[str, str]:
-    """A site's variables: the planned ones merged with its own (override rules applied)."""
+    """A site's variables: the planned ones merged with its own (override rules applied).
+
+    A plan-less site (no zone and number) has only its own variables.
+    """
+    if site.zone is None or site.number is None:
+        return dict(site.vars)
+    if fleet.ip_plan is None:
+        raise PlanError(f"site '{site.name}' has a zone and number but the fleet has no ip_plan")
     zone = fleet.zone(site.zone)
     if zone is None:
         raise PlanError(f"site '{site.name}': zone {site.zone} is not defined in zones")

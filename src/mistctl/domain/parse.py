@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import difflib
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from mistctl.domain import kinds as K
+from mistctl.domain.envrefs import expand
 from mistctl.domain.errors import FleetInvalid, Issue, Origin
 from mistctl.domain.fleet import (
     DeviceRef,
@@ -27,6 +28,8 @@ from mistctl.domain.fleet import (
     SiteDefaults,
     Zone,
 )
+from mistctl.domain.planless import missing_plan_issue, place_row
+from mistctl.domain.refs import describe
 from mistctl.domain.sites_csv import parse_sites_csv
 from mistctl.domain.validate import Origins, validate_parts
 from mistctl.domain.validate_schema import non_text_key
@@ -42,15 +45,20 @@ _VOCABULARY = sorted({name for model in _MODELS for name in model.model_fields})
 _PATTERN_FIXES = {"country_code": "country_code must be two capital letters (ISO 3166-1), e.g. US"}
 
 
-def parse_fleet(text: str, *, source: str = "fleet.yaml", read_file: ReadFile | None = None) -> Fleet:
-    """Parse and validate a fleet file's text; raises `FleetInvalid` listing every problem found."""
+def parse_fleet(
+    text: str, *, source: str = "fleet.yaml", read_file: ReadFile | None = None, env: Mapping[str, str] | None = None
+) -> Fleet:
+    """Parse and validate a fleet file's text; raises `FleetInvalid` listing every problem found.
+
+    `env` gives the values of `${NAME}` references in secret fields (none set when not given).
+    """
     doc = load_yaml(text, source)
     if doc.data is None:
         raise FleetInvalid([Issue(source, "fleet file", "is empty: it needs ip_plan, zones and sites")])
     if not isinstance(doc.data, dict):
         message = f"must be a mapping with the keys {', '.join(TOP_KEYS)}"
         raise FleetInvalid([Issue(source, "fleet file", message, 1)])
-    reader = _Reader(doc, source, read_file)
+    reader = _Reader(doc, source, read_file, env or {})
     fleet = reader.read(doc.data)
     if reader.issues or fleet is None:
         # In file order, so the report reads top to bottom alongside the file.
@@ -93,10 +101,12 @@ def pydantic_issues(exc: ValidationError, origin: Origin, item: str) -> list[Iss
 class _Reader:
     """Reads one fleet document section by section, collecting issues and origins."""
 
-    def __init__(self, doc: YamlDoc, source: str, read_file: ReadFile | None) -> None:
-        self.doc, self.source, self.read_file = doc, source, read_file
+    def __init__(self, doc: YamlDoc, source: str, read_file: ReadFile | None, env: Mapping[str, str]) -> None:
+        self.doc, self.source, self.read_file, self.env = doc, source, read_file, env
         self.issues: list[Issue] = list(doc.issues)
         self.origins = Origins(source, lines=doc.lines)
+        self.plan: IpPlanSpec | None = None
+        self.zone_names: dict[int, str] = {}
 
     def origin(self, raw: Any) -> Origin:
         return Origin(self.source, self.doc.line_of(raw))
@@ -115,28 +125,30 @@ class _Reader:
                 hint = _hint(key, list(TOP_KEYS))
                 self.issues.append(Issue.at(top, "fleet file", f"unknown top-level key '{key}'{hint}"))
         plan = self._plan(data.get("ip_plan"))
-        zones = self._zones(data.get("zones"))
+        zones = self._zones(data.get("zones"), planned="ip_plan" in data)
+        self.plan, self.zone_names = plan, {z.id: z.name for z in zones}
         org = self._org(data.get("org"))
         defaults, defaults_raw = self._defaults(data.get("site_defaults"))
         sites = self._sites(data.get("sites"), defaults_raw)
         org_id = data.get("org_id")
         if org_id is not None and not isinstance(org_id, str):
             self.issues.append(Issue.at(top, "org_id", "must be the org's id as a string: quote it"))
+        missing = missing_plan_issue(self.source, sites, org.count()) if "ip_plan" not in data else None
+        self.issues += [missing] if missing else []
         self.issues += validate_parts(plan, zones, org, sites, self.origins)
-        if plan is None or self.issues:
+        if self.issues:
             return None
         return Fleet(org_id=org_id, ip_plan=plan, zones=zones, org=org, site_defaults=defaults, sites=sites)
 
     def _plan(self, raw: Any) -> IpPlanSpec | None:
-        if raw is None:
-            self.issues.append(
-                Issue(self.source, "ip_plan", "is missing: add ip_plan with scheme and segments")
-            )
+        if raw is None:  # plan-less: allowed when no site has a zone and number (checked in `read`)
             return None
         self.origins.ip_plan = self.origin(raw)
         return self.model(IpPlanSpec, raw, "ip_plan", self.origins.ip_plan)
 
-    def _zones(self, raw: Any) -> list[Zone]:
+    def _zones(self, raw: Any, planned: bool) -> list[Zone]:
+        if raw is None and not planned:
+            return []
         if not isinstance(raw, list) or not raw:
             self.issues.append(Issue(self.source, "zones", "add zones as a list of {id: 1, name: us-east}"))
             return []
@@ -180,8 +192,12 @@ class _Reader:
                     message = f"the key {bad_key} is not text: Mist's field names are strings; quote it"
                 self.issues.append(Issue.at(origin, f"{K.BY_KEY[key].title} #{i + 1} in org.{key}", message))
                 continue
-            objs.append(obj)
             origins.append(self.origin(obj))
+            obj, unset = expand(obj, self.env)
+            for ref in unset:
+                message = f"{ref.path} is ${{{ref.name}}}, which is not set: export {ref.name} (the secret's value)"
+                self.issues.append(Issue.at(origins[-1], describe(key, obj, i), message))
+            objs.append(obj)
         self.origins.org[key] = origins
         return objs
 
@@ -245,7 +261,7 @@ class _Reader:
             return []
         rows, issues = parse_sites_csv(text, source=shown)
         self.issues += issues
-        return rows
+        return [(place_row(self.plan, self.zone_names, row), origin) for row, origin in rows]  # mist_library CSVs
 
 
 def _org_key_fix(key: Any) -> str:

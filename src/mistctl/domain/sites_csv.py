@@ -4,7 +4,9 @@ The first line starts with `#` and names the columns. Accepted columns: `name`, 
 `country_code`, `timezone`, `notes`, `sitegroup_names` (comma separated), `gatewaytemplate_name`,
 `networktemplate_name` (the switch template), `rftemplate_name`, `vars` (``"key1:value1|key2:value2"``;
 commas separate pairs when no `|` is present, as in older copies of the script), plus mistctl's
-`zone`, `number`, `overrides` (``"a|b"``), `lat`/`lng` and `devices` (``"mac:5c5b35000001|serial:XYZ"``).
+`zone`, `number` (optional: a row without them is placed in the fleet's IP plan from its `vars`
+when they fit it, else keeps them as its own), `overrides` (``"a|b"``), `lat`/`lng` and `devices`
+(``"mac:5c5b35000001|serial:XYZ"``).
 An empty cell means "not set here", so `site_defaults` apply. The script's `*_id` columns hold Mist
 ids, which cannot be checked offline: they are rejected with the `_name` column to use instead.
 """
@@ -93,7 +95,7 @@ def _header_issues(header: list[str], source: str) -> list[Issue]:
         # Only a name that looks like a column is quoted back: never echo a stray file's first line.
         item = f"CSV column '{column}'" if _COLUMN_LIKE.match(column) else f"CSV column {n}"
         issues.append(Issue(source, item, _column_fix(column), 1))
-    for required in ("name", "zone", "number"):
+    for required in ("name",):  # no zone and number: placed from its vars when they fit the plan
         if required not in header:
             issues.append(Issue(source, "CSV header", f"add the '{required}' column", 1))
     return issues

@@ -74,7 +74,7 @@ def validate_parts(
     issues += check_zones(zones, layout, origins)
     issues += check_sites(sites, zones, plan, layout, origins)
     issues += check_org(org, sites, plan, origins)
-    if plan is not None:
+    if plan is not None or not any(s.placed for s in sites):  # a broken plan would hide the planned names
         issues += check_variables(org, sites, plan, origins)
     return issues
 
@@ -158,19 +158,36 @@ def check_sites(
     planned = frozenset(planned_names(plan)) if plan is not None else frozenset()
     for i, site in enumerate(sites):
         origin, item = origins.of_site(i), f"site '{site.name}'"
-        problems = _identity_problems(site, names, places, zone_ids, origins)
-        if site.zone in zone_ids and layout is not None:
-            problems += _place_problems(site, layout)
-        problems += _var_problems(site, planned)
+        if site.zone is None or site.number is None:  # plan-less: the site's variables are its own
+            problems = _planless_problems(site, names, origins, plan)
+        else:
+            problems = _identity_problems(site, site.zone, site.number, names, places, zone_ids, origins)
+            if site.zone in zone_ids and layout is not None:
+                problems += _place_problems(site.zone, site.number, layout)
+            places.setdefault((site.zone, site.number), site.name)
+        problems += _var_problems(site, planned if site.placed else frozenset())
         problems += _device_problems(site, devices)
         names.setdefault(site.name, i)
-        places.setdefault((site.zone, site.number), site.name)
         issues += [Issue.at(origin, item, p) for p in problems]
     return issues
 
 
+def _planless_problems(site: Site, names: dict[str, int], origins: Origins, plan: IpPlanSpec | None) -> list[str]:
+    problems = []
+    if site.name in names:
+        where = origins.of_site(names[site.name])
+        problems.append(f"the name is also used at {where}: site names must be unique")
+    if site.zone is not None or site.number is not None:
+        given, absent = ("zone", "number") if site.zone is not None else ("number", "zone")
+        fix = "add it to place the site in the IP plan" if plan is not None else "add ip_plan and zones"
+        problems.append(f"has {given} but no {absent}: give both ({fix}) or neither (the site keeps its own vars)")
+    return problems
+
+
 def _identity_problems(
     site: Site,
+    zone: int,
+    number: int,
     names: dict[str, int],
     places: dict[tuple[int, int], str],
     zone_ids: set[int],
@@ -180,22 +197,22 @@ def _identity_problems(
     if site.name in names:
         where = origins.of_site(names[site.name])
         problems.append(f"the name is also used at {where}: site names must be unique")
-    if site.zone not in zone_ids:
+    if zone not in zone_ids:
         known = ", ".join(str(z) for z in sorted(zone_ids)) or "none"
-        problems.append(f"zone {site.zone} is not defined in zones (defined: {known}): fix zone or add it")
-    elif (site.zone, site.number) in places:
-        other = places[(site.zone, site.number)]
+        problems.append(f"zone {zone} is not defined in zones (defined: {known}): fix zone or add it")
+    elif (zone, number) in places:
+        other = places[(zone, number)]
         problems.append(
-            f"zone {site.zone} number {site.number} is also site '{other}': give each site its own number in its zone"
+            f"zone {zone} number {number} is also site '{other}': give each site its own number in its zone"
         )
     return problems
 
 
-def _place_problems(site: Site, layout: Layout) -> list[str]:
-    problem = check_place(layout, site.zone, site.number)
+def _place_problems(zone: int, number: int, layout: Layout) -> list[str]:
+    problem = check_place(layout, zone, number)
     if problem is not None:
         return [problem]
-    hits = reserved_hits(layout, site.zone, site.number)
+    hits = reserved_hits(layout, zone, number)
     if not hits:
         return []
     held = ", ".join(str(h) for h in hits)

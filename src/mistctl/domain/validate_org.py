@@ -17,6 +17,7 @@ from typing import Any
 
 from mistctl.domain import kinds as K
 from mistctl.domain.claim import is_mac
+from mistctl.domain.envrefs import is_env_ref
 from mistctl.domain.errors import Issue
 from mistctl.domain.fleet import IpPlanSpec, OrgDesign, Site
 from mistctl.domain.mist_fields import FIELDS, REQUIRED, SCHEMAS
@@ -150,7 +151,7 @@ def _value_problems(kind_key: str, obj: Mapping[str, Any]) -> list[str]:
 
 
 def _passphrase_problems(value: Any, field: str) -> list[str]:
-    if is_variable(value):
+    if is_variable(value) or is_env_ref(value):  # an unset ${NAME} is reported by the parser
         return []
     if not isinstance(value, str):
         return [f"{field} must be a string of 8 to 63 characters"]

@@ -91,26 +91,36 @@ def _names(value: Any) -> list[str]:
     return [n for n in value if isinstance(n, str)] if isinstance(value, list) else []
 
 
-def check_variables(org: OrgDesign, sites: Sequence[Site], plan: IpPlanSpec, origins: Origins) -> list[Issue]:
-    """Variables an org object uses but some site it reaches lacks: one issue per object and variable."""
-    planned = frozenset(planned_names(plan))
+def check_variables(
+    org: OrgDesign, sites: Sequence[Site], plan: IpPlanSpec | None, origins: Origins
+) -> list[Issue]:
+    """Variables an org object uses but some site it reaches lacks: one issue per object and variable.
+
+    A plan-less site (no zone and number) defines only its own `vars`.
+    """
+    planned = frozenset(planned_names(plan)) if plan is not None else frozenset()
+    planless = any(not s.placed for s in sites)
     reach: Reach | None = None
     issues: list[Issue] = []
     for kind in K.ORG_KINDS:
         for i, obj in enumerate(org.objects(kind.key)):
-            used = find_variables(obj) - planned
+            used = find_variables(obj) if planless else find_variables(obj) - planned
             if not used:
                 continue
             reach = reach or Reach(org, sites)
             reached = sorted(reach.of(kind.key, obj))
             for var in sorted(used):
-                missing = [sites[j].name for j in reached if var not in sites[j].vars]
+                missing = [sites[j].name for j in reached if not _defines(sites[j], var, planned)]
                 if missing:
                     item = describe(kind.key, obj, i)
                     issues.append(
                         Issue.at(origins.of_object(kind.key, i), item, _message(var, missing, len(reached)))
                     )
     return issues
+
+
+def _defines(site: Site, var: str, planned: frozenset[str]) -> bool:
+    return var in site.vars or (site.placed and var in planned)
 
 
 def _message(var: str, missing: list[str], reached: int) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import Response, StreamingResponse
 
@@ -69,6 +69,8 @@ async def _ipam(ctx: Ctx) -> tuple[IpamModel, dict[int, Counter[str]]]:
         if zone is not None:
             states.setdefault(zone, Counter())[state.status] += 1
     fleet = design_fleet(ctx.design)
+    if fleet.ip_plan is None:  # a plan-less fleet (an imported org with irregular addressing)
+        raise HTTPException(404, "the fleet has no ip_plan: its sites keep their own addresses")
     return ipam_model(fleet.ip_plan, fleet.zones, places), states
 
 

@@ -114,6 +114,8 @@ def address_plan(fleet: Fleet, state: SiteState) -> AddressPlan:
     """The site's addresses from its recorded zone and number; `FleetError` when the plan has no place."""
     if state.zone is None or state.number is None or not str(state.zone).isdigit():
         raise FleetError("the site's zone and number are not recorded yet: deploy it to place it in the plan")
+    if fleet.ip_plan is None:
+        raise FleetError("the fleet has no ip_plan: the site keeps its own variables")
     zone_id = int(state.zone)
     zone = fleet.zone(zone_id)
     planned = plan_site(fleet.ip_plan, zone or Zone(id=zone_id, name=f"zone-{zone_id}"), state.number)

@@ -81,7 +81,7 @@ class Records:
         await self.store.put_site_state(SiteState(
             org_id=self.org_id, name=name, status=status,
             site_id=site_id, last_run_id=self.run_id, failed_step=failed_step, error=error,
-            zone=None if zone is None else str(zone), number=number,
+            zone=str(zone) if zone else None, number=number or None,  # 0: a plan-less site has no place
         ))
 
     async def count(self, delta: dict[str, int]) -> dict[str, int]:
