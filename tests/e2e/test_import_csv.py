@@ -43,12 +43,12 @@ def _library_csv(workdir: Path, sites: int, odd: int = 0) -> Path:
 def test_a_library_csv_as_a_fleet_entry_validates(workdir: Path) -> None:
     _library_csv(workdir, 100)
     base = yaml.safe_load((workdir / "examples" / "fleet.yaml").read_text())
-    base["sites"] = [{"csv": "../library.csv"}]
-    (workdir / "examples" / "with-csv.yaml").write_text(yaml.safe_dump(base, sort_keys=False))
-    code, out = run("validate", "examples/with-csv.yaml")
+    base["sites"] = [{"csv": "library.csv"}]  # beside the fleet file: CSVs are read from its folder only
+    (workdir / "with-csv.yaml").write_text(yaml.safe_dump(base, sort_keys=False))
+    code, out = run("validate", "with-csv.yaml")
     assert code == 0, out
     assert "fleet OK: 100 sites" in out
-    fleet = load_fleet(workdir / "examples" / "with-csv.yaml")
+    fleet = load_fleet(workdir / "with-csv.yaml")
     site = fleet.site("Store-004")
     assert site is not None and (site.zone, site.number) == (2, 101)
     assert site.vars == {"store_code": "S004"}  # the addresses are the plan's again

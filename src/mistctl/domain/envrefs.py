@@ -36,7 +36,10 @@ class Unset:
 
 
 def expand(obj: Any, env: Mapping[str, str], path: str = "") -> tuple[Any, list[Unset]]:
-    """A copy of `obj` with the `${NAME}` values of secret fields replaced from `env`; the unset ones."""
+    """`obj` with the `${NAME}` values of secret fields replaced from `env`; the unset ones.
+
+    A mapping or list with nothing to replace is returned as it is (not copied): the YAML line table
+    finds a nested mapping by its identity, so a copy would lose the line of a nested problem."""
     unset: list[Unset] = []
     if isinstance(obj, dict):
         out: dict[str, Any] = {}
@@ -52,14 +55,16 @@ def expand(obj: Any, env: Mapping[str, str], path: str = "") -> tuple[Any, list[
                 continue
             out[key], found = expand(value, env, where)
             unset += found
-        return out, unset
+        same = all(out[key] is value for key, value in obj.items())
+        return (obj if same else out), unset
     if isinstance(obj, list):
         items = []
         for i, value in enumerate(obj):
             item, found = expand(value, env, f"{path}[{i}]")
             items.append(item)
             unset += found
-        return items, unset
+        same = all(a is b for a, b in zip(items, obj, strict=True))
+        return (obj if same else items), unset
     return obj, unset
 
 
