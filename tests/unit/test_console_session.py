@@ -8,16 +8,18 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from mistctl.config import Settings
 from mistctl.web.access import safe_next
 from mistctl.web.session import TTL, csrf_ok, issue, verify
 
-KEY_A, KEY_B = "service-key-aaaaaaaaaaaa", "service-key-bbbbbbbbbbbb"
+KEY_A, KEY_B = "service-key-" + "a" * 24, "service-key-" + "b" * 24
 NOW = 1_700_000_000.0
 
 
 def ctx(keys: str | None) -> Any:
     """Just what the session reads of the app context: the configured service keys."""
-    return SimpleNamespace(settings=SimpleNamespace(mistctl_api_keys=SecretStr(keys) if keys else None))
+    return SimpleNamespace(settings=Settings.model_validate(
+        {"mistctl_api_keys": SecretStr(keys) if keys else None, "mistctl_state": "memory://"}))
 
 
 def key_id(key: str) -> str:

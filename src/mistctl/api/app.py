@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
                max_body: int = MAX_BODY_BYTES) -> FastAPI:
     """The service app; settings default to the environment (read when the app is created)."""
     settings = settings or Settings()
+    settings.tokens(), settings.service_keys()  # a bad token or key stops the service here, named by position
     metrics = ApiMetrics()
 
     @asynccontextmanager

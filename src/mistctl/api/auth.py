@@ -85,9 +85,8 @@ def _service_caller(ctx: AppContext, given: str) -> Caller:
 
 
 def service_keys(ctx: AppContext) -> list[str]:
-    """The service keys of `MISTCTL_API_KEYS` (comma-separated), in the order given."""
-    raw = ctx.settings.mistctl_api_keys
-    return [k.strip() for k in raw.get_secret_value().split(",") if k.strip()] if raw else []
+    """The service keys of `MISTCTL_API_KEYS` (one a line or comma-separated), in the order given."""
+    return ctx.settings.service_keys()
 
 
 def key_id(key: str) -> str:

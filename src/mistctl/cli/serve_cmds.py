@@ -36,6 +36,7 @@ def serve_cmd(
 
     from mistctl.api.logs import setup_logging
 
+    _check_settings()
     os.environ[LOG_LEVEL_ENV] = log_level  # worker processes configure their logging from it
     setup_logging(log_level)
     config = uvicorn.Config(f"{__name__}:app_factory", factory=True, host=host, port=port,
@@ -48,6 +49,19 @@ def serve_cmd(
             _serve_many(config)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+def _check_settings() -> None:
+    """Stop before serving when a Mist token or a service key is unusable (exit 2, named by position)."""
+    from mistctl.cli.errors import fail
+    from mistctl.config import Settings
+    from mistctl.secret_lists import SecretListInvalid
+
+    settings = Settings()
+    try:
+        settings.tokens(), settings.service_keys()
+    except SecretListInvalid as exc:
+        fail(str(exc))
 
 
 def app_factory() -> FastAPI:
