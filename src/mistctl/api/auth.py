@@ -58,15 +58,26 @@ class Access:
     tokens: tuple[SecretStr, ...] = field(repr=False)
 
 
-async def authenticate(ctx: AppContext, mist_key: str | None,
-                       bearer: HTTPAuthorizationCredentials | None) -> Caller:
-    """The caller behind the request's credentials; 401 (JSON, naming the problem) otherwise."""
-    if mist_key is not None:
-        return await _mist_caller(ctx, mist_key.strip())
-    if bearer is not None:
+async def authenticate(ctx: AppContext, mist_key: str | None, bearer: HTTPAuthorizationCredentials | None,
+                       *, client: str = "-") -> Caller:
+    """The caller behind the request's credentials; 401 (JSON, naming the problem) otherwise.
+
+    `client` (the peer address) is throttled (`throttle.AuthGuard`): past its share of failed credentials,
+    or of new Mist tokens to validate, it gets 429 with Retry-After and Mist is not asked.
+    """
+    if mist_key is None and bearer is None:
+        raise ApiError(401, f"no credentials: send {MIST_KEY_HEADER}: <your Mist API token>, or "
+                            "Authorization: Bearer <a service key from MISTCTL_API_KEYS>", headers=_CHALLENGE)
+    ctx.guard.check(client)
+    try:
+        if mist_key is not None:
+            return await _mist_caller(ctx, mist_key.strip(), client)
+        assert bearer is not None
         return _service_caller(ctx, bearer.credentials)
-    raise ApiError(401, f"no credentials: send {MIST_KEY_HEADER}: <your Mist API token>, or "
-                        "Authorization: Bearer <a service key from MISTCTL_API_KEYS>", headers=_CHALLENGE)
+    except ApiError as exc:
+        if exc.status == 401:
+            ctx.guard.failed(client)
+        raise
 
 
 def _service_caller(ctx: AppContext, given: str) -> Caller:
@@ -94,13 +105,13 @@ def key_id(key: str) -> str:
     return f"key:{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
-async def _mist_caller(ctx: AppContext, token: str) -> Caller:
+async def _mist_caller(ctx: AppContext, token: str, client: str) -> Caller:
     if not _TOKEN_SHAPE.match(token):
         raise ApiError(401, f"{MIST_KEY_HEADER} is not a Mist API token (8 to 512 visible characters)",
                        headers=_CHALLENGE)
     secret = SecretStr(token)
     try:
-        await ctx.whoami([secret])
+        await ctx.whoami([secret], before_lookup=lambda: ctx.guard.lookup(client))
     except (Unauthorized, Forbidden) as exc:
         raise ApiError(401, f"Mist rejected the token in {MIST_KEY_HEADER} ({exc.status}): check it, or "
                             "create one in the Mist portal (My Account > API Token)",
