@@ -1,6 +1,6 @@
 """The Redis clients ride out a restarted redis-server: a command sent while it is down waits (backoff)
 and goes through once it is back, on the store and on the arq pool alike; a worker's polling loop that
-stops on a lost Redis is started again with backoff."""
+stops on a lost Redis is started again with backoff; the service answers a request made meanwhile."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from mistctl.store.models import Run
 from mistctl.store.redis_retry import backoff
 from mistctl.store.redis_store import RedisStore
 from mistctl.worker import poll_reconnecting
+from tests.integration.test_api_support import full_stack_body, service
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.redis
@@ -87,3 +88,26 @@ async def test_the_worker_polls_again_with_backoff_after_each_lost_redis() -> No
     await poll_reconnecting(worker, "w1", sleep=sleep, monotonic=lambda: 0.0)  # type: ignore[arg-type]
     assert worker.runs == 6
     assert waits == [backoff(n) for n in range(1, 6)] == [0.2, 0.4, 0.8, 1.6, 3.2]
+
+
+async def test_the_service_answers_a_request_made_while_redis_restarts() -> None:
+    server = RedisServer(persist=True)
+    server.start()
+    try:
+        async with open_store(f"{server.url}?prefix=rs:") as store, service(store=store) as svc:
+            accepted = await svc.client.post("/orchestrator/deploy-full-stack", json=full_stack_body(svc),
+                                             headers=svc.key)
+            assert accepted.status_code == 200 and accepted.json()["status"] == "completed", accepted.text
+            server.kill()
+            thread = _restart_later(server, DOWN_S)
+            started = time.monotonic()
+            listed = await svc.client.get("/deployments", headers=svc.key)
+            ready = await svc.client.get("/readyz", headers=svc.key)
+            waited = time.monotonic() - started
+            thread.join()
+    finally:
+        server.stop()
+    assert listed.status_code == 200 and [r["id"] for r in listed.json()] == [
+        accepted.headers["X-Mistctl-Run"]], listed.text
+    assert ready.status_code == 200, ready.text
+    assert waited >= DOWN_S - 0.2
