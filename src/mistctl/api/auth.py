@@ -2,11 +2,13 @@
 
 Two ways in (every route but `/healthz`):
 
-* `X-Mist-API-Key: <Mist API token>`: the caller's own token, validated with `GET /self` (cached
-  briefly by the token's sha256) and used for that request's Mist calls only. `requested_by` is
-  `mist:<token fingerprint>`.
+* `X-Mist-API-Key: <Mist API token>`: the caller's own token, validated with `GET /self` (the answer or
+  the refusal cached briefly by the token's sha256, in a bounded cache) and used for that request's Mist
+  calls only. `requested_by` is `mist:<token fingerprint>`.
 * `Authorization: Bearer <service key>`: a key from `MISTCTL_API_KEYS` (compared in constant time);
   the request then uses the service's own Mist token. `requested_by` is `key:<first 8 hex of its sha256>`.
+
+Failed credentials and new Mist tokens are throttled per client (`throttle.AuthGuard`: 429, Retry-After).
 
 Then `authorize` checks write privilege (admin or write, at org scope or the org's MSP) on the org the
 request names, for the token the request will use: 403 names the org and what the token holds.
