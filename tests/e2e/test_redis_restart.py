@@ -65,6 +65,7 @@ def test_a_redis_restart_mid_run_is_ridden_out_and_the_run_converges(tmp_path: P
                 apply = subprocess.Popen([*CLI, "apply", "fleet.yaml", "--yes", "--queue"], cwd=tmp_path, env=env,
                                          stdout=out, stderr=err, text=True)
                 _wait_for(lambda: _site_posts(url) >= 2, 120, "the first sites")
+                assert apply.poll() is None and _site_posts(url) < SITES, "the run ended before the restart"
                 server.kill()
                 time.sleep(DOWN_S)
                 server.start()
