@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mistctl.secret_lists import parse_service_keys, parse_tokens
+
 
 class Settings(BaseSettings):
     """Every knob of mistctl; each field is read from the environment variable of the same name."""
@@ -21,7 +23,7 @@ class Settings(BaseSettings):
 
     # -- the Mist cloud ------------------------------------------------------------------------
     mist_host: str | None = Field(default=None, description="Mist cloud host (api.mist.com) or URL")
-    mist_apitoken: SecretStr | None = Field(default=None, description="API token(s), comma-separated")
+    mist_apitoken: SecretStr | None = Field(default=None, description="API token(s), one a line or comma-separated")
     mist_org_id: str | None = Field(default=None, description="The org to provision")
 
     # -- the Mist client -----------------------------------------------------------------------
@@ -41,8 +43,14 @@ class Settings(BaseSettings):
     mistctl_design: Path | None = Field(default=None, description="The design (fleet) file")
 
     def tokens(self) -> list[SecretStr]:
-        """The Mist API tokens, in order (``MIST_APITOKEN`` may hold several, comma-separated)."""
+        """The Mist API tokens, in order (``MIST_APITOKEN`` may hold several, one a line or comma-separated);
+        `SecretListInvalid` names a token with a character HTTP headers cannot carry, by position only."""
         if self.mist_apitoken is None:
             return []
-        raw = self.mist_apitoken.get_secret_value()
-        return [SecretStr(part.strip()) for part in raw.split(",") if part.strip()]
+        return [SecretStr(token) for token in parse_tokens(self.mist_apitoken.get_secret_value())]
+
+    def service_keys(self) -> list[str]:
+        """The service keys of ``MISTCTL_API_KEYS`` (one a line or comma-separated), each checked."""
+        if self.mistctl_api_keys is None:
+            return []
+        return parse_service_keys(self.mistctl_api_keys.get_secret_value())

@@ -25,7 +25,6 @@ from typing import Any
 
 from arq.connections import ArqRedis
 from pydantic import SecretStr
-from redis.asyncio import ConnectionPool
 
 from mistctl.domain.fleet import Fleet
 from mistctl.errors import UserError
@@ -224,7 +223,7 @@ def arq_pool(store: RedisStore) -> ArqRedis:
     """An arq client on the store's server (its own connections: arq wants bytes, the store text)."""
     source = store.r.connection_pool
     kwargs = {k: v for k, v in source.connection_kwargs.items() if k not in ("decode_responses", "encoding")}
-    pool = ConnectionPool(connection_class=source.connection_class, **kwargs)
+    pool = type(source)(connection_class=source.connection_class, **kwargs)  # reconnecting, as the store
     return ArqRedis(pool, job_serializer=job_serializer, job_deserializer=job_deserializer,
                     default_queue_name=queue_name(store))
 

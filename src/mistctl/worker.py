@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from mistctl.queue import (
     queue_name,
 )
 from mistctl.store.factory import open_store, redis_where
+from mistctl.store.redis_retry import LOST, backoff
 from mistctl.store.redis_store import RedisStore
 from mistctl.workflow.deploy import CallLedger
 
@@ -59,6 +61,7 @@ JOB_TIMEOUT = 6 * 3600  # a job may wait for the org lock and for Mist's rate wi
 POLL_DELAY = 0.05  # seconds between queue polls when every slot is busy or the queue is empty
 ARQ_TRIES = 1000  # arq's own cap; the jobs count their tries themselves (and record why they stop)
 HEALTH_INTERVAL = 5.0  # seconds between the worker's health-check key updates
+RECONNECT_RESET = 30.0  # seconds of polling after which a lost Redis counts as a first failure again
 
 
 @dataclass
@@ -130,7 +133,10 @@ async def job_lease(ctx: dict[str, Any]) -> AsyncIterator[None]:
     async def renew() -> None:
         while True:
             await asyncio.sleep(lease / 3)
-            await pool.pexpire(key, ms)
+            try:
+                await pool.pexpire(key, ms)
+            except LOST:  # Redis is away for long: the job goes on; its lease is renewed once it is back
+                log.warning("job %s: cannot renew its lease (Redis is unreachable)", ctx["job_id"])
 
     renewer = asyncio.create_task(renew())
     try:
@@ -178,6 +184,25 @@ def create_worker(state: WorkerState, *, jobs: int = 8, burst: bool = False,
     return worker
 
 
+async def poll_reconnecting(worker: Worker, name: str, sleep: Any = asyncio.sleep,
+                            monotonic: Any = time.monotonic) -> None:
+    """arq's polling loop, started again with backoff each time it stops on a lost Redis, for as long as
+    Redis is away (a restarted redis-server). Jobs already running go on meanwhile (their store calls
+    retry on their own); a job whose bookkeeping was lost is started again after its lease."""
+    failures = 0
+    while True:
+        started = monotonic()
+        try:
+            await worker.async_run()
+            return
+        except LOST as exc:
+            failures = 1 if monotonic() - started > RECONNECT_RESET else failures + 1
+            wait = backoff(failures)
+            log.warning("worker %s lost Redis (%s: %s); polling again in %.1f s", name, type(exc).__name__,
+                        exc, wait, extra={"reconnects": failures})
+            await sleep(wait)
+
+
 async def run_worker(settings: Settings, *, jobs: int, burst: bool = False, lease: float = DEFAULT_LEASE,
                      ready: Any = None) -> int:
     """Run a worker until SIGINT/SIGTERM (or, with `burst`, until the queue is empty); jobs completed.
@@ -191,7 +216,7 @@ async def run_worker(settings: Settings, *, jobs: int, burst: bool = False, leas
                   f"{redis_where(settings.mistctl_state)}, {jobs} jobs at once, lease {lease:g} s, "
                   f"as {state.name}")
         try:
-            await worker.async_run()
+            await poll_reconnecting(worker, state.name)
         except asyncio.CancelledError:  # SIGINT/SIGTERM: arq cancelled the running jobs; they are re-queued
             log.info("worker %s stopping", state.name)
         finally:

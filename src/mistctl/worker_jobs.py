@@ -34,6 +34,7 @@ from mistctl.queue import RunBook
 from mistctl.seal import SealError
 from mistctl.store.errors import StoreUnavailable
 from mistctl.store.models import Run, utcnow
+from mistctl.store.redis_retry import LOST
 from mistctl.worker import WorkerState, job_lease, state_of
 from mistctl.worker_locks import chunked, release_run_locks, renew_run_locks, take_run_locks
 from mistctl.workflow.apply import Applier
@@ -82,7 +83,7 @@ async def _guard(ctx: dict[str, Any], run_id: str, work: Work, *, run_tries: boo
                 raise _Stop("failed", f"a job of this run was interrupted {TRIES} times (its workers "
                                       "stopped); deploy the fleet again to resume")
             await work(w, run)
-        except StoreUnavailable as exc:
+        except (StoreUnavailable, *LOST) as exc:  # the book's own calls raise redis' errors unwrapped
             log.warning("run %s: %s; trying again in %g s", run_id, exc, STORE_RETRY)
             raise Retry(defer=STORE_RETRY) from None
         except _Stop as stop:

@@ -26,7 +26,7 @@ ROUTE = "/orchestrator/deploy-full-stack"
 DONE = {"site_id": "1-5", "status": "completed", "current_step": 13, "total_steps": 13,
         "message": "13-Step Workflow Executed Successfully for Branch-NYC-001"}
 TWIN_TOKEN = "e2e-twin-admin-token-0123456789abcdefghijklmnop"
-SERVICE_KEY = "e2e-service-key-0123456789"
+SERVICE_KEY = "e2e-service-key-0123456789abcdef0123"
 
 
 @contextmanager

@@ -109,18 +109,50 @@ async def test_a_tampered_cookie_is_refused_and_sign_out_ends_the_session() -> N
     async with console() as ui:
         await ui.login()
         value = ui.client.cookies[COOKIE]
-        actor, expires, signature = value.split(".")
+        actor, expires, sid, signature = value.split(".")
         domain = next(c.domain for c in ui.client.cookies.jar)
         ui.client.cookies.clear()
-        forged = f"{actor}.{int(expires) + 999999}.{signature}"  # a longer session, the old signature
+        forged = f"{actor}.{int(expires) + 999999}.{sid}.{signature}"  # a longer session, the old signature
         ui.client.cookies.set(COOKIE, forged, domain=domain, path="/ui")
         assert (await ui.get("/ui")).status_code == 303
         ui.client.cookies.clear()
         await ui.login()
-        csrf = await ui.csrf()
-        assert (await ui.post("/ui/logout", data={"csrf": "forged"})).status_code == 403
-        assert (await ui.post("/ui/logout", data={"csrf": csrf})).status_code == 303
+        kept = ui.client.cookies[COOKIE]  # a copy of the cookie, as a thief or another tab would keep it
+        other = httpx.AsyncClient(transport=httpx.ASGITransport(app=ui.svc.app), base_url="https://console",
+                                  cookies={COOKIE: kept})
+        async with other:
+            assert (await other.get("/ui")).status_code == 200
+            csrf = await ui.csrf()
+            assert (await ui.post("/ui/logout", data={"csrf": "forged"})).status_code == 403
+            assert (await ui.post("/ui/logout", data={"csrf": csrf})).status_code == 303
+            assert (await ui.get("/ui")).status_code == 303
+            replayed = await other.get("/ui")  # the signed, unexpired cookie is refused after sign-out
+        assert replayed.status_code == 303 and replayed.headers["location"].startswith("/ui/login")
+        ui.client.cookies.set(COOKIE, kept, domain=domain, path="/ui")
         assert (await ui.get("/ui")).status_code == 303
+
+
+async def test_the_login_form_refuses_a_cross_site_post() -> None:
+    async with console() as ui:
+        for header in ({"Origin": "https://evil.example"}, {"Origin": "null"},
+                       {"Referer": "https://evil.example/phish"}):
+            answer = await ui.client.post("/ui/login", data={"key": SERVICE_KEY, "next": "/ui"}, headers=header)
+            assert answer.status_code == 403 and "posted from another site" in answer.text, header
+            assert COOKIE not in ui.client.cookies and "set-cookie" not in answer.headers
+        same = await ui.client.post("/ui/login", data={"key": SERVICE_KEY, "next": "/ui"},
+                                    headers={"Origin": "https://console"})
+        assert same.status_code == 303 and COOKIE in ui.client.cookies
+
+
+async def test_failed_logins_are_throttled_per_client_with_retry_after() -> None:
+    async with console() as ui:
+        answers = [await ui.login(f"wrong-key-{n:04d}-" + "x" * 30) for n in range(40)]
+        codes = [a.status_code for a in answers]
+        right = await ui.login()  # the client is held back even with the right key, until the window ends
+    assert codes[:10] == [401] * 10 and set(codes[10:]) == {429}, codes
+    assert 0 < int(answers[-1].headers["retry-after"]) <= 60
+    assert "try again in" in answers[-1].text
+    assert right.status_code == 429 and COOKIE not in ui.client.cookies
 
 
 async def test_login_goes_back_to_the_page_asked_for_but_never_off_the_console() -> None:

@@ -62,7 +62,7 @@ async def test_rotation_keeps_the_old_passphrase_until_finished_and_stores_no_se
         rotation_run = await svc.store.get_run(outcome.run_id)
         assert rotation_run is not None and rotation_run.status == "completed"
         fp = await svc.store.get_fingerprint(svc.org_id, "psks", "shelf-labels")
-        assert fp is not None and fp.fingerprint.startswith("sha256:")
+        assert fp is not None and fp.fingerprint.startswith("hk-")  # keyed: psk_fingerprint
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("state.db"))
     assert new.encode() not in raw
     assert new not in caplog.text and FLEET_PASSPHRASE not in caplog.text

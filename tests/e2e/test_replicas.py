@@ -22,7 +22,7 @@ from tests.support.twin import running_twin
 from tests.support.workers import WorkerProcess, claim_codes, fleet_data, mistctl_env, running_worker
 
 pytestmark = pytest.mark.redis
-SERVICE_KEY = "replica-service-key-0123456789"
+SERVICE_KEY = "replica-service-key-0123456789abcdef"
 KEY = {"Authorization": f"Bearer {SERVICE_KEY}"}
 
 

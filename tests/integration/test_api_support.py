@@ -26,8 +26,8 @@ from mistctl.store.memory import MemoryStore
 from mistctl.store.port import StateStore
 from tests.support.twin import twin_app, twin_transport
 
-SERVICE_KEY = "svc-key-0123456789abcdef"
-OTHER_KEY = "svc-key-fedcba9876543210"
+SERVICE_KEY = "svc-key-0123456789abcdef-0123456789abcdef"
+OTHER_KEY = "svc-key-fedcba9876543210-fedcba9876543210"
 
 
 @dataclass

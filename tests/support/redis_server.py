@@ -54,9 +54,11 @@ def _pong(port: int) -> bool:
 
 
 class RedisServer:
-    """One redis-server process on a free port in a temporary directory."""
+    """One redis-server process on a free port in a temporary directory; `persist`: an append-only file
+    synced on every write (`kill` then `start` again is a crash and a restart that loses nothing)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, persist: bool = False) -> None:
+        self.persist = persist
         self.binary = find_redis_server()
         self.port = free_port()
         self._tmp = tempfile.TemporaryDirectory(prefix="mistctl-redis-")
@@ -70,8 +72,9 @@ class RedisServer:
 
     def start(self) -> str:
         """Start the server and wait until it answers PING; its URL."""
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", str(self.dir), "--logfile", str(self.dir / "redis.log"),
+        aof = ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else ["--appendonly", "no"]
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *aof,
+                "--dir", str(self.dir), "--logfile", str(self.dir / "redis.log"),
                 "--daemonize", "no"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -88,6 +91,13 @@ class RedisServer:
     def _log_tail(self) -> str:
         log = self.dir / "redis.log"
         return log.read_text(errors="replace")[-800:] if log.exists() else "(no log)"
+
+    def kill(self) -> None:
+        """SIGKILL the server (a crash: its directory, and any append-only file, stays for `start`)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self.proc = None
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 5 s) and remove its directory."""

@@ -14,11 +14,12 @@ import httpx
 from fastapi import FastAPI
 
 from mistctl import __version__, web
-from mistctl.api import errors, routes_day2, routes_fleet, routes_ops, routes_workflow
+from mistctl.api import docs, errors, routes_day2, routes_fleet, routes_ops, routes_workflow
 from mistctl.api.context import open_context
 from mistctl.api.json_guard import JsonGuard
 from mistctl.api.metrics import ApiMetrics
 from mistctl.api.middleware import MAX_BODY_BYTES, RequestMiddleware
+from mistctl.api.slashes import SlashRedirect
 from mistctl.config import Settings
 from mistctl.mist.clock import Clock
 from mistctl.store.port import StateStore
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
                max_body: int = MAX_BODY_BYTES) -> FastAPI:
     """The service app; settings default to the environment (read when the app is created)."""
     settings = settings or Settings()
+    settings.tokens(), settings.service_keys()  # a bad token or key stops the service here, named by position
     metrics = ApiMetrics()
 
     @asynccontextmanager
@@ -50,11 +52,13 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
             yield
 
     app = FastAPI(title="mistctl provisioning service", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None, redirect_slashes=False)
+    docs.install(app)  # the same pages, with a Content-Security-Policy
     errors.install(app)
     for router in (routes_workflow.router, routes_fleet.router, routes_ops.router, routes_day2.router):
         app.include_router(router)
     web.install(app)  # the web console under /ui
     app.add_middleware(JsonGuard)  # inside RequestMiddleware: the body is bounded, the answer has its id
+    app.add_middleware(SlashRedirect, router=app.router)  # relative: never the Host header's
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body=max_body)
     return app

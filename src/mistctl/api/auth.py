@@ -2,11 +2,13 @@
 
 Two ways in (every route but `/healthz`):
 
-* `X-Mist-API-Key: <Mist API token>`: the caller's own token, validated with `GET /self` (cached
-  briefly by the token's sha256) and used for that request's Mist calls only. `requested_by` is
-  `mist:<token fingerprint>`.
+* `X-Mist-API-Key: <Mist API token>`: the caller's own token, validated with `GET /self` (the answer or
+  the refusal cached briefly by the token's sha256, in a bounded cache) and used for that request's Mist
+  calls only. `requested_by` is `mist:<token fingerprint>`.
 * `Authorization: Bearer <service key>`: a key from `MISTCTL_API_KEYS` (compared in constant time);
   the request then uses the service's own Mist token. `requested_by` is `key:<first 8 hex of its sha256>`.
+
+Failed credentials and new Mist tokens are throttled per client (`throttle.AuthGuard`: 429, Retry-After).
 
 Then `authorize` checks write privilege (admin or write, at org scope or the org's MSP) on the org the
 request names, for the token the request will use: 403 names the org and what the token holds.
@@ -58,15 +60,26 @@ class Access:
     tokens: tuple[SecretStr, ...] = field(repr=False)
 
 
-async def authenticate(ctx: AppContext, mist_key: str | None,
-                       bearer: HTTPAuthorizationCredentials | None) -> Caller:
-    """The caller behind the request's credentials; 401 (JSON, naming the problem) otherwise."""
-    if mist_key is not None:
-        return await _mist_caller(ctx, mist_key.strip())
-    if bearer is not None:
+async def authenticate(ctx: AppContext, mist_key: str | None, bearer: HTTPAuthorizationCredentials | None,
+                       *, client: str = "-") -> Caller:
+    """The caller behind the request's credentials; 401 (JSON, naming the problem) otherwise.
+
+    `client` (the peer address) is throttled (`throttle.AuthGuard`): past its share of failed credentials,
+    or of new Mist tokens to validate, it gets 429 with Retry-After and Mist is not asked.
+    """
+    if mist_key is None and bearer is None:
+        raise ApiError(401, f"no credentials: send {MIST_KEY_HEADER}: <your Mist API token>, or "
+                            "Authorization: Bearer <a service key from MISTCTL_API_KEYS>", headers=_CHALLENGE)
+    ctx.guard.check(client)
+    try:
+        if mist_key is not None:
+            return await _mist_caller(ctx, mist_key.strip(), client)
+        assert bearer is not None
         return _service_caller(ctx, bearer.credentials)
-    raise ApiError(401, f"no credentials: send {MIST_KEY_HEADER}: <your Mist API token>, or "
-                        "Authorization: Bearer <a service key from MISTCTL_API_KEYS>", headers=_CHALLENGE)
+    except ApiError as exc:
+        if exc.status == 401:
+            ctx.guard.failed(client)
+        raise
 
 
 def _service_caller(ctx: AppContext, given: str) -> Caller:
@@ -85,9 +98,8 @@ def _service_caller(ctx: AppContext, given: str) -> Caller:
 
 
 def service_keys(ctx: AppContext) -> list[str]:
-    """The service keys of `MISTCTL_API_KEYS` (comma-separated), in the order given."""
-    raw = ctx.settings.mistctl_api_keys
-    return [k.strip() for k in raw.get_secret_value().split(",") if k.strip()] if raw else []
+    """The service keys of `MISTCTL_API_KEYS` (one a line or comma-separated), in the order given."""
+    return ctx.settings.service_keys()
 
 
 def key_id(key: str) -> str:
@@ -95,13 +107,13 @@ def key_id(key: str) -> str:
     return f"key:{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
-async def _mist_caller(ctx: AppContext, token: str) -> Caller:
+async def _mist_caller(ctx: AppContext, token: str, client: str) -> Caller:
     if not _TOKEN_SHAPE.match(token):
         raise ApiError(401, f"{MIST_KEY_HEADER} is not a Mist API token (8 to 512 visible characters)",
                        headers=_CHALLENGE)
     secret = SecretStr(token)
     try:
-        await ctx.whoami([secret])
+        await ctx.whoami([secret], before_lookup=lambda: ctx.guard.lookup(client))
     except (Unauthorized, Forbidden) as exc:
         raise ApiError(401, f"Mist rejected the token in {MIST_KEY_HEADER} ({exc.status}): check it, or "
                             "create one in the Mist portal (My Account > API Token)",

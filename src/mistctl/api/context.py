@@ -20,12 +20,14 @@ from pydantic import SecretStr
 
 from mistctl.api.jobs import Deployments, Locks
 from mistctl.api.metrics import ApiMetrics
+from mistctl.api.throttle import AuthGuard, TtlCache
 from mistctl.config import Settings
 from mistctl.designs import Design, load_design
 from mistctl.mist.budget import CallBudget, InMemoryCallBudget, token_fingerprint
 from mistctl.mist.budget_redis import shared_budget
 from mistctl.mist.client import MistClient
 from mistctl.mist.clock import Clock, SystemClock
+from mistctl.mist.errors import Forbidden, MistError, Unauthorized
 from mistctl.mist.http import build_http_client, default_limits
 from mistctl.mist.meter import CallRecord
 from mistctl.mist.models import SelfInfo
@@ -34,7 +36,8 @@ from mistctl.store.factory import open_store
 from mistctl.store.port import StateStore
 from mistctl.workflow.deploy import CallLedger
 
-IDENTITY_TTL = 60.0  # seconds a token's GET /self answer is trusted
+IDENTITY_TTL = 60.0  # seconds a token's GET /self answer (or refusal) is trusted
+IDENTITIES = 1024  # token identities cached at once (least recently used dropped first)
 READY_TTL = 60.0  # a Mist call answered this recently proves Mist reachable without a probe
 
 
@@ -53,7 +56,9 @@ class AppContext:
     locks: Locks
     deployments: Deployments
     monotonic: Callable[[], float] = time.monotonic
-    _identities: dict[str, tuple[float, SelfInfo]] = field(default_factory=dict, repr=False)
+    guard: AuthGuard = field(default_factory=AuthGuard, repr=False)
+    _identities: TtlCache[SelfInfo] = field(default_factory=lambda: TtlCache(IDENTITIES, IDENTITY_TTL), repr=False)
+    _rejected: TtlCache[MistError] = field(default_factory=lambda: TtlCache(IDENTITIES, IDENTITY_TTL), repr=False)
 
     @property
     def server_tokens(self) -> list[SecretStr]:
@@ -80,16 +85,26 @@ class AppContext:
 
         return client_for(self.http, list(tokens), s, clock=self.clock, budget=self.budget, on_call=on_call)
 
-    async def whoami(self, tokens: Sequence[SecretStr]) -> SelfInfo:
-        """`GET /self` for the first token, cached for a minute by a hash of the token."""
+    async def whoami(self, tokens: Sequence[SecretStr], before_lookup: Callable[[], None] | None = None
+                     ) -> SelfInfo:
+        """`GET /self` for the first token, its answer (or Mist's refusal) cached for a minute by a hash of
+        the token, in a bounded cache; `before_lookup` runs first when Mist must be asked (it may refuse)."""
         key = hashlib.sha256(tokens[0].get_secret_value().encode()).hexdigest()
-        now = self.monotonic()
         cached = self._identities.get(key)
-        if cached is not None and now - cached[0] < IDENTITY_TTL:
-            return cached[1]
-        me = await self.client(tokens[:1]).get_self()
-        self._identities = {k: v for k, v in self._identities.items() if now - v[0] < IDENTITY_TTL}
-        self._identities[key] = (now, me)
+        if cached is not None:
+            return cached
+        refused = self._rejected.get(key)
+        if refused is not None:  # a fresh error each time: re-raising one object grows its traceback
+            raise type(refused)(refused.message, method=refused.method, path=refused.path,
+                                status=refused.status, detail=refused.detail)
+        if before_lookup is not None:
+            before_lookup()
+        try:
+            me = await self.client(tokens[:1]).get_self()
+        except (Unauthorized, Forbidden) as exc:
+            self._rejected.put(key, exc)
+            raise
+        self._identities.put(key, me)
         return me
 
     async def mist_reachable(self) -> None:
@@ -99,7 +114,7 @@ class AppContext:
         await self.client(self.server_tokens[:1]).get_self()
 
     async def refresh_metrics(self) -> None:
-        """Update the gauges read at scrape time."""
+        """Update the gauges read at scrape time (the budget of the service's own tokens only)."""
         keys = [token_fingerprint(t) for t in self.server_tokens]
         await self.metrics.refresh(self.store, self.budget, keys)
 

@@ -24,9 +24,14 @@ Bearer = Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]
 
 async def get_caller(request: Request, ctx: Ctx, mist_key: MistKey, bearer: Bearer) -> Caller:
     """The authenticated caller (401 otherwise); its actor is kept for the request's log line."""
-    caller = await authenticate(ctx, mist_key, bearer)
+    caller = await authenticate(ctx, mist_key, bearer, client=client_of(request))
     request.state.actor = caller.actor
     return caller
+
+
+def client_of(request: Request) -> str:
+    """The peer address the throttles count by (uvicorn's, after its trusted proxy headers)."""
+    return request.client.host if request.client else "-"
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

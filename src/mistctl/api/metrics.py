@@ -34,8 +34,8 @@ class ApiMetrics:
         self.mist_calls = Counter("mistctl_mist_calls", "Mist API calls by outcome", ["outcome"], registry=r)
         self.rate_limited = Counter("mistctl_mist_rate_limited", "Mist answers 429 (rate limit)", registry=r)
         self.budget_left = Gauge("mistctl_mist_budget_remaining",
-                                 "Calls left in the rate window, per token fingerprint", ["token"],
-                                 registry=r)
+                                 "Calls left in the rate window of the service's own tokens, by position in "
+                                 "MIST_APITOKEN (callers' tokens are never labels)", ["token"], registry=r)
         self.step_seconds = Histogram("mistctl_step_duration_seconds",
                                       "Time per workflow step (org kinds) and per site", ["step"],
                                       buckets=_STEP_BUCKETS, registry=r)
@@ -45,7 +45,6 @@ class ApiMetrics:
                                      ["method", "route", "status"], registry=r)
         self.http_seconds = Histogram("mistctl_http_request_duration_seconds", "HTTP request duration",
                                       ["method", "route"], registry=r)
-        self.tokens_seen: set[str] = set()
         self.last_ok_call = float("-inf")  # monotonic time of the last Mist call answered 2xx
 
     def on_call(self, call: CallRecord) -> None:
@@ -55,7 +54,6 @@ class ApiMetrics:
             self.rate_limited.inc()
         if call.outcome == OK:
             self.last_ok_call = self.monotonic()
-        self.tokens_seen.add(call.token)
 
     def step_timer(self) -> Progress:
         """A progress sink for one run: times each org step and each site from the workflow's events."""
@@ -79,10 +77,11 @@ class ApiMetrics:
         self.http_seconds.labels(method, route).observe(seconds)
 
     async def refresh(self, store: StateStore, budget: CallBudget, tokens: list[str]) -> None:
-        """Read the gauges that are not fed by hooks: budget left per token, runs by status."""
-        for key in sorted(set(tokens) | self.tokens_seen):
+        """Read the gauges that are not fed by hooks: budget left per own token (`tokens`: their budget
+        keys, labelled 1, 2 ... by position), runs by status."""
+        for position, key in enumerate(tokens, start=1):
             state = await budget.state(key)
-            self.budget_left.labels(key).set(state.remaining)
+            self.budget_left.labels(str(position)).set(state.remaining)
         counts = dict.fromkeys(RUN_STATUSES, 0)
         for run in await store.list_runs(limit=RUNS_COUNTED):
             counts[run.status] = counts.get(run.status, 0) + 1

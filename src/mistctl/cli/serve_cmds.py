@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 READY_PREFIX = "mistctl service ready on "
 LOG_LEVEL_ENV = "MISTCTL_LOG_LEVEL"
+KEEP_ALIVE = 5  # seconds an idle kept-alive connection stays open
+MAX_HEADERS = 16 * 1024  # bytes of request line and headers (h11; httptools has its own limit)
 
 
 def register(app: typer.Typer) -> None:
@@ -26,21 +28,33 @@ def serve_cmd(
     port: Annotated[int, typer.Option(help="Port to listen on (0: a free one, shown when ready).")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
+    max_connections: Annotated[int, typer.Option(
+        "--max-connections", min=2, help="Open connections per worker process; past it the longest-idle one "
+                                         "is closed.")] = 1000,
+    header_timeout: Annotated[float, typer.Option(
+        "--header-timeout", min=0.5, help="Seconds a connection has to send a request's headers.")] = 10.0,
 ) -> None:
     """Serve the HTTP API until interrupted; prints one ready line (docs at /docs).
+
+    Connections are bounded (--max-connections, --header-timeout; see mistctl.api.edge_http): for
+    exposure beyond a private network put a reverse proxy (TLS, rate limits) in front.
 
     Reads the same environment as the other commands: MIST_HOST, MIST_APITOKEN, MIST_ORG_ID,
     MISTCTL_STATE, MISTCTL_API_KEYS (service keys), MISTCTL_DESIGN (the org design).
     """
     import uvicorn
 
+    from mistctl.api.edge_http import PROTOCOL, configure
     from mistctl.api.logs import setup_logging
 
+    _check_settings()
     os.environ[LOG_LEVEL_ENV] = log_level  # worker processes configure their logging from it
     setup_logging(log_level)
     config = uvicorn.Config(f"{__name__}:app_factory", factory=True, host=host, port=port,
                             workers=workers, log_config=None, access_log=False, log_level=log_level.lower(),
-                            timeout_graceful_shutdown=10)
+                            timeout_graceful_shutdown=10, http=PROTOCOL, timeout_keep_alive=KEEP_ALIVE,
+                            limit_concurrency=max_connections + 1, h11_max_incomplete_event_size=MAX_HEADERS)
+    configure(config, header_timeout=header_timeout, max_connections=max_connections)
     try:
         if workers == 1:
             asyncio.run(_serve_one(config))
@@ -48,6 +62,19 @@ def serve_cmd(
             _serve_many(config)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+def _check_settings() -> None:
+    """Stop before serving when a Mist token or a service key is unusable (exit 2, named by position)."""
+    from mistctl.cli.errors import fail
+    from mistctl.config import Settings
+    from mistctl.secret_lists import SecretListInvalid
+
+    settings = Settings()
+    try:
+        settings.tokens(), settings.service_keys()
+    except SecretListInvalid as exc:
+        fail(str(exc))
 
 
 def app_factory() -> FastAPI:

@@ -8,8 +8,10 @@ queues the run, then follows its events until it ends (or, with `--detach`, prin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import typer
@@ -22,13 +24,14 @@ from mistctl.config import Settings
 from mistctl.domain.fleet import Fleet
 from mistctl.errors import UserError
 from mistctl.queue import RunBook, open_queue
-from mistctl.store.errors import StoreUnavailable
+from mistctl.store.errors import RecordNotFound, StoreUnavailable
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
 from mistctl.store.redis_store import RedisStore
 from mistctl.workflow.deploy import Planned
 
 FOLLOW_POLL = 2.0  # seconds a wait for events lasts before the run's status is read again
+REQUEUES = 3  # times a run Redis lost is queued again before the CLI gives up
 
 
 def register(app: typer.Typer) -> None:
@@ -110,23 +113,52 @@ async def apply_queued(svc: Services, fleet: Fleet, planned: Planned, *, concurr
     if detach:
         con.print(f"follow it with `mistctl status --run {run.id}`; cancel it with `mistctl cancel {run.id}`")
         return 0
-    return await follow(svc.store, run.id, len(planned.desired.sites), con)
+
+    async def requeue() -> str:
+        """Queue the fleet again as a new run: Redis lost the first (restarted without persistence)."""
+        again = await svc.store.create_run(Run(kind="apply", org_id=svc.org_id, fleet_hash=plan.fleet_hash,
+                                               plan=plan.to_json(), requested_by=svc.actor))
+        async with open_queue(svc.store) as queue:  # re-planned against the live org: what is done stays
+            await queue.submit(again, fleet, svc.target.tokens, saved=None, concurrency=concurrency)
+        return again.id
+
+    return await follow(svc.store, run.id, len(planned.desired.sites), con, requeue=requeue)
 
 
-async def follow(store: StateStore, run_id: str, total_sites: int, con: Console) -> int:
-    """Show a queued run's events until it ends; exit code 0 when it completed, 1 otherwise."""
-    book = RunBook(store, run_id) if isinstance(store, RedisStore) else None
-    after, run = 0, await store.get_run(run_id)
+async def follow(store: StateStore, run_id: str, total_sites: int, con: Console,
+                 requeue: Callable[[], Awaitable[str]] | None = None) -> int:
+    """Show a queued run's events until it ends; exit code 0 when it completed, 1 otherwise.
+
+    Store calls ride out a Redis restart (`store.redis_retry`). When the run is gone after one (Redis kept
+    no data), `requeue` queues the fleet again, up to `REQUEUES` times, and the new run is followed.
+    """
     counts: dict[str, int] = {}
     with apply_progress(total_sites, con, lambda: counts.get("calls", 0)) as progress:
-        while run is not None and not run.is_terminal:
-            for seq, event in await store.wait_events(run_id, after, timeout=FOLLOW_POLL):
-                after = seq
-                progress(event)
-            # without the plan (megabytes for thousands of sites); the counts apart
-            run = await book.run() if book else await store.get_run(run_id)
-            counts = await store.incr_run_counts(run_id, {}) if run else counts
+        for _ in range(REQUEUES + 1):
+            run = await _follow_one(store, run_id, progress, counts)
+            if run is not None or requeue is None:
+                break
+            lost, run_id = run_id, await requeue()
+            con.print(f"run {lost} is gone from Redis (restarted without persistence?): the fleet is queued "
+                      f"again as run {run_id}; what was done stays done")
     return _report(await store.get_run(run_id), run_id, con)
+
+
+async def _follow_one(store: StateStore, run_id: str, progress: Callable[[dict[str, Any]], None],
+                      counts: dict[str, int]) -> Run | None:
+    """Follow one run until it ends (the run) or disappears (None)."""
+    book = RunBook(store, run_id) if isinstance(store, RedisStore) else None
+    after, run = 0, await store.get_run(run_id)
+    while run is not None and not run.is_terminal:
+        for seq, event in await store.wait_events(run_id, after, timeout=FOLLOW_POLL):
+            after = seq
+            progress(event)
+        # without the plan (megabytes for thousands of sites); the counts apart
+        run = await book.run() if book else await store.get_run(run_id)
+        if run is not None:
+            with contextlib.suppress(RecordNotFound):  # gone between the two reads: seen next time
+                counts.update(await store.incr_run_counts(run_id, {}))
+    return run
 
 
 def _report(run: Run | None, run_id: str, con: Console) -> int:

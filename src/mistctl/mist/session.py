@@ -234,6 +234,8 @@ class Session:
 
     def _transport_error(self, req: _Request, exc: httpx.RequestError) -> MistTransportError:
         what = self.scrub(f"{type(exc).__name__}: {exc}".strip())[:300]
+        if isinstance(exc, httpx.LocalProtocolError):  # its message quotes the offending header: a token
+            what = "LocalProtocolError: the request is not valid HTTP (a header has a character HTTP forbids)"
         if req.retryable or isinstance(exc, NOTHING_SENT):
             return MistTransportError(
                 f"{req.method} {req.path}: no answer from Mist ({what})",

@@ -66,6 +66,7 @@ _TEXT_PAIR = re.compile(
     r"(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;&}\]]+)",
     re.IGNORECASE,
 )
+_KEYED_FINGERPRINT = re.compile(r"^hk-[0-9a-f]{8}:[0-9a-f]{64}$")
 _FINGERPRINT = re.compile(r"^[a-z0-9_-]{2,32}:[0-9a-f]{16,128}$")
 
 
@@ -126,5 +127,8 @@ def fingerprint_secret(secret: str, salt: str, algo: str = "sha256") -> str:
 
 
 def is_fingerprint(value: str) -> bool:
-    """True for `algo:hex` fingerprints as made by `fingerprint_secret`; a plain passphrase is not one."""
+    """True for `algo:hex` fingerprints as made by `fingerprint_secret`, and `hk-<key id>:<hex>` ones (keyed
+    with a secret outside the store: `workflow.psk_fingerprint`); a plain passphrase is not one."""
+    if _KEYED_FINGERPRINT.fullmatch(value):
+        return True
     return bool(_FINGERPRINT.fullmatch(value)) and value.split(":", 1)[0] in hashlib.algorithms_available

@@ -31,6 +31,7 @@ from mistctl.store.models import (
     SiteStatus,
     StepRecord,
 )
+from mistctl.store.redis_retry import ReconnectingPool, reconnecting
 from mistctl.store.redis_runs import RedisRuns, aw
 from mistctl.store.redis_runs import guarded as _guarded
 
@@ -45,7 +46,8 @@ class RedisStore(RedisRuns, StoreLifecycle):
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "mistctl:", where: str = "redis") -> RedisStore:
         """A store on a new client for `url` (redis://host:port/db)."""
-        return cls(Redis.from_url(url, decode_responses=True), prefix=prefix, where=where)
+        pool = ReconnectingPool.from_url(url, decode_responses=True, **reconnecting())
+        return cls(Redis.from_pool(pool), prefix=prefix, where=where)
 
     def __repr__(self) -> str:
         return f"RedisStore(where={self.where!r}, prefix={self.keys.prefix!r})"

@@ -30,7 +30,7 @@ from mistctl.errors import UserError
 from mistctl.mist.errors import MistError, MistTransportError
 from mistctl.store.models import Run, utcnow
 from mistctl.store.port import StateStore
-from mistctl.store.redact import fingerprint_secret, redact_text
+from mistctl.store.redact import redact_text
 from mistctl.workflow.context import call_scope
 from mistctl.workflow.psk_records import grace_left, mark_finished, record_rotation
 from mistctl.workflow.records import AuditSource, Records
@@ -167,16 +167,12 @@ async def _rotate_one(mist: PskApi, records: Records, psk: dict[str, Any], grace
             if not any(p.get("id") == psk_id and p.get("passphrase") == passphrase for p in live):
                 raise
     when = now()
-    await record_rotation(records, name, psk_id, fingerprint_secret(passphrase, org_id),
-                          _fingerprint_of(psk.get("passphrase"), org_id), when)
+    replaced = str(psk["passphrase"]) if psk.get("passphrase") else None
+    await record_rotation(records, name, psk_id, passphrase, replaced, when)
     await records.flush_audit((None, K.PSKS.key, name), psk_id)
     await records.event({"type": "psk_rotated", "name": name})
     return Rotated(name, psk_id, str(psk.get("ssid", "")), SecretStr(passphrase), when,
                    when + timedelta(seconds=grace))
-
-
-def _fingerprint_of(passphrase: Any, org_id: str) -> str | None:
-    return fingerprint_secret(str(passphrase), org_id) if passphrase else None
 
 
 async def finish_rotations(mist: PskApi, store: StateStore, org_id: str, *, names: Sequence[str] = (),
@@ -204,7 +200,8 @@ async def finish_rotations(mist: PskApi, store: StateStore, org_id: str, *, name
 
 async def _not_yet(store: StateStore, org_id: str, psk: dict[str, Any], at: datetime) -> str | None:
     """Why the old passphrase must stay (grace not over, or no rotation of mistctl's), or None."""
-    left = await grace_left(store, org_id, str(psk["name"]), _fingerprint_of(psk.get("passphrase"), org_id), at)
+    live = str(psk["passphrase"]) if psk.get("passphrase") else None
+    left = await grace_left(store, org_id, str(psk["name"]), live, at)
     if left is None:
         return "mistctl has no record of rotating it; pass --force to remove its old passphrase anyway"
     if left > 0:

@@ -2,7 +2,8 @@
 
 Per PSK name:
 
-* fingerprint `psks`: the passphrase mistctl set last, `rotated_at` = when;
+* fingerprint `psks`: the passphrase mistctl set last, `rotated_at` = when (fingerprints are keyed with
+  a secret outside the store: `psk_fingerprint`);
 * fingerprint `psks_origin`: the passphrase the first rotation of a chain replaced (the fleet's, when
   the fleet was applied before): a second rotation does not move it;
 * step record `psk_rotation` (step 13): "running" from the rotation until `finish`, then "done"; its
@@ -24,7 +25,7 @@ from mistctl.domain.desired import DesiredState
 from mistctl.domain.diff import LiveState
 from mistctl.store.models import StepRecord
 from mistctl.store.port import StateStore
-from mistctl.store.redact import fingerprint_secret
+from mistctl.workflow.psk_fingerprint import fingerprint_matches, is_legacy, psk_fingerprint
 from mistctl.workflow.records import Records
 
 FP_KIND = K.PSKS.key
@@ -33,15 +34,15 @@ ROTATION_KIND = "psk_rotation"
 ROTATION_STEP = K.PSKS.step
 
 
-async def record_rotation(records: Records, name: str, psk_id: str, new_fp: str, replaced_fp: str | None,
+async def record_rotation(records: Records, name: str, psk_id: str, new: str, replaced: str | None,
                           when: datetime) -> None:
-    """Remember a rotation: the new fingerprint, the chain's origin (first rotation only), the pending step."""
+    """Remember a rotation from passphrase `replaced` to `new` (their fingerprints only): the new
+    fingerprint, the chain's origin (first rotation only), the pending step."""
     store, org_id = records.store, records.org_id
-    prior = await store.get_fingerprint(org_id, FP_KIND, name)
-    if replaced_fp is not None and (prior is None or prior.fingerprint != replaced_fp):
+    if replaced and not await _matches(store, org_id, FP_KIND, name, replaced):
         # The passphrase replaced is not one mistctl set: a new chain starts from it.
-        await store.put_fingerprint(org_id, ORIGIN_KIND, name, replaced_fp, when)
-    await store.put_fingerprint(org_id, FP_KIND, name, new_fp, when)
+        await store.put_fingerprint(org_id, ORIGIN_KIND, name, psk_fingerprint(replaced, org_id), when)
+    await store.put_fingerprint(org_id, FP_KIND, name, psk_fingerprint(new, org_id), when)
     await store.record_step(StepRecord(
         run_id=records.run_id, org_id=org_id, site=None, step=ROTATION_STEP, kind=ROTATION_KIND, key=name,
         status="running", mist_id=psk_id, started_at=when))
@@ -54,12 +55,25 @@ async def mark_finished(records: Records, name: str, psk_id: str) -> None:
         key=name, status="done", mist_id=psk_id))
 
 
-async def grace_left(store: StateStore, org_id: str, name: str, live_fp: str | None,
+async def _matches(store: StateStore, org_id: str, kind: str, name: str, passphrase: str) -> bool:
+    """Whether the stored fingerprint is this passphrase's; one of the old kind that matches is rewritten
+    keyed (`psk_fingerprint`), so the store stops holding guessable ones as they are used."""
+    fp = await store.get_fingerprint(org_id, kind, name)
+    if fp is None or not fingerprint_matches(fp.fingerprint, passphrase, org_id):
+        return False
+    if is_legacy(fp.fingerprint):
+        await store.put_fingerprint(org_id, kind, name, psk_fingerprint(passphrase, org_id), fp.rotated_at)
+    return True
+
+
+async def grace_left(store: StateStore, org_id: str, name: str, live: str | None,
                      at: datetime) -> float | None:
     """Seconds of grace left for a rotation mistctl made (<= 0: over); None when the live passphrase
     is not the one mistctl set (someone else rotated it, or mistctl never did)."""
+    if not live or not await _matches(store, org_id, FP_KIND, name, live):
+        return None
     fp = await store.get_fingerprint(org_id, FP_KIND, name)
-    if fp is None or live_fp is None or fp.fingerprint != live_fp:
+    if fp is None:
         return None
     return fp.rotated_at.timestamp() + await _grace_of(store, org_id, name) - at.timestamp()
 
@@ -76,8 +90,8 @@ async def rotation_state(store: StateStore, org_id: str, psk: dict[str, Any], at
     """A PSK's rotation as the operator sees it (no secrets): pending or not, rotated when, grace left."""
     name = str(psk.get("name"))
     fp = await store.get_fingerprint(org_id, FP_KIND, name)
-    live_fp = fingerprint_secret(str(psk["passphrase"]), org_id) if psk.get("passphrase") else None
-    left = await grace_left(store, org_id, name, live_fp, at)
+    live = str(psk["passphrase"]) if psk.get("passphrase") else None
+    left = await grace_left(store, org_id, name, live, at)
     return {
         "name": name, "ssid": psk.get("ssid"), "id": psk.get("id"),
         "old_passphrase_kept": bool(psk.get("old_passphrase")),
@@ -106,8 +120,5 @@ async def respect_rotations(store: StateStore, desired: DesiredState, live: Live
 
 async def _rotated_from(store: StateStore, org_id: str, name: str, current: str, fleet: str) -> bool:
     """True when `current` is mistctl's rotation of the fleet's passphrase `fleet`."""
-    fp = await store.get_fingerprint(org_id, FP_KIND, name)
-    if fp is None or fp.fingerprint != fingerprint_secret(current, org_id):
-        return False
-    origin = await store.get_fingerprint(org_id, ORIGIN_KIND, name)
-    return origin is not None and origin.fingerprint == fingerprint_secret(fleet, org_id)
+    return (await _matches(store, org_id, FP_KIND, name, current)
+            and await _matches(store, org_id, ORIGIN_KIND, name, fleet))
