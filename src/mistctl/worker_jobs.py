@@ -23,7 +23,6 @@ from typing import Any
 
 from arq.worker import Retry
 
-from mistctl.api.jobs import Busy
 from mistctl.domain import kinds as K
 from mistctl.domain.diff import Index, LiveState
 from mistctl.domain.fleet import Fleet
@@ -48,6 +47,7 @@ from mistctl.workflow.deploy import (
 )
 from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
+from mistctl.workflow.runlock import Busy
 from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, run_site_job
 
 log = logging.getLogger("mistctl.worker")
@@ -122,7 +122,7 @@ async def _deploy(w: WorkerState, ctx: dict[str, Any], run: Run) -> None:
     except SealError as exc:
         raise _Stop("failed", str(exc)) from None
     try:
-        await take_run_locks(w.store, book, run.org_id, [s.name for s in fleet.sites])
+        await take_run_locks(w.store, book, run, [s.name for s in fleet.sites])
     except Busy as exc:
         raise _Stop("failed", str(exc)) from None
     await w.store.update_run(run.id, status="running", started_at=utcnow())

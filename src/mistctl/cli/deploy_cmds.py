@@ -9,15 +9,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 
 from mistctl.bootstrap import Services, open_services
 from mistctl.cli.day2_gate import gate_applied
 from mistctl.cli.errors import EXIT_FAILED, EXIT_INVALID, fail, handle_errors
+from mistctl.cli.lock_cmds import DEFAULT_LOCK_TIMEOUT, LockTimeoutOpt, hold_org
 from mistctl.cli.render import apply_progress, change_lines, console, format_eta, plan_table, report_table
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.errors import UserError
 from mistctl.fleetio import load_fleet
+from mistctl.store.models import new_run_id
 from mistctl.workflow import deploy
 
 FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
@@ -100,6 +104,7 @@ def apply_cmd(
     soak: Annotated[str, typer.Option("--soak", help="With --assure: wait this long before the gate.")] = "5m",
     queue: Annotated[bool, typer.Option("--queue", help="Hand the run to `mistctl worker`s.")] = False,
     detach: Annotated[bool, typer.Option("--detach", help="With --queue: print the run id only.")] = False,
+    lock_timeout: LockTimeoutOpt = "1h",
 ) -> None:
     """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
     saved, fleet_path = _saved_plan(target, fleet_file)
@@ -107,8 +112,9 @@ def apply_cmd(
     gate = parse_duration(soak, what="--soak") if assure else None
     if (detach and not queue) or (queue and assure):
         fail("--detach goes with --queue; --assure does not (run `mistctl assure` once the queued run ended)")
+    wait = parse_duration(lock_timeout, what="--lock-timeout")
     code = asyncio.run(_apply(fleet, saved, yes=yes, concurrency=concurrency, org_id=org_id,
-                              mist_host=mist_host, gate=gate, queue=queue, detach=detach))
+                              mist_host=mist_host, gate=gate, queue=queue, detach=detach, lock_timeout=wait))
     raise typer.Exit(code)
 
 
@@ -127,43 +133,67 @@ def _saved_plan(target: Path, fleet_file: Path | None) -> tuple[dict[str, Any] |
 
 async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concurrency: int,
                  org_id: str | None, mist_host: str | None, force_twin: bool = False,
-                 gate: float | None = None, queue: bool = False, detach: bool = False) -> int:
+                 gate: float | None = None, queue: bool = False, detach: bool = False,
+                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
     con = console()
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
                              concurrency=concurrency, force_twin=force_twin) as svc:
-        con.print(svc.banner)
-        planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=concurrency)
-        if saved is not None:
-            deploy.check_saved(saved, planned.plan)
-        deploy.check_problems(planned.plan)
-        eta = await svc.eta(planned.plan)
-        _print_plan(planned.plan, eta, False, None, None)
-        if planned.plan.is_empty():
-            return 0
-        if saved is None and not yes and not sys.stdin.isatty():
-            raise UserError("not on a terminal, so there is nobody to confirm: review the plan, then pass --yes "
-                            "(or save it with `mistctl plan --out plan.json` and `mistctl apply plan.json`)")
-        if saved is None and not yes and not typer.confirm("Apply these changes?", default=False):
-            con.print("Nothing applied.")
-            return EXIT_INVALID
-        if queue:  # the workers apply it (scale-out: mistctl.queue)
+        con.print(escape(svc.banner))
+        if queue:  # the workers apply it (scale-out: mistctl.queue); they take the org lock before planning
+            planned = await _planned(svc, fleet, saved)
+            if planned is None or not _confirmed(saved, yes, con):
+                return 0 if planned is None else EXIT_INVALID
             from mistctl.cli.worker_cmds import apply_queued
 
             return await apply_queued(svc, fleet, planned, concurrency=concurrency, detach=detach, con=con)
-        run = await svc.new_run("apply", planned.plan)
-        con.print(f"run {run.id}: applying to org {svc.org_id} with concurrency {concurrency}")
-        with apply_progress(len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
-            result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
-                                                concurrency=concurrency, progress=progress)
-        con.print(report_table(result, svc.ledger.by_site))
-        con.print(f"{result.writes} writes, {svc.ledger.total} API calls in all; "
-                  f"{len(result.sites_done)} sites done, {len(result.sites_failed)} failed")
-        if result.cancelled:
-            con.print(f"run {run.id} was cancelled: the sites not started were left alone; apply again to finish")
-        code = 0 if result.ok else EXIT_FAILED
-        if gate is not None:  # Day 2: the sites are done only once their SLEs pass (cli/day2_gate.py)
-            code = max(code, await gate_applied(svc, result.sites_done, soak=gate, run_id=run.id, out=con))
-        return code
+        run_id = new_run_id()
+        async with hold_org(svc, run_id, [s.name for s in fleet.sites], lock_timeout, con) as lease:
+            planned = await _planned(svc, fleet, saved)
+            if planned is None or not _confirmed(saved, yes, con):
+                return 0 if planned is None else EXIT_INVALID
+            run = await svc.new_run("apply", planned.plan, run_id=run_id)
+            await lease.attach(run)
+            return await _run_apply(svc, planned, run, concurrency=concurrency, gate=gate, con=con)
+
+
+async def _planned(svc: Services, fleet: Fleet, saved: dict[str, Any] | None) -> Any:
+    """The fresh plan, checked (a saved plan still holds, no conflicts) and shown; None when empty."""
+    planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=svc.concurrency)
+    if saved is not None:
+        deploy.check_saved(saved, planned.plan)
+    deploy.check_problems(planned.plan)
+    eta = await svc.eta(planned.plan)
+    _print_plan(planned.plan, eta, False, None, None)
+    return None if planned.plan.is_empty() else planned
+
+
+def _confirmed(saved: dict[str, Any] | None, yes: bool, con: Console) -> bool:
+    if saved is not None or yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UserError("not on a terminal, so there is nobody to confirm: review the plan, then pass --yes "
+                        "(or save it with `mistctl plan --out plan.json` and `mistctl apply plan.json`)")
+    if typer.confirm("Apply these changes?", default=False):
+        return True
+    con.print("Nothing applied.")
+    return False
+
+
+async def _run_apply(svc: Services, planned: Any, run: Any, *, concurrency: int, gate: float | None,
+                     con: Console) -> int:
+    con.print(f"run {run.id}: applying to org {svc.org_id} with concurrency {concurrency}")
+    with apply_progress(len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
+        result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
+                                            concurrency=concurrency, progress=progress)
+    con.print(report_table(result, svc.ledger.by_site))
+    con.print(f"{result.writes} writes, {svc.ledger.total} API calls in all; "
+              f"{len(result.sites_done)} sites done, {len(result.sites_failed)} failed")
+    if result.cancelled:
+        con.print(f"run {run.id} was cancelled: the sites not started were left alone; apply again to finish")
+    code = 0 if result.ok else EXIT_FAILED
+    if gate is not None:  # Day 2: the sites are done only once their SLEs pass (cli/day2_gate.py)
+        code = max(code, await gate_applied(svc, result.sites_done, soak=gate, run_id=run.id, out=con))
+    return code
 
 
 def check_site(fleet: Fleet, site: str | None) -> None:

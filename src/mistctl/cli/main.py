@@ -5,7 +5,16 @@ from __future__ import annotations
 import typer
 
 from mistctl import __version__
-from mistctl.cli import day2_cmds, deploy_cmds, fleet_cmds, probe_cmds, serve_cmds, twin_cmds, worker_cmds
+from mistctl.cli import (
+    day2_cmds,
+    deploy_cmds,
+    fleet_cmds,
+    lock_cmds,
+    probe_cmds,
+    serve_cmds,
+    twin_cmds,
+    worker_cmds,
+)
 
 app = typer.Typer(
     name="mistctl",
@@ -22,7 +31,7 @@ def version() -> None:
     typer.echo(f"mistctl {__version__}")
 
 
-for module in (twin_cmds, fleet_cmds, probe_cmds, deploy_cmds, serve_cmds, day2_cmds, worker_cmds):
+for module in (twin_cmds, fleet_cmds, probe_cmds, deploy_cmds, lock_cmds, serve_cmds, day2_cmds, worker_cmds):
     module.register(app)
 
 
