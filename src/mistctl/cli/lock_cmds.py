@@ -8,6 +8,7 @@ frees it at once, with the site locks of the same run, and records the run `inte
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -25,7 +26,16 @@ from mistctl.errors import UserError
 from mistctl.fleetio import load_fleet
 from mistctl.store.models import LockInfo, utcnow
 from mistctl.store.port import StateStore
-from mistctl.workflow.runlock import INTERRUPTED, Busy, RunLease, holder_line, org_lock, org_run, site_lock
+from mistctl.workflow.runlock import (
+    INTERRUPTED,
+    Busy,
+    RunLease,
+    holder_gone,
+    holder_line,
+    org_lock,
+    org_run,
+    site_lock,
+)
 
 DEFAULT_LOCK_TIMEOUT = 3600.0
 LockTimeoutOpt = Annotated[str, typer.Option(
@@ -79,6 +89,9 @@ async def _unlock(org_id: str, run_id: str | None, sites: list[str], *, yes: boo
             raise UserError(f"org {org_id} is not locked" + (f" by run {run_id}" if run_id else "")
                             + "; nothing to unlock")
         con.print(f"org {escape(org_id)} is locked by {describe(info)}")
+        if not holder_gone(info.holder) and _on_this_host(info.holder):
+            con.print("[yellow]warning[/]: that process is still running on this host; unlocking lets another "
+                      "run start beside it")
         if not yes:
             if not sys.stdin.isatty():
                 raise UserError("not on a terminal, so there is nobody to confirm: pass --yes")
@@ -87,6 +100,10 @@ async def _unlock(org_id: str, run_id: str | None, sites: list[str], *, yes: boo
         freed = await _break(store, org_id, info.owner, sites)
         con.print(f"unlocked org {escape(org_id)} ({freed} lock(s) freed); run {info.owner} is interrupted: "
                   "apply the fleet again to resume it")
+
+
+def _on_this_host(holder: str) -> bool:
+    return f" on {socket.gethostname()} pid " in holder
 
 
 async def _break(store: StateStore, org_id: str, owner: str, sites: list[str]) -> int:

@@ -9,6 +9,7 @@ from mistctl.cli.render import console
 from mistctl.domain.kinds import STEP_NAMES
 from mistctl.errors import UserError
 from mistctl.store.models import Run
+from mistctl.workflow.runlock import shown_status
 
 
 def _when(value: object) -> str:
@@ -39,7 +40,7 @@ async def show_status(*, run_id: str | None, site: str | None) -> None:
         runs = [await store.get_run(run_id)] if run_id else await store.list_runs(limit=10)
         if run_id and runs[0] is None:
             raise UserError(f"no run {run_id!r}; `mistctl status` lists recent runs")
-        con.print(_runs_table([r for r in runs if r is not None]))
+        con.print(_runs_table(await shown_status(store, [r for r in runs if r is not None])))
         counts = await store.count_site_states_by_status()
         con.print("sites: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
@@ -54,7 +55,7 @@ def _runs_table(runs: list[Run]) -> Table:
     for r in runs:
         counts = ", ".join(f"{k}={v}" for k, v in sorted(r.counts.items()))
         table.add_row(r.id, r.kind, r.status, _when(r.created_at), _when(r.finished_at), counts,
-                      (r.error or "")[:120])
+                      (r.error or "")[:160])
     return table
 
 

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -48,6 +49,23 @@ def holder_line(command: str, actor: str) -> str:
     """Who takes a lock: the command, who asked, the host and pid, since when (UTC)."""
     since = utcnow().strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"{command} by {actor} on {socket.gethostname()} pid {os.getpid()} since {since}"
+
+
+_HOST_PID = re.compile(r" on (\S+) pid (\d+) since ")
+
+
+def holder_gone(holder: str) -> bool:
+    """True when the holder ran on this host and its process is gone (a kill -9); False when unknown."""
+    found = _HOST_PID.search(holder)
+    if found is None or found.group(1) != socket.gethostname():
+        return False
+    try:
+        os.kill(int(found.group(2)), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, ValueError):
+        return False
+    return False
 
 
 class Busy(Exception):
@@ -166,7 +184,7 @@ async def org_run(store: StateStore, org_id: str, owner: str, *, holder: str, wa
 
 async def shown_status(store: StateStore, runs: Sequence[Run]) -> list[Run]:
     """The runs as they stand: one still 'running' whose process stopped (it no longer holds its org
-    lock, its heartbeat stale) is shown `interrupted`, saying how to resume it."""
+    lock, or its holder's process is gone from this host) is shown `interrupted`, saying how to resume it."""
     holders: dict[str, str | None] = {}
     shown: list[Run] = []
     for run in runs:
@@ -175,7 +193,7 @@ async def shown_status(store: StateStore, runs: Sequence[Run]) -> list[Run]:
             continue
         if run.org_id not in holders:
             info = await store.get_lock(org_lock(run.org_id))
-            holders[run.org_id] = info.owner if info else None
+            holders[run.org_id] = info.owner if info and not holder_gone(info.holder) else None
         if holders[run.org_id] == run.id:
             shown.append(run)
         else:
