@@ -10,13 +10,20 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from mistctl.bootstrap import Services, open_services
 from mistctl.cli.day2_gate import gate_applied
 from mistctl.cli.errors import EXIT_FAILED, EXIT_INVALID, fail, handle_errors
 from mistctl.cli.lock_cmds import DEFAULT_LOCK_TIMEOUT, LockTimeoutOpt, hold_org
-from mistctl.cli.render import apply_progress, change_lines, console, format_eta, plan_table, report_table
+from mistctl.cli.render import (
+    apply_progress,
+    change_lines,
+    console,
+    format_eta,
+    plan_table,
+    report_table,
+    safe,
+)
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.errors import UserError
@@ -59,7 +66,7 @@ async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, si
                 org_id: str | None, mist_host: str | None, force_twin: bool = False) -> None:
     err = console(stderr=True)
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id, force_twin=force_twin) as svc:
-        err.print(svc.banner)
+        err.print(safe(svc.banner))
         planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, only_site=site,
                                           concurrency=svc.concurrency)
         planned.plan.fleet_path = str(path.resolve())
@@ -69,16 +76,19 @@ async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, si
         out.write_text(json.dumps(data, indent=2))
     if as_json:
         typer.echo(json.dumps(data, indent=2))
-        return
-    _print_plan(planned.plan, eta, detail or site is not None, site, out)
+    else:
+        _print_plan(planned.plan, eta, detail or site is not None, site, out)
+    if planned.plan.fatal_problems:  # never "no changes" while the org has conflicts
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path | None) -> None:
     con = console()
     con.print(plan_table(plan))
     for p in plan.problems:
+        where = f" (site {p.site})" if p.site else ""
         con.print(f"[{'red' if p.fatal else 'yellow'}]{'conflict' if p.fatal else 'warning'}[/]: "
-                  f"{p.kind} {p.key}{' (site ' + p.site + ')' if p.site else ''}: {p.message}")
+                  + safe(f"{p.kind} {p.key}{where}: {p.message}"))
     if detail:
         for line in change_lines(plan, site):
             con.print(line, markup=False)
@@ -86,7 +96,10 @@ def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path
     con.print(f"{s['create']} to create, {s['update']} to update, {s['unchanged']} unchanged; "
               f"estimated API calls: {plan.estimated_calls} (plus {plan.read_calls} spent reading); "
               f"ETA {format_eta(eta)}")
-    if plan.is_empty():
+    if plan.fatal_problems:
+        con.print(f"[red]{len(plan.fatal_problems)} conflict(s) in the live org[/red]: apply refuses until they "
+                  "are resolved (delete the younger duplicates named above, or run `mistctl dedupe FLEET`)")
+    elif plan.is_empty():
         con.print("[green]No changes: the org matches the fleet.[/green]")
     if out is not None:
         con.print(f"plan saved to {out}; apply it with: mistctl apply {out}")
@@ -138,7 +151,7 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
     con = console()
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
                              concurrency=concurrency, force_twin=force_twin) as svc:
-        con.print(escape(svc.banner))
+        con.print(safe(svc.banner))
         if queue:  # the workers apply it (scale-out: mistctl.queue); they take the org lock before planning
             planned = await _planned(svc, fleet, saved)
             if planned is None or not _confirmed(saved, yes, con):

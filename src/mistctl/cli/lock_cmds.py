@@ -17,11 +17,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from mistctl.bootstrap import Services, open_store_from_env
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
-from mistctl.cli.render import console
+from mistctl.cli.render import console, safe
 from mistctl.errors import UserError
 from mistctl.fleetio import load_fleet
 from mistctl.store.models import LockInfo, utcnow
@@ -50,7 +49,7 @@ def register(app: typer.Typer) -> None:
 def describe(info: LockInfo) -> str:
     """Who holds a lock, in one line (the holder's text escaped for Rich)."""
     who = f"run {info.owner}" + (f" ({info.holder})" if info.holder else "")
-    return escape(f"{who}, lapses at {info.expires_at.strftime('%H:%M:%S UTC')} unless renewed")
+    return safe(f"{who}, lapses at {info.expires_at.strftime('%H:%M:%S UTC')} unless renewed")
 
 
 @asynccontextmanager
@@ -58,7 +57,7 @@ async def hold_org(svc: Services, run_id: str, sites: Sequence[str], wait: float
                    con: Console) -> AsyncIterator[RunLease]:
     """The org lock and the sites', waited for up to `wait` seconds, saying for whom; exit 1 when busy."""
     def waiting(info: LockInfo) -> None:
-        con.print(f"waiting for the lock of org {escape(svc.org_id)}: held by {describe(info)}")
+        con.print(f"waiting for the lock of org {safe(svc.org_id)}: held by {describe(info)}")
 
     holder = holder_line("mistctl apply", svc.actor)
     try:
@@ -88,7 +87,7 @@ async def _unlock(org_id: str, run_id: str | None, sites: list[str], *, yes: boo
         if info is None or (run_id is not None and info.owner != run_id):
             raise UserError(f"org {org_id} is not locked" + (f" by run {run_id}" if run_id else "")
                             + "; nothing to unlock")
-        con.print(f"org {escape(org_id)} is locked by {describe(info)}")
+        con.print(f"org {safe(org_id)} is locked by {describe(info)}")
         if not holder_gone(info.holder) and _on_this_host(info.holder):
             con.print("[yellow]warning[/]: that process is still running on this host; unlocking lets another "
                       "run start beside it")
@@ -98,7 +97,7 @@ async def _unlock(org_id: str, run_id: str | None, sites: list[str], *, yes: boo
             if not typer.confirm("Is that process gone? Unlock the org", default=False):
                 raise typer.Exit(1)
         freed = await _break(store, org_id, info.owner, sites)
-        con.print(f"unlocked org {escape(org_id)} ({freed} lock(s) freed); run {info.owner} is interrupted: "
+        con.print(f"unlocked org {safe(org_id)} ({freed} lock(s) freed); run {info.owner} is interrupted: "
                   "apply the fleet again to resume it")
 
 

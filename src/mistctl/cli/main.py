@@ -7,6 +7,7 @@ import typer
 from mistctl import __version__
 from mistctl.cli import (
     day2_cmds,
+    dedupe_cmds,
     deploy_cmds,
     fleet_cmds,
     lock_cmds,
@@ -31,7 +32,8 @@ def version() -> None:
     typer.echo(f"mistctl {__version__}")
 
 
-for module in (twin_cmds, fleet_cmds, probe_cmds, deploy_cmds, lock_cmds, serve_cmds, day2_cmds, worker_cmds):
+for module in (twin_cmds, fleet_cmds, probe_cmds, deploy_cmds, lock_cmds, dedupe_cmds, serve_cmds, day2_cmds,
+               worker_cmds):
     module.register(app)
 
 

@@ -8,11 +8,22 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from mistctl.domain.kinds import BY_KEY, STEP_NAMES
 from mistctl.domain.plan import Plan
+from mistctl.domain.textsafe import printable
+
+
+def safe(value: object, *, lines: bool = False) -> str:
+    """Text from a fleet or from Mist, ready for Rich: control characters shown escaped, markup escaped.
+
+    Every name, key, path and error message a command prints goes through it (a hostile name must not
+    clear the screen or retitle the terminal: `mistctl.domain.textsafe`).
+    """
+    return escape(printable(value, lines=lines))
 
 
 def console(stderr: bool = False) -> Console:
@@ -52,7 +63,7 @@ def change_lines(plan: Plan, site: str | None = None) -> list[str]:
             continue
         where = f" [{c.site}]" if c.site and c.kind != "sites" else ""
         fields = f" ({', '.join(sorted(c.diff))})" if c.diff else ""
-        lines.append(f"  {_sign(c.action)} step {c.step:>2} {c.kind} {c.key}{where}{fields}")
+        lines.append(printable(f"  {_sign(c.action)} step {c.step:>2} {c.kind} {c.key}{where}{fields}"))
     return lines
 
 
@@ -77,10 +88,10 @@ def report_table(result: Any, calls_by_site: dict[str | None, int], limit: int =
         table.add_column(col)
     rows: list[tuple[str, str, str, str]] = []
     for name, (step, err) in sorted(result.sites_failed.items()):
-        rows.append((name, "[red]failed[/red]", str(calls_by_site.get(name, 0)),
-                     f"step {step} ({STEP_NAMES.get(step, '?')}): {err}"))
+        rows.append((safe(name), "[red]failed[/red]", str(calls_by_site.get(name, 0)),
+                     safe(f"step {step} ({STEP_NAMES.get(step, '?')}): {err}")))
     for name in sorted(result.sites_done):
-        rows.append((name, "[green]done[/green]", str(calls_by_site.get(name, 0)), ""))
+        rows.append((safe(name), "[green]done[/green]", str(calls_by_site.get(name, 0)), ""))
     for row in rows[:limit]:
         table.add_row(*row)
     if len(rows) > limit:
@@ -115,14 +126,15 @@ class ProgressPrinter:
             self._site(event)
         elif kind == "org_failed":
             for what, err in event["errors"].items():
-                self.out.print(f"[red]org-level change failed[/red] {what}: {err}")
+                self.out.print(f"[red]org-level change failed[/red] {safe(what)}: {safe(err)}")
 
     def _site(self, event: dict[str, Any]) -> None:
         if event["type"] == "site_done":
             self.done += 1
         else:
             self.failed += 1
-            self.out.print(f"[red]site {event['site']} failed[/red] at step {event['step']}: {event['error']}")
+            self.out.print(f"[red]site {safe(event['site'])} failed[/red] at step {event['step']}: "
+                           f"{safe(event['error'])}")
         n = self.done + self.failed
         if n == self.total or n % self.every == 0:
             rate = n / max(1e-6, time.monotonic() - self.started)
@@ -160,7 +172,8 @@ class LiveProgress:
             self.done += 1
         elif kind == "site_failed":
             self.failed += 1
-            self.bar.console.print(f"[red]site {event['site']} failed[/red] at step {event['step']}: {event['error']}")
+            self.bar.console.print(f"[red]site {safe(event['site'])} failed[/red] at step {event['step']}: "
+                                   f"{safe(event['error'])}")
         if kind in ("site_done", "site_failed"):
             self.bar.update(self.task, description="sites", advance=1)
         detail = f"done {self.done} failed {self.failed} calls {self.calls()}"

@@ -28,6 +28,7 @@ from mistctl.domain.fleet import (
     Zone,
 )
 from mistctl.domain.sites_csv import parse_sites_csv
+from mistctl.domain.textsafe import printable, text_issues
 from mistctl.domain.validate import Origins, validate_parts
 from mistctl.domain.yamlsrc import YamlDoc, load_yaml
 
@@ -113,6 +114,7 @@ class _Reader:
             if key not in TOP_KEYS:
                 hint = _hint(key, list(TOP_KEYS))
                 self.issues.append(Issue.at(top, "fleet file", f"unknown top-level key '{key}'{hint}"))
+        self.issues += text_issues({k: v for k, v in data.items() if k != "sites"}, top)  # textsafe.py
         plan = self._plan(data.get("ip_plan"))
         zones = self._zones(data.get("zones"))
         org = self._org(data.get("org"))
@@ -194,7 +196,8 @@ class _Reader:
         sites = []
         for n, (entry, origin) in enumerate(entries):
             name = entry.get("name")
-            item = f"site '{name}'" if isinstance(name, str) and name else f"sites #{n + 1}"
+            item = f"site '{printable(name)}'" if isinstance(name, str) and name else f"sites #{n + 1}"
+            self.issues += text_issues(entry, origin, item)
             site = self.model(Site, _effective(defaults, entry), item, origin)
             if site is not None:
                 sites.append(site)
