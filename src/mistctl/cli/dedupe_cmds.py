@@ -107,7 +107,7 @@ def _show(proposal: Proposal, con: Console) -> None:
 def _table(title: str, dups: list[Duplicate]) -> Table:
     table = Table(title=title)
     for col in ("kind", "name", "id", "created", "kept copy", "created by run"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("id", "kept copy", "created by run"))  # ids whole: they are used
     for d in dups:
         table.add_row(*(safe(v) for v in (d.kind, d.key, d.mist_id, _when(d.created_time), d.keep_id,
                                           d.run_id or "-")))

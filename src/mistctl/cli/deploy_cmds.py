@@ -88,7 +88,7 @@ def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path
     for p in plan.problems:
         where = f" (site {p.site})" if p.site else ""
         con.print(f"[{'red' if p.fatal else 'yellow'}]{'conflict' if p.fatal else 'warning'}[/]: "
-                  + safe(f"{p.kind} {p.key}{where}: {p.message}"))
+                  + safe(f"{p.kind} {p.key}{where}: {p.message}"), soft_wrap=True)  # one line, whole ids
     if detail:
         for line in change_lines(plan, site):
             con.print(line, markup=False)
