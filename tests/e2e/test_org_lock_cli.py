@@ -96,7 +96,7 @@ def test_a_killed_apply_shows_interrupted_and_unlock_recovers(tmp_path: Path) ->
         holder = asyncio.run(_holder(tmp_path / "state.db", org))
         assert holder is not None  # the dead run's lock is left until it lapses
         status = mistctl(env, "status")
-        assert "interrupted" in status.stdout and "apply the fleet again" in status.stdout, status.stdout
+        assert "interrupted" in status.stdout and "resume" in status.stdout, status.stdout
         refused = mistctl(env, "apply", str(fleet), "--yes", "--lock-timeout", "0")
         assert refused.returncode == 1 and holder in refused.stderr
         assert mistctl(env, "unlock", org, "--yes").returncode == 0
