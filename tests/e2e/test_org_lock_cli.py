@@ -56,6 +56,11 @@ async def _holder(state: Path, org: str) -> str | None:
         return info.owner if info else None
 
 
+async def _statuses(state: Path) -> list[str]:
+    async with open_store(f"sqlite:///{state}") as store:
+        return [r.status for r in await store.list_runs()]
+
+
 def test_lock_timeout_0_refuses_naming_the_holder_and_unlock_frees_it(tmp_path: Path) -> None:
     import asyncio
 
@@ -105,3 +110,25 @@ def test_a_killed_apply_shows_interrupted_and_unlock_recovers(tmp_path: Path) ->
         assert_twin_matches(DumpedTwin(url), load_fleet(fleet))
         status = mistctl(env, "status", "--run", holder)
         assert "interrupted" in status.stdout, status.stdout
+
+
+def test_ctrl_c_records_interrupted_and_releases_the_lock(tmp_path: Path) -> None:
+    import asyncio
+
+    fleet, devices = example_with_devices(tmp_path)
+    with running_twin(TwinConfig(devices_file=devices, latency_ms=20)) as (url, org, tok):
+        env = cli_env(tmp_path, url, tok, org)
+        start_calls = _calls(url)
+        proc = start(env, "apply", str(fleet), "--yes", "--concurrency", "2")
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and _calls(url) - start_calls < 60 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err[-2000:]
+        assert asyncio.run(_holder(tmp_path / "state.db", org)) is None  # released on the way out
+        assert asyncio.run(_statuses(tmp_path / "state.db")) == ["interrupted"]  # recorded, not only shown
+        assert "interrupted" in mistctl(env, "status").stdout
+        done = mistctl(env, "apply", str(fleet), "--yes", "--lock-timeout", "0")
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        assert_twin_matches(DumpedTwin(url), load_fleet(fleet))

@@ -42,7 +42,7 @@ def unsafe_strings(data: Any, path: str = "") -> Iterator[tuple[str, str, list[s
     """(where, the text escaped, its control characters) for each unsafe string or key in `data`."""
     if isinstance(data, Mapping):
         for key, value in data.items():
-            where = f"{path}.{key}" if path else str(key)
+            where = f"{path}.{printable(key)}" if path else printable(key)
             bad = control_chars(str(key))
             if bad:
                 yield where, printable(key), bad
