@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import time
 from pathlib import Path
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -43,6 +44,19 @@ def test_two_applies_started_together_create_every_object_once(tmp_path: Path, t
         assert "No changes: the org matches the fleet" in waited[0]  # it planned after the first had ended
         plan = mistctl(env, "plan", str(fleet))
         assert plan.returncode == 0 and "No changes" in plan.stdout, plan.stdout + plan.stderr
+
+
+def test_two_applies_on_one_redis_store_like_two_ci_jobs_create_every_object_once(tmp_path: Path,
+                                                                                    redis_url: str) -> None:
+    fleet, devices = example_with_devices(tmp_path)
+    with running_twin(TwinConfig(devices_file=devices, latency_ms=30, jitter_ms=10)) as (url, org, tok):
+        env = cli_env(tmp_path, url, tok, org, MISTCTL_STATE=f"{redis_url}?prefix=ci-{uuid4().hex[:8]}:")
+        procs = [start(env, "apply", str(fleet), "--yes", "--concurrency", "4") for _ in range(2)]
+        outs = [p.communicate(timeout=300) for p in procs]
+        for proc, (out, err) in zip(procs, outs, strict=True):
+            assert proc.returncode == 0, out[-2000:] + err[-2000:]
+        assert_twin_matches(DumpedTwin(url), load_fleet(fleet))
+        assert sum("waiting for the lock of org" in out for out, _ in outs) == 1
 
 
 async def _hold(state: Path, org: str, owner: str, holder: str) -> None:
