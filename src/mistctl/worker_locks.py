@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from mistctl.queue import RunBook
 from mistctl.store.models import Run, utcnow
 from mistctl.store.port import StateStore
-from mistctl.workflow.runlock import Busy, holder_line, org_lock, site_lock, wait_for_lock
+from mistctl.workflow.runlock import Busy, org_lock, site_lock, wait_for_lock
 
 RUN_LOCK_TTL = 600.0  # seconds; the run's site jobs renew the locks every third of it
 ORG_WAIT = 24 * 3600.0  # a queued deployment waits for the org as long as it takes
@@ -30,7 +30,8 @@ async def take_run_locks(store: StateStore, book: RunBook, run: Run, sites: Sequ
     run_id, org_id = book.run_id, run.org_id
     names = [org_lock(org_id), *(site_lock(org_id, s) for s in sites)]
     await book.set_locks(names)  # before waiting: whatever ends the run releases what it holds
-    holder = holder_line("a mistctl worker", run.requested_by)
+    # No host or pid: any worker may carry the run on (and renew its locks) after this one stops.
+    holder = f"a queued run by {run.requested_by}, on the mistctl workers, since {utcnow():%Y-%m-%d %H:%M:%S} UTC"
     held = await wait_for_lock(store, names[0], run_id, holder=holder, ttl=RUN_LOCK_TTL, wait=ORG_WAIT,
                                poll=ORG_POLL)
     if held is not None:

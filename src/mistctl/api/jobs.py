@@ -75,7 +75,7 @@ class Locks:
     async def holding(self, names: list[str], owner: str, run_id: str | None = None) -> AsyncIterator[None]:
         """Keep the locks (and the run's heartbeat) alive while the block runs; release them after."""
         lease = RunLease(self.store, owner, self.ttl, list(names), run_id)
-        refresher = asyncio.create_task(lease._renew())
+        refresher = asyncio.create_task(lease.keep_alive())
         try:
             yield
         finally:

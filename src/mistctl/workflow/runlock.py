@@ -141,7 +141,8 @@ class RunLease:
                 await self.store.release_lock(name, self.owner)
         self.names.clear()
 
-    async def _renew(self) -> None:
+    async def keep_alive(self) -> None:
+        """Beat every third of the TTL until cancelled (a failed beat is logged and tried again)."""
         while True:
             await asyncio.sleep(self.ttl / 3)
             try:
@@ -172,7 +173,7 @@ async def org_run(store: StateStore, org_id: str, owner: str, *, holder: str, wa
             if held is not None:
                 raise Busy.of(org_id, site, held if held.owner else None)
             lease.names.append(site_lock(org_id, site))
-        renewer = asyncio.create_task(lease._renew())
+        renewer = asyncio.create_task(lease.keep_alive())
         yield lease
     finally:
         if renewer is not None:
