@@ -28,7 +28,7 @@ from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.errors import UserError
 from mistctl.fleetio import load_fleet
-from mistctl.store.models import new_run_id
+from mistctl.store.models import Run, new_run_id
 from mistctl.workflow import deploy
 
 FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
@@ -166,10 +166,13 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
                 return 0 if planned is None else EXIT_INVALID
             run = await svc.new_run("apply", planned.plan, run_id=run_id)
             await lease.attach(run)
-            return await _run_apply(svc, planned, run, concurrency=concurrency, gate=gate, con=con)
+            code, done = await _run_apply(svc, planned, run, concurrency=concurrency, con=con)
+        if gate is not None:  # Day 2: the sites are done only once their SLEs pass (cli/day2_gate.py)
+            code = max(code, await gate_applied(svc, done, soak=gate, run_id=run.id, out=con))  # lock released
+        return code
 
 
-async def _planned(svc: Services, fleet: Fleet, saved: dict[str, Any] | None) -> Any:
+async def _planned(svc: Services, fleet: Fleet, saved: dict[str, Any] | None) -> deploy.Planned | None:
     """The fresh plan, checked (a saved plan still holds, no conflicts) and shown; None when empty."""
     planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=svc.concurrency)
     if saved is not None:
@@ -192,8 +195,9 @@ def _confirmed(saved: dict[str, Any] | None, yes: bool, con: Console) -> bool:
     return False
 
 
-async def _run_apply(svc: Services, planned: Any, run: Any, *, concurrency: int, gate: float | None,
-                     con: Console) -> int:
+async def _run_apply(svc: Services, planned: deploy.Planned, run: Run, *, concurrency: int,
+                     con: Console) -> tuple[int, list[str]]:
+    """Apply under the recorded run with progress, print the report; the exit code and the sites done."""
     con.print(f"run {run.id}: applying to org {svc.org_id} with concurrency {concurrency}")
     with apply_progress(len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
         result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
@@ -203,10 +207,7 @@ async def _run_apply(svc: Services, planned: Any, run: Any, *, concurrency: int,
               f"{len(result.sites_done)} sites done, {len(result.sites_failed)} failed")
     if result.cancelled:
         con.print(f"run {run.id} was cancelled: the sites not started were left alone; apply again to finish")
-    code = 0 if result.ok else EXIT_FAILED
-    if gate is not None:  # Day 2: the sites are done only once their SLEs pass (cli/day2_gate.py)
-        code = max(code, await gate_applied(svc, result.sites_done, soak=gate, run_id=run.id, out=con))
-    return code
+    return (0 if result.ok else EXIT_FAILED), result.sites_done
 
 
 def check_site(fleet: Fleet, site: str | None) -> None:
