@@ -31,6 +31,10 @@ async def _audited_deletes(state: Path) -> list[tuple[str, str | None]]:
                 if e.method == "DELETE"]
 
 
+def _sites(url: str, name: str) -> list[dict]:
+    return [s for s in DumpedTwin(url).objects("sites") if s["name"] == name]
+
+
 def _groups(url: str, name: str) -> list[dict]:
     return [g for g in DumpedTwin(url).objects("sitegroups") if g["name"] == name]
 
@@ -65,22 +69,28 @@ def test_dedupe_deletes_the_younger_copy_mistctl_created_after_confirmation(tmp_
     with running_twin(TwinConfig(devices_file=devices)) as (url, org, tok), \
             httpx.Client(base_url=url, headers={"Authorization": f"Token {tok}"}, timeout=30) as twin:
         env = cli_env(tmp_path, url, tok, org)
+        site = load_fleet(fleet).sites[0].name
         older = twin.post(f"/api/v1/orgs/{org}/sitegroups", json={"name": "outlets-old"}).json()
+        older_site = twin.post(f"/api/v1/orgs/{org}/sites", json={"name": "old-site"}).json()
         time.sleep(1.1)
         assert mistctl(env, "apply", str(fleet), "--yes").returncode == 0  # creates "outlets", younger
         ours = _groups(url, "outlets")[0]
-        # someone renames their older group to the same name: two "outlets", the younger one ours
+        our_site = _sites(url, site)[0]
+        # someone renames their older objects to the fleet's names: two of each, the younger ones ours
         twin.put(f"/api/v1/orgs/{org}/sitegroups/{older['id']}", json={"name": "outlets"})
+        twin.put(f"/api/v1/sites/{older_site['id']}", json={"name": site})
         assert mistctl(env, "plan", str(fleet)).returncode == 1
         refused = mistctl(env, "dedupe", str(fleet))  # off a terminal, no --yes: nothing deleted
         assert refused.returncode == 2 and "--yes" in refused.stderr
-        assert len(_groups(url, "outlets")) == 2
+        assert len(_groups(url, "outlets")) == 2 and len(_sites(url, site)) == 2
         done = mistctl(env, "dedupe", str(fleet), "--yes")
         assert done.returncode == 0, done.stdout + done.stderr
-        assert ours["id"] in done.stdout and "1 duplicate(s) deleted" in done.stdout
+        assert ours["id"] in done.stdout and "2 duplicate(s) deleted" in done.stdout
         assert [g["id"] for g in _groups(url, "outlets")] == [older["id"]]  # the oldest copy is kept
-        deletes = asyncio.run(_audited_deletes(tmp_path / "state.db"))
-        assert deletes == [(f"/orgs/{org}/sitegroups/{ours['id']}", ours["id"])]
+        assert [s["id"] for s in _sites(url, site)] == [older_site["id"]]
+        deletes = sorted(asyncio.run(_audited_deletes(tmp_path / "state.db")))
+        assert deletes == sorted([(f"/orgs/{org}/sitegroups/{ours['id']}", ours["id"]),
+                                  (f"/sites/{our_site['id']}", our_site["id"])])
         again = mistctl(env, "apply", str(fleet), "--yes")  # sites are bound to the kept copy
         assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
         assert_twin_matches(DumpedTwin(url), load_fleet(fleet))
