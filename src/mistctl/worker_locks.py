@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from mistctl.queue import RunBook
-from mistctl.store.models import Run, utcnow
+from mistctl.store.models import LockInfo, Run, utcnow
 from mistctl.store.port import StateStore
 from mistctl.workflow.runlock import Busy, org_lock, site_lock, wait_for_lock
 
@@ -32,8 +32,12 @@ async def take_run_locks(store: StateStore, book: RunBook, run: Run, sites: Sequ
     await book.set_locks(names)  # before waiting: whatever ends the run releases what it holds
     # No host or pid: any worker may carry the run on (and renew its locks) after this one stops.
     holder = f"a queued run by {run.requested_by}, on the mistctl workers, since {utcnow():%Y-%m-%d %H:%M:%S} UTC"
+    async def waiting(info: LockInfo) -> None:  # the run's followers (CLI, console) hear for whom it waits
+        await store.publish_event(run_id, {"type": "waiting_for_lock", "lock": info.name, "run_id": info.owner,
+                                           "holder": info.holder})
+
     held = await wait_for_lock(store, names[0], run_id, holder=holder, ttl=RUN_LOCK_TTL, wait=ORG_WAIT,
-                               poll=ORG_POLL)
+                               poll=ORG_POLL, on_wait=waiting)
     if held is not None:
         raise Busy.of(org_id, None, held if held.owner else None)
     taken = await chunked(lambda n: store.acquire_lock(n, run_id, RUN_LOCK_TTL, holder=holder), names[1:])

@@ -316,6 +316,9 @@ async def test_a_queued_run_waits_for_the_org_lock_another_process_holds(harness
     await asyncio.sleep(2.0)
     assert harness.twin.objects("sites") == [] and not worker.done()  # it has not read a plan, nor written
     assert (await harness.store.get_lock(org_lock)).owner == "cli-run"
+    said = [e for _, e in await harness.store.events_since(run.id) if e["type"] == "waiting_for_lock"]
+    assert said == [{"type": "waiting_for_lock", "lock": org_lock, "run_id": "cli-run",
+                     "holder": "mistctl apply by ops on h pid 1"}]
     assert await harness.store.release_lock(org_lock, "cli-run")
     await asyncio.wait_for(worker, 120)
     done = await harness.store.get_run(run.id)

@@ -127,6 +127,9 @@ class ProgressPrinter:
         elif kind == "org_failed":
             for what, err in event["errors"].items():
                 self.out.print(f"[red]org-level change failed[/red] {safe(what)}: {safe(err)}")
+        elif kind == "waiting_for_lock":
+            self.out.print(f"waiting for the org lock: held by run {safe(event.get('run_id'))} "
+                           f"({safe(event.get('holder'))})")
 
     def _site(self, event: dict[str, Any]) -> None:
         if event["type"] == "site_done":
@@ -168,6 +171,9 @@ class LiveProgress:
         kind = event.get("type")
         if kind == "step":
             self.bar.update(self.task, description=f"step {event['step']} {event['kind']}")
+        elif kind == "waiting_for_lock":
+            self.bar.console.print(f"waiting for the org lock: held by run {safe(event.get('run_id'))} "
+                                   f"({safe(event.get('holder'))})")
         elif kind == "site_done":
             self.done += 1
         elif kind == "site_failed":
