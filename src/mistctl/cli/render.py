@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.segment import Segment
 from rich.table import Table
 
 from mistctl.domain.kinds import BY_KEY, STEP_NAMES
@@ -26,11 +27,26 @@ def safe(value: object, *, lines: bool = False) -> str:
     return escape(printable(value, lines=lines))
 
 
+class SafeConsole(Console):
+    """A console whose printed text cannot act on the terminal: control characters in any text it renders
+    (a table cell, a message) are shown escaped; Rich's own styles and cursor moves are left alone.
+
+    The second line of defence: names are escaped where they are printed (`safe`); this catches any
+    text from Mist that a table or message forgot to escape (markup is `safe`'s job alone).
+    """
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            seg if seg.control else Segment(printable(seg.text, lines=True), seg.style, seg.control)
+            for seg in buffer
+        )
+
+
 def console(stderr: bool = False) -> Console:
-    """A console that degrades to plain text when not on a terminal."""
+    """A console that degrades to plain text when not on a terminal, and escapes control characters."""
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else 160
-    return Console(stderr=stderr, highlight=False, width=width)
+    return SafeConsole(stderr=stderr, highlight=False, width=width)
 
 
 def plan_table(plan: Plan) -> Table:

@@ -29,7 +29,7 @@ def printable(value: object, *, lines: bool = False) -> str:
     """`value` as text with every control character shown escaped (`lines`: newlines and tabs kept)."""
     text = str(value)
     if lines:
-        return _CONTROL.sub(lambda m: m.group() if m.group() in _TEXT_ALLOWED else _escape(m.group()), text)
+        return _CONTROL.sub(lambda m: m.group() if m.group() in "\t\n" else _escape(m.group()), text)
     return _CONTROL.sub(lambda m: _escape(m.group()), text)
 
 
