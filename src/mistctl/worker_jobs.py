@@ -1,7 +1,7 @@
 """The three jobs of a queued deployment, run by `mistctl worker` (see `mistctl.queue` for the layout).
 
-* `deploy(run_id)`: takes the run's locks (its sites at once, the org waited for), plans against the live
-  org, runs the org-level steps and the batched claims (`Applier.prepare`), then queues one `site` job per
+* `deploy(run_id)`: takes the run's locks (the org's, waited for; then its sites at once), plans against the
+  live org, runs the org-level steps and the batched claims (`Applier.prepare`), then queues one `site` job per
   `SiteJob` and records the sites expected and the late bindings.
 * `site(run_id, job)`: converges one site (`run_site_job`), reports it (event and counters), and marks it
   done in the run's book; the job that finds every expected site done queues `finish`.
