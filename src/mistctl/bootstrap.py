@@ -56,9 +56,9 @@ class Services:
                                 window=self.settings.mist_rate_window, limit=limit,
                                 latency=self.ledger.mean_latency(), concurrency=self.concurrency)
 
-    async def new_run(self, kind: str, plan: Plan) -> Run:
-        """Record a new run of `plan` (its plan redacted) before any write."""
-        return await record_run(self.store, kind, plan, org_id=self.org_id, actor=self.actor)
+    async def new_run(self, kind: str, plan: Plan, *, run_id: str | None = None) -> Run:
+        """Record a new run of `plan` (its plan redacted) before any write (`run_id`: the locks' owner)."""
+        return await record_run(self.store, kind, plan, org_id=self.org_id, actor=self.actor, run_id=run_id)
 
 
 @asynccontextmanager

@@ -1,7 +1,7 @@
 """The three jobs of a queued deployment, run by `mistctl worker` (see `mistctl.queue` for the layout).
 
-* `deploy(run_id)`: takes the run's locks (its sites at once, the org waited for), plans against the live
-  org, runs the org-level steps and the batched claims (`Applier.prepare`), then queues one `site` job per
+* `deploy(run_id)`: takes the run's locks (the org's, waited for; then its sites at once), plans against the
+  live org, runs the org-level steps and the batched claims (`Applier.prepare`), then queues one `site` job per
   `SiteJob` and records the sites expected and the late bindings.
 * `site(run_id, job)`: converges one site (`run_site_job`), reports it (event and counters), and marks it
   done in the run's book; the job that finds every expected site done queues `finish`.
@@ -23,7 +23,6 @@ from typing import Any
 
 from arq.worker import Retry
 
-from mistctl.api.jobs import Busy
 from mistctl.domain import kinds as K
 from mistctl.domain.diff import Index, LiveState
 from mistctl.domain.fleet import Fleet
@@ -49,6 +48,7 @@ from mistctl.workflow.deploy import (
 )
 from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
+from mistctl.workflow.runlock import Busy
 from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, run_site_job, site_counter
 
 log = logging.getLogger("mistctl.worker")
@@ -123,7 +123,7 @@ async def _deploy(w: WorkerState, ctx: dict[str, Any], run: Run) -> None:
     except SealError as exc:
         raise _Stop("failed", str(exc)) from None
     try:
-        await take_run_locks(w.store, book, run.org_id, [s.name for s in fleet.sites])
+        await take_run_locks(w.store, book, run, [s.name for s in fleet.sites])
     except Busy as exc:
         raise _Stop("failed", str(exc)) from None
     await w.store.update_run(run.id, status="running", started_at=utcnow())

@@ -1,8 +1,9 @@
 """The locks of a queued run, held by whichever worker runs its jobs (the lock owner is the run id).
 
-The same locks as the service's (`mistctl.api.jobs`): every site of the fleet at once (one held by another
-run fails the run, naming it) and the org's, waited for, because the org-level objects are shared. They
-are taken by the deploy job, renewed by the run's site jobs and released when the run ends.
+The same locks as every run's (`mistctl.workflow.runlock`): the org's, waited for (one run per org,
+whoever starts it: the CLI, the service, a worker), then every site of the fleet (one held by a
+single-site request of the service fails the run, naming it). They are taken by the deploy job before
+it plans, renewed (with the run's heartbeat) by the run's site jobs and released when the run ends.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from mistctl.api.jobs import Busy, Locks, org_lock, site_lock
 from mistctl.queue import RunBook
+from mistctl.store.models import LockInfo, Run, utcnow
 from mistctl.store.port import StateStore
+from mistctl.workflow.runlock import Busy, org_lock, site_lock, wait_for_lock
 
 RUN_LOCK_TTL = 600.0  # seconds; the run's site jobs renew the locks every third of it
 ORG_WAIT = 24 * 3600.0  # a queued deployment waits for the org as long as it takes
@@ -22,17 +24,27 @@ CHUNK = 100  # Redis round trips in flight at once when one job queues or locks 
 _T = TypeVar("_T")
 
 
-async def take_run_locks(store: StateStore, book: RunBook, org_id: str, sites: Sequence[str]) -> None:
-    """The run's site locks at once, then the org's, waited for; `Busy` names what another run holds."""
-    run_id = book.run_id
-    names = [site_lock(org_id, s) for s in sites]
-    taken = await chunked(lambda n: store.acquire_lock(n, run_id, RUN_LOCK_TTL), names)
-    org = org_lock(org_id)
-    await book.set_locks([*names, org])  # before waiting: whatever ends the run releases what it holds
-    busy = [site for site, ok in zip(sites, taken, strict=True) if not ok]
-    if busy:
-        raise Busy(org_id, busy[0], None)
-    await Locks(store, ttl=RUN_LOCK_TTL, poll=ORG_POLL).take_org(org_id, run_id, wait=ORG_WAIT)
+async def take_run_locks(store: StateStore, book: RunBook, run: Run, sites: Sequence[str]) -> None:
+    """The org's lock, waited for, then the run's sites' (`mistctl.workflow.runlock`: the org first,
+    everywhere); `Busy` names the holder of one that stays held. The run's heartbeat starts."""
+    run_id, org_id = book.run_id, run.org_id
+    names = [org_lock(org_id), *(site_lock(org_id, s) for s in sites)]
+    await book.set_locks(names)  # before waiting: whatever ends the run releases what it holds
+    # No host or pid: any worker may carry the run on (and renew its locks) after this one stops.
+    holder = f"a queued run by {run.requested_by}, on the mistctl workers, since {utcnow():%Y-%m-%d %H:%M:%S} UTC"
+    async def waiting(info: LockInfo) -> None:  # the run's followers (CLI, console) hear for whom it waits
+        await store.publish_event(run_id, {"type": "waiting_for_lock", "lock": info.name, "run_id": info.owner,
+                                           "holder": info.holder})
+
+    held = await wait_for_lock(store, names[0], run_id, holder=holder, ttl=RUN_LOCK_TTL, wait=ORG_WAIT,
+                               poll=ORG_POLL, on_wait=waiting)
+    if held is not None:
+        raise Busy.of(org_id, None, held if held.owner else None)
+    taken = await chunked(lambda n: store.acquire_lock(n, run_id, RUN_LOCK_TTL, holder=holder), names[1:])
+    busy = [(site, name) for site, name, ok in zip(sites, names[1:], taken, strict=True) if not ok]
+    if busy:  # a single-site request of the service holds it (they never wait): fail, naming it
+        raise Busy.of(org_id, busy[0][0], await store.get_lock(busy[0][1]))
+    await store.update_run(run_id, heartbeat_at=utcnow())
 
 
 async def renew_run_locks(store: StateStore, book: RunBook) -> None:
@@ -40,6 +52,7 @@ async def renew_run_locks(store: StateStore, book: RunBook) -> None:
     if await book.lock_refresh_due(RUN_LOCK_TTL / 3):
         names = (await book.options())["locks"]
         await chunked(lambda n: store.refresh_lock(n, book.run_id, RUN_LOCK_TTL), names)
+        await store.update_run(book.run_id, heartbeat_at=utcnow())
 
 
 async def release_run_locks(store: StateStore, book: RunBook) -> None:

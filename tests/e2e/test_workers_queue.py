@@ -7,6 +7,7 @@ pin down what a retry after a killed worker must do.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -293,3 +294,33 @@ async def test_only_a_redis_store_and_the_services_own_tokens_are_queued(harness
     assert not await queue_deployment(harness.store, run, fleet, callers, mine)
     assert await RunBook(harness.store, run.id).options() == {
         "saved": None, "concurrency": 8, "locks": [], "binds": [], "tokens": "", "checked": False}
+
+
+async def test_two_runs_of_one_fleet_queued_together_take_turns_and_create_every_object_once(harness: Harness):
+    fleet = example_fleet_for(harness.twin, sites=6)
+    runs = await asyncio.gather(harness.submit(fleet), harness.submit(fleet))
+    await asyncio.gather(harness.drain(), harness.drain())  # two workers
+    ended = [await harness.store.get_run(r.id) for r in runs]
+    assert [r.status for r in ended if r is not None] == ["completed", "completed"], ended
+    assert_twin_matches(harness.twin, fleet)  # every object once
+    assert sorted(r.counts.get("writes", 0) for r in ended if r is not None)[0] == 0  # the second found it done
+    assert await harness.store.get_lock(f"org:{harness.twin.org_id}") is None
+
+
+async def test_a_queued_run_waits_for_the_org_lock_another_process_holds(harness: Harness):
+    org_lock = f"org:{harness.twin.org_id}"
+    assert await harness.store.acquire_lock(org_lock, "cli-run", 60, holder="mistctl apply by ops on h pid 1")
+    fleet = example_fleet_for(harness.twin, sites=2)
+    run = await harness.submit(fleet)
+    worker = asyncio.create_task(harness.drain())
+    await asyncio.sleep(2.0)
+    assert harness.twin.objects("sites") == [] and not worker.done()  # it has not read a plan, nor written
+    assert (await harness.store.get_lock(org_lock)).owner == "cli-run"
+    said = [e for _, e in await harness.store.events_since(run.id) if e["type"] == "waiting_for_lock"]
+    assert said == [{"type": "waiting_for_lock", "lock": org_lock, "run_id": "cli-run",
+                     "holder": "mistctl apply by ops on h pid 1"}]
+    assert await harness.store.release_lock(org_lock, "cli-run")
+    await asyncio.wait_for(worker, 120)
+    done = await harness.store.get_run(run.id)
+    assert done is not None and done.status == "completed", done
+    assert_twin_matches(harness.twin, fleet)

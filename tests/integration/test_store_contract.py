@@ -326,6 +326,48 @@ async def test_only_one_of_many_concurrent_contenders_gets_a_lock(store):
     assert won.count(True) == 1
 
 
+async def test_a_lock_says_who_holds_it_until_it_is_released(store):
+    assert await store.get_lock("org:o1") is None
+    assert await store.acquire_lock("org:o1", "run-1", ttl_s=30, holder="mistctl apply by ops on h1 pid 7")
+    info = await store.get_lock("org:o1")
+    assert (info.owner, info.holder) == ("run-1", "mistctl apply by ops on h1 pid 7")
+    assert 20 < (info.expires_at - datetime.now(UTC)).total_seconds() <= 31
+    assert await store.refresh_lock("org:o1", "run-1", ttl_s=60)
+    assert (await store.get_lock("org:o1")).holder == "mistctl apply by ops on h1 pid 7"
+    assert await store.release_lock("org:o1", "run-1")
+    assert await store.get_lock("org:o1") is None
+
+
+async def test_break_lock_frees_a_lock_whoever_holds_it_or_only_the_named_owner(store):
+    assert await store.acquire_lock("org:o1", "run-1", ttl_s=30, holder="killed")
+    assert await store.break_lock("org:o1", "run-2") is None  # not that owner: left alone
+    assert (await store.get_lock("org:o1")).owner == "run-1"
+    broken = await store.break_lock("org:o1")
+    assert (broken.owner, broken.holder) == ("run-1", "killed")
+    assert await store.get_lock("org:o1") is None
+    assert await store.break_lock("org:o1") is None
+    assert await store.acquire_lock("org:o1", "run-2", ttl_s=30)
+    assert not await store.release_lock("org:o1", "run-1")
+
+
+async def test_an_expired_lock_is_not_reported(store):
+    assert await store.acquire_lock("org:o1", "run-1", ttl_s=0.2, holder="gone")
+    await asyncio.sleep(0.35)
+    assert await store.get_lock("org:o1") is None
+    assert await store.break_lock("org:o1") is None
+
+
+async def test_a_run_heartbeat_and_the_interrupted_status_are_stored(store):
+    run = await store.create_run(a_run(status="running"))
+    beat = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    await store.update_run(run.id, heartbeat_at=beat)
+    assert (await store.get_run(run.id, include_plan=False)).heartbeat_at == beat
+    await store.update_run(run.id, status="interrupted")
+    got = await store.get_run(run.id)
+    assert (got.status, got.is_terminal) == ("interrupted", True)
+    assert [r.id for r in await store.list_runs(status="interrupted")] == [run.id]
+
+
 # --- fingerprints -----------------------------------------------------------------------------------------
 async def test_fingerprints_are_stored_and_plain_secrets_refused(store):
     when = datetime(2026, 2, 1, tzinfo=UTC)

@@ -24,6 +24,7 @@ from mistctl.store import (
     fingerprint_secret,
     open_store,
 )
+from mistctl.store.sqlite_schema import MIGRATIONS
 from tests.support.redis_server import free_port
 
 ORG = "org-1"
@@ -133,10 +134,24 @@ async def test_sqlite_records_its_schema_version_and_refuses_a_newer_file(tmp_pa
     path = tmp_path / "state.db"
     await SqliteStore(path).close()
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreConfigError, match="newer mistctl"):
         SqliteStore(path)
+
+
+async def test_a_version_1_state_file_is_upgraded_and_keeps_its_locks(tmp_path):
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        for statement in MIGRATIONS[1]:
+            db.execute(statement)
+        db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        db.execute("INSERT INTO locks VALUES ('org:o1', 'run-old', 4e9)")
+    async with SqliteStore(path) as store:
+        held = await store.get_lock("org:o1")
+        assert (held.owner, held.holder) == ("run-old", "")
+        assert not await store.acquire_lock("org:o1", "run-new", 30)
 
 
 def test_sqlite_refuses_a_file_that_is_not_a_database(tmp_path):

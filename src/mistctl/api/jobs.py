@@ -1,9 +1,10 @@
 """Locks and background deployments of the service.
 
-Locks (in the state store, so every process sharing it agrees): `site:{org_id}:{site}` is taken
-without waiting (a second request for a site being deployed answers 409, naming the run), and
-`org:{org_id}` is waited for, because the org-level objects are shared by every site: two workflows
-converging them at once would create duplicates. Held locks are refreshed while the work runs.
+Locks (in the state store, so every process sharing it agrees; see `mistctl.workflow.runlock`):
+`org:{org_id}` is waited for, because a run of the org (its org-level objects are shared by every site)
+must not run beside another: two would create duplicates. `site:{org_id}:{site}` is taken without
+waiting (a second request for a site being deployed answers 409, naming the run). Held locks are
+refreshed while the work runs.
 
 Deployments run as asyncio tasks of the server process (`Deployments.spawn`); on shutdown they are
 cancelled and their runs marked cancelled (a new deployment of the same fleet resumes them).
@@ -20,37 +21,20 @@ from typing import Any
 
 from mistctl.store.models import utcnow
 from mistctl.store.port import StateStore
+from mistctl.workflow.runlock import Busy, RunLease, org_lock, site_lock, wait_for_lock
 
 log = logging.getLogger("mistctl.api.jobs")
 
 LOCK_TTL = 120.0  # seconds; refreshed every third of it while held
 ORG_WAIT = 300.0  # seconds a request waits for the org lock before answering 409
 POLL = 0.2
+__all__ = ["Busy", "Deployments", "Locks", "org_lock", "site_lock"]
+
 STOPPED = "the service stopped during this deployment; start it again to resume where it stopped"
 
 
-def site_lock(org_id: str, site: str) -> str:
-    """The lock name of one site."""
-    return f"site:{org_id}:{site}"
-
-
-def org_lock(org_id: str) -> str:
-    """The lock name of an org's shared (org-level) objects."""
-    return f"org:{org_id}"
-
-
-class Busy(Exception):
-    """A lock is held by another run: the site (or org) and that run, when known."""
-
-    def __init__(self, org_id: str, site: str | None, run_id: str | None) -> None:
-        self.org_id, self.site, self.run_id = org_id, site, run_id
-        by = f"run {run_id}" if run_id else "another mistctl process"
-        what = f"site {site!r} of org {org_id} is being deployed" if site else f"org {org_id} is busy"
-        super().__init__(f"{what} by {by}; retry when it has finished (GET /deployments/{run_id or '{id}'})")
-
-
 class Locks:
-    """Site and org locks in the state store, with the runs holding them (as far as this process knows)."""
+    """Site and org locks in the state store (`mistctl.workflow.runlock`), with the runs holding them."""
 
     def __init__(self, store: StateStore, ttl: float = LOCK_TTL, poll: float = POLL) -> None:
         self.store = store
@@ -58,27 +42,25 @@ class Locks:
         self.poll = poll
         self.holders: dict[str, str] = {}
 
-    async def take_sites(self, org_id: str, sites: Sequence[str], owner: str) -> list[str]:
+    async def take_sites(self, org_id: str, sites: Sequence[str], owner: str, *, holder: str = "") -> list[str]:
         """Take every site's lock or none: `Busy` names the first site held by another run."""
         taken: list[str] = []
         for site in dict.fromkeys(sites):
             name = site_lock(org_id, site)
-            if not await self.store.acquire_lock(name, owner, self.ttl):
+            if not await self.store.acquire_lock(name, owner, self.ttl, holder=holder):
                 await self.release(taken, owner)
-                raise Busy(org_id, site, await self._holder(org_id, site))
+                raise Busy.of(org_id, site, await self.store.get_lock(name))
             self.holders[name] = owner
             taken.append(name)
         return taken
 
-    async def take_org(self, org_id: str, owner: str, wait: float = ORG_WAIT) -> str:
-        """Wait (up to `wait` seconds) for the org lock; `Busy` when it stays held."""
+    async def take_org(self, org_id: str, owner: str, wait: float = ORG_WAIT, *, holder: str = "") -> str:
+        """Wait (up to `wait` seconds) for the org lock; `Busy` names who holds it when it stays held."""
         name = org_lock(org_id)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
-        while not await self.store.acquire_lock(name, owner, self.ttl):
-            if loop.time() >= deadline:
-                raise Busy(org_id, None, self.holders.get(name))
-            await asyncio.sleep(self.poll)
+        held = await wait_for_lock(self.store, name, owner, holder=holder, ttl=self.ttl, wait=wait,
+                                   poll=self.poll)
+        if held is not None:
+            raise Busy.of(org_id, None, held if held.owner else None)
         self.holders[name] = owner
         return name
 
@@ -90,9 +72,10 @@ class Locks:
                 del self.holders[name]
 
     @asynccontextmanager
-    async def holding(self, names: list[str], owner: str) -> AsyncIterator[None]:
-        """Keep the locks alive while the block runs; release them after, whatever happens."""
-        refresher = asyncio.create_task(self._refresh(names, owner))
+    async def holding(self, names: list[str], owner: str, run_id: str | None = None) -> AsyncIterator[None]:
+        """Keep the locks (and the run's heartbeat) alive while the block runs; release them after."""
+        lease = RunLease(self.store, owner, self.ttl, list(names), run_id)
+        refresher = asyncio.create_task(lease.keep_alive())
         try:
             yield
         finally:
@@ -100,20 +83,6 @@ class Locks:
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher
             await self.release(names, owner)
-
-    async def _refresh(self, names: list[str], owner: str) -> None:
-        while True:
-            await asyncio.sleep(self.ttl / 3)
-            for name in names:
-                if not await self.store.refresh_lock(name, owner, self.ttl):
-                    log.warning("lock %s of run %s expired while held", name, owner, extra={"run_id": owner})
-
-    async def _holder(self, org_id: str, site: str) -> str | None:
-        held = self.holders.get(site_lock(org_id, site))
-        if held is not None:
-            return held
-        state = await self.store.get_site_state(org_id, site)
-        return state.last_run_id if state is not None and state.status == "provisioning" else None
 
 
 class Deployments:

@@ -25,6 +25,7 @@ from mistctl.api.schemas import (
 from mistctl.api.services_fleet import cancel_deployment, enqueue_deployment, parse_fleet_body, plan_document
 from mistctl.api.views import deployment_view, event_stream, run_view, site_view
 from mistctl.store.models import Run, RunStatus
+from mistctl.workflow.runlock import shown_status
 
 router = APIRouter(responses=ERRORS)
 RunId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$", description="The run id")]
@@ -57,7 +58,7 @@ async def list_deployments(ctx: Ctx, caller: CallerDep,
                            limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[RunView]:
     """Every run recorded in the state store; a Mist-token caller sees the runs of its orgs only."""
     me = await identity_of(ctx, caller)
-    runs = await ctx.store.list_runs(limit=limit, status=status)
+    runs = await shown_status(ctx.store, await ctx.store.list_runs(limit=limit, status=status))
     return [run_view(r) for r in runs if may_see(me, r.org_id)]
 
 
@@ -108,5 +109,5 @@ async def _visible_run(ctx: AppContext, caller: Caller, run_id: str) -> Run:
     run = await ctx.store.get_run(run_id)
     if run is None or not may_see(await identity_of(ctx, caller), run.org_id):
         raise ApiError(404, f"no run {run_id!r}: GET /deployments lists the recent ones")
-    return run
+    return (await shown_status(ctx.store, [run]))[0]  # `interrupted` when its process is gone
 

@@ -29,6 +29,7 @@ from mistctl.domain.plan import Change
 from mistctl.store.models import new_run_id
 from mistctl.workflow.deploy import CallLedger, desired_state
 from mistctl.workflow.read import org_objects_recorded
+from mistctl.workflow.runlock import holder_line
 from mistctl.workflow.single_site import Converged, RunInfo, Scope, SiteSpec, converge
 
 #: The per-step routes: the step number, and the org kinds the step converges.
@@ -61,17 +62,19 @@ def site_spec(req: SiteRequest) -> SiteSpec:
 
 
 @asynccontextmanager
-async def locked(ctx: AppContext, org_id: str, sites: list[str], *,
+async def locked(ctx: AppContext, org_id: str, sites: list[str], *, actor: str,
                  org_wide: bool = True) -> AsyncIterator[str]:
     """Hold the sites' locks (409 when one is busy) and the org's (waited for); yields the run id.
 
-    `org_wide=False`: work that touches no org-level object (devices) does not wait for the org.
+    `org_wide=False`: work that touches no org-level object (devices) does not wait for the org. A fleet
+    run holding the org waits only seconds for a site (`mistctl.workflow.runlock`): no two wait for long.
     """
     run_id = new_run_id()
-    names = await ctx.locks.take_sites(org_id, sites, run_id)
+    holder = holder_line("the service", actor)
+    names = await ctx.locks.take_sites(org_id, sites, run_id, holder=holder)
     try:
         if org_wide:
-            names.append(await ctx.locks.take_org(org_id, run_id))
+            names.append(await ctx.locks.take_org(org_id, run_id, holder=holder))
     except BaseException:
         await ctx.locks.release(names, run_id)
         raise
@@ -94,7 +97,7 @@ async def deploy_full_stack(ctx: AppContext, access: Access,
     spec = site_spec(req)
     fleet = await run_in_threadpool(ctx.design.fleet, [spec.fleet_site()])  # CPU: off the loop
     org_done = await org_objects_recorded(ctx.store, access.org_id, desired_state(fleet, only_site=spec.name))
-    async with locked(ctx, access.org_id, [spec.name], org_wide=not org_done) as run_id:
+    async with locked(ctx, access.org_id, [spec.name], actor=access.actor, org_wide=not org_done) as run_id:
         done = await run_converge(ctx, access, fleet, Scope(only_site=spec.name, trust_records=True),
                                   RunInfo(run_id, "deploy-site", access.actor))
     step = K.TOTAL_STEPS if done.ok else done.failed_step or 1
@@ -110,7 +113,7 @@ async def converge_step(ctx: AppContext, access: Access, step: int) -> StepRespo
     """One org-level step of the design: its objects, created or updated as needed."""
     kinds = STEP_KINDS[step]
     fleet = await run_in_threadpool(ctx.design.fleet)
-    async with locked(ctx, access.org_id, []) as run_id:
+    async with locked(ctx, access.org_id, [], actor=access.actor) as run_id:
         info = RunInfo(run_id, f"step-{K.STEP_NAMES[step]}", access.actor, record_empty=False)
         done = await run_converge(ctx, access, fleet, Scope(only_kinds=kinds, with_sites=False), info)
     return await _step_answer(ctx, access, step, kinds, done)
@@ -121,7 +124,7 @@ async def converge_site(ctx: AppContext, access: Access, req: SiteRequest, *,
     """Step 1 for one site: the site object (with the groups and templates it names) and its variables."""
     spec = site_spec(req)
     fleet = await run_in_threadpool(ctx.design.fleet, [spec.fleet_site(with_devices=False)])
-    async with locked(ctx, access.org_id, [spec.name]) as run_id:
+    async with locked(ctx, access.org_id, [spec.name], actor=access.actor) as run_id:
         scope = Scope(only_site=spec.name, only_kinds=SITE_KINDS, trust_records=True)
         done = await run_converge(ctx, access, fleet, scope,
                                   RunInfo(run_id, "site", access.actor, record_empty=False))

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from typing import Any
 
@@ -16,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from mistctl.api.auth import Access
 from mistctl.api.context import AppContext
 from mistctl.api.errors import ApiError
-from mistctl.api.jobs import Busy
+from mistctl.api.jobs import LOCK_TTL
 from mistctl.api.schemas import DevicesResponse, PrivilegeView, ProbeCheck, ProbeResponse
 from mistctl.api.services import locked, run_converge
 from mistctl.bootstrap import Services
@@ -25,9 +24,10 @@ from mistctl.domain.parse import parse_fleet
 from mistctl.mist.budget import token_fingerprint
 from mistctl.mist.probe import probe
 from mistctl.queue import queue_deployment
-from mistctl.store.models import Run, new_run_id, utcnow
+from mistctl.store.models import Run, utcnow
 from mistctl.workflow.deploy import CallLedger, fleet_hash, plan_fleet
 from mistctl.workflow.records import Records
+from mistctl.workflow.runlock import Busy, holder_line, org_run, site_lock
 from mistctl.workflow.single_site import RunInfo, Scope
 from mistctl.workflow.site_devices import DevicesOutcome, DeviceWanted, place_devices
 
@@ -61,20 +61,27 @@ async def plan_document(ctx: AppContext, access: Access, fleet: Fleet) -> dict[s
 
 async def enqueue_deployment(ctx: AppContext, access: Access, fleet: Fleet, *,
                              saved: dict[str, Any] | None = None, concurrency: int = 8) -> Run:
-    """Record a deployment run, lock its sites (409 when one is busy) and start it in the background."""
-    run_id = new_run_id()
-    names = await ctx.locks.take_sites(access.org_id, [s.name for s in fleet.sites], run_id)
-    try:
-        run = await ctx.store.create_run(Run(id=run_id, kind="apply", org_id=access.org_id,
-                                             fleet_hash=fleet_hash(fleet), requested_by=access.actor))
-        if await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens, saved=saved,
-                                  concurrency=concurrency):
-            return run  # on Redis the workers run it (mistctl.queue); they take over and release the locks
-    except BaseException:
-        await ctx.locks.release(names, run_id)
-        raise
-    ctx.deployments.spawn(run_id, _deploy(ctx, access, fleet, run, names, saved, concurrency))
+    """Record a deployment run (409 when one of its sites is being deployed) and start it in the background.
+
+    The run takes the org lock (waited for) and its sites' in the background (here, or on a worker).
+    """
+    sites = [s.name for s in fleet.sites]
+    await check_sites_free(ctx, access.org_id, sites)
+    run = await ctx.store.create_run(Run(kind="apply", org_id=access.org_id, fleet_hash=fleet_hash(fleet),
+                                         requested_by=access.actor))
+    if await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens, saved=saved,
+                              concurrency=concurrency):
+        return run  # on Redis the workers run it (mistctl.queue); they take the locks
+    ctx.deployments.spawn(run.id, _deploy(ctx, access, fleet, run, saved, concurrency))
     return run
+
+
+async def check_sites_free(ctx: AppContext, org_id: str, sites: list[str]) -> None:
+    """`Busy` (409) naming the run that deploys one of these sites now."""
+    for site in dict.fromkeys(sites):
+        held = await ctx.store.get_lock(site_lock(org_id, site))
+        if held is not None:
+            raise Busy.of(org_id, site, held)
 
 
 async def cancel_deployment(ctx: AppContext, run: Run) -> Run:
@@ -84,32 +91,28 @@ async def cancel_deployment(ctx: AppContext, run: Run) -> Run:
     return await ctx.store.request_cancel(run.id)
 
 
-async def _deploy(ctx: AppContext, access: Access, fleet: Fleet, run: Run, names: list[str],
+async def _deploy(ctx: AppContext, access: Access, fleet: Fleet, run: Run,
                   saved: dict[str, Any] | None, concurrency: int) -> None:
+    holder = holder_line("the service", access.actor)
     try:
-        names.append(await ctx.locks.take_org(access.org_id, run.id, wait=DEPLOYMENT_ORG_WAIT))
-    except Busy as exc:
-        await ctx.locks.release(names, run.id)
-        await ctx.store.update_run(run.id, status="failed", finished_at=utcnow(), error=str(exc))
-        return
-    except asyncio.CancelledError:
-        await ctx.locks.release(names, run.id)
-        raise
-    async with ctx.locks.holding(names, run.id):
-        info = RunInfo(run.id, run.kind, access.actor)
-        try:
+        async with org_run(ctx.store, access.org_id, run.id, holder=holder, wait=DEPLOYMENT_ORG_WAIT,
+                           sites=[s.name for s in fleet.sites], ttl=LOCK_TTL) as lease:
+            await lease.attach(run)
+            info = RunInfo(run.id, run.kind, access.actor)
             await run_converge(ctx, access, fleet, Scope(saved_plan=saved), info, concurrency=concurrency)
-        except Exception as exc:  # logged by `Deployments`; the run says it stopped, never stays "running"
-            error = f"stopped: {type(exc).__name__}: {exc}"
-            with contextlib.suppress(Exception):
-                await ctx.store.update_run(run.id, status="failed", finished_at=utcnow(), error=error[:500])
-            raise
+    except Busy as exc:
+        await ctx.store.update_run(run.id, status="failed", finished_at=utcnow(), error=str(exc))
+    except Exception as exc:  # logged by `Deployments`; the run says it stopped, never stays "running"
+        error = f"stopped: {type(exc).__name__}: {exc}"
+        with contextlib.suppress(Exception):
+            await ctx.store.update_run(run.id, status="failed", finished_at=utcnow(), error=error[:500])
+        raise
 
 
 async def place_site_devices(ctx: AppContext, access: Access, site: str,
                              wanted: DeviceWanted) -> DevicesResponse:
     """Step 2 alone: claim and assign devices for a site, recorded as an `inventory` run."""
-    async with locked(ctx, access.org_id, [site], org_wide=False) as run_id:
+    async with locked(ctx, access.org_id, [site], actor=access.actor, org_wide=False) as run_id:
         await ctx.store.create_run(Run(id=run_id, kind="inventory", org_id=access.org_id, status="running",
                                        started_at=utcnow(), requested_by=access.actor))
         ledger = CallLedger()

@@ -13,6 +13,7 @@ from mistctl.api.schemas import DeploymentView, RunView, SiteProgress, SiteView,
 from mistctl.domain.kinds import STEP_NAMES
 from mistctl.store.models import Run, SiteState, SiteStatus
 from mistctl.store.port import StateStore
+from mistctl.workflow.runlock import shown_status
 
 SITE_PAGE = 500
 KEEPALIVE = 15.0  # seconds between SSE comments when nothing happens
@@ -74,6 +75,8 @@ async def event_stream(store: StateStore, run_id: str, after: int = 0,
     """Server-sent events of a run: every event after `after`, then `end` once the run has finished."""
     while True:
         run = await store.get_run(run_id, include_plan=False)
+        if run is not None:
+            run = (await shown_status(store, [run]))[0]  # a run whose process died ends the stream
         finished = run is None or run.is_terminal
         events = (await store.events_since(run_id, after) if finished
                   else await store.wait_events(run_id, after, timeout=keepalive))

@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import sys
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,11 +21,12 @@ from mistctl.cli import day2_rollout
 from mistctl.cli.day2_render import drift_summary, drift_table, psk_rotation_table, psk_state_table
 from mistctl.cli.deploy_cmds import AllowOutsideOpt, FleetArg, HostOpt, OrgOpt
 from mistctl.cli.errors import EXIT_DRIFT, EXIT_FAILED, EXIT_INVALID, fail, handle_errors
-from mistctl.cli.render import console, report_table
+from mistctl.cli.lock_cmds import DEFAULT_LOCK_TIMEOUT, hold_org
+from mistctl.cli.render import console, report_table, safe
 from mistctl.domain.durations import parse_duration
 from mistctl.errors import UserError
 from mistctl.fleetio import load_fleet
-from mistctl.store.models import utcnow
+from mistctl.store.models import new_run_id, utcnow
 from mistctl.workflow import drift, psk
 from mistctl.workflow.psk_records import rotation_state
 
@@ -61,8 +63,12 @@ def drift_cmd(
 async def _drift(fleet: Any, *, as_json: bool, fix: bool, yes: bool, concurrency: int, org_id: str | None,
                  mist_host: str | None) -> int:
     con, err = console(), console(stderr=True)
-    async with open_services(mist_host=mist_host, org_id=org_id, concurrency=concurrency) as svc:
-        err.print(svc.banner)
+    async with open_services(mist_host=mist_host, org_id=org_id, concurrency=concurrency) as svc, \
+            AsyncExitStack() as held:
+        err.print(safe(svc.banner))
+        run_id = new_run_id()
+        if fix:  # a fix is a run of the org: it holds the org lock from before it reads (cli/lock_cmds.py)
+            await held.enter_async_context(hold_org(svc, run_id, [], DEFAULT_LOCK_TIMEOUT, err))
         report = await drift.detect_drift(svc.mist, svc.store, fleet, svc.org_id, concurrency=concurrency)
         if as_json:
             typer.echo(json.dumps(report.to_json(), indent=2, default=str))
@@ -76,7 +82,7 @@ async def _drift(fleet: Any, *, as_json: bool, fix: bool, yes: bool, concurrency
             return EXIT_DRIFT
         _confirm_fix(yes)
         result = await drift.fix_drift(svc.mist, svc.store, report, ledger=svc.ledger, actor=svc.actor,
-                                       concurrency=concurrency)
+                                       concurrency=concurrency, run_id=run_id)
         err.print(report_table(result, svc.ledger.by_site))
         err.print(f"drift fixed with {result.writes} write(s)" if result.ok else "the fix failed for some sites")
         return 0 if result.ok else EXIT_FAILED

@@ -9,15 +9,26 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from mistctl.bootstrap import Services, open_services
 from mistctl.cli.day2_gate import gate_applied
 from mistctl.cli.errors import EXIT_FAILED, EXIT_INVALID, fail, handle_errors
-from mistctl.cli.render import apply_progress, change_lines, console, format_eta, plan_table, report_table
+from mistctl.cli.lock_cmds import DEFAULT_LOCK_TIMEOUT, LockTimeoutOpt, hold_org
+from mistctl.cli.render import (
+    apply_progress,
+    change_lines,
+    console,
+    format_eta,
+    plan_table,
+    report_table,
+    safe,
+)
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.errors import UserError
 from mistctl.fleetio import load_fleet
+from mistctl.store.models import Run, new_run_id
 from mistctl.workflow import deploy
 
 FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
@@ -58,7 +69,7 @@ async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, si
                 org_id: str | None, mist_host: str | None, force_twin: bool = False) -> None:
     err = console(stderr=True)
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id, force_twin=force_twin) as svc:
-        err.print(svc.banner)
+        err.print(safe(svc.banner))
         planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, only_site=site,
                                           concurrency=svc.concurrency)
         planned.plan.fleet_path = str(path.resolve())
@@ -68,16 +79,19 @@ async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, si
         out.write_text(json.dumps(data, indent=2))
     if as_json:
         typer.echo(json.dumps(data, indent=2))
-        return
-    _print_plan(planned.plan, eta, detail or site is not None, site, out)
+    else:
+        _print_plan(planned.plan, eta, detail or site is not None, site, out)
+    if planned.plan.fatal_problems:  # never "no changes" while the org has conflicts
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path | None) -> None:
     con = console()
     con.print(plan_table(plan))
     for p in plan.problems:
+        where = f" (site {p.site})" if p.site else ""
         con.print(f"[{'red' if p.fatal else 'yellow'}]{'conflict' if p.fatal else 'warning'}[/]: "
-                  f"{p.kind} {p.key}{' (site ' + p.site + ')' if p.site else ''}: {p.message}")
+                  + safe(f"{p.kind} {p.key}{where}: {p.message}"), soft_wrap=True)  # one line, whole ids
     if detail:
         for line in change_lines(plan, site):
             con.print(line, markup=False)
@@ -85,7 +99,10 @@ def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path
     con.print(f"{s['create']} to create, {s['update']} to update, {s['unchanged']} unchanged; "
               f"estimated API calls: {plan.estimated_calls} (plus {plan.read_calls} spent reading); "
               f"ETA {format_eta(eta)}")
-    if plan.is_empty():
+    if plan.fatal_problems:
+        con.print(f"[red]{len(plan.fatal_problems)} conflict(s) in the live org[/red]: apply refuses until they "
+                  "are resolved (delete the younger duplicates named above, or run `mistctl dedupe FLEET`)")
+    elif plan.is_empty():
         con.print("[green]No changes: the org matches the fleet.[/green]")
     if out is not None:
         con.print(f"plan saved to {out}; apply it with: mistctl apply {out}")
@@ -104,6 +121,7 @@ def apply_cmd(
     queue: Annotated[bool, typer.Option("--queue", help="Hand the run to `mistctl worker`s.")] = False,
     detach: Annotated[bool, typer.Option("--detach", help="With --queue: print the run id only.")] = False,
     allow_outside: AllowOutsideOpt = False,
+    lock_timeout: LockTimeoutOpt = "1h",
 ) -> None:
     """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
     saved, fleet_path = _saved_plan(target, fleet_file)
@@ -111,8 +129,9 @@ def apply_cmd(
     gate = parse_duration(soak, what="--soak") if assure else None
     if (detach and not queue) or (queue and assure):
         fail("--detach goes with --queue; --assure does not (run `mistctl assure` once the queued run ended)")
+    wait = parse_duration(lock_timeout, what="--lock-timeout")
     code = asyncio.run(_apply(fleet, saved, yes=yes, concurrency=concurrency, org_id=org_id,
-                              mist_host=mist_host, gate=gate, queue=queue, detach=detach))
+                              mist_host=mist_host, gate=gate, queue=queue, detach=detach, lock_timeout=wait))
     raise typer.Exit(code)
 
 
@@ -131,45 +150,31 @@ def _saved_plan(target: Path, fleet_file: Path | None) -> tuple[dict[str, Any] |
 
 async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concurrency: int,
                  org_id: str | None, mist_host: str | None, force_twin: bool = False,
-                 gate: float | None = None, queue: bool = False, detach: bool = False) -> int:
+                 gate: float | None = None, queue: bool = False, detach: bool = False,
+                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
     con = console()
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
                              concurrency=concurrency, force_twin=force_twin) as svc:
-        con.print(svc.banner)
-        planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=concurrency)
-        if saved is not None:
-            deploy.check_saved(saved, planned.plan)
-        deploy.check_problems(planned.plan)
-        eta = await svc.eta(planned.plan)
-        _print_plan(planned.plan, eta, False, None, None)
-        if planned.plan.is_empty():
+        con.print(safe(svc.banner))
+        if queue:  # the workers apply it (scale-out: mistctl.queue); they take the org lock before planning
+            planned = await _planned(svc, fleet, saved, con)
+            if planned is None or not _confirmed(saved, yes, con):
+                return 0 if planned is None else EXIT_INVALID
             await _adopt(svc, planned, con)
-            return 0
-        if saved is None and not yes and not sys.stdin.isatty():
-            raise UserError("not on a terminal, so there is nobody to confirm: review the plan, then pass --yes "
-                            "(or save it with `mistctl plan --out plan.json` and `mistctl apply plan.json`)")
-        if saved is None and not yes and not typer.confirm("Apply these changes?", default=False):
-            con.print("Nothing applied.")
-            return EXIT_INVALID
-        await _adopt(svc, planned, con)
-        if queue:  # the workers apply it (scale-out: mistctl.queue)
             from mistctl.cli.worker_cmds import apply_queued
 
             return await apply_queued(svc, fleet, planned, concurrency=concurrency, detach=detach, con=con)
-        run = await svc.new_run("apply", planned.plan)
-        con.print(f"run {run.id}: applying to org {svc.org_id} with concurrency {concurrency}")
-        with apply_progress(len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
-            result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
-                                                concurrency=concurrency, progress=progress)
-        con.print(report_table(result, svc.ledger.by_site))
-        con.print(f"{result.writes} writes, {svc.ledger.total} API calls in all; "
-                  f"{len(result.sites_done)} sites done, {len(result.sites_failed)} failed"
-                  + (f", {len(result.sites_pending)} waiting for ordered devices" if result.sites_pending else ""))
-        if result.cancelled:
-            con.print(f"run {run.id} was cancelled: the sites not started were left alone; apply again to finish")
-        code = 0 if result.ok else EXIT_FAILED
+        run_id = new_run_id()
+        async with hold_org(svc, run_id, [s.name for s in fleet.sites], lock_timeout, con) as lease:
+            planned = await _planned(svc, fleet, saved, con)
+            if planned is None or not _confirmed(saved, yes, con):
+                return 0 if planned is None else EXIT_INVALID
+            await _adopt(svc, planned, con)
+            run = await svc.new_run("apply", planned.plan, run_id=run_id)
+            await lease.attach(run)
+            code, done = await _run_apply(svc, planned, run, concurrency=concurrency, con=con)
         if gate is not None:  # Day 2: the sites are done only once their SLEs pass (cli/day2_gate.py)
-            code = max(code, await gate_applied(svc, result.sites_done, soak=gate, run_id=run.id, out=con))
+            code = max(code, await gate_applied(svc, done, soak=gate, run_id=run.id, out=con))  # lock released
         return code
 
 
@@ -180,6 +185,48 @@ async def _adopt(svc: Services, planned: deploy.Planned, con: Any) -> None:
     adopted = await adopt_unchanged(svc.store, planned, actor=svc.actor)
     if adopted:
         con.print(f"adopted {adopted} unchanged objects as managed: recorded in the state store, 0 writes to Mist")
+
+
+async def _planned(svc: Services, fleet: Fleet, saved: dict[str, Any] | None, con: Console) -> deploy.Planned | None:
+    """The fresh plan, checked (a saved plan still holds, no conflicts) and shown; None when empty."""
+    planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=svc.concurrency)
+    if saved is not None:
+        deploy.check_saved(saved, planned.plan)
+    deploy.check_problems(planned.plan)
+    eta = await svc.eta(planned.plan)
+    _print_plan(planned.plan, eta, False, None, None)
+    if planned.plan.is_empty():
+        await _adopt(svc, planned, con)  # an imported org's first apply: recorded as managed, 0 writes
+        return None
+    return planned
+
+
+def _confirmed(saved: dict[str, Any] | None, yes: bool, con: Console) -> bool:
+    if saved is not None or yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UserError("not on a terminal, so there is nobody to confirm: review the plan, then pass --yes "
+                        "(or save it with `mistctl plan --out plan.json` and `mistctl apply plan.json`)")
+    if typer.confirm("Apply these changes?", default=False):
+        return True
+    con.print("Nothing applied.")
+    return False
+
+
+async def _run_apply(svc: Services, planned: deploy.Planned, run: Run, *, concurrency: int,
+                     con: Console) -> tuple[int, list[str]]:
+    """Apply under the recorded run with progress, print the report; the exit code and the sites done."""
+    con.print(f"run {run.id}: applying to org {svc.org_id} with concurrency {concurrency}")
+    with apply_progress(len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
+        result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
+                                            concurrency=concurrency, progress=progress)
+    con.print(report_table(result, svc.ledger.by_site))
+    con.print(f"{result.writes} writes, {svc.ledger.total} API calls in all; "
+              f"{len(result.sites_done)} sites done, {len(result.sites_failed)} failed"
+              + (f", {len(result.sites_pending)} waiting for ordered devices" if result.sites_pending else ""))
+    if result.cancelled:
+        con.print(f"run {run.id} was cancelled: the sites not started were left alone; apply again to finish")
+    return (0 if result.ok else EXIT_FAILED), result.sites_done
 
 
 def check_site(fleet: Fleet, site: str | None) -> None:

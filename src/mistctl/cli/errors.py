@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from mistctl.domain.textsafe import printable
 from mistctl.errors import UserError
 
 EXIT_OK = 0
@@ -29,7 +30,8 @@ R = TypeVar("R")
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
     """Print an error to stderr and exit with `code`."""
-    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(message)}", markup=True)
+    shown = escape(printable(message, lines=True))  # a name in it must not act on the terminal
+    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {shown}", markup=True)
     raise typer.Exit(code)
 
 

@@ -21,6 +21,7 @@ from mistctl.cli.errors import EXIT_INVALID
 from mistctl.domain.errors import FleetError, FleetInvalid
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.ipam import ipam_records
+from mistctl.domain.textsafe import printable
 from mistctl.fleetio import load_fleet
 
 FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
@@ -51,11 +52,12 @@ def _invalid(exc: FleetError) -> NoReturn:
     err = _console(stderr=True)
     if isinstance(exc, FleetInvalid):
         err.print(Text(exc.report().splitlines()[0], style="bold red"))
-        for issue in exc.issues:
+        for issue in exc.issues:  # names in them are shown escaped (mistctl.domain.textsafe)
             where = f"{issue.file}:{issue.line}" if issue.line else issue.file
-            err.print(Text.assemble("  ", (where, "dim"), ": ", (issue.item, "bold"), ": ", issue.message))
+            err.print(Text.assemble("  ", (printable(where), "dim"), ": ", (printable(issue.item), "bold"), ": ",
+                                    printable(issue.message)))
     else:
-        err.print(Text.assemble(("error: ", "red"), str(exc)))
+        err.print(Text.assemble(("error: ", "red"), printable(str(exc), lines=True)))
     raise typer.Exit(EXIT_INVALID)
 
 

@@ -8,9 +8,11 @@ from mistctl import __version__
 from mistctl.cli import (
     conformance_cmds,
     day2_cmds,
+    dedupe_cmds,
     deploy_cmds,
     fleet_cmds,
     import_cmds,
+    lock_cmds,
     probe_cmds,
     serve_cmds,
     twin_cmds,
@@ -32,8 +34,8 @@ def version() -> None:
     typer.echo(f"mistctl {__version__}")
 
 
-for module in (twin_cmds, fleet_cmds, probe_cmds, conformance_cmds, deploy_cmds, serve_cmds, day2_cmds, worker_cmds,
-               import_cmds):
+for module in (twin_cmds, fleet_cmds, probe_cmds, conformance_cmds, deploy_cmds, lock_cmds, dedupe_cmds, serve_cmds,
+               day2_cmds, worker_cmds, import_cmds):
     module.register(app)
 
 

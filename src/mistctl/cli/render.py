@@ -4,24 +4,51 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.segment import Segment
 from rich.table import Table
 
 from mistctl.domain.devices_diff import DEVICE_NAMES, HUB_GATEWAYS, ORDERS
 from mistctl.domain.kinds import BY_KEY, STEP_NAMES
 from mistctl.domain.plan import Plan
+from mistctl.domain.textsafe import printable
 from mistctl.workflow.site_job import pending_note
 
 
+def safe(value: object, *, lines: bool = False) -> str:
+    """Text from a fleet or from Mist, ready for Rich: control characters shown escaped, markup escaped.
+
+    Every name, key, path and error message a command prints goes through it (a hostile name must not
+    clear the screen or retitle the terminal: `mistctl.domain.textsafe`).
+    """
+    return escape(printable(value, lines=lines))
+
+
+class SafeConsole(Console):
+    """A console whose printed text cannot act on the terminal: control characters in any text it renders
+    (a table cell, a message) are shown escaped; Rich's own styles and cursor moves are left alone.
+
+    The second line of defence: names are escaped where they are printed (`safe`); this catches any
+    text from Mist that a table or message forgot to escape (markup is `safe`'s job alone).
+    """
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            seg if seg.control else Segment(printable(seg.text, lines=True), seg.style, seg.control)
+            for seg in buffer
+        )
+
+
 def console(stderr: bool = False) -> Console:
-    """A console that degrades to plain text when not on a terminal."""
+    """A console that degrades to plain text when not on a terminal, and escapes control characters."""
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else 160
-    return Console(stderr=stderr, highlight=False, width=width)
+    return SafeConsole(stderr=stderr, highlight=False, width=width)
 
 
 def plan_table(plan: Plan) -> Table:
@@ -54,7 +81,7 @@ def change_lines(plan: Plan, site: str | None = None) -> list[str]:
             continue
         where = f" [{c.site}]" if c.site and c.kind != "sites" else ""
         fields = f" ({', '.join(sorted(c.diff))})" if c.diff else ""
-        lines.append(f"  {_sign(c.action)} step {c.step:>2} {c.kind} {c.key}{where}{fields}")
+        lines.append(printable(f"  {_sign(c.action)} step {c.step:>2} {c.kind} {c.key}{where}{fields}"))
     return lines
 
 
@@ -79,12 +106,12 @@ def report_table(result: Any, calls_by_site: dict[str | None, int], limit: int =
         table.add_column(col)
     rows: list[tuple[str, str, str, str]] = []
     for name, (step, err) in sorted(result.sites_failed.items()):
-        rows.append((name, "[red]failed[/red]", str(calls_by_site.get(name, 0)),
-                     f"step {step} ({STEP_NAMES.get(step, '?')}): {err}"))
+        rows.append((safe(name), "[red]failed[/red]", str(calls_by_site.get(name, 0)),
+                     safe(f"step {step} ({STEP_NAMES.get(step, '?')}): {err}")))
     for name, macs in sorted(result.sites_pending.items()):
-        rows.append((name, "[yellow]pending[/yellow]", str(calls_by_site.get(name, 0)), pending_note(macs)))
+        rows.append((safe(name), "[yellow]pending[/yellow]", str(calls_by_site.get(name, 0)), safe(pending_note(macs))))
     for name in sorted(result.sites_done):
-        rows.append((name, "[green]done[/green]", str(calls_by_site.get(name, 0)), ""))
+        rows.append((safe(name), "[green]done[/green]", str(calls_by_site.get(name, 0)), ""))
     for row in rows[:limit]:
         table.add_row(*row)
     if len(rows) > limit:
@@ -126,14 +153,18 @@ class ProgressPrinter:
             self._site(event)
         elif kind == "org_failed":
             for what, err in event["errors"].items():
-                self.out.print(f"[red]org-level change failed[/red] {what}: {err}")
+                self.out.print(f"[red]org-level change failed[/red] {safe(what)}: {safe(err)}")
+        elif kind == "waiting_for_lock":
+            self.out.print(f"waiting for the org lock: held by run {safe(event.get('run_id'))} "
+                           f"({safe(event.get('holder'))})")
 
     def _site(self, event: dict[str, Any]) -> None:
         if event["type"] in ("site_done", "site_pending"):  # pending: ordered devices not shipped yet
             self.done += 1
         else:
             self.failed += 1
-            self.out.print(f"[red]site {event['site']} failed[/red] at step {event['step']}: {event['error']}")
+            self.out.print(f"[red]site {safe(event['site'])} failed[/red] at step {event['step']}: "
+                           f"{safe(event['error'])}")
         n = self.done + self.failed
         if n == self.total or n % self.every == 0:
             rate = n / max(1e-6, time.monotonic() - self.started)
@@ -167,11 +198,15 @@ class LiveProgress:
         kind = event.get("type")
         if kind == "step":
             self.bar.update(self.task, description=f"step {event['step']} {event['kind']}")
+        elif kind == "waiting_for_lock":
+            self.bar.console.print(f"waiting for the org lock: held by run {safe(event.get('run_id'))} "
+                                   f"({safe(event.get('holder'))})")
         elif kind in ("site_done", "site_pending"):
             self.done += 1
         elif kind == "site_failed":
             self.failed += 1
-            self.bar.console.print(f"[red]site {event['site']} failed[/red] at step {event['step']}: {event['error']}")
+            self.bar.console.print(f"[red]site {safe(event['site'])} failed[/red] at step {event['step']}: "
+                                   f"{safe(event['error'])}")
         if kind in ("site_done", "site_pending", "site_failed"):
             self.bar.update(self.task, description="sites", advance=1)
         detail = f"done {self.done} failed {self.failed} calls {self.calls()}"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from rich.table import Table
 
 from mistctl.bootstrap import open_store_from_env
-from mistctl.cli.render import console
+from mistctl.cli.render import console, safe
 from mistctl.domain.kinds import STEP_NAMES
 from mistctl.errors import UserError
 from mistctl.store.models import Run
+from mistctl.workflow.runlock import shown_status
 
 
 def _when(value: object) -> str:
@@ -23,23 +24,23 @@ async def show_status(*, run_id: str | None, site: str | None) -> None:
             state = await store.get_site_state(None, site)
             if state is None:
                 raise UserError(f"no recorded state for site {site!r}; has it been applied?")
-            con.print(f"site {state.name}: [bold]{state.status}[/bold] (Mist id {state.site_id or '-'}, "
-                      f"zone {state.zone}, number {state.number}, last run {state.last_run_id or '-'})")
+            con.print(f"site {safe(state.name)}: [bold]{state.status}[/bold] (Mist id {safe(state.site_id or '-')}, "
+                      f"zone {safe(state.zone)}, number {state.number}, last run {state.last_run_id or '-'})")
             if state.error:
-                con.print(f"  failed at step {state.failed_step}: {state.error}", markup=False)
+                con.print(f"  failed at step {state.failed_step}: {safe(state.error, lines=True)}")
             steps = await store.get_steps(state.org_id, site=site)
-            table = Table(title=f"steps of {site}")
+            table = Table(title=f"steps of {safe(site)}")
             for col in ("step", "kind", "key", "status", "mist id", "updated", "error"):
                 table.add_column(col)
             for r in steps:
-                table.add_row(str(r.step), r.kind, r.key, r.status, r.mist_id or "", _when(r.updated_at),
-                              r.error or "")
+                table.add_row(str(r.step), safe(r.kind), safe(r.key), r.status, safe(r.mist_id or ""),
+                              _when(r.updated_at), safe(r.error or ""))
             con.print(table)
             return
         runs = [await store.get_run(run_id)] if run_id else await store.list_runs(limit=10)
         if run_id and runs[0] is None:
             raise UserError(f"no run {run_id!r}; `mistctl status` lists recent runs")
-        con.print(_runs_table([r for r in runs if r is not None]))
+        con.print(_runs_table(await shown_status(store, [r for r in runs if r is not None])))
         counts = await store.count_site_states_by_status()
         con.print("sites: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
@@ -53,8 +54,8 @@ def _runs_table(runs: list[Run]) -> Table:
         table.add_column(col)
     for r in runs:
         counts = ", ".join(f"{k}={v}" for k, v in sorted(r.counts.items()))
-        table.add_row(r.id, r.kind, r.status, _when(r.created_at), _when(r.finished_at), counts,
-                      (r.error or "")[:120])
+        table.add_row(safe(r.id), safe(r.kind), r.status, _when(r.created_at), _when(r.finished_at),
+                      safe(counts), safe((r.error or "")[:160]))
     return table
 
 
@@ -67,8 +68,8 @@ async def show_audit(*, run_id: str | None, limit: int) -> None:
     for col in ("time", "run", "method", "path", "kind", "name", "mist id", "status", "ms"):
         table.add_column(col)
     for e in entries:
-        table.add_row(_when(e.ts), (e.run_id or "")[:8], e.method, e.path, e.kind or "", e.name or "",
-                      e.mist_id or "", str(e.status), f"{e.duration_ms:.0f}")
+        table.add_row(_when(e.ts), safe((e.run_id or "")[:8]), safe(e.method), safe(e.path), safe(e.kind or ""),
+                      safe(e.name or ""), safe(e.mist_id or ""), str(e.status), f"{e.duration_ms:.0f}")
     con.print(table)
     if not entries:
         con.print("no writes recorded yet")

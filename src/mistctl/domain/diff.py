@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from mistctl.domain import kinds as K
@@ -101,11 +102,24 @@ def compute_plan(desired: DesiredState, live: LiveState, *, fleet_hash: str, cre
 def _match(kind: Kind, key: str, index: Index, problems: list[Problem], site: str | None = None) -> Any:
     found = index.by_key[kind.key].get(key, [])
     if len(found) > 1:
-        ids = ", ".join(str(o.get("id")) for o in found)
-        msg = f"the live org holds {len(found)} {kind.title}s named {key!r} ({ids}); remove or rename one"
-        problems.append(Problem(kind.key, key, msg, site=site))
+        dups = sorted(({"id": str(o.get("id")), "created_time": o.get("created_time")} for o in found),
+                      key=lambda d: (d["created_time"] is None, d["created_time"] or 0, d["id"]))
+        keep, *younger = dups
+        msg = (f"the live org holds {len(found)} {kind.title}s named {key!r}: keep the oldest, "
+               f"{_described(keep)}; delete {', '.join(map(_described, younger))} "
+               "(`mistctl dedupe` deletes those mistctl created), or rename one")
+        problems.append(Problem(kind.key, key, msg, site=site, duplicates=dups))
         return False
     return found[0] if found else None
+
+
+def _described(dup: dict[str, Any]) -> str:
+    """`id X (created 2026-03-01 12:00:00 UTC)`."""
+    when = dup.get("created_time")
+    if not isinstance(when, int | float):
+        return f"id {dup['id']} (created at an unknown time)"
+    stamp = datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"id {dup['id']} (created {stamp})"
 
 
 def _diff_org_object(obj: DesiredObject, index: Index, problems: list[Problem]) -> list[Change]:

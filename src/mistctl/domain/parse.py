@@ -31,6 +31,7 @@ from mistctl.domain.fleet import (
 from mistctl.domain.planless import missing_plan_issue, place_row
 from mistctl.domain.refs import describe
 from mistctl.domain.sites_csv import parse_sites_csv
+from mistctl.domain.textsafe import printable, text_issues
 from mistctl.domain.validate import Origins, validate_parts
 from mistctl.domain.validate_schema import non_text_key
 from mistctl.domain.yamlsrc import YamlDoc, load_yaml
@@ -124,6 +125,7 @@ class _Reader:
             if key not in TOP_KEYS:
                 hint = _hint(key, list(TOP_KEYS))
                 self.issues.append(Issue.at(top, "fleet file", f"unknown top-level key '{key}'{hint}"))
+        self.issues += text_issues({k: v for k, v in data.items() if k != "sites"}, top)  # textsafe.py
         plan = self._plan(data.get("ip_plan"))
         zones = self._zones(data.get("zones"), planned="ip_plan" in data)
         self.plan, self.zone_names = plan, {z.id: z.name for z in zones}
@@ -214,7 +216,8 @@ class _Reader:
         sites = []
         for n, (entry, origin) in enumerate(entries):
             name = entry.get("name")
-            item = f"site '{name}'" if isinstance(name, str) and name else f"sites #{n + 1}"
+            item = f"site '{printable(name)}'" if isinstance(name, str) and name else f"sites #{n + 1}"
+            self.issues += text_issues(entry, origin, item)
             site = self.model(Site, _effective(defaults, entry), item, origin)
             if site is not None:
                 sites.append(site)

@@ -56,6 +56,8 @@ class Problem:
     message: str
     site: str | None = None
     fatal: bool = True
+    #: a conflict's live objects, oldest first: [{"id": ..., "created_time": epoch seconds or None}]
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -10,7 +10,7 @@ import copy
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from mistctl.store._common import (
@@ -30,6 +30,7 @@ from mistctl.store.models import (
     AuditEntry,
     Event,
     Fingerprint,
+    LockInfo,
     ObjRef,
     Run,
     RunStatus,
@@ -54,6 +55,7 @@ class MemoryStore(StoreLifecycle):
         self._events: dict[str, list[str]] = {}
         self._event_cond: asyncio.Condition | None = None
         self._locks: dict[str, tuple[str, float]] = {}
+        self._lock_holders: dict[str, str] = {}
         self._fingerprints: dict[tuple[str, str, str], Fingerprint] = {}
 
     def __repr__(self) -> str:
@@ -274,11 +276,12 @@ class MemoryStore(StoreLifecycle):
             return None
         return held[0]
 
-    async def acquire_lock(self, name: str, owner: str, ttl_s: float) -> bool:
+    async def acquire_lock(self, name: str, owner: str, ttl_s: float, *, holder: str = "") -> bool:
         """Take (or extend our own) lock."""
         if self._live_owner(name) not in (None, owner):
             return False
         self._locks[name] = (owner, self._clock() + ttl_s)
+        self._lock_holders[name] = holder
         return True
 
     async def refresh_lock(self, name: str, owner: str, ttl_s: float) -> bool:
@@ -287,6 +290,22 @@ class MemoryStore(StoreLifecycle):
             return False
         self._locks[name] = (owner, self._clock() + ttl_s)
         return True
+
+    async def get_lock(self, name: str) -> LockInfo | None:
+        """The unexpired lock, or None."""
+        owner = self._live_owner(name)
+        if owner is None:
+            return None
+        return LockInfo(name=name, owner=owner, holder=self._lock_holders.get(name, ""),
+                        expires_at=datetime.fromtimestamp(self._locks[name][1], UTC))
+
+    async def break_lock(self, name: str, owner: str | None = None) -> LockInfo | None:
+        """Delete the lock whoever holds it (only `owner`'s, if given); what was deleted."""
+        info = await self.get_lock(name)
+        if info is None or (owner is not None and info.owner != owner):
+            return None
+        del self._locks[name]
+        return info
 
     async def release_lock(self, name: str, owner: str) -> bool:
         """Release a lock we hold."""

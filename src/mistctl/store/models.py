@@ -15,12 +15,14 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from mistctl.store.redact import looks_like_token, redact, redact_text
 
-RunStatus = Literal["pending", "running", "completed", "failed", "partial", "cancelled"]
+RunStatus = Literal["pending", "running", "completed", "failed", "partial", "cancelled", "interrupted"]
 StepStatus = Literal["pending", "running", "done", "failed"]
 SiteStatus = Literal["planned", "provisioning", "done", "pending", "failed", "sle_failed"]
 
-RUN_STATUSES: tuple[RunStatus, ...] = ("pending", "running", "completed", "failed", "partial", "cancelled")
-TERMINAL_RUN_STATUSES: frozenset[str] = frozenset({"completed", "failed", "partial", "cancelled"})
+RUN_STATUSES: tuple[RunStatus, ...] = ("pending", "running", "completed", "failed", "partial", "cancelled",
+                                       "interrupted")
+#: "interrupted": the process running it stopped (Ctrl-C, a kill, a crash); applying again resumes it.
+TERMINAL_RUN_STATUSES: frozenset[str] = frozenset({"completed", "failed", "partial", "cancelled", "interrupted"})
 SITE_STATUSES: tuple[SiteStatus, ...] = ("planned", "provisioning", "done", "pending", "failed", "sle_failed")
 
 
@@ -69,6 +71,7 @@ class Run(_Record):
     error: RedactedText | None = None
     requested_by: Actor = "cli"
     cancel_requested: bool = False
+    heartbeat_at: AwareDatetime | None = None  # renewed while a process runs it (see `workflow.lease`)
 
     @property
     def is_terminal(self) -> bool:
@@ -89,6 +92,7 @@ class RunPatch(_Record):
     finished_at: AwareDatetime | None = None
     error: RedactedText | None = None
     cancel_requested: bool | None = None
+    heartbeat_at: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> RunPatch:
@@ -185,6 +189,15 @@ class Fingerprint(_Record):
     key: str
     fingerprint: str
     rotated_at: AwareDatetime
+
+
+class LockInfo(_Record):
+    """A held lock: its owner (a run id), who holds it (command, actor, host, pid) and when it lapses."""
+
+    name: str
+    owner: str
+    holder: str = ""
+    expires_at: AwareDatetime
 
 
 #: An event as published and read back: its sequence number in the run, and the (redacted) payload.

@@ -18,6 +18,7 @@ from mistctl.store.models import (
     AuditEntry,
     Event,
     Fingerprint,
+    LockInfo,
     ObjRef,
     Run,
     RunStatus,
@@ -146,14 +147,22 @@ class StateStore(Protocol):
         """Like `events_since`, but wait up to `timeout` seconds for one to arrive; [] on timeout."""
 
     # --- locks ----------------------------------------------------------------------------------------
-    async def acquire_lock(self, name: str, owner: str, ttl_s: float) -> bool:
-        """Take the lock for ttl_s seconds; True if taken (or already ours, then extended)."""
+    async def acquire_lock(self, name: str, owner: str, ttl_s: float, *, holder: str = "") -> bool:
+        """Take the lock for ttl_s seconds; True if taken (or already ours, then extended).
+
+        `holder` says who holds it (command, actor, host, pid), for the messages of those who wait."""
 
     async def refresh_lock(self, name: str, owner: str, ttl_s: float) -> bool:
         """Extend a lock we hold to ttl_s from now; False if it expired or is someone else's."""
 
     async def release_lock(self, name: str, owner: str) -> bool:
         """Release a lock we hold; False if it was not ours (or already expired)."""
+
+    async def get_lock(self, name: str) -> LockInfo | None:
+        """The unexpired lock of that name (owner, holder, expiry), or None."""
+
+    async def break_lock(self, name: str, owner: str | None = None) -> LockInfo | None:
+        """Delete the lock whoever holds it (`mistctl unlock`; only `owner`'s, if given); what was deleted."""
 
     # --- secret fingerprints --------------------------------------------------------------------------
     async def put_fingerprint(

@@ -16,6 +16,7 @@ cannot collide with another key. The scripts run where several commands must be 
     audit, auditrun:<id>, auditsite:<site>   list   AuditEntry JSON, in append order
     ev:<run> / evseq:<run>   stream / counter   events with ids "<seq>-0"
     lock:<name>              string owner, with a PX expiry
+    lockholder:<name>        string who holds it (for messages), with the same expiry
     fp:<org>                 hash   "<kind>\\x1f<key>" -> Fingerprint JSON
 """
 
@@ -79,25 +80,38 @@ end
 return 1
 """
 
+# KEYS: lock, lockholder; ARGV: owner, ttl ms, holder
 ACQUIRE_LOCK = """
 local cur = redis.call('GET', KEYS[1])
-if cur == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-if cur then return 0 end
+if cur and cur ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
 return 1
 """
 
 REFRESH_LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
 return 0
 """
 
 RELEASE_LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[2])
+  return redis.call('DEL', KEYS[1])
+end
 return 0
+"""
+
+# KEYS: lock, lockholder; ARGV: the owner to match ('' for any). Returns {owner, holder, pttl} or false.
+BREAK_LOCK = """
+local cur = redis.call('GET', KEYS[1])
+if not cur or (ARGV[1] ~= '' and cur ~= ARGV[1]) then return false end
+local info = {cur, redis.call('GET', KEYS[2]) or '', redis.call('PTTL', KEYS[1])}
+redis.call('DEL', KEYS[1], KEYS[2])
+return info
 """
 
 

@@ -6,6 +6,7 @@ import functools
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from redis.asyncio import Redis
@@ -15,7 +16,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from mistctl.store import redis_keys as rk
 from mistctl.store._common import check_page, parse_patch, prepare_event
 from mistctl.store.errors import RecordNotFound, RecordRejected, StoreUnavailable
-from mistctl.store.models import Event, Run, RunPatch, RunStatus
+from mistctl.store.models import Event, LockInfo, Run, RunPatch, RunStatus
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -79,6 +80,7 @@ class RedisRuns(RedisBase):
         self._acquire = client.register_script(rk.ACQUIRE_LOCK)
         self._refresh = client.register_script(rk.REFRESH_LOCK)
         self._release = client.register_script(rk.RELEASE_LOCK)
+        self._break = client.register_script(rk.BREAK_LOCK)
 
     # --- runs -----------------------------------------------------------------------------------------
     @guarded
@@ -191,20 +193,48 @@ class RedisRuns(RedisBase):
         return [(int(entry_id.split("-")[0]), json.loads(data["e"])) for entry_id, data in reply[0][1]]
 
     # --- locks ----------------------------------------------------------------------------------------
+    def _lock_keys(self, name: str) -> list[str]:
+        return [self.keys.k("lock", name), self.keys.k("lockholder", name)]
+
     @guarded
-    async def acquire_lock(self, name: str, owner: str, ttl_s: float) -> bool:
-        """SET NX PX, or extend the lock when it is already ours."""
-        return bool(await self._acquire(keys=[self.keys.k("lock", name)], args=[owner, _ms(ttl_s)]))
+    async def acquire_lock(self, name: str, owner: str, ttl_s: float, *, holder: str = "") -> bool:
+        """SET PX unless another owner holds it (ours is extended)."""
+        return bool(await self._acquire(keys=self._lock_keys(name), args=[owner, _ms(ttl_s), holder]))
 
     @guarded
     async def refresh_lock(self, name: str, owner: str, ttl_s: float) -> bool:
         """PEXPIRE if the lock is ours."""
-        return bool(await self._refresh(keys=[self.keys.k("lock", name)], args=[owner, _ms(ttl_s)]))
+        return bool(await self._refresh(keys=self._lock_keys(name), args=[owner, _ms(ttl_s)]))
 
     @guarded
     async def release_lock(self, name: str, owner: str) -> bool:
         """Compare-and-delete."""
-        return bool(await self._release(keys=[self.keys.k("lock", name)], args=[owner]))
+        return bool(await self._release(keys=self._lock_keys(name), args=[owner]))
+
+    @guarded
+    async def get_lock(self, name: str) -> LockInfo | None:
+        """The lock's owner, holder and expiry, or None."""
+        pipe = self.r.pipeline(transaction=True)
+        lock, held = self._lock_keys(name)
+        pipe.get(lock)
+        pipe.get(held)
+        pipe.pttl(lock)
+        owner, holder, pttl = await pipe.execute()
+        return None if owner is None else _lock_info(name, owner, holder or "", pttl)
+
+    @guarded
+    async def break_lock(self, name: str, owner: str | None = None) -> LockInfo | None:
+        """Delete the lock whoever holds it (only `owner`'s, if given); what was deleted."""
+        reply = await self._break(keys=self._lock_keys(name), args=[owner or ""])
+        return None if not reply else _lock_info(name, reply[0], reply[1], int(reply[2]))
+
+
+def _lock_info(name: str, owner: Any, holder: Any, pttl: int) -> LockInfo:
+    def text(v: Any) -> str:
+        return v.decode() if isinstance(v, bytes) else str(v)
+
+    expires = datetime.now(UTC) + timedelta(milliseconds=max(pttl, 0))
+    return LockInfo(name=name, owner=text(owner), holder=text(holder), expires_at=expires)
 
 
 def _ms(ttl_s: float) -> int:

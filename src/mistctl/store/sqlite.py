@@ -33,6 +33,7 @@ from mistctl.store.models import (
     AuditEntry,
     Event,
     Fingerprint,
+    LockInfo,
     ObjRef,
     Run,
     RunStatus,
@@ -233,9 +234,9 @@ class SqliteStore(StoreLifecycle):
             await asyncio.sleep(min(POLL_INTERVAL_S, remaining))
 
     # --- locks ----------------------------------------------------------------------------------------
-    async def acquire_lock(self, name: str, owner: str, ttl_s: float) -> bool:
+    async def acquire_lock(self, name: str, owner: str, ttl_s: float, *, holder: str = "") -> bool:
         """Take (or extend our own) lock."""
-        return await self._call(run_q.acquire_lock, name, owner, self._clock(), ttl_s)
+        return await self._call(run_q.acquire_lock, name, owner, self._clock(), ttl_s, holder)
 
     async def refresh_lock(self, name: str, owner: str, ttl_s: float) -> bool:
         """Extend a lock we hold."""
@@ -244,6 +245,14 @@ class SqliteStore(StoreLifecycle):
     async def release_lock(self, name: str, owner: str) -> bool:
         """Release a lock we hold."""
         return await self._call(run_q.release_lock, name, owner, self._clock())
+
+    async def get_lock(self, name: str) -> LockInfo | None:
+        """The unexpired lock, or None."""
+        return await self._call(run_q.select_lock, name, self._clock())
+
+    async def break_lock(self, name: str, owner: str | None = None) -> LockInfo | None:
+        """Delete the lock whoever holds it (only `owner`'s, if given); what was deleted."""
+        return await self._call(run_q.break_lock, name, owner, self._clock())
 
     # --- secret fingerprints --------------------------------------------------------------------------
     async def put_fingerprint(

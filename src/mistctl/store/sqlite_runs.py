@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from mistctl.store.errors import RecordNotFound, RecordRejected
-from mistctl.store.models import Event, Run, RunPatch, RunStatus
+from mistctl.store.models import Event, LockInfo, Run, RunPatch, RunStatus
 from mistctl.store.sqlite_schema import write_tx
 
 _RUN_BODY_EXCLUDE = {"plan", "counts"}
@@ -123,15 +124,16 @@ def select_events(conn: sqlite3.Connection, run_id: str, after_seq: int, limit: 
     return [(int(seq), json.loads(body)) for seq, body in rows]
 
 
-def acquire_lock(conn: sqlite3.Connection, name: str, owner: str, now: float, ttl_s: float) -> bool:
+def acquire_lock(conn: sqlite3.Connection, name: str, owner: str, now: float, ttl_s: float,
+                 holder: str = "") -> bool:
     """Take the lock unless someone else holds it unexpired."""
     with write_tx(conn):
         row = conn.execute("SELECT owner, expires_at FROM locks WHERE name = ?", (name,)).fetchone()
         if row is not None and row[0] != owner and row[1] > now:
             return False
         conn.execute(
-            "INSERT OR REPLACE INTO locks (name, owner, expires_at) VALUES (?, ?, ?)",
-            (name, owner, now + ttl_s),
+            "INSERT OR REPLACE INTO locks (name, owner, expires_at, holder) VALUES (?, ?, ?, ?)",
+            (name, owner, now + ttl_s, holder),
         )
     return True
 
@@ -151,3 +153,25 @@ def release_lock(conn: sqlite3.Connection, name: str, owner: str, now: float) ->
         conn.execute("DELETE FROM locks WHERE name = ? AND expires_at <= ?", (name, now))
         cur = conn.execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
     return cur.rowcount == 1
+
+
+def select_lock(conn: sqlite3.Connection, name: str, now: float) -> LockInfo | None:
+    """The unexpired lock of that name, or None."""
+    row = conn.execute("SELECT owner, holder, expires_at FROM locks WHERE name = ? AND expires_at > ?",
+                       (name, now)).fetchone()
+    return None if row is None else _lock_info(name, row)
+
+
+def break_lock(conn: sqlite3.Connection, name: str, owner: str | None, now: float) -> LockInfo | None:
+    """Delete the unexpired lock (only when `owner` matches, if given); what was deleted, or None."""
+    with write_tx(conn):
+        info = select_lock(conn, name, now)
+        if info is None or (owner is not None and info.owner != owner):
+            return None
+        conn.execute("DELETE FROM locks WHERE name = ?", (name,))
+    return info
+
+
+def _lock_info(name: str, row: tuple[str, str, float]) -> LockInfo:
+    return LockInfo(name=name, owner=row[0], holder=row[1],
+                    expires_at=datetime.fromtimestamp(row[2], UTC))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mistctl.store.errors import StoreConfigError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each version's statements, applied in order to bring an older file up to SCHEMA_VERSION.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -45,6 +45,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         """CREATE TABLE fingerprints (org_id TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
              body TEXT NOT NULL, PRIMARY KEY (org_id, kind, key)) WITHOUT ROWID""",
     ),
+    2: ("ALTER TABLE locks ADD COLUMN holder TEXT NOT NULL DEFAULT ''",),  # who holds it, for messages
 }
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from mistctl.api.views import site_states
 from mistctl.store.models import SITE_STATUSES, Run, SiteState, SiteStatus
 from mistctl.store.port import StateStore
+from mistctl.workflow.runlock import shown_status
 
 PAGE_SIZE = 100
 RECENT_RUNS = 6
@@ -109,7 +110,7 @@ async def fleet_page(store: StateStore, org_id: str | None, query: FleetQuery) -
     else:
         matched = counts.get(query.status, 0) if query.status else sum(counts.values())
         sites = await store.list_site_states(org_id, query.status, offset=offset, limit=PAGE_SIZE)
-    runs = [run_row(r) for r in await store.list_runs(limit=RECENT_RUNS)
+    runs = [run_row(r) for r in await shown_status(store, await store.list_runs(limit=RECENT_RUNS))
             if org_id is None or r.org_id == org_id]
     return FleetPage(org_id, query, counts, matched, sites, runs)
 

@@ -29,6 +29,7 @@ from mistctl.web.plan_page import PlanOutcome, decode, plan_posted, source_name
 from mistctl.web.render import SECURITY_HEADERS, page
 from mistctl.web.session import csrf_ok
 from mistctl.web.site_page import design_fleet, site_page
+from mistctl.workflow.runlock import shown_status
 
 router = APIRouter(include_in_schema=False)
 RunId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]
@@ -94,7 +95,7 @@ async def _run(ctx: Ctx, run_id: str) -> Run | None:
     run = await ctx.store.get_run(run_id)
     if run is None or (ctx.default_org_id is not None and run.org_id != ctx.default_org_id):
         return None
-    return run
+    return (await shown_status(ctx.store, [run]))[0]  # `interrupted` when its process is gone
 
 
 async def _deployment(request: Request, ctx: Ctx, run_id: str, template: str) -> Response:

@@ -19,7 +19,7 @@ from mistctl.domain.fleet import Fleet
 from mistctl.domain.ipplan import site_variables
 from mistctl.domain.plan import Plan
 from mistctl.mist.meter import CallRecord
-from mistctl.store.models import Run, utcnow
+from mistctl.store.models import Run, new_run_id, utcnow
 from mistctl.store.port import StateStore
 from mistctl.workflow.apply import Applier, ApplyResult
 from mistctl.workflow.context import current_scope
@@ -27,6 +27,7 @@ from mistctl.workflow.ports import MistApi, Progress
 from mistctl.workflow.psk_records import respect_rotations
 from mistctl.workflow.read import read_live
 from mistctl.workflow.records import Records
+from mistctl.workflow.runlock import INTERRUPTED
 
 
 class PlanRefused(Exception):
@@ -128,11 +129,13 @@ async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str
     return Planned(plan, desired, live)
 
 
-async def record_run(store: StateStore, kind: str, plan: Plan, *, org_id: str, actor: str) -> Run:
+async def record_run(store: StateStore, kind: str, plan: Plan, *, org_id: str, actor: str,
+                     run_id: str | None = None) -> Run:
     """Record a new run of `plan` (stored redacted, its sites counted) before any write."""
     sites = len({c.site for c in plan.changes if c.site})
-    return await store.create_run(Run(kind=kind, org_id=org_id, fleet_hash=plan.fleet_hash, plan=plan.to_json(),
-                                      counts={"sites_total": sites}, requested_by=actor))
+    run = Run(id=run_id or new_run_id(), kind=kind, org_id=org_id, fleet_hash=plan.fleet_hash,
+              plan=plan.to_json(), counts={"sites_total": sites}, requested_by=actor)
+    return await store.create_run(run)
 
 
 def check_saved(saved: dict[str, Any], fresh: Plan) -> None:
@@ -163,6 +166,9 @@ async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, l
                       progress=progress)
     try:
         result = await applier.run(planned.plan)
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C, or the service stopping
+        await store.update_run(run.id, status="interrupted", finished_at=utcnow(), error=INTERRUPTED)
+        raise
     except BaseException as exc:
         await store.update_run(run.id, status="failed", finished_at=utcnow(), error=str(exc)[:500])
         raise

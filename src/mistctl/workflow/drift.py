@@ -127,10 +127,13 @@ async def detect_drift(mist: MistApi, store: StateStore, fleet: Fleet, org_id: s
 
 
 async def fix_drift(mist: MistApi, store: StateStore, report: DriftReport, *, ledger: CallLedger,
-                    actor: str = "cli", concurrency: int = 8, progress: Progress | None = None) -> ApplyResult:
-    """Apply the converging plan under a `drift-fix` run (refused when the live org has conflicts)."""
+                    actor: str = "cli", concurrency: int = 8, progress: Progress | None = None,
+                    run_id: str | None = None) -> ApplyResult:
+    """Apply the converging plan under a `drift-fix` run (refused when the live org has conflicts).
+
+    `run_id`: the run's id chosen before, as the owner of the org lock the caller holds."""
     plan = report.planned.plan
     check_problems(plan)
-    run = await record_run(store, "drift-fix", plan, org_id=report.org_id, actor=actor)
+    run = await record_run(store, "drift-fix", plan, org_id=report.org_id, actor=actor, run_id=run_id)
     return await apply_planned(mist, store, report.planned, ledger=ledger, run=run, concurrency=concurrency,
                                progress=progress)

@@ -1,0 +1,71 @@
+"""Names that cannot attack a terminal: control characters refused in a fleet, escaped on output.
+
+A site or object name holding `ESC[2J` (clear the screen), an OSC window-title sequence, a bell or a
+bidi override would act on the operator's terminal when printed raw. The fleet refuses them (a name may
+hold no control character at all; other text only tab and newlines); everything printed from the fleet
+or read back from Mist goes through `printable`, which shows such characters as `\\x1b`, `\\u202e`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from mistctl.domain.errors import Issue, Origin
+
+# C0, DEL, C1, and the invisible bidi and line controls (a "trojan source" name reads differently).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_TEXT_ALLOWED = frozenset("\t\n\r")
+NAME_FIELDS = frozenset({"name", "ssid", "site", "zone", "template"})
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(value: object, *, lines: bool = False) -> str:
+    """`value` as text with every control character shown escaped (`lines`: newlines and tabs kept)."""
+    text = str(value)
+    if lines:
+        return _CONTROL.sub(lambda m: m.group() if m.group() in "\t\n" else _escape(m.group()), text)
+    return _CONTROL.sub(lambda m: _escape(m.group()), text)
+
+
+def control_chars(text: str, *, name: bool = True) -> list[str]:
+    """The control characters in `text`, escaped (`name=False`: tab and newlines are allowed)."""
+    return [_escape(c) for c in _CONTROL.findall(text) if name or c not in _TEXT_ALLOWED]
+
+
+def unsafe_strings(data: Any, path: str = "") -> Iterator[tuple[str, str, list[str]]]:
+    """(where, the text escaped, its control characters) for each unsafe string or key in `data`."""
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            where = f"{path}.{printable(key)}" if path else printable(key)
+            bad = control_chars(str(key))
+            if bad:
+                yield where, printable(key), bad
+            if isinstance(value, str):
+                found = control_chars(value, name=str(key) in NAME_FIELDS)
+                if found:
+                    yield where, printable(value), found
+            else:
+                yield from unsafe_strings(value, where)
+    elif isinstance(data, list | tuple):
+        for i, item in enumerate(data):
+            if isinstance(item, str):
+                found = control_chars(item)
+                if found:
+                    yield f"{path}[{i}]", printable(item), found
+            else:
+                yield from unsafe_strings(item, f"{path}[{i}]")
+
+
+def text_issues(data: Any, origin: Origin, prefix: str = "") -> list[Issue]:
+    """One issue per string (or key) of `data` holding a control character, naming where and which."""
+    return [
+        Issue.at(origin, where, f"holds the control character(s) {', '.join(dict.fromkeys(bad))} ('{shown}'): "
+                                "a name may hold none, other text only tabs and newlines; remove them")
+        for where, shown, bad in unsafe_strings(data, prefix)
+    ]

@@ -1,0 +1,206 @@
+"""The org lock every run takes before it reads the plan, held (and renewed) until the run ends.
+
+One run per org, whoever starts it: the CLI, the service, a worker. The lock lives in the state store
+the runs share (`org:{org_id}`, its owner the run id, its holder a line saying who), so two processes on
+one SQLite file, or two hosts on one Redis, exclude each other. A fleet run takes the org first
+(waited for), then its sites (`site:{org_id}:{site}`, a few seconds' grace at most: a single-site
+request of the service holds its site while it waits for the org, so the org's holder must not wait
+long for a site, or the two would wait for each other). A lock lapses `ttl` seconds after its holder stopped renewing
+it (a kill -9); `mistctl unlock` frees it at once. While held, the run's `heartbeat_at` is renewed: a
+non-terminal run that no longer holds its org lock is shown `interrupted`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mistctl.store.models import LockInfo, Run, utcnow
+from mistctl.store.port import StateStore
+
+log = logging.getLogger("mistctl.runlock")
+
+CLI_LOCK_TTL = 60.0  # seconds; renewed every third of it: a killed CLI frees the org within a minute
+POLL = 0.25
+SITE_GRACE = 5.0  # seconds a run holding the org waits for one of its sites
+INTERRUPTED = ("interrupted: the process running it stopped (killed, crashed or Ctrl-C); "
+               "apply the fleet again to resume where it stopped")
+
+
+def site_lock(org_id: str, site: str) -> str:
+    """The lock name of one site."""
+    return f"site:{org_id}:{site}"
+
+
+def org_lock(org_id: str) -> str:
+    """The lock name of an org (its runs)."""
+    return f"org:{org_id}"
+
+
+def holder_line(command: str, actor: str) -> str:
+    """Who takes a lock: the command, who asked, the host and pid, since when (UTC)."""
+    since = utcnow().strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{command} by {actor} on {socket.gethostname()} pid {os.getpid()} since {since}"
+
+
+_HOST_PID = re.compile(r" on (\S+) pid (\d+) since ")
+
+
+def holder_gone(holder: str) -> bool:
+    """True when the holder ran on this host and its process is gone (a kill -9); False when unknown."""
+    found = _HOST_PID.search(holder)
+    if found is None or found.group(1) != socket.gethostname():
+        return False
+    try:
+        os.kill(int(found.group(2)), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, ValueError):
+        return False
+    return False
+
+
+class Busy(Exception):
+    """A lock is held by another run: the site (or org), that run and who holds it, when known."""
+
+    def __init__(self, org_id: str, site: str | None, run_id: str | None, holder: str = "") -> None:
+        self.org_id, self.site, self.run_id, self.holder = org_id, site, run_id, holder
+        by = f"run {run_id}" if run_id else "another mistctl process"
+        if holder:
+            by += f" ({holder})"
+        what = f"site {site!r} of org {org_id} is being deployed" if site else f"org {org_id} is busy"
+        super().__init__(f"{what} by {by}; retry when it has finished, or, if that process is gone, "
+                         f"free it with `mistctl unlock {org_id}`")
+
+    @classmethod
+    def of(cls, org_id: str, site: str | None, info: LockInfo | None) -> Busy:
+        """The error for a lock found held (`info` None: it was freed meanwhile)."""
+        return cls(org_id, site, info.owner if info else None, info.holder if info else "")
+
+
+OnWait = Callable[[LockInfo], Awaitable[None] | None]
+
+
+async def wait_for_lock(store: StateStore, name: str, owner: str, *, holder: str, ttl: float,
+                        wait: float, on_wait: OnWait | None = None, poll: float = POLL) -> LockInfo | None:
+    """Take the lock, waiting up to `wait` seconds; None when taken, else who still holds it.
+
+    `on_wait` hears once who holds it, when the caller has to wait.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max(wait, 0.0)
+    told = False
+    while not await store.acquire_lock(name, owner, ttl, holder=holder):
+        info = await store.get_lock(name)
+        if loop.time() >= deadline:
+            return info or LockInfo(name=name, owner="", holder="", expires_at=utcnow())
+        if info is not None and not told and on_wait is not None:
+            told = True
+            said = on_wait(info)
+            if said is not None:
+                await said
+        await asyncio.sleep(poll)
+    return None
+
+
+@dataclass
+class RunLease:
+    """The locks a run holds, renewed every third of `ttl` (with the run's heartbeat) until released."""
+
+    store: StateStore
+    owner: str
+    ttl: float
+    names: list[str] = field(default_factory=list)
+    run_id: str | None = None  # once recorded, its heartbeat is renewed with the locks
+
+    async def beat(self) -> None:
+        """Renew the locks (a lost one is logged) and the run's heartbeat."""
+        for name in self.names:
+            if not await self.store.refresh_lock(name, self.owner, self.ttl):
+                log.warning("lock %s of run %s lapsed while held", name, self.owner)
+        if self.run_id is not None:
+            await self.store.update_run(self.run_id, heartbeat_at=utcnow())
+
+    async def attach(self, run: Run) -> None:
+        """The run is recorded: its heartbeat starts now."""
+        self.run_id = run.id
+        await self.store.update_run(run.id, heartbeat_at=utcnow())
+
+    async def release(self) -> None:
+        """Release every lock held (a lapsed one is left to its new holder)."""
+        for name in reversed(self.names):
+            with contextlib.suppress(Exception):
+                await self.store.release_lock(name, self.owner)
+        self.names.clear()
+
+    async def keep_alive(self) -> None:
+        """Beat every third of the TTL until cancelled (a failed beat is logged and tried again)."""
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            try:
+                await self.beat()
+            except Exception as exc:  # the store blinked: try again at the next beat
+                log.warning("could not renew the locks of run %s: %s", self.owner, exc)
+
+
+@asynccontextmanager
+async def org_run(store: StateStore, org_id: str, owner: str, *, holder: str, wait: float,
+                  sites: Sequence[str] = (), ttl: float = CLI_LOCK_TTL,
+                  on_wait: OnWait | None = None) -> AsyncIterator[RunLease]:
+    """Hold the org lock, then the sites', for the block (waited for up to `wait`); `Busy` names the holder."""
+    lease = RunLease(store, owner, ttl)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max(wait, 0.0)
+    renewer: asyncio.Task[None] | None = None
+    try:
+        held = await wait_for_lock(store, org_lock(org_id), owner, holder=holder, ttl=ttl, wait=wait,
+                                   on_wait=on_wait)
+        if held is not None:
+            raise Busy.of(org_id, None, held if held.owner else None)
+        lease.names.append(org_lock(org_id))
+        for site in dict.fromkeys(sites):
+            left = min(SITE_GRACE, max(deadline - loop.time(), 0.0))
+            held = await wait_for_lock(store, site_lock(org_id, site), owner, holder=holder, ttl=ttl,
+                                       wait=left)
+            if held is not None:
+                raise Busy.of(org_id, site, held if held.owner else None)
+            lease.names.append(site_lock(org_id, site))
+        renewer = asyncio.create_task(lease.keep_alive())
+        yield lease
+    finally:
+        if renewer is not None:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+        await lease.release()
+
+
+async def shown_status(store: StateStore, runs: Sequence[Run]) -> list[Run]:
+    """The runs as they stand: one still 'running' whose process stopped (it no longer holds its org
+    lock, or its holder's process is gone from this host) is shown `interrupted`, saying how to resume it."""
+    holders: dict[str, str | None] = {}
+    shown: list[Run] = []
+    for run in runs:
+        if run.is_terminal or run.heartbeat_at is None:
+            shown.append(run)
+            continue
+        if run.org_id not in holders:
+            info = await store.get_lock(org_lock(run.org_id))
+            holders[run.org_id] = info.owner if info and not holder_gone(info.holder) else None
+        if holders[run.org_id] == run.id:
+            shown.append(run)
+        else:
+            shown.append(run.model_copy(update={"status": "interrupted", "error": _why(run.heartbeat_at)}))
+    return shown
+
+
+def _why(beat: datetime) -> str:
+    return f"{INTERRUPTED} (last heartbeat {beat.strftime('%Y-%m-%d %H:%M:%S UTC')})"
