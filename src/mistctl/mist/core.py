@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -22,6 +22,7 @@ from mistctl.mist.errors import MalformedResponse
 from mistctl.mist.http import DEFAULT_CONCURRENCY
 from mistctl.mist.meter import CallMeter, CallRecord, CallStats
 from mistctl.mist.models import ApiUsage, MistObject, SelfInfo
+from mistctl.mist.owners import Owner, TokenGroup, group_tokens, owner_of
 from mistctl.mist.retry import RetryPolicy
 from mistctl.mist.session import Session, WaitHook
 from mistctl.mist.wire import Answer, Query, Token
@@ -82,6 +83,7 @@ class ClientCore:
         clock = clock or SystemClock()
         many = [tokens] if isinstance(tokens, SecretStr | str) else list(tokens)
         self._meter = CallMeter(on_call)
+        self._owners: dict[str, Owner] = {}
         self._session = Session(
             http,
             [Token.of(t) for t in many],
@@ -117,8 +119,28 @@ class ClientCore:
         return twin
 
     async def budget_states(self) -> list[BudgetState]:
-        """Each token's call budget: used, remaining, seconds to the reset."""
-        return [await self._session.budget.state(t.key) for t in self._session.tokens]
+        """Each budget's state (one per owner: tokens of one admin share one): used, remaining, reset."""
+        budgets = dict.fromkeys(t.budget for t in self._session.tokens)
+        return [await self._session.budget.state(key) for key in budgets]
+
+    @property
+    def token_groups(self) -> list[TokenGroup]:
+        """The tokens grouped by the budget they share (each alone until `group_tokens` ran)."""
+        return group_tokens(self._session.tokens, self._owners)
+
+    async def group_tokens(self) -> list[TokenGroup]:
+        """Ask ``GET /self`` who owns each token not grouped yet; user tokens of one admin then share
+        one budget. One call per such token."""
+        for key in self.token_keys:
+            if key not in self._owners:
+                self._owners[key] = owner_of(await self.for_token(key).get_self(), key)
+        self.adopt_owners(self._owners)
+        return self.token_groups
+
+    def adopt_owners(self, owners: Mapping[str, Owner]) -> None:
+        """Take token owners already known (by fingerprint), e.g. from a cache of `GET /self` answers."""
+        self._owners.update({k: v for k, v in owners.items() if k in self.token_keys})
+        self._session.regroup({k: o.budget for k, o in self._owners.items()})
 
     # -- generic org collections ---------------------------------------------------------------
 
@@ -188,13 +210,17 @@ class ClientCore:
         answer = await self._session.call("GET", "/self/usage")
         usage = ApiUsage.model_validate(_expect_dict(answer, "get self usage"))
         await self._session.budget.sync(
-            answer.token, used=usage.requests, limit=usage.request_limit, reset_in=usage.seconds
+            self._session.budget_of(answer.token), used=usage.requests, limit=usage.request_limit,
+            reset_in=usage.seconds,
         )
         return usage
 
     async def sync_budget(self) -> list[BudgetState]:
-        """Re-sync every token's budget from Mist's own count (one call per token)."""
-        for key in self.token_keys:
+        """Re-sync every budget from Mist's own count (one call per budget, with its first token)."""
+        firsts: dict[str, str] = {}
+        for token in self._session.tokens:
+            firsts.setdefault(token.budget, token.key)
+        for key in firsts.values():
             await self.for_token(key).get_usage()
         return await self.budget_states()
 

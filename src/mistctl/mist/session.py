@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import ValidationError
 
 from mistctl.mist.budget import CallBudget
 from mistctl.mist.clock import Clock
@@ -29,6 +30,7 @@ from mistctl.mist.errors import (
 )
 from mistctl.mist.http import API_PREFIX
 from mistctl.mist.meter import CallMeter, CallRecord, outcome_of
+from mistctl.mist.models import ApiUsage
 from mistctl.mist.retry import NOTHING_SENT, RETRY_STATUSES, RetryPolicy, parse_retry_after
 from mistctl.mist.wire import Answer, Query, Token, encode_query, json_or_none, scrub, scrub_json
 
@@ -107,6 +109,14 @@ class Session:
         twin.tokens = tuple(chosen)
         return twin
 
+    def regroup(self, budgets: Mapping[str, str]) -> None:
+        """Count each token (by fingerprint) against the budget key given for it (its owner's)."""
+        self.tokens = tuple(t.drawing_on(budgets.get(t.key, t.budget)) for t in self.tokens)
+
+    def budget_of(self, token_key: str) -> str:
+        """The budget key a token (by fingerprint) draws on."""
+        return next((t.budget for t in self.tokens if t.key == token_key), token_key)
+
     async def call(
         self,
         method: str,
@@ -126,10 +136,7 @@ class Session:
         tries = failures = rate_hits = 0
         while True:
             tries += 1
-            # Reserve inside the slot: calls counted but not yet at Mist stay within `concurrency`.
-            async with self._slots:
-                token = await self._take_token(req)
-                outcome = await self._send(req, token, tries)
+            token, outcome = await self._send_reserved(req, tries)
             if isinstance(outcome, httpx.Response) and outcome.status_code == 429:
                 rate_hits += 1
                 await self._note_429(req, token, outcome, rate_hits)
@@ -140,16 +147,14 @@ class Session:
                 return self._finish(req, outcome, token)
             await self._pause("retry", delay)
 
-    async def _take_token(self, req: _Request) -> Token:
-        """The first token with budget left; when all are spent, wait for the earliest reset."""
+    async def _send_reserved(self, req: _Request, tries: int) -> tuple[Token, _Outcome]:
+        """Reserve a call and send it within one slot (calls counted but not yet at Mist stay within
+        `concurrency`); a wait for the budget's reset holds no slot."""
         while True:
-            waits = []
-            for token in self.tokens:
-                wait = await self.budget.reserve(token.key)
-                if wait <= 0:
-                    return token
-                waits.append(wait)
-            wait = min(waits)
+            async with self._slots:
+                token, wait = await self._reserve()
+                if token is not None:
+                    return token, await self._send(req, token, tries)
             if wait > self.policy.max_rate_wait:
                 raise RateLimited(
                     f"{req.method} {req.path}: the API call budget is spent; it resets in {wait:.0f} s",
@@ -159,6 +164,18 @@ class Session:
                 )
             log.info("%s %s: the API call budget is spent; waiting %.1f s for the reset", req.method, req.path, wait)
             await self._pause("budget", self.policy.after_reset(wait, self._rng))
+
+    async def _reserve(self) -> tuple[Token | None, float]:
+        """The first token whose budget (one per owner: tokens of one admin share it) has a call left."""
+        waits: dict[str, float] = {}
+        for token in self.tokens:
+            if token.budget in waits:
+                continue
+            wait = await self.budget.reserve(token.budget)
+            if wait <= 0:
+                return token, 0.0
+            waits[token.budget] = wait
+        return None, min(waits.values())
 
     async def _send(self, req: _Request, token: Token, tries: int) -> _Outcome:
         headers = {"Authorization": f"Token {token.secret.get_secret_value()}"}
@@ -184,7 +201,9 @@ class Session:
     async def _note_429(self, req: _Request, token: Token, resp: httpx.Response, hits: int) -> None:
         """Mark the token's window spent (the next reservation then waits); give up past the limits."""
         retry_after = parse_retry_after(resp.headers.get("Retry-After"), self.clock.now())
-        wait = await self.budget.exhaust(token.key, retry_after=retry_after)
+        if retry_after is None:  # Mist documents no Retry-After: ask it when the window resets
+            retry_after = await self._reset_from_usage(token)
+        wait = await self.budget.exhaust(token.budget, retry_after=retry_after)
         if hits > self.policy.max_rate_retries or wait > self.policy.max_rate_wait:
             detail = self.scrub(extract_detail(json_or_none(resp), resp.text))
             raise RateLimited(
@@ -196,6 +215,21 @@ class Session:
                 detail=detail,
             )
         log.info("%s %s: Mist answered 429; waiting %.1f s for the rate window", req.method, req.path, wait)
+
+    async def _reset_from_usage(self, token: Token) -> float | None:
+        """Seconds to the window's reset from ``GET /self/usage`` (sent past the budget: the window is
+        spent anyway); None when Mist does not answer it, and the budget's own window decides."""
+        outcome = await self._send(_Request.of("GET", "/self/usage", None, None, None, None), token, 1)
+        if not isinstance(outcome, httpx.Response) or outcome.status_code != 200:
+            return None
+        try:
+            usage = ApiUsage.model_validate(json_or_none(outcome))
+        except ValidationError:
+            return None
+        if usage.seconds is None:
+            return None
+        await self.budget.sync(token.budget, used=usage.requests, limit=usage.request_limit, reset_in=usage.seconds)
+        return max(0.0, usage.seconds)
 
     def _retry_delay(self, req: _Request, outcome: _Outcome, failures: int) -> float | None:
         if failures >= self.policy.max_attempts:
