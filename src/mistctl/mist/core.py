@@ -126,7 +126,7 @@ class ClientCore:
     @property
     def token_groups(self) -> list[TokenGroup]:
         """The tokens grouped by the budget they share (each alone until `group_tokens` ran)."""
-        return group_tokens(self._session.tokens, self._owners)
+        return group_tokens(self.token_keys, self._owners)
 
     async def group_tokens(self) -> list[TokenGroup]:
         """Ask ``GET /self`` who owns each token not grouped yet; user tokens of one admin then share

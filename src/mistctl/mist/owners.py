@@ -14,14 +14,17 @@ itself stays out of shared stores such as Redis).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from mistctl.mist.models import SelfInfo
-from mistctl.mist.wire import Token
 
 Kind = Literal["user", "org", "unknown"]
+USER_TOKEN_HINT = (
+    "note: user tokens spend their admin's 5000 calls an hour, and spending them all also locks the admin "
+    "out of the Mist portal; an org token (Organization > Settings > API Token) has a budget of its own"
+)
 
 
 @dataclass(frozen=True)
@@ -59,12 +62,13 @@ class TokenGroup:
         return f"token {keys}: owner not checked, budgeted alone"
 
 
-def group_tokens(tokens: Sequence[Token], owners: dict[str, Owner]) -> list[TokenGroup]:
-    """The tokens grouped by budget, in the order of their first token."""
+def group_tokens(keys: Sequence[str], owners: Mapping[str, Owner]) -> list[TokenGroup]:
+    """The tokens (fingerprints) grouped by budget, in the order of their first token; a token of no
+    known owner is a budget of its own."""
     grouped: dict[str, list[str]] = {}
     found: dict[str, Owner] = {}
-    for token in tokens:
-        owner = owners.get(token.key) or Owner(token.budget, "unknown", "")
-        grouped.setdefault(owner.budget, []).append(token.key)
+    for key in keys:
+        owner = owners.get(key) or Owner(key, "unknown", "")
+        grouped.setdefault(owner.budget, []).append(key)
         found.setdefault(owner.budget, owner)
-    return [TokenGroup(found[budget], tuple(keys)) for budget, keys in grouped.items()]
+    return [TokenGroup(found[budget], tuple(members)) for budget, members in grouped.items()]

@@ -8,6 +8,7 @@ the other.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,10 +22,13 @@ from mistctl.config import Settings
 from mistctl.mist.budget import CallBudget, InMemoryCallBudget, token_fingerprint
 from mistctl.mist.client import MistClient
 from mistctl.mist.clock import Clock, SystemClock
+from mistctl.mist.errors import MistError
 from mistctl.mist.http import base_url_for, build_http_client, default_limits
 from mistctl.mist.meter import CallRecord
 from mistctl.mist.retry import RetryPolicy
 from mistctl.mist.session import WaitHook
+
+log = logging.getLogger("mistctl.mist")
 
 DEFAULT_TWIN_STATE = Path(".mistctl/twin.db")
 TWIN_BASE_URL = "http://mist-twin"
@@ -71,8 +75,13 @@ class Target:
         on_call: Callable[[CallRecord], None] | None = None,
         on_wait: WaitHook | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        group: bool = True,
     ) -> AsyncIterator[MistClient]:
-        """A ready `MistClient` for this target; the http client (and the twin) close on exit."""
+        """A ready `MistClient` for this target; the http client (and the twin) close on exit.
+
+        With several tokens (and `group`), each is asked ``GET /self`` once so that the user tokens of
+        one admin share one budget, as Mist counts them.
+        """
         s = self.settings
         clock = clock or SystemClock()
         async with AsyncExitStack() as stack:
@@ -88,7 +97,10 @@ class Target:
                 )
             )
             budget = budget or InMemoryCallBudget(clock, limit=s.mist_rate_limit, window=s.mist_rate_window)
-            yield client_for(http, self.tokens, s, clock=clock, budget=budget, on_call=on_call, on_wait=on_wait)
+            client = client_for(http, self.tokens, s, clock=clock, budget=budget, on_call=on_call, on_wait=on_wait)
+            if group and len(self.tokens) > 1:
+                await _group(client)
+            yield client
 
     @asynccontextmanager
     async def _twin_running(self) -> AsyncIterator[Any]:
@@ -179,6 +191,15 @@ def client_for(
     policy = RetryPolicy(max_attempts=s.mist_max_attempts, max_rate_wait=s.mist_max_rate_wait)
     return MistClient(http, tokens, budget=budget, clock=clock, policy=policy, on_call=on_call, on_wait=on_wait,
                       concurrency=s.mist_concurrency)
+
+
+async def _group(client: MistClient) -> None:
+    """Group the tokens by owner; a token Mist will not describe stays budgeted alone (its calls fail
+    with their own clear error later)."""
+    try:
+        await client.group_tokens()
+    except MistError as exc:
+        log.warning("could not group the API tokens by owner (%s); each keeps a budget of its own", exc)
 
 
 def _twin_app(state: Path) -> Any:
