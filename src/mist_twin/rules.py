@@ -2,8 +2,9 @@
 
 Sites bind templates and site groups (`sitegroup_ids`, `*template_id`); a site group's `site_ids`
 is therefore computed from the sites. Deleting a site drops its setting and unassigns its devices;
-deleting a site group or a device profile unbinds it. A PSK keeps its previous passphrase in
-`old_passphrase` when the passphrase changes (that is how a rotation keeps clients connected).
+deleting a site group or a device profile unbinds it. A PSK's `old_passphrase` is whatever the client
+wrote (the spec lists it as a writable field; no source confirms that Mist copies the previous
+passphrase there by itself), so the twin never fills it in: a rotation must send it.
 """
 
 from __future__ import annotations
@@ -71,14 +72,6 @@ def _unbind_deviceprofile(twin: TwinState, profile: Obj) -> None:
             twin.store.put("inventory", device["mac"], {**device, "deviceprofile_id": None})
 
 
-def _keep_old_passphrase(twin: TwinState, old: Obj, new: Obj) -> None:
-    del twin
-    if new.get("passphrase") != old.get("passphrase"):
-        new["old_passphrase"] = old.get("passphrase")
-    elif "old_passphrase" in old:  # an upsert with the same passphrase keeps the pending rotation
-        new.setdefault("old_passphrase", old["old_passphrase"])
-
-
 def _ops(plural: str, singular: str, get: str | None = None) -> Ops:
     return Ops(f"listOrg{plural}", f"createOrg{singular}", get or f"getOrg{singular}",
                f"updateOrg{singular}", f"deleteOrg{singular}")  # fmt: skip
@@ -123,7 +116,7 @@ WXRULES = Rule(
 PSKS = Rule(
     "psks", "psk_id", "PSK", _ops("Psks", "Psk"),
     defaults={"usage": "multi", "max_usage": 0, "expire_time": None},
-    filters=("name", "ssid", "role"), upsert_key="name", before_update=_keep_old_passphrase,
+    filters=("name", "ssid", "role"), upsert_key="name",
 )  # fmt: skip
 
 #: Every collection, in the order mistctl's workflow creates them.
