@@ -78,9 +78,11 @@ class ApiMetrics:
         self.http_requests.labels(method, route, str(status)).inc()
         self.http_seconds.labels(method, route).observe(seconds)
 
-    async def refresh(self, store: StateStore, budget: CallBudget, tokens: list[str]) -> None:
-        """Read the gauges that are not fed by hooks: budget left per token, runs by status."""
-        for key in sorted(set(tokens) | self.tokens_seen):
+    async def refresh(self, store: StateStore, budget: CallBudget, tokens: list[str],
+                      budget_of: Callable[[str], str] = str) -> None:
+        """Read the gauges that are not fed by hooks: budget left per budget (`budget_of` maps a token
+        fingerprint to its owner's budget key: one admin's tokens share one), runs by status."""
+        for key in sorted({budget_of(t) for t in set(tokens) | self.tokens_seen}):
             state = await budget.state(key)
             self.budget_left.labels(key).set(state.remaining)
         counts = dict.fromkeys(RUN_STATUSES, 0)

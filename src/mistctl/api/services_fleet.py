@@ -89,7 +89,8 @@ async def _deploy(ctx: AppContext, access: Access, fleet: Fleet, run: Run, names
     async with ctx.locks.holding(names, run.id):
         info = RunInfo(run.id, run.kind, access.actor)
         try:
-            await run_converge(ctx, access, fleet, Scope(saved_plan=saved), info, concurrency=concurrency)
+            await run_converge(ctx, access, fleet, Scope(saved_plan=saved), info, concurrency=concurrency,
+                               background=True)
         except Exception as exc:  # logged by `Deployments`; the run says it stopped, never stays "running"
             error = f"stopped: {type(exc).__name__}: {exc}"
             with contextlib.suppress(Exception):

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from mistctl.mist.budget import BudgetState, CallBudget, InMemoryCallBudget
 from mistctl.mist.clock import Clock, SystemClock
-from mistctl.mist.errors import MalformedResponse
+from mistctl.mist.errors import MalformedResponse, RateLimited
 from mistctl.mist.http import DEFAULT_CONCURRENCY
 from mistctl.mist.meter import CallMeter, CallRecord, CallStats
 from mistctl.mist.models import ApiUsage, MistObject, SelfInfo
@@ -122,6 +122,12 @@ class ClientCore:
         """Each budget's state (one per owner: tokens of one admin share one): used, remaining, reset."""
         budgets = dict.fromkeys(t.budget for t in self._session.tokens)
         return [await self._session.budget.state(key) for key in budgets]
+
+    @property
+    def rate_limited(self) -> RateLimited | None:
+        """The last call that gave up because the budget stayed spent (workflows turn errors into answers;
+        the service raises this one again to answer 503)."""
+        return self._session.budget_refusals[-1] if self._session.budget_refusals else None
 
     @property
     def token_groups(self) -> list[TokenGroup]:

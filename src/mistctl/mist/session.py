@@ -99,6 +99,7 @@ class Session:
         self._rng = rng
         self._slots = asyncio.Semaphore(concurrency)
         self._on_wait = on_wait
+        self.budget_refusals: list[RateLimited] = []  # shared with pinned copies: what gave up on the budget
 
     def pinned(self, key: str) -> Session:
         """A session that sends with one token only (sharing budget, meter and connection slots)."""
@@ -156,14 +157,18 @@ class Session:
                 if token is not None:
                     return token, await self._send(req, token, tries)
             if wait > self.policy.max_rate_wait:
-                raise RateLimited(
+                raise self._refused(RateLimited(
                     f"{req.method} {req.path}: the API call budget is spent; it resets in {wait:.0f} s",
                     retry_after=wait,
                     method=req.method,
                     path=req.path,
-                )
+                ))
             log.info("%s %s: the API call budget is spent; waiting %.1f s for the reset", req.method, req.path, wait)
             await self._pause("budget", self.policy.after_reset(wait, self._rng))
+
+    def _refused(self, exc: RateLimited) -> RateLimited:
+        self.budget_refusals[:] = [exc]
+        return exc
 
     async def _reserve(self) -> tuple[Token | None, float]:
         """The first token whose budget (one per owner: tokens of one admin share it) has a call left."""
@@ -206,14 +211,14 @@ class Session:
         wait = await self.budget.exhaust(token.budget, retry_after=retry_after)
         if hits > self.policy.max_rate_retries or wait > self.policy.max_rate_wait:
             detail = self.scrub(extract_detail(json_or_none(resp), resp.text))
-            raise RateLimited(
+            raise self._refused(RateLimited(
                 f"{req.method} {req.path} -> 429 Too Many Requests after {hits} tries: {detail}",
                 retry_after=wait,
                 method=req.method,
                 path=req.path,
                 status=429,
                 detail=detail,
-            )
+            ))
         log.info("%s %s: Mist answered 429; waiting %.1f s for the rate window", req.method, req.path, wait)
 
     async def _reset_from_usage(self, token: Token) -> float | None:

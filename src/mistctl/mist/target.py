@@ -183,12 +183,15 @@ def client_for(
     budget: CallBudget,
     on_call: Callable[[CallRecord], None] | None = None,
     on_wait: WaitHook | None = None,
+    max_rate_wait: float | None = None,
 ) -> MistClient:
     """A `MistClient` on a shared http client, with the settings' retry policy and concurrency.
 
     The one place settings become a client: the CLI's target, the service's context and the workers.
+    `max_rate_wait` bounds the wait for a spent budget (an HTTP request's), else the settings' own.
     """
-    policy = RetryPolicy(max_attempts=s.mist_max_attempts, max_rate_wait=s.mist_max_rate_wait)
+    wait = s.mist_max_rate_wait if max_rate_wait is None else max_rate_wait
+    policy = RetryPolicy(max_attempts=s.mist_max_attempts, max_rate_wait=wait)
     return MistClient(http, tokens, budget=budget, clock=clock, policy=policy, on_call=on_call, on_wait=on_wait,
                       concurrency=s.mist_concurrency)
 
