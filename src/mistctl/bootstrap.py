@@ -56,11 +56,11 @@ class Services:
                                 window=self.settings.mist_rate_window, limit=limit,
                                 latency=self.ledger.mean_latency(), concurrency=self.concurrency)
 
-    def budget_lines(self) -> list[str]:
+    async def budget_lines(self) -> list[str]:
         """With several tokens, which of them share a call budget (the ETA counts each budget once)."""
         if len(self.mist.token_keys) < 2:
             return []
-        return [group.describe() for group in self.mist.token_groups]
+        return [group.describe() for group in await self.mist.group_tokens()]
 
     async def new_run(self, kind: str, plan: Plan) -> Run:
         """Record a new run of `plan` (its plan redacted) before any write."""

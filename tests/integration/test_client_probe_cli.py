@@ -123,7 +123,7 @@ async def test_the_plan_eta_counts_one_budget_for_one_admins_tokens(tmp_path):
     async with app.router.lifespan_context(app), open_services(
         settings=settings, transport=twin_transport(app), org_id=twin.org_id
     ) as svc:
-        lines = svc.budget_lines()
+        lines = await svc.budget_lines()
         states = await svc.mist.budget_states()
         eta = await svc.eta(SimpleNamespace(estimated_calls=15))
     assert len(states) == 1 and states[0].limit == 10

@@ -87,3 +87,25 @@ async def test_a_429_without_retry_after_waits_as_long_as_self_usage_says():
     assert len(usages) == 1 and usages[0]["requests"] == limit + 2
     assert clock.sleeps == [pytest.approx(usages[0]["seconds"], abs=0.2)], "the reset Mist reported, not an hour"
     assert client.calls.by_outcome == {"ok": limit + 2, "rate_limited": 1}
+
+
+async def test_a_shared_owner_cache_asks_each_token_once_per_process():
+    from tests.support.twin import twin_app, twin_transport
+
+    app = twin_app(device_count=0)
+    twin = app.state.twin
+    second = twin.add_token("admin", user=ADMIN).token
+    org_token = twin.add_token("admin").token
+    owners: dict = {}
+    clock = ManualClock(time.time())
+    budget = InMemoryCallBudget(clock)
+    transport = twin_transport(app)
+    async with app.router.lifespan_context(app), build_http_client("http://twin", transport=transport) as http:
+        for _ in range(2):  # two clients of one process (two requests, two jobs)
+            client = MistClient(http, [twin.token, second, org_token], clock=clock, budget=budget, owners=owners)
+            await client.list_sites(twin.org_id)
+        states = await client.budget_states()
+    seen = twin.counters.snapshot()["by_route"]
+    assert seen["GET /api/v1/self"] == 3, "each token asked once, by the first client only"
+    assert len(states) == 2 and sorted(s.used for s in states) == [1, 4]  # 2 x /self + 2 lists; the org token's /self
+    assert {o.kind for o in owners.values()} == {"user", "org"}

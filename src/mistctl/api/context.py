@@ -90,10 +90,9 @@ class AppContext:
             if ledger is not None:
                 ledger.on_call(call)
 
-        client = client_for(self.http, list(tokens), s, clock=self.clock, budget=self.budget, on_call=on_call,
-                            on_wait=on_wait, max_rate_wait=None if background else s.mistctl_budget_wait)
-        client.adopt_owners(self._owners)
-        return client
+        return client_for(self.http, list(tokens), s, clock=self.clock, budget=self.budget, on_call=on_call,
+                          on_wait=on_wait, max_rate_wait=None if background else s.mistctl_budget_wait,
+                          owners=self._owners)
 
     async def whoami(self, tokens: Sequence[SecretStr]) -> SelfInfo:
         """`GET /self` for the first token, cached for a minute by a hash of the token."""
@@ -102,7 +101,10 @@ class AppContext:
         cached = self._identities.get(key)
         if cached is not None and now - cached[0] < IDENTITY_TTL:
             return cached[1]
-        me = await self.client(tokens[:1]).get_self()
+        # Not through `client`: this GET /self is the owner look-up too, so it is not made twice.
+        me = await client_for(self.http, list(tokens[:1]), self.settings, clock=self.clock, budget=self.budget,
+                              on_call=self.metrics.on_call, max_rate_wait=self.settings.mistctl_budget_wait
+                              ).get_self()
         self._identities = {k: v for k, v in self._identities.items() if now - v[0] < IDENTITY_TTL}
         self._identities[key] = (now, me)
         fingerprint = token_fingerprint(tokens[0])

@@ -60,7 +60,7 @@ async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, si
                                           concurrency=svc.concurrency)
         planned.plan.fleet_path = str(path.resolve())
         eta = await svc.eta(planned.plan)
-        budgets = svc.budget_lines()
+        budgets = await svc.budget_lines()
     data = planned.plan.to_json() | {"eta_seconds": round(eta, 1)} | ({"token_budgets": budgets} if budgets else {})
     if out is not None:
         out.write_text(json.dumps(data, indent=2))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import random
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -22,7 +22,7 @@ from mistctl.mist.errors import MalformedResponse, RateLimited
 from mistctl.mist.http import DEFAULT_CONCURRENCY
 from mistctl.mist.meter import CallMeter, CallRecord, CallStats
 from mistctl.mist.models import ApiUsage, MistObject, SelfInfo
-from mistctl.mist.owners import Owner, TokenGroup, group_tokens, owner_of
+from mistctl.mist.owners import Owner, TokenGroup, group_tokens
 from mistctl.mist.retry import RetryPolicy
 from mistctl.mist.session import Session, WaitHook
 from mistctl.mist.wire import Answer, Query, Token
@@ -79,11 +79,14 @@ class ClientCore:
         on_wait: WaitHook | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         rng: random.Random | None = None,
+        owners: dict[str, Owner] | None = None,
     ) -> None:
+        """`owners`: a cache of token owners shared by the process's clients; with it, the first call asks
+        ``GET /self`` for each token not in it, so one admin's tokens share one budget in every process."""
         clock = clock or SystemClock()
         many = [tokens] if isinstance(tokens, SecretStr | str) else list(tokens)
         self._meter = CallMeter(on_call)
-        self._owners: dict[str, Owner] = {}
+        self._owners: dict[str, Owner] = owners if owners is not None else {}
         self._session = Session(
             http,
             [Token.of(t) for t in many],
@@ -94,6 +97,7 @@ class ClientCore:
             rng=rng or random.Random(),
             concurrency=concurrency,
             on_wait=on_wait,
+            owners=owners,
         )
 
     def __repr__(self) -> str:
@@ -135,18 +139,10 @@ class ClientCore:
         return group_tokens(self.token_keys, self._owners)
 
     async def group_tokens(self) -> list[TokenGroup]:
-        """Ask ``GET /self`` who owns each token not grouped yet; user tokens of one admin then share
-        one budget. One call per such token."""
-        for key in self.token_keys:
-            if key not in self._owners:
-                self._owners[key] = owner_of(await self.for_token(key).get_self(), key)
-        self.adopt_owners(self._owners)
+        """Ask ``GET /self`` who owns each token not known yet; user tokens of one admin then share one
+        budget. One call per such token (none when the first call already asked)."""
+        await self._session.learn_owners(self._owners)
         return self.token_groups
-
-    def adopt_owners(self, owners: Mapping[str, Owner]) -> None:
-        """Take token owners already known (by fingerprint), e.g. from a cache of `GET /self` answers."""
-        self._owners.update({k: v for k, v in owners.items() if k in self.token_keys})
-        self._session.regroup({k: o.budget for k, o in self._owners.items()})
 
     # -- generic org collections ---------------------------------------------------------------
 

@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import ValidationError
 
 from mistctl.mist.budget import CallBudget
 from mistctl.mist.clock import Clock
@@ -30,8 +29,9 @@ from mistctl.mist.errors import (
 )
 from mistctl.mist.http import API_PREFIX
 from mistctl.mist.meter import CallMeter, CallRecord, outcome_of
-from mistctl.mist.models import ApiUsage
+from mistctl.mist.owners import Owner
 from mistctl.mist.retry import NOTHING_SENT, RETRY_STATUSES, RetryPolicy, parse_retry_after
+from mistctl.mist.self_reads import owner_from_self, reset_from_usage
 from mistctl.mist.wire import Answer, Query, Token, encode_query, json_or_none, scrub, scrub_json
 
 log = logging.getLogger("mistctl.mist")
@@ -86,6 +86,7 @@ class Session:
         rng: random.Random,
         concurrency: int,
         on_wait: WaitHook | None = None,
+        owners: dict[str, Owner] | None = None,
     ) -> None:
         if not tokens:
             raise ValueError("a Mist client needs at least one API token")
@@ -100,6 +101,11 @@ class Session:
         self._slots = asyncio.Semaphore(concurrency)
         self._on_wait = on_wait
         self.budget_refusals: list[RateLimited] = []  # shared with pinned copies: what gave up on the budget
+        self.owners = owners  # token fingerprint -> owner, shared by the process's clients (None: not asked)
+        self._unlearned = owners is not None
+        self._owner_lock = asyncio.Lock()
+        if owners:
+            self.regroup({k: o.budget for k, o in owners.items()})
 
     def pinned(self, key: str) -> Session:
         """A session that sends with one token only (sharing budget, meter and connection slots)."""
@@ -133,6 +139,8 @@ class Session:
         `template` is the spec's path without /api/v1 (``/sites/{site_id}``), filled from `params`
         (quoted, so an id cannot change the path). POSTs are not retried unless `idempotent`.
         """
+        if self._unlearned:
+            await self.learn_owners()
         req = _Request.of(method, template, params, query, body, idempotent)
         tries = failures = rate_hits = 0
         while True:
@@ -207,7 +215,7 @@ class Session:
         """Mark the token's window spent (the next reservation then waits); give up past the limits."""
         retry_after = parse_retry_after(resp.headers.get("Retry-After"), self.clock.now())
         if retry_after is None:  # Mist documents no Retry-After: ask it when the window resets
-            retry_after = await self._reset_from_usage(token)
+            retry_after = await reset_from_usage(self._get_unreserved, self.budget, token)
         wait = await self.budget.exhaust(token.budget, retry_after=retry_after)
         if hits > self.policy.max_rate_retries or wait > self.policy.max_rate_wait:
             detail = self.scrub(extract_detail(json_or_none(resp), resp.text))
@@ -221,20 +229,25 @@ class Session:
             ))
         log.info("%s %s: Mist answered 429; waiting %.1f s for the rate window", req.method, req.path, wait)
 
-    async def _reset_from_usage(self, token: Token) -> float | None:
-        """Seconds to the window's reset from ``GET /self/usage`` (sent past the budget: the window is
-        spent anyway); None when Mist does not answer it, and the budget's own window decides."""
-        outcome = await self._send(_Request.of("GET", "/self/usage", None, None, None, None), token, 1)
-        if not isinstance(outcome, httpx.Response) or outcome.status_code != 200:
-            return None
-        try:
-            usage = ApiUsage.model_validate(json_or_none(outcome))
-        except ValidationError:
-            return None
-        if usage.seconds is None:
-            return None
-        await self.budget.sync(token.budget, used=usage.requests, limit=usage.request_limit, reset_in=usage.seconds)
-        return max(0.0, usage.seconds)
+    async def _get_unreserved(self, template: str, token: Token) -> _Outcome:
+        """One GET outside the budget's reservations (metered): the engine's own reads."""
+        return await self._send(_Request.of("GET", template, None, None, None, None), token, 1)
+
+    async def learn_owners(self, owners: dict[str, Owner] | None = None) -> None:
+        """Ask ``GET /self`` whose budget each token not known yet draws on; `owners` is shared by every
+        client of the process, so each token is asked once. A token Mist will not describe is budgeted alone."""
+        if owners is not None:  # asked explicitly (`group_tokens`): learn into this cache now
+            self.owners, self._unlearned = owners, True
+        async with self._owner_lock:
+            if self.owners is None or not self._unlearned:
+                return
+            for token in self.tokens:
+                if token.key not in self.owners:
+                    owner = await owner_from_self(self._get_unreserved, self.budget, token)
+                    if owner is not None:
+                        self.owners[token.key] = owner
+            self.regroup({k: o.budget for k, o in self.owners.items()})
+            self._unlearned = False
 
     def _retry_delay(self, req: _Request, outcome: _Outcome, failures: int) -> float | None:
         if failures >= self.policy.max_attempts:
