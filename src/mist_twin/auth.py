@@ -1,7 +1,9 @@
 """Who is calling: `Authorization: Token <token>` mapped to a role on the org (or on no org).
 
 Roles follow Mist: `admin` and `write` may change the org, `read` may only GET it; a token whose
-privileges do not name the org gets 403 on everything under it.
+privileges do not name the org gets 403 on everything under it. A user token belongs to an admin
+(`user`, an email) and shares that admin's rate budget with the admin's other tokens; an org token
+(`user` None) has a budget of its own (Mist docs, "Create API Tokens").
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ class Principal:
     role: str
     org_id: str | None
     name: str = "twin token"
+    user: str | None = None  # the admin's email for a user token; None for an org token
+
+    @property
+    def rate_key(self) -> str:
+        """Whose budget the token's calls count against: its user's (all their tokens), or its own."""
+        return f"user:{self.user}" if self.user else f"token:{self.token}"
 
     def require(self, org_id: str, method: str) -> None:
         """403 unless this token may perform `method` on the org."""

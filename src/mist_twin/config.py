@@ -43,12 +43,14 @@ class Knobs(BaseModel):
     drop_rate: float = Field(default=0, ge=0, le=1)
     rate_limit: int = Field(default=5000, ge=1)
     rate_window: float = Field(default=3600, gt=0)
+    rate_retry_after: bool = True  # a 429 carries Retry-After (Mist documents none)
+    usage_when_limited: bool = False  # GET /self/usage answers past the limit (counted, not refused)
     upgrade_seconds: float = Field(default=5, ge=0)
 
     @classmethod
     def from_config(cls, config: TwinConfig) -> Knobs:
         """The knobs a twin starts with."""
-        return cls(**{name: getattr(config, name) for name in cls.model_fields})
+        return cls(**{name: getattr(config, name) for name in cls.model_fields if name in TwinConfig.model_fields})
 
     def apply(self, changes: Knobs) -> None:
         """Take every value of `changes` (validated already), in place: middlewares hold this object."""

@@ -24,12 +24,14 @@ router = APIRouter(prefix="/__twin")
 
 
 class TokenRequest(BaseModel):
-    """`POST /__twin/tokens`: a role, on the org or on no org (`org: false`), optionally the token."""
+    """`POST /__twin/tokens`: a role, on the org or on no org (`org: false`), optionally the token;
+    with `user` (an email) a user token of that admin (sharing its rate budget), else an org token."""
 
     model_config = ConfigDict(extra="forbid")
     role: str = "admin"
     org: bool = True
     token: str | None = None
+    user: str | None = None
 
 
 def invalid(exc: ValidationError) -> Exception:
@@ -109,7 +111,8 @@ async def get_counters(request: Request) -> Response:
 
 @router.post("/tokens")
 async def add_token(request: Request) -> Response:
-    """A new API token with a role (admin, write, read) on the org, or on another org (`org: false`)."""
+    """A new API token with a role (admin, write, read) on the org, or on another org (`org: false`);
+    a user token of `user` (shares that admin's rate budget), else an org token (a budget of its own)."""
     twin = twin_of(request)
     try:
         wanted = TokenRequest.model_validate(await json_body(request))
@@ -117,8 +120,9 @@ async def add_token(request: Request) -> Response:
         raise invalid(exc) from None
     if wanted.role not in ROLES:
         raise bad_request(f"role: must be one of {', '.join(ROLES)}")
-    principal = twin.add_token(wanted.role, on_org=wanted.org, token=wanted.token)
-    return JSONResponse({"token": principal.token, "role": principal.role, "org_id": principal.org_id})
+    principal = twin.add_token(wanted.role, on_org=wanted.org, token=wanted.token, user=wanted.user)
+    return JSONResponse({"token": principal.token, "role": principal.role, "org_id": principal.org_id,
+                         "user": principal.user})
 
 
 @router.get("/state")

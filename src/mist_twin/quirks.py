@@ -6,8 +6,8 @@ plausible other answer, so `mistctl conformance` and mistctl's own code can be t
 - `vars_merge`: `PUT /sites/{id}/setting` merges the `vars` sent into the stored ones (instead of
   replacing the whole map).
 - `no_page_total`: list answers carry no `X-Page-Total` header.
-- `psk_no_copy_old`: a PSK update that changes the passphrase does not keep the previous one by itself:
-  `old_passphrase` is only what the body sends.
+- `psk_copies_old`: a PSK update that changes the passphrase copies the previous one into
+  `old_passphrase` by itself (the modelled Mist keeps only what the body sends).
 - `psk_drop_sent_old`: a PSK update ignores an `old_passphrase` sent in the body (only Mist's own copy).
 
 Set them with `TwinConfig(quirks=...)` or, on a running twin, `PUT /__twin/quirks`.
@@ -25,7 +25,7 @@ class Quirks(BaseModel):
 
     vars_merge: bool = False
     no_page_total: bool = False
-    psk_no_copy_old: bool = False
+    psk_copies_old: bool = False
     psk_drop_sent_old: bool = False
 
     def apply(self, changes: Quirks) -> None:

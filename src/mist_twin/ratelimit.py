@@ -1,7 +1,11 @@
-"""Mist's per-token rate limit: a fixed window aligned on multiples of its length since the epoch.
+"""Mist's rate limit: a fixed window aligned on multiples of its length since the epoch.
 
-With the default 3600 s window the count resets at the top of each clock hour, as on Mist. Every
-`/api/` call counts, the refused ones included; the `/__twin/` control endpoints never do.
+With the default 3600 s window the count resets at the top of each clock hour, as on Mist. Calls are
+counted per budget: an org token's own, or its admin's for a user token (every token of one admin
+shares it). Every `/api/` call counts, the refused ones included; the `/__twin/` control endpoints
+never do. Two knobs model what no source settles: whether a 429 carries `Retry-After`
+(`rate_retry_after`) and whether `GET /self/usage` still answers once the budget is spent
+(`usage_when_limited`).
 """
 
 from __future__ import annotations
@@ -32,12 +36,16 @@ class Usage:
         return self.requests > self.request_limit
 
 
+USAGE_PATH = "/api/v1/self/usage"
+
+
 class RateLimiter:
     """Counts calls per token in the current fixed window."""
 
-    def __init__(self, knobs: Knobs, clock: Callable[[], float]) -> None:
+    def __init__(self, knobs: Knobs, clock: Callable[[], float], key_of: Callable[[str], str] = str) -> None:
         self.knobs = knobs
         self.clock = clock
+        self.key_of = key_of  # a token -> the budget its calls count against
         self._window_start = -1.0
         self._counts: dict[str, int] = {}
         self.rejected = 0
@@ -54,13 +62,14 @@ class RateLimiter:
     def hit(self, token: str) -> Usage:
         """Count one call by `token` and return its usage after it."""
         seconds = self._roll()
-        self._counts[token] = self._counts.get(token, 0) + 1
-        return Usage(self._counts[token], self.knobs.rate_limit, seconds)
+        key = self.key_of(token)
+        self._counts[key] = self._counts.get(key, 0) + 1
+        return Usage(self._counts[key], self.knobs.rate_limit, seconds)
 
     def usage(self, token: str) -> Usage:
         """The token's usage without counting a call."""
         seconds = self._roll()
-        return Usage(self._counts.get(token, 0), self.knobs.rate_limit, seconds)
+        return Usage(self._counts.get(self.key_of(token), 0), self.knobs.rate_limit, seconds)
 
     def reset(self) -> None:
         """Forget every count (twin reset)."""
@@ -90,10 +99,12 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         usage = self.limiter.hit(token)
-        if not usage.exceeded:
+        knobs = self.limiter.knobs
+        if not usage.exceeded or (scope["path"] == USAGE_PATH and knobs.usage_when_limited):
             await self.app(scope, receive, send)
             return
         self.limiter.rejected += 1
         body = json.dumps({"detail": too_many_detail(usage.request_limit)}).encode()
         retry_after = str(max(1, math.ceil(usage.seconds)))
-        await send_answer(send, 429, body, extra=((b"retry-after", retry_after.encode()),))
+        extra = ((b"retry-after", retry_after.encode()),) if knobs.rate_retry_after else ()
+        await send_answer(send, 429, body, extra=extra)

@@ -15,29 +15,30 @@ router = APIRouter()
 
 @router.get("/api/v1/self", name="getSelf")
 async def get_self(request: Request) -> Response:
-    """The admin behind the token, with its privilege on the org."""
+    """Who the token is: a user token answers its admin (`email`, names); an org token only its `name`."""
     twin = twin_of(request)
     principal = caller(request, twin)
     org_name = twin.org["name"] if principal.org_id == twin.org_id else "Another Org"
     privilege = {"scope": "org", "org_id": principal.org_id, "role": principal.role, "name": org_name}
+    common = {"privileges": [privilege], "tags": [], "session_expiry": 1440}
+    if principal.user is None:  # spec `admin`: `name` "for Org API Token only"
+        return JSONResponse({"name": principal.name, **common})
     admin = {
-        "email": "twin-admin@example.com",
+        "email": principal.user,
         "first_name": "Twin",
         "last_name": "Admin",
-        "name": principal.name,
-        "privileges": [privilege],
-        "tags": [],
+        **common,
         "via_sso": False,
         "enable_two_factor": False,
         "two_factor_verified": False,
-        "session_expiry": 1440,
     }
     return JSONResponse(admin)
 
 
 @router.get("/api/v1/self/usage", name="getSelfApiUsage")
 async def get_usage(request: Request) -> Response:
-    """The calling token's count in the current rate-limit window (this call included)."""
+    """The count of the calling token's budget (its admin's, for a user token) in the current window,
+    this call included."""
     twin = twin_of(request)
     principal = caller(request, twin)
     usage = twin.rate.usage(principal.token)

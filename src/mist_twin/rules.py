@@ -2,8 +2,9 @@
 
 Sites bind templates and site groups (`sitegroup_ids`, `*template_id`); a site group's `site_ids`
 is therefore computed from the sites. Deleting a site drops its setting and unassigns its devices;
-deleting a site group or a device profile unbinds it. A PSK keeps its previous passphrase in
-`old_passphrase` when the passphrase changes (that is how a rotation keeps clients connected).
+deleting a site group or a device profile unbinds it. A PSK's `old_passphrase` is whatever the client
+wrote (the spec lists it as a writable field; no source confirms that Mist copies the previous
+passphrase there by itself), so the twin never fills it in: a rotation must send it.
 """
 
 from __future__ import annotations
@@ -83,16 +84,14 @@ def _unbind_deviceprofile(twin: TwinState, profile: Obj) -> None:
 
 
 def _keep_old_passphrase(twin: TwinState, old: Obj, new: Obj) -> None:
+    """The modelled Mist keeps what the client sends; two quirks model the other plausible answers."""
     quirks = twin.quirks
     if quirks.psk_drop_sent_old:  # that Mist ignores an old_passphrase sent: only its own copy counts
         new.pop("old_passphrase", None)
         if "old_passphrase" in old:
             new["old_passphrase"] = old["old_passphrase"]
-    if new.get("passphrase") != old.get("passphrase"):
-        if not quirks.psk_no_copy_old:  # else: plain PUT, old_passphrase is whatever was stored or sent
-            new["old_passphrase"] = old.get("passphrase")
-    elif "old_passphrase" in old:  # an upsert with the same passphrase keeps the pending rotation
-        new.setdefault("old_passphrase", old["old_passphrase"])
+    if quirks.psk_copies_old and new.get("passphrase") != old.get("passphrase"):
+        new["old_passphrase"] = old.get("passphrase")  # that Mist copies the previous passphrase by itself
 
 
 def _ops(plural: str, singular: str, get: str | None = None) -> Ops:

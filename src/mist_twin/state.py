@@ -27,6 +27,7 @@ INVENTORY = "inventory"
 MANAGEMENT = "management"  # mac -> whether Mist manages (pushes config to) the device: twin-internal
 SITE_SETTINGS = "site_settings"
 TOKENS = "tokens"
+ADMIN_EMAIL = "twin-admin@example.com"  # the user behind the twin's admin token
 
 
 class TwinState:
@@ -38,7 +39,7 @@ class TwinState:
         self.knobs = Knobs.from_config(config)
         self.quirks = config.quirks.model_copy()
         self.faults = FaultInjector(self.knobs, config.seed)
-        self.rate = RateLimiter(self.knobs, self.clock)
+        self.rate = RateLimiter(self.knobs, self.clock, self.rate_key)
         self.counters = Counters()
         self.store = Store(config.state_file)
         self.tokens: dict[str, Principal] = {}
@@ -63,9 +64,9 @@ class TwinState:
             self.store.set_meta("admin_token", self.config.token)
             self.store.set_meta("token_generated", False)
         for token, info in ((row["token"], row) for row in self.store.all(TOKENS)):
-            self.tokens[token] = Principal(token, info["role"], info["org_id"], info["name"])
+            self.tokens[token] = Principal(token, info["role"], info["org_id"], info["name"], info.get("user"))
         admin = self.store.meta("admin_token")
-        self.tokens[admin] = Principal(admin, "admin", self.org_id, "twin admin")
+        self.tokens[admin] = Principal(admin, "admin", self.org_id, "twin admin", ADMIN_EMAIL)
 
     def _create_org(self) -> None:
         now = self.now()
@@ -130,16 +131,27 @@ class TwinState:
         return int(self.clock())
 
     # --- tokens and devices -----------------------------------------------------------------------
-    def add_token(self, role: str, on_org: bool = True, token: str | None = None) -> Principal:
-        """A new API token with `role` on the org (or on no org at all, for 403s)."""
+    def add_token(self, role: str, on_org: bool = True, token: str | None = None,
+                  user: str | None = None) -> Principal:
+        """A new API token with `role` on the org (or on no org at all, for 403s).
+
+        With `user` (an email) it is a user token of that admin, sharing the admin's rate budget with
+        the admin's other tokens (the twin's admin token is one of `ADMIN_EMAIL`); else an org token.
+        """
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         token = token or secrets.token_urlsafe(48)
-        principal = Principal(token, role, self.org_id if on_org else None, f"twin {role} token")
+        name = f"twin {role} {'user' if user else 'org'} token"
+        principal = Principal(token, role, self.org_id if on_org else None, name, user)
         self.tokens[token] = principal
-        row = {"token": token, "role": role, "org_id": principal.org_id, "name": principal.name}
+        row = {"token": token, "role": role, "org_id": principal.org_id, "name": principal.name, "user": user}
         self.store.put(TOKENS, token, row)
         return principal
+
+    def rate_key(self, token: str) -> str:
+        """The rate budget a token's calls count against (its user's, or its own; unknown: its own)."""
+        principal = self.tokens.get(token)
+        return principal.rate_key if principal is not None else f"token:{token}"
 
     def claim_device(self, device: Device) -> Obj:
         """Move a pool device into the org inventory; returns the inventory record."""

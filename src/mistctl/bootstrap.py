@@ -47,7 +47,7 @@ class Services:
         return f"{self.target.describe()}; org {self.org_id}"
 
     async def eta(self, plan: Plan) -> float:
-        """Seconds the plan should take under the token's remaining budget."""
+        """Seconds the plan should take under the remaining budgets (one per token owner)."""
         states = await self.mist.budget_states()
         remaining = sum(s.remaining for s in states)
         window_left = min((s.reset_in for s in states), default=0.0)
@@ -55,6 +55,12 @@ class Services:
         return estimate_seconds(plan, remaining=remaining, window_left=window_left,
                                 window=self.settings.mist_rate_window, limit=limit,
                                 latency=self.ledger.mean_latency(), concurrency=self.concurrency)
+
+    async def budget_lines(self) -> list[str]:
+        """With several tokens, which of them share a call budget (the ETA counts each budget once)."""
+        if len(self.mist.token_keys) < 2:
+            return []
+        return [group.describe() for group in await self.mist.group_tokens()]
 
     async def new_run(self, kind: str, plan: Plan, *, run_id: str | None = None) -> Run:
         """Record a new run of `plan` (its plan redacted) before any write (`run_id`: the locks' owner)."""

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     mist_rate_limit: int = Field(default=5000, ge=1, description="Calls per token per rate window")
     mist_rate_window: float = Field(default=3600.0, gt=0, description="Rate window length in seconds")
     mist_max_rate_wait: float = Field(default=3900.0, ge=0, description="Longest wait for a rate reset")
+    mistctl_budget_wait: float = Field(
+        default=10.0, ge=0,
+        description="Longest an HTTP request of the service waits for the Mist call budget before answering 503",
+    )
 
     # -- mistctl -------------------------------------------------------------------------------
     mistctl_state: str = Field(default="sqlite:///.mistctl/state.db", description="State store URL")

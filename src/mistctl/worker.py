@@ -37,6 +37,7 @@ from mistctl.mist.budget_redis import shared_budget
 from mistctl.mist.client import MistClient
 from mistctl.mist.clock import Clock, SystemClock
 from mistctl.mist.http import build_http_client, default_limits
+from mistctl.mist.owners import Owner
 from mistctl.mist.target import client_for, resolve_target, timeout_for
 from mistctl.queue import (
     DEPLOY,
@@ -76,11 +77,12 @@ class WorkerState:
     clock: Clock
     lease: float = DEFAULT_LEASE
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    owners: dict[str, Owner] = field(default_factory=dict, repr=False)  # one admin's tokens: one budget
 
     def client(self, ledger: CallLedger) -> MistClient:
         """A Mist client over the shared pool and budget whose calls feed `ledger`."""
         return client_for(self.http, self.tokens, self.settings, clock=self.clock, budget=self.budget,
-                          on_call=ledger.on_call)
+                          on_call=ledger.on_call, owners=self.owners)
 
     def book(self, run_id: str) -> RunBook:
         return RunBook(self.store, run_id)

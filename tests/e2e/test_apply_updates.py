@@ -63,4 +63,4 @@ async def test_one_update_per_changed_object_of_every_kind() -> None:
     assert_twin_matches(app.state.twin, edited)
     psk = next(p for p in app.state.twin.objects("psks") if p["name"] == "shelf-labels")
     assert psk["passphrase"] == "labels-example-pass-03"
-    assert psk.get("old_passphrase") == "labels-example-pass-02"  # Mist keeps the previous one
+    assert "old_passphrase" not in psk  # apply changes the passphrase outright; only a rotation keeps the old

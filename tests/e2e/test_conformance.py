@@ -65,13 +65,13 @@ def test_every_assumption_holds_on_the_twin_and_nothing_is_left_behind() -> None
 
 def test_a_twin_that_merges_vars_and_omits_page_totals_is_reported_and_still_cleaned_up() -> None:
     with running_twin(TwinConfig(device_count=0)) as (base_url, org_id, token):
-        quirks = {"vars_merge": True, "no_page_total": True, "psk_no_copy_old": True}
+        quirks = {"vars_merge": True, "no_page_total": True, "psk_copies_old": True}
         assert httpx.put(f"{base_url}/__twin/quirks", json=quirks).status_code == 200
         code, out = conformance(base_url, token, org_id, "--json")
         report = json.loads(out)
         assert code == 1, out
         seen = outcomes(report)
-        assert (seen["vars_replace"], seen["page_headers"], seen["psk_copies_old"]) == ("differs",) * 3
+        assert (seen["vars_replace"], seen["page_headers"], seen["psk_no_copy_old"]) == ("differs",) * 3
         assert seen["site_create"] == seen["psk_keeps_sent_old"] == seen["psk_delete_old"] == "holds"
         by_key = {a["assumption"]: a for a in report["assumptions"]}
         assert by_key["vars_replace"]["saw"].startswith("merged")

@@ -120,7 +120,8 @@ async def test_finish_refuses_a_rotation_mistctl_did_not_make() -> None:
     async with engine(app) as svc:
         await apply(svc, fleet)
         psk = _psk(twin, "shelf-labels")
-        await svc.mist.update_psk(svc.org_id, psk["id"], {"passphrase": "rotated-by-hand-1"})
+        by_hand = {"passphrase": "rotated-by-hand-1", "old_passphrase": FLEET_PASSPHRASE}
+        await svc.mist.update_psk(svc.org_id, psk["id"], by_hand)
         outcome = await finish_rotations(svc.mist, svc.store, svc.org_id, ledger=svc.ledger, every=True)
         assert "no record" in outcome.refused["shelf-labels"]
         assert _psk(twin, "shelf-labels")["old_passphrase"] == FLEET_PASSPHRASE

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from mist_twin.config import TwinConfig
 from mistctl.cli import probe_cmds
+from mistctl.mist import token_fingerprint
 from tests.support.twin import running_twin
 
 NO_CLOUD = {"MIST_HOST": None, "MIST_APITOKEN": None, "MIST_ORG_ID": None}
@@ -91,3 +92,40 @@ def test_an_unreachable_host_exits_1(tmp_path, monkeypatch):
     code, out = probe("--mist-host", "http://127.0.0.1:9", MIST_APITOKEN="x", MIST_MAX_ATTEMPTS="1")
     assert code == 1
     assert "cannot reach Mist" in out
+
+
+def test_probe_says_which_tokens_share_a_budget():
+    with running_twin(TwinConfig(device_count=0)) as (base_url, _org_id, token):
+        same_user = httpx.post(f"{base_url}/__twin/tokens", json={"role": "admin", "user": "twin-admin@example.com"})
+        org_token = httpx.post(f"{base_url}/__twin/tokens", json={"role": "admin"})
+        tokens = [token, same_user.json()["token"], org_token.json()["token"]]
+        code, out = probe(MIST_HOST=base_url, MIST_APITOKEN=",".join(tokens))
+    keys = [token_fingerprint(t) for t in tokens]
+    assert code == 0, out
+    assert f"API budget: tokens {keys[0]}, {keys[1]} share one budget of user twin-admin@example.com" in out
+    assert f"API budget: token {keys[2]} is an org token" in out
+    assert "an org token (Organization > Settings > API Token) has a budget of its own" in out
+    assert not any(t in out for t in tokens)
+
+
+async def test_the_plan_eta_counts_one_budget_for_one_admins_tokens(tmp_path):
+    from types import SimpleNamespace
+
+    from mistctl.bootstrap import open_services
+    from mistctl.config import Settings
+    from tests.support.twin import twin_app, twin_transport
+
+    app = twin_app(rate_limit=10, device_count=0)
+    twin = app.state.twin
+    second = twin.add_token("admin", user="twin-admin@example.com").token
+    settings = Settings(mist_host="http://twin", mist_apitoken=f"{twin.token},{second}", mist_rate_limit=10,
+                        mistctl_state=str(tmp_path / "state.db"))
+    async with app.router.lifespan_context(app), open_services(
+        settings=settings, transport=twin_transport(app), org_id=twin.org_id
+    ) as svc:
+        lines = await svc.budget_lines()
+        states = await svc.mist.budget_states()
+        eta = await svc.eta(SimpleNamespace(estimated_calls=15))
+    assert len(states) == 1 and states[0].limit == 10
+    assert lines == [f"tokens {', '.join(svc.mist.token_keys)} share one budget of user twin-admin@example.com"]
+    assert eta >= states[0].reset_in - 1, "15 calls cannot fit in one admin's 10: the ETA waits for the reset"

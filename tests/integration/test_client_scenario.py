@@ -186,7 +186,7 @@ async def _psk_rotation(client: MistClient, org: str) -> None:
         org, {"name": "guest", "passphrase": "first-pass-1", "ssid": "corp"}, upsert=True
     )
     assert again["id"] == psk["id"]
-    rotated = await client.update_psk(org, psk["id"], {"passphrase": "second-pass-2"})
+    rotated = await client.update_psk(org, psk["id"], {"passphrase": "second-pass-2", "old_passphrase": "first-pass-1"})
     assert rotated["old_passphrase"] == "first-pass-1"
     assert "old_passphrase" not in await client.delete_old_passphrase(org, psk["id"])
     bulk = await client.update_psks(org, [{"name": "guest", "passphrase": "third-pass-3", "ssid": "corp"}])

@@ -1,4 +1,4 @@
-"""PSKs on the twin: rotation keeps the previous passphrase, upsert by name, bulk update, list delete."""
+"""PSKs on the twin: `old_passphrase` is only what the client sends, upsert by name, bulk update, list delete."""
 
 from __future__ import annotations
 
@@ -18,17 +18,20 @@ def answers(mist_spec: dict[str, Any]) -> ContractChecker:
     return answers_checker(mist_spec)
 
 
-async def test_put_new_passphrase_keeps_the_old_one_until_deleted(answers: ContractChecker) -> None:
+async def test_put_keeps_the_old_passphrase_the_client_sends_until_deleted(answers: ContractChecker) -> None:
     app = twin_app()
     twin = app.state.twin
     base = f"/api/v1/orgs/{twin.org_id}/psks"
     async with twin_client(app, checker=answers) as client:
         psk = (await client.post(base, json=ALICE)).json()
         assert "old_passphrase" not in psk
-        rotated = (await client.put(f"{base}/{psk['id']}", json={"passphrase": "correct-horse-2"})).json()
-        assert rotated["old_passphrase"] == "correct-horse-1" and rotated["passphrase"] == "correct-horse-2"
+        bare = (await client.put(f"{base}/{psk['id']}", json={"passphrase": "correct-horse-2"})).json()
+        assert "old_passphrase" not in bare, "the twin does not copy the previous passphrase by itself"
+        body = {"passphrase": "correct-horse-3", "old_passphrase": "correct-horse-2"}
+        rotated = (await client.put(f"{base}/{psk['id']}", json=body)).json()
+        assert rotated["old_passphrase"] == "correct-horse-2" and rotated["passphrase"] == "correct-horse-3"
         await client.put(f"{base}/{psk['id']}", json={"vlan_id": 30})
-        assert twin.objects("psks")[0]["old_passphrase"] == "correct-horse-1", "other edits keep the rotation"
+        assert twin.objects("psks")[0]["old_passphrase"] == "correct-horse-2", "other edits keep the rotation"
         done = await client.post(f"{base}/{psk['id']}/delete_old_passphrase")
         missing = await client.post(f"{base}/00000000-0000-0000-0000-000000000000/delete_old_passphrase")
     assert done.status_code == 200 and "old_passphrase" not in done.json()
@@ -50,7 +53,7 @@ async def test_upsert_replaces_by_name_and_keeps_the_id(answers: ContractChecker
     assert replaced.json()["id"] == psk["id"] and "vlan_id" not in replaced.json(), (
         "upsert replaces the object"
     )
-    assert replaced.json()["old_passphrase"] == "correct-horse-1"
+    assert "old_passphrase" not in replaced.json(), "only what the client sends"
     assert created.json()["id"] != psk["id"] and [p["name"] for p in stored] == ["alice", "alice"]
 
 
@@ -71,7 +74,7 @@ async def test_bulk_put_updates_by_id_or_name_and_creates_the_rest(answers: Cont
     assert answer.status_code == 200 and [p["name"] for p in answer.json()] == ["alice", "bob"]
     assert bad.status_code == 400 and bad.json()["detail"] == "[0].passphrase: this field is required"
     stored = {p["name"]: p for p in twin.objects("psks")}
-    assert stored["alice"]["old_passphrase"] == "correct-horse-1" and stored["bob"]["ssid"] == "guest"
+    assert "old_passphrase" not in stored["alice"] and stored["bob"]["ssid"] == "guest"
     assert [p["name"] for p in by_ssid] == ["bob"] and [p["id"] for p in by_name] == [alice["id"]]
 
 

@@ -125,12 +125,25 @@ async def test_429_with_an_http_date_retry_after():
     assert 20 <= clock.slept <= 21
 
 
-async def test_429_without_retry_after_waits_for_the_top_of_the_hour():
+async def test_429_without_retry_after_reads_the_reset_from_self_usage():
     clock = ManualClock(START)
-    script = Script(too_many(), OK)
+    usage = httpx.Response(200, json={"request_limit": 5000, "requests": 5003, "seconds": 1234})
+    script = Script(too_many(), usage, OK)
+    async with client_for(script, clock, policy=RetryPolicy(rate_jitter=0)) as client:
+        await client.get_site("s-1")
+        [state] = await client.budget_states()
+    assert [r.url.path for r in script.requests] == ["/api/v1/sites/s-1", "/api/v1/self/usage", "/api/v1/sites/s-1"]
+    assert clock.sleeps == [1234]  # Mist's own reset, not the top of the hour (2800 s away)
+    assert state.used == 1  # the window after the reset: only the retry counted
+
+
+async def test_429_without_retry_after_when_usage_cannot_tell_waits_for_the_top_of_the_hour():
+    clock = ManualClock(START)
+    script = Script(too_many(), too_many(), OK)
     async with client_for(script, clock) as client:
         await client.get_site("s-1")
-    assert len(script.requests) == 2
+    assert [r.url.path for r in script.requests][1] == "/api/v1/self/usage"
+    assert len(script.requests) == 3
     assert 2800 <= clock.slept <= 2801
     assert (clock.now() % 3600) < 1
 

@@ -9,6 +9,7 @@ token only. Token identities (`GET /self`) are cached briefly under a hash of th
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -27,10 +28,12 @@ from mistctl.mist.budget import CallBudget, InMemoryCallBudget, token_fingerprin
 from mistctl.mist.budget_redis import shared_budget
 from mistctl.mist.client import MistClient
 from mistctl.mist.clock import Clock, SystemClock
-from mistctl.mist.errors import Forbidden, MistError, Unauthorized
+from mistctl.mist.errors import Forbidden, MistError, RateLimited, Unauthorized
 from mistctl.mist.http import build_http_client, default_limits
 from mistctl.mist.meter import CallRecord
 from mistctl.mist.models import SelfInfo
+from mistctl.mist.owners import Owner, owner_of
+from mistctl.mist.session import WaitHook
 from mistctl.mist.target import Target, client_for, resolve_target, timeout_for
 from mistctl.store.factory import open_store
 from mistctl.store.port import StateStore
@@ -59,6 +62,9 @@ class AppContext:
     guard: AuthGuard = field(default_factory=AuthGuard, repr=False)
     _identities: TtlCache[SelfInfo] = field(default_factory=lambda: TtlCache(IDENTITIES, IDENTITY_TTL), repr=False)
     _rejected: TtlCache[MistError] = field(default_factory=lambda: TtlCache(IDENTITIES, IDENTITY_TTL), repr=False)
+    _owners: dict[str, Owner] = field(default_factory=dict, repr=False)  # token fingerprint -> budget owner
+    _check: asyncio.Task[None] | None = field(default=None, repr=False)
+    _mist_word: str = field(default="ok (not checked yet)", repr=False)
 
     @property
     def server_tokens(self) -> list[SecretStr]:
@@ -74,8 +80,13 @@ class AppContext:
     def concurrency(self) -> int:
         return self.settings.mist_concurrency
 
-    def client(self, tokens: Sequence[SecretStr], ledger: CallLedger | None = None) -> MistClient:
-        """A Mist client over the shared connection pool and budget; its calls feed `ledger` and metrics."""
+    def client(self, tokens: Sequence[SecretStr], ledger: CallLedger | None = None, *,
+               on_wait: WaitHook | None = None, background: bool = False) -> MistClient:
+        """A Mist client over the shared connection pool and budget; its calls feed `ledger` and metrics.
+
+        An HTTP request's client waits at most `mistctl_budget_wait` for a spent budget (then `RateLimited`,
+        answered 503); a `background` one (deployments) waits for the reset, telling `on_wait`.
+        """
         s = self.settings
 
         def on_call(call: CallRecord) -> None:
@@ -83,7 +94,9 @@ class AppContext:
             if ledger is not None:
                 ledger.on_call(call)
 
-        return client_for(self.http, list(tokens), s, clock=self.clock, budget=self.budget, on_call=on_call)
+        return client_for(self.http, list(tokens), s, clock=self.clock, budget=self.budget, on_call=on_call,
+                          on_wait=on_wait, max_rate_wait=None if background else s.mistctl_budget_wait,
+                          owners=self._owners)
 
     async def whoami(self, tokens: Sequence[SecretStr], before_lookup: Callable[[], None] | None = None
                      ) -> SelfInfo:
@@ -99,24 +112,45 @@ class AppContext:
                                 status=refused.status, detail=refused.detail)
         if before_lookup is not None:
             before_lookup()
+        # Not through `client`: this GET /self is the owner look-up too, so it is not made twice.
+        client = client_for(self.http, list(tokens[:1]), self.settings, clock=self.clock, budget=self.budget,
+                            on_call=self.metrics.on_call, max_rate_wait=self.settings.mistctl_budget_wait)
         try:
-            me = await self.client(tokens[:1]).get_self()
+            me = await client.get_self()
         except (Unauthorized, Forbidden) as exc:
             self._rejected.put(key, exc)
             raise
         self._identities.put(key, me)
+        fingerprint = token_fingerprint(tokens[0])
+        self._owners[fingerprint] = owner_of(me, fingerprint)  # its calls then count against its admin's budget
         return me
 
-    async def mist_reachable(self) -> None:
-        """Return when Mist answered lately, else probe it with `GET /self` (raises a `MistError`)."""
+    def mist_status(self) -> str:
+        """"ok" when Mist answered lately, else the last background check's word; never calls Mist itself
+        (a stale answer starts a check in the background, so `/readyz` answers at once)."""
         if self.monotonic() - self.metrics.last_ok_call < READY_TTL:
-            return
-        await self.client(self.server_tokens[:1]).get_self()
+            return "ok"
+        if self._check is None or self._check.done():
+            self._check = asyncio.create_task(self._check_mist(), name="mist readiness check")
+        return self._mist_word
+
+    async def _check_mist(self) -> None:
+        client = client_for(self.http, self.server_tokens[:1], self.settings, clock=self.clock, budget=self.budget,
+                            on_call=self.metrics.on_call, max_rate_wait=0)
+        try:
+            await client.get_self()
+        except RateLimited as exc:  # Mist answers; the service's budget is spent until the reset
+            self._mist_word = f"ok (the API call budget is spent; it resets in {exc.retry_after or 0:.0f} s)"
+        except MistError as exc:
+            self._mist_word = f"unreachable: {exc}"
+        else:
+            self._mist_word = "ok"
 
     async def refresh_metrics(self) -> None:
         """Update the gauges read at scrape time (the budget of the service's own tokens only)."""
         keys = [token_fingerprint(t) for t in self.server_tokens]
-        await self.metrics.refresh(self.store, self.budget, keys)
+        owners = dict(self._owners)
+        await self.metrics.refresh(self.store, self.budget, keys, lambda k: owners[k].budget if k in owners else k)
 
 
 @asynccontextmanager
@@ -146,3 +180,6 @@ async def open_context(settings: Settings, *, transport: httpx.AsyncBaseTranspor
             yield ctx
         finally:
             await ctx.deployments.shutdown()
+            if ctx._check is not None:
+                ctx._check.cancel()
+            await locks.release_all()  # a request cut short by the stop must not leave its locks behind

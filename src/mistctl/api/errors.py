@@ -6,7 +6,8 @@
     FleetInvalid                        422 with `problems` [{item, message}] (a design or fleet problem)
     UserError                           422 (SiteNotFound: 404)
     Busy (a site or org lock)           409 with `site`, `org_id`, `run_id`
-    MistError                           Mist refused (403), rate limit (429), unreachable (503), else 502
+    MistError                           Mist refused (403), call budget spent (503 with Retry-After and
+                                        `budget_resets_at`), unreachable (503), else 502
     StoreUnavailable                    503
     anything else                       500 naming the request id (details in the log only)
 """
@@ -14,6 +15,9 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -108,11 +112,22 @@ async def _mist_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, Unauthorized | Forbidden):
         return _json(403, f"Mist refused the call: {exc}", mist_status=exc.status)
     if isinstance(exc, RateLimited):
-        wait = int(getattr(exc, "retry_after", None) or 60)
-        return _json(429, f"the Mist API rate limit is reached: {exc}", {"Retry-After": str(wait)})
+        return _budget_spent(_request, exc)
     if isinstance(exc, MistTransportError):
         return _json(503, f"Mist cannot be reached: {exc}")
     return _json(502, f"Mist answered with an error: {exc}", mist_status=exc.status)
+
+
+def _budget_spent(request: Request, exc: RateLimited) -> JSONResponse:
+    """503 with Retry-After and the reset time: the service's Mist call budget is spent for longer than a
+    request waits (`MISTCTL_BUDGET_WAIT`); deployments in the background wait for the reset instead."""
+    wait = max(1, math.ceil(exc.retry_after if exc.retry_after is not None else 60))
+    ctx = getattr(request.app.state, "ctx", None)
+    now = ctx.clock.now() if ctx is not None else time.time()
+    resets = datetime.fromtimestamp(now + wait, UTC).isoformat(timespec="seconds")
+    detail = (f"the Mist API call budget is spent until {resets} ({exc}); retry after {wait} s, "
+              "or start a deployment (POST /deployments), which waits for the reset")
+    return _json(503, detail, {"Retry-After": str(wait)}, retry_after=wait, budget_resets_at=resets)
 
 
 async def _store_down(_request: Request, exc: Exception) -> JSONResponse:

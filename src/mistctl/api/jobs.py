@@ -71,6 +71,13 @@ class Locks:
             if self.holders.get(name) == owner:
                 del self.holders[name]
 
+    async def release_all(self) -> None:
+        """Release every lock this process holds (on shutdown); a store that is gone leaves them to expire."""
+        for name, owner in list(self.holders.items()):
+            with contextlib.suppress(Exception):
+                await self.store.release_lock(name, owner)
+            self.holders.pop(name, None)
+
     @asynccontextmanager
     async def holding(self, names: list[str], owner: str, run_id: str | None = None) -> AsyncIterator[None]:
         """Keep the locks (and the run's heartbeat) alive while the block runs; release them after."""

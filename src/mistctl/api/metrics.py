@@ -76,10 +76,13 @@ class ApiMetrics:
         self.http_requests.labels(method, route, str(status)).inc()
         self.http_seconds.labels(method, route).observe(seconds)
 
-    async def refresh(self, store: StateStore, budget: CallBudget, tokens: list[str]) -> None:
-        """Read the gauges that are not fed by hooks: budget left per own token (`tokens`: their budget
-        keys, labelled 1, 2 ... by position), runs by status."""
-        for position, key in enumerate(tokens, start=1):
+    async def refresh(self, store: StateStore, budget: CallBudget, tokens: list[str],
+                      budget_of: Callable[[str], str] = str) -> None:
+        """Read the gauges that are not fed by hooks: budget left per own token (`tokens`: their fingerprints,
+        labelled 1, 2 ... by position; `budget_of` maps one to its owner's budget key: one admin's tokens
+        share one), runs by status."""
+        for position, token in enumerate(tokens, start=1):
+            key = budget_of(token)
             state = await budget.state(key)
             self.budget_left.labels(str(position)).set(state.remaining)
         counts = dict.fromkeys(RUN_STATUSES, 0)

@@ -83,7 +83,8 @@ async def cancel_run(ctx: Ctx, caller: CallerDep, run_id: RunId) -> RunView:
             response_class=StreamingResponse, summary="A run's events as server-sent events")
 async def deployment_events(ctx: Ctx, caller: CallerDep, run_id: RunId,
                             last_event_id: Annotated[int | None, Header(ge=0)] = None) -> StreamingResponse:
-    """`step`, `site_done`, `site_failed`, `org_failed` events as they happen; `end` once the run finished.
+    """`step`, `site_done`, `site_failed`, `org_failed` events as they happen (and `waiting`, "waiting for the
+    rate budget" with `resets_at`, while the Mist call budget is spent); `end` once the run finished.
 
     Reconnect with `Last-Event-ID` to continue after the last event seen.
     """

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from starlette.concurrency import run_in_threadpool
 
 from mistctl.api.auth import Access
+from mistctl.api.budget_waits import budget_wait_events
 from mistctl.api.context import AppContext
 from mistctl.api.schemas import (
     ConvergedObject,
@@ -83,12 +84,20 @@ async def locked(ctx: AppContext, org_id: str, sites: list[str], *, actor: str,
 
 
 async def run_converge(ctx: AppContext, access: Access, fleet: Fleet, scope: Scope, info: RunInfo,
-                       concurrency: int | None = None) -> Converged:
-    """Converge under the caller's token, with a ledger of its own and the metrics' step timer."""
+                       concurrency: int | None = None, background: bool = False) -> Converged:
+    """Converge under the caller's token, with a ledger of its own and the metrics' step timer.
+
+    A request waits a bounded time for a spent call budget (then 503); a `background` run waits for the
+    reset, its events saying "waiting for the rate budget".
+    """
     ledger = CallLedger()
-    mist = ctx.client(access.tokens, ledger)
-    return await converge(mist, ctx.store, fleet, access.org_id, scope, info, ledger=ledger,
+    waits = budget_wait_events(ctx.store, info.id, ctx.clock) if background else None
+    mist = ctx.client(access.tokens, ledger, on_wait=waits, background=background)
+    done = await converge(mist, ctx.store, fleet, access.org_id, scope, info, ledger=ledger,
                           concurrency=concurrency or ctx.concurrency, progress=ctx.metrics.step_timer())
+    if not done.ok and mist.rate_limited is not None:
+        raise mist.rate_limited  # the budget, not the design, stopped it: 503 with Retry-After
+    return done
 
 
 async def deploy_full_stack(ctx: AppContext, access: Access,

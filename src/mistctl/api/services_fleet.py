@@ -99,7 +99,8 @@ async def _deploy(ctx: AppContext, access: Access, fleet: Fleet, run: Run,
                            sites=[s.name for s in fleet.sites], ttl=LOCK_TTL) as lease:
             await lease.attach(run)
             info = RunInfo(run.id, run.kind, access.actor)
-            await run_converge(ctx, access, fleet, Scope(saved_plan=saved), info, concurrency=concurrency)
+            await run_converge(ctx, access, fleet, Scope(saved_plan=saved), info, concurrency=concurrency,
+                               background=True)
     except Busy as exc:
         await ctx.store.update_run(run.id, status="failed", finished_at=utcnow(), error=str(exc))
     except Exception as exc:  # logged by `Deployments`; the run says it stopped, never stays "running"

@@ -74,18 +74,20 @@ async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, si
                                           concurrency=svc.concurrency)
         planned.plan.fleet_path = str(path.resolve())
         eta = await svc.eta(planned.plan)
-    data = planned.plan.to_json() | {"eta_seconds": round(eta, 1)}
+        budgets = await svc.budget_lines()
+    data = planned.plan.to_json() | {"eta_seconds": round(eta, 1)} | ({"token_budgets": budgets} if budgets else {})
     if out is not None:
         out.write_text(json.dumps(data, indent=2))
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
-        _print_plan(planned.plan, eta, detail or site is not None, site, out)
+        _print_plan(planned.plan, eta, detail or site is not None, site, out, budgets)
     if planned.plan.fatal_problems:  # never "no changes" while the org has conflicts
         raise typer.Exit(EXIT_FAILED)
 
 
-def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path | None) -> None:
+def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path | None,
+                budgets: list[str] | None = None) -> None:
     con = console()
     con.print(plan_table(plan))
     for p in plan.problems:
@@ -99,6 +101,8 @@ def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path
     con.print(f"{s['create']} to create, {s['update']} to update, {s['unchanged']} unchanged; "
               f"estimated API calls: {plan.estimated_calls} (plus {plan.read_calls} spent reading); "
               f"ETA {format_eta(eta)}")
+    for line in budgets or ():
+        con.print(f"API budget: {line}", markup=False)
     if plan.fatal_problems:
         con.print(f"[red]{len(plan.fatal_problems)} conflict(s) in the live org[/red]: apply refuses until they "
                   "are resolved (delete the younger duplicates named above, or run `mistctl dedupe FLEET`)")

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mistctl.config import Settings
+from mistctl.mist.owners import USER_TOKEN_HINT, Owner, group_tokens
 from mistctl.mist.probe import ProbeResult, probe
 from mistctl.mist.target import Target, TargetError, resolve_target
 
@@ -41,6 +42,8 @@ def probe_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None) -> None:
         out.print(_checks_table(result, several=len(results) > 1))
         if result.privileges:
             out.print(_privileges_table(result))
+    for line in budget_lines([r.owner for r in results], [r.token for r in results]):
+        out.print(line, markup=False)
     problems = [p for r in results for p in r.problems]
     if all(r.ok for r in results):
         out.print(f"probe ok: mistctl can provision org {results[0].org_id}", markup=False)
@@ -60,9 +63,18 @@ def _target(mist_host: str | None) -> Target:
         _fail(f"cannot open the built-in twin's state ({exc}); remove it or set MIST_HOST", EXIT_INVALID)
 
 
+def budget_lines(owners: list[Owner | None], keys: list[str]) -> list[str]:
+    """Which tokens share a call budget, and a hint towards org tokens when user tokens are in use."""
+    known = {k: o for k, o in zip(keys, owners, strict=True) if o is not None}
+    lines = [f"API budget: {g.describe()}" for g in group_tokens(keys, known)]
+    if any(o.kind == "user" for o in known.values()):
+        lines.append(USER_TOKEN_HINT)
+    return lines
+
+
 async def _probe_all(target: Target, org_id: str | None) -> list[ProbeResult]:
     """One probe per token (several tokens share the load, so each must be able to write)."""
-    async with target.client() as client:
+    async with target.client(group=False) as client:  # the probe asks GET /self itself
         return [await probe(client.for_token(key), org_id) for key in client.token_keys]
 
 

@@ -18,10 +18,11 @@ from pydantic import SecretStr
 
 from mistctl.mist.budget import BudgetState, CallBudget, InMemoryCallBudget
 from mistctl.mist.clock import Clock, SystemClock
-from mistctl.mist.errors import MalformedResponse
+from mistctl.mist.errors import MalformedResponse, RateLimited
 from mistctl.mist.http import DEFAULT_CONCURRENCY
 from mistctl.mist.meter import CallMeter, CallRecord, CallStats
 from mistctl.mist.models import ApiUsage, MistObject, SelfInfo
+from mistctl.mist.owners import Owner, TokenGroup, group_tokens
 from mistctl.mist.retry import RetryPolicy
 from mistctl.mist.session import Session, WaitHook
 from mistctl.mist.wire import Answer, Query, Token
@@ -78,10 +79,14 @@ class ClientCore:
         on_wait: WaitHook | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         rng: random.Random | None = None,
+        owners: dict[str, Owner] | None = None,
     ) -> None:
+        """`owners`: a cache of token owners shared by the process's clients; with it, the first call asks
+        ``GET /self`` for each token not in it, so one admin's tokens share one budget in every process."""
         clock = clock or SystemClock()
         many = [tokens] if isinstance(tokens, SecretStr | str) else list(tokens)
         self._meter = CallMeter(on_call)
+        self._owners: dict[str, Owner] = owners if owners is not None else {}
         self._session = Session(
             http,
             [Token.of(t) for t in many],
@@ -92,6 +97,7 @@ class ClientCore:
             rng=rng or random.Random(),
             concurrency=concurrency,
             on_wait=on_wait,
+            owners=owners,
         )
 
     def __repr__(self) -> str:
@@ -117,8 +123,26 @@ class ClientCore:
         return twin
 
     async def budget_states(self) -> list[BudgetState]:
-        """Each token's call budget: used, remaining, seconds to the reset."""
-        return [await self._session.budget.state(t.key) for t in self._session.tokens]
+        """Each budget's state (one per owner: tokens of one admin share one): used, remaining, reset."""
+        budgets = dict.fromkeys(t.budget for t in self._session.tokens)
+        return [await self._session.budget.state(key) for key in budgets]
+
+    @property
+    def rate_limited(self) -> RateLimited | None:
+        """The last call that gave up because the budget stayed spent (workflows turn errors into answers;
+        the service raises this one again to answer 503)."""
+        return self._session.budget_refusals[-1] if self._session.budget_refusals else None
+
+    @property
+    def token_groups(self) -> list[TokenGroup]:
+        """The tokens grouped by the budget they share (each alone until `group_tokens` ran)."""
+        return group_tokens(self.token_keys, self._owners)
+
+    async def group_tokens(self) -> list[TokenGroup]:
+        """Ask ``GET /self`` who owns each token not known yet; user tokens of one admin then share one
+        budget. One call per such token (none when the first call already asked)."""
+        await self._session.learn_owners(self._owners)
+        return self.token_groups
 
     # -- generic org collections ---------------------------------------------------------------
 
@@ -198,13 +222,17 @@ class ClientCore:
         answer = await self._session.call("GET", "/self/usage")
         usage = ApiUsage.model_validate(_expect_dict(answer, "get self usage"))
         await self._session.budget.sync(
-            answer.token, used=usage.requests, limit=usage.request_limit, reset_in=usage.seconds
+            self._session.budget_of(answer.token), used=usage.requests, limit=usage.request_limit,
+            reset_in=usage.seconds,
         )
         return usage
 
     async def sync_budget(self) -> list[BudgetState]:
-        """Re-sync every token's budget from Mist's own count (one call per token)."""
-        for key in self.token_keys:
+        """Re-sync every budget from Mist's own count (one call per budget, with its first token)."""
+        firsts: dict[str, str] = {}
+        for token in self._session.tokens:
+            firsts.setdefault(token.budget, token.key)
+        for key in firsts.values():
             await self.for_token(key).get_usage()
         return await self.budget_states()
 

@@ -128,7 +128,7 @@ class WirelessOps(ClientCore):
         return await self.get_org(org_id, "psks", psk_id)
 
     async def update_psk(self, org_id: str, psk_id: str, body: MistObject) -> MistObject:
-        """Update a PSK; a new passphrase keeps the previous one in ``old_passphrase``."""
+        """Update a PSK (the fields sent); a rotation sends the previous passphrase as ``old_passphrase``."""
         return await self.update_org(org_id, "psks", psk_id, body)
 
     async def delete_psk(self, org_id: str, psk_id: str) -> None:

@@ -20,6 +20,7 @@ from mistctl.mist.errors import (
     Unauthorized,
 )
 from mistctl.mist.models import ApiUsage, MistObject, Privilege, SelfInfo
+from mistctl.mist.owners import Owner, owner_of
 
 REACHABLE = "cloud reachable"
 TOKEN = "token valid"
@@ -48,6 +49,7 @@ class ProbeResult:
     who: str | None = None
     privileges: list[Privilege] = field(default_factory=list)
     usage: ApiUsage | None = None
+    owner: Owner | None = None  # whose budget the token draws on (None when GET /self failed)
     checks: dict[str, Check] = field(default_factory=dict)
 
     def mark(self, name: str, ok: bool | None, detail: str = "") -> None:
@@ -111,6 +113,7 @@ async def _who_am_i(client: MistClient, result: ProbeResult) -> SelfInfo | None:
     result.mark(REACHABLE, True, "Mist answered")
     result.mark(TOKEN, True, f"token of {me.who}")
     result.who = me.who
+    result.owner = owner_of(me, result.token)
     result.privileges = list(me.privileges)
     return me
 

@@ -29,7 +29,9 @@ from mistctl.mist.errors import (
 )
 from mistctl.mist.http import API_PREFIX
 from mistctl.mist.meter import CallMeter, CallRecord, outcome_of
+from mistctl.mist.owners import Owner
 from mistctl.mist.retry import NOTHING_SENT, RETRY_STATUSES, RetryPolicy, parse_retry_after
+from mistctl.mist.self_reads import owner_from_self, reset_from_usage
 from mistctl.mist.wire import Answer, Query, Token, encode_query, json_or_none, scrub, scrub_json
 
 log = logging.getLogger("mistctl.mist")
@@ -84,6 +86,7 @@ class Session:
         rng: random.Random,
         concurrency: int,
         on_wait: WaitHook | None = None,
+        owners: dict[str, Owner] | None = None,
     ) -> None:
         if not tokens:
             raise ValueError("a Mist client needs at least one API token")
@@ -97,6 +100,12 @@ class Session:
         self._rng = rng
         self._slots = asyncio.Semaphore(concurrency)
         self._on_wait = on_wait
+        self.budget_refusals: list[RateLimited] = []  # shared with pinned copies: what gave up on the budget
+        self.owners = owners  # token fingerprint -> owner, shared by the process's clients (None: not asked)
+        self._unlearned = owners is not None
+        self._owner_lock = asyncio.Lock()
+        if owners:
+            self.regroup({k: o.budget for k, o in owners.items()})
 
     def pinned(self, key: str) -> Session:
         """A session that sends with one token only (sharing budget, meter and connection slots)."""
@@ -106,6 +115,14 @@ class Session:
         twin = copy.copy(self)
         twin.tokens = tuple(chosen)
         return twin
+
+    def regroup(self, budgets: Mapping[str, str]) -> None:
+        """Count each token (by fingerprint) against the budget key given for it (its owner's)."""
+        self.tokens = tuple(t.drawing_on(budgets.get(t.key, t.budget)) for t in self.tokens)
+
+    def budget_of(self, token_key: str) -> str:
+        """The budget key a token (by fingerprint) draws on."""
+        return next((t.budget for t in self.tokens if t.key == token_key), token_key)
 
     async def call(
         self,
@@ -122,14 +139,13 @@ class Session:
         `template` is the spec's path without /api/v1 (``/sites/{site_id}``), filled from `params`
         (quoted, so an id cannot change the path). POSTs are not retried unless `idempotent`.
         """
+        if self._unlearned:
+            await self.learn_owners()
         req = _Request.of(method, template, params, query, body, idempotent)
         tries = failures = rate_hits = 0
         while True:
             tries += 1
-            # Reserve inside the slot: calls counted but not yet at Mist stay within `concurrency`.
-            async with self._slots:
-                token = await self._take_token(req)
-                outcome = await self._send(req, token, tries)
+            token, outcome = await self._send_reserved(req, tries)
             if isinstance(outcome, httpx.Response) and outcome.status_code == 429:
                 rate_hits += 1
                 await self._note_429(req, token, outcome, rate_hits)
@@ -140,25 +156,39 @@ class Session:
                 return self._finish(req, outcome, token)
             await self._pause("retry", delay)
 
-    async def _take_token(self, req: _Request) -> Token:
-        """The first token with budget left; when all are spent, wait for the earliest reset."""
+    async def _send_reserved(self, req: _Request, tries: int) -> tuple[Token, _Outcome]:
+        """Reserve a call and send it within one slot (calls counted but not yet at Mist stay within
+        `concurrency`); a wait for the budget's reset holds no slot."""
         while True:
-            waits = []
-            for token in self.tokens:
-                wait = await self.budget.reserve(token.key)
-                if wait <= 0:
-                    return token
-                waits.append(wait)
-            wait = min(waits)
+            async with self._slots:
+                token, wait = await self._reserve()
+                if token is not None:
+                    return token, await self._send(req, token, tries)
             if wait > self.policy.max_rate_wait:
-                raise RateLimited(
+                raise self._refused(RateLimited(
                     f"{req.method} {req.path}: the API call budget is spent; it resets in {wait:.0f} s",
                     retry_after=wait,
                     method=req.method,
                     path=req.path,
-                )
+                ))
             log.info("%s %s: the API call budget is spent; waiting %.1f s for the reset", req.method, req.path, wait)
             await self._pause("budget", self.policy.after_reset(wait, self._rng))
+
+    def _refused(self, exc: RateLimited) -> RateLimited:
+        self.budget_refusals[:] = [exc]
+        return exc
+
+    async def _reserve(self) -> tuple[Token | None, float]:
+        """The first token whose budget (one per owner: tokens of one admin share it) has a call left."""
+        waits: dict[str, float] = {}
+        for token in self.tokens:
+            if token.budget in waits:
+                continue
+            wait = await self.budget.reserve(token.budget)
+            if wait <= 0:
+                return token, 0.0
+            waits[token.budget] = wait
+        return None, min(waits.values())
 
     async def _send(self, req: _Request, token: Token, tries: int) -> _Outcome:
         headers = {"Authorization": f"Token {token.secret.get_secret_value()}"}
@@ -184,18 +214,40 @@ class Session:
     async def _note_429(self, req: _Request, token: Token, resp: httpx.Response, hits: int) -> None:
         """Mark the token's window spent (the next reservation then waits); give up past the limits."""
         retry_after = parse_retry_after(resp.headers.get("Retry-After"), self.clock.now())
-        wait = await self.budget.exhaust(token.key, retry_after=retry_after)
+        if retry_after is None:  # Mist documents no Retry-After: ask it when the window resets
+            retry_after = await reset_from_usage(self._get_unreserved, self.budget, token)
+        wait = await self.budget.exhaust(token.budget, retry_after=retry_after)
         if hits > self.policy.max_rate_retries or wait > self.policy.max_rate_wait:
             detail = self.scrub(extract_detail(json_or_none(resp), resp.text))
-            raise RateLimited(
+            raise self._refused(RateLimited(
                 f"{req.method} {req.path} -> 429 Too Many Requests after {hits} tries: {detail}",
                 retry_after=wait,
                 method=req.method,
                 path=req.path,
                 status=429,
                 detail=detail,
-            )
+            ))
         log.info("%s %s: Mist answered 429; waiting %.1f s for the rate window", req.method, req.path, wait)
+
+    async def _get_unreserved(self, template: str, token: Token) -> _Outcome:
+        """One GET outside the budget's reservations (metered): the engine's own reads."""
+        return await self._send(_Request.of("GET", template, None, None, None, None), token, 1)
+
+    async def learn_owners(self, owners: dict[str, Owner] | None = None) -> None:
+        """Ask ``GET /self`` whose budget each token not known yet draws on; `owners` is shared by every
+        client of the process, so each token is asked once. A token Mist will not describe is budgeted alone."""
+        if owners is not None:  # asked explicitly (`group_tokens`): learn into this cache now
+            self.owners, self._unlearned = owners, True
+        async with self._owner_lock:
+            if self.owners is None or not self._unlearned:
+                return
+            for token in self.tokens:
+                if token.key not in self.owners:
+                    owner = await owner_from_self(self._get_unreserved, self.budget, token)
+                    if owner is not None:
+                        self.owners[token.key] = owner
+            self.regroup({k: o.budget for k, o in self.owners.items()})
+            self._unlearned = False
 
     def _retry_delay(self, req: _Request, outcome: _Outcome, failures: int) -> float | None:
         if failures >= self.policy.max_attempts:

@@ -23,6 +23,7 @@ from mistctl.mist.client import MistClient
 from mistctl.mist.clock import Clock, SystemClock
 from mistctl.mist.http import base_url_for, build_http_client, default_limits
 from mistctl.mist.meter import CallRecord
+from mistctl.mist.owners import Owner
 from mistctl.mist.retry import RetryPolicy
 from mistctl.mist.session import WaitHook
 
@@ -48,6 +49,7 @@ class Target:
     _users: int = field(default=0, repr=False)
     _stopped: bool = field(default=False, repr=False)
     _lifespan: Any = field(default=None, repr=False)
+    _owners: dict[str, Owner] = field(default_factory=dict, repr=False)  # token fingerprint -> budget owner
 
     def describe(self) -> str:
         """The line every command prints first."""
@@ -71,8 +73,13 @@ class Target:
         on_call: Callable[[CallRecord], None] | None = None,
         on_wait: WaitHook | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        group: bool = True,
     ) -> AsyncIterator[MistClient]:
-        """A ready `MistClient` for this target; the http client (and the twin) close on exit."""
+        """A ready `MistClient` for this target; the http client (and the twin) close on exit.
+
+        With `group`, the first call asks ``GET /self`` once per token, so that the user tokens of one
+        admin draw on one budget, as Mist counts them (and as every other process keys them).
+        """
         s = self.settings
         clock = clock or SystemClock()
         async with AsyncExitStack() as stack:
@@ -88,7 +95,8 @@ class Target:
                 )
             )
             budget = budget or InMemoryCallBudget(clock, limit=s.mist_rate_limit, window=s.mist_rate_window)
-            yield client_for(http, self.tokens, s, clock=clock, budget=budget, on_call=on_call, on_wait=on_wait)
+            yield client_for(http, self.tokens, s, clock=clock, budget=budget, on_call=on_call, on_wait=on_wait,
+                             owners=self._owners if group else None)
 
     @asynccontextmanager
     async def _twin_running(self) -> AsyncIterator[Any]:
@@ -171,14 +179,19 @@ def client_for(
     budget: CallBudget,
     on_call: Callable[[CallRecord], None] | None = None,
     on_wait: WaitHook | None = None,
+    max_rate_wait: float | None = None,
+    owners: dict[str, Owner] | None = None,
 ) -> MistClient:
     """A `MistClient` on a shared http client, with the settings' retry policy and concurrency.
 
     The one place settings become a client: the CLI's target, the service's context and the workers.
+    `max_rate_wait` bounds the wait for a spent budget (an HTTP request's), else the settings' own;
+    `owners` is the process's cache of token owners (see `ClientCore`), None to key budgets by token.
     """
-    policy = RetryPolicy(max_attempts=s.mist_max_attempts, max_rate_wait=s.mist_max_rate_wait)
+    wait = s.mist_max_rate_wait if max_rate_wait is None else max_rate_wait
+    policy = RetryPolicy(max_attempts=s.mist_max_attempts, max_rate_wait=wait)
     return MistClient(http, tokens, budget=budget, clock=clock, policy=policy, on_call=on_call, on_wait=on_wait,
-                      concurrency=s.mist_concurrency)
+                      concurrency=s.mist_concurrency, owners=owners)
 
 
 def _twin_app(state: Path) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -16,16 +16,26 @@ Query = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class Token:
-    """An API token and its fingerprint (the only form of it that is ever shown)."""
+    """An API token, its fingerprint (the only form of it that is ever shown) and the budget it draws on.
+
+    `budget` is the key of the call budget that Mist counts the token against: the token's own
+    fingerprint (an org token, or one not grouped yet) or its admin's key (`mistctl.mist.owners`).
+    """
 
     secret: SecretStr
     key: str
+    budget: str = ""
 
     @classmethod
     def of(cls, token: SecretStr | str) -> Token:
-        """Wrap a token, computing its fingerprint."""
+        """Wrap a token, computing its fingerprint (its budget is its own until grouped)."""
         secret = token if isinstance(token, SecretStr) else SecretStr(token)
-        return cls(secret=secret, key=token_fingerprint(secret))
+        key = token_fingerprint(secret)
+        return cls(secret=secret, key=key, budget=key)
+
+    def drawing_on(self, budget: str) -> Token:
+        """The same token, counted against `budget`."""
+        return replace(self, budget=budget)
 
     def __repr__(self) -> str:
         return f"Token({self.key})"

@@ -162,4 +162,5 @@ async def check_psk_rotation(run: Run) -> None:
         run.report.findings["psk_delete_old"] = Finding("psk_delete_old", None, "no old_passphrase to clear")
     run.step = "rotate the PSK with the passphrase only"
     alone = await run.api.update_org(run.org_id, "psks", psk_id, {"passphrase": third})
-    _record_old(run, "psk_copies_old", alone.get("old_passphrase"), second)
+    copied = alone.get("old_passphrase")
+    run.report.record("psk_no_copy_old", not copied, "old_passphrase unset" if not copied else _old(copied, second))

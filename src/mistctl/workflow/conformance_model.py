@@ -51,7 +51,8 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                relied=False),
     Assumption("psk_keeps_sent_old", "a PSK PUT with passphrase and old_passphrase keeps old_passphrase",
                "a rotation disconnects clients still on the old passphrase: rotate in a maintenance window"),
-    Assumption("psk_copies_old", "a PSK PUT with only a new passphrase keeps the previous one by itself",
+    Assumption("psk_no_copy_old", "a PSK PUT with only a new passphrase leaves old_passphrase unset "
+               "(Mist copies nothing by itself)",
                "none needed: mistctl sends old_passphrase itself with every rotation", relied=False),
     Assumption("psk_delete_old", "POST .../delete_old_passphrase clears old_passphrase",
                "a finished rotation leaves the old passphrase valid: clear it in the Mist UI"),

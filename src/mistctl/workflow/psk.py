@@ -1,7 +1,9 @@
 """PSK rotation: a new strong passphrase per PSK; Mist keeps the previous one until the grace period ends.
 
-`rotate_psks` sets a passphrase made by `secrets` on each chosen PSK (`PUT /orgs/{org_id}/psks/{id}`).
-Mist keeps the previous one in `old_passphrase`, so devices still using it stay connected. The new
+`rotate_psks` sets a passphrase made by `secrets` on each chosen PSK (`PUT /orgs/{org_id}/psks/{id}`),
+sending the current one as `old_passphrase` so devices still using it stay connected, and checks that
+Mist's answer kept it (`psk_check`): the first PSK is rotated alone, and if Mist dropped the old
+passphrase it is put back and the rotation stops before anyone is locked out. The new
 passphrase is handed back once (the CLI shows it or writes it to a 0600 file, the API answers it in
 that one response) and only its fingerprint reaches the state store. `finish_rotations` removes the
 old passphrase (`delete_old_passphrase`) once the grace period chosen at rotation time is over.
@@ -32,6 +34,7 @@ from mistctl.store.models import Run, utcnow
 from mistctl.store.port import StateStore
 from mistctl.store.redact import redact_text
 from mistctl.workflow.context import call_scope
+from mistctl.workflow.psk_check import RotationUnsafe, ensure_old_kept, rotation_body
 from mistctl.workflow.psk_records import grace_left, mark_finished, record_rotation
 from mistctl.workflow.records import AuditSource, Records
 
@@ -70,6 +73,7 @@ class RotationOutcome:
     grace_seconds: float
     rotated: list[Rotated] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    stopped: RotationUnsafe | None = field(default=None, repr=False)  # Mist did not keep an old passphrase
 
     @property
     def ok(self) -> bool:
@@ -142,14 +146,21 @@ async def rotate_psks(mist: PskApi, store: StateStore, org_id: str, *, names: Se
         async with gate:
             try:
                 outcome.rotated.append(await _rotate_one(mist, records, psk, grace, now))
-            except MistError as exc:
+            except (MistError, RotationUnsafe) as exc:
                 outcome.failed[str(psk["name"])] = redact_text(str(exc))
+                if isinstance(exc, RotationUnsafe) and outcome.stopped is None:
+                    outcome.stopped = exc
 
     try:
-        await asyncio.gather(*(one(p) for p in chosen))
+        # The first PSK alone: if Mist does not keep old passphrases, one PSK learns it (and is put back).
+        await asyncio.gather(*(one(p) for p in chosen[:1]))
+        if outcome.stopped is None:
+            await asyncio.gather(*(one(p) for p in chosen[1:]))
     finally:
         await records.flush_audit()
         await _close_run(store, run.id, len(outcome.rotated), outcome.failed)
+    if outcome.stopped is not None and not outcome.rotated:
+        raise outcome.stopped
     outcome.rotated.sort(key=lambda r: r.name)
     return outcome
 
@@ -158,14 +169,18 @@ async def _rotate_one(mist: PskApi, records: Records, psk: dict[str, Any], grace
                       now: Callable[[], datetime]) -> Rotated:
     name, psk_id, org_id = str(psk["name"]), str(psk["id"]), records.org_id
     passphrase = new_passphrase()
+    body = rotation_body(psk, passphrase)
     with call_scope(None, K.PSKS.key, name):
         try:
-            await mist.update_psk(org_id, psk_id, {"passphrase": passphrase})
+            answer = await mist.update_psk(org_id, psk_id, body)
         except MistTransportError:
             # The answer was lost: whether the passphrase is set is read back, not guessed.
             live = await mist.list_psks(org_id, name=name)
-            if not any(p.get("id") == psk_id and p.get("passphrase") == passphrase for p in live):
+            found = [p for p in live if p.get("id") == psk_id and p.get("passphrase") == passphrase]
+            if not found:
                 raise
+            answer = found[0]
+        await ensure_old_kept(mist, org_id, psk, answer)
     when = now()
     replaced = str(psk["passphrase"]) if psk.get("passphrase") else None
     await record_rotation(records, name, psk_id, passphrase, replaced, when)
