@@ -35,4 +35,4 @@ def test_hostile_fleet_is_refused_by_plan_apply_and_drift(workdir: Path, fixture
         assert "Traceback" not in out and "Exceeds the limit" not in out and "integer string conversion" not in out
     assert not (workdir / ".mistctl" / "twin.db").exists()  # Mist (the built-in twin) was never started
     code, out = run("status")
-    assert code == 0 and "planned 0, provisioning 0, done 0, failed 0" in out
+    assert code == 0 and "planned 0, provisioning 0, done 0, pending 0, failed 0" in out
