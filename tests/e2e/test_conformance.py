@@ -91,7 +91,7 @@ def test_a_read_only_token_stops_before_creating_anything() -> None:
         report = json.loads(out)
         assert code == 1
         assert outcomes(report)["token_owner"] == "differs" and "cannot write" in report["error"]
-        assert report["created"] == [] and report["calls"] == 1
+        assert report["created"] == [] and report["calls"] == 2  # GET /self for the budget owner, then the check
         assert_nothing_left(base_url)
 
 

@@ -25,7 +25,7 @@ from mistctl.workflow import deploy
 from tests.support.engine import EXAMPLE
 from tests.support.twin import running_twin
 
-KEY = "svc-key-devices-0123456789"
+KEY = "svc-key-devices-0123456789abcdef0123"
 APS = [{"claim_code": f"PARTAP000000{n:03d}", "mac": f"5c5b35c000{n:02x}", "serial": f"A1799000{n:03d}",
         "model": "AP45", "type": "ap"} for n in range(3)]
 #: An order: one device shipped, two not yet (Mist answers those in `inventory_pending`).

@@ -15,7 +15,7 @@ from mistctl.api.app import create_app
 from mistctl.designs import default_design_text
 from mistctl.store.memory import MemoryStore
 from mistctl.store.models import Run, RunStatus
-from tests.integration.test_api_support import Harness, service, settings_for
+from tests.integration.test_api_support import SERVICE_KEY, Harness, service, settings_for
 from tests.support.twin import twin_app, twin_transport
 
 HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
@@ -105,7 +105,7 @@ async def test_a_500_names_the_request_id_of_the_log_line(caplog: pytest.LogCapt
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with twin.router.lifespan_context(twin), app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
-            headers = {"Authorization": "Bearer svc-key-0123456789abcdef", "X-Request-ID": "req-hostile-42"}
+            headers = {"Authorization": f"Bearer {SERVICE_KEY}", "X-Request-ID": "req-hostile-42"}
             answer = await client.get("/deployments", headers=headers)
     assert answer.status_code == 500
     assert "request id req-hostile-42" in answer.json()["detail"] and "fire" not in answer.text
