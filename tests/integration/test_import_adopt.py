@@ -31,7 +31,8 @@ async def test_import_then_adopt_records_everything_without_a_write() -> None:
     store = MemoryStore()
     async with engine(app, store=store) as svc:
         live = await read_org(svc.mist, svc.org_id)
-        assert svc.mist.calls.total == 1 + 14 + 8  # the token's owner (GET /self), one list per kind and the inventory, one setting per site
+        # the token's owner (GET /self), one list per kind and the inventory, one setting per site
+        assert svc.mist.calls.total == 1 + 14 + 8
         fleet = parse_fleet(yaml.safe_dump(build_fleet(live).fleet), env=SECRETS)
         planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id)
         assert planned.plan.is_empty()

@@ -36,8 +36,8 @@ def example_with_devices(tmp: Path, prefix: str = "LOCK") -> tuple[Path, Path]:
     data = yaml.safe_load(EXAMPLE.read_text())
     shutil.copy(EXAMPLE.parent / "sites.csv", tmp / "sites.csv")
     named = [s for s in data["sites"] if "name" in s]
-    devices = [{"claim_code": f"{prefix}{i:09d}".ljust(15, "X"), "mac": f"5c5b35ef{i:04x}", "serial": f"{prefix[:2]}{i:08d}",
-                "model": "AP45", "type": "ap"} for i in range(2 * len(named))]
+    devices = [{"claim_code": f"{prefix}{i:09d}".ljust(15, "X"), "mac": f"5c5b35ef{i:04x}",
+                "serial": f"{prefix[:2]}{i:08d}", "model": "AP45", "type": "ap"} for i in range(2 * len(named))]
     for i, site in enumerate(named):
         site["devices"] = [{"claim_code": d["claim_code"]} for d in devices[2 * i: 2 * i + 2]]
     fleet, dev_file = tmp / "fleet.yaml", tmp / "devices.json"
