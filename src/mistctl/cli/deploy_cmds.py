@@ -12,6 +12,7 @@ import typer
 
 from mistctl.bootstrap import Services, open_services
 from mistctl.cli.day2_gate import gate_applied
+from mistctl.cli.delete_render import kept_lines, nothing_to_do, outcome_lines
 from mistctl.cli.errors import EXIT_FAILED, EXIT_INVALID, fail, handle_errors
 from mistctl.cli.render import apply_progress, change_lines, console, format_eta, plan_table, report_table
 from mistctl.domain.durations import parse_duration
@@ -19,6 +20,7 @@ from mistctl.domain.fleet import Fleet
 from mistctl.errors import UserError
 from mistctl.fleetio import load_fleet
 from mistctl.workflow import deploy
+from mistctl.workflow.delete import DeleteConsent
 
 FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
 OrgOpt = Annotated[str | None, typer.Option("--org-id", help="Mist org id (else the fleet's org_id or MIST_ORG_ID).")]
@@ -79,7 +81,7 @@ def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path
         for line in change_lines(plan, site):
             con.print(line, markup=False)
     s = plan.summary()
-    con.print(f"{s['create']} to create, {s['update']} to update, {s['unchanged']} unchanged; "
+    con.print(f"{s['create']} to create, {s['update']} to update, {s['delete']} to delete, {s['unchanged']} unchanged; "
               f"estimated API calls: {plan.estimated_calls} (plus {plan.read_calls} spent reading); "
               f"ETA {format_eta(eta)}")
     if plan.is_empty():
@@ -100,6 +102,10 @@ def apply_cmd(
     soak: Annotated[str, typer.Option("--soak", help="With --assure: wait this long before the gate.")] = "5m",
     queue: Annotated[bool, typer.Option("--queue", help="Hand the run to `mistctl worker`s.")] = False,
     detach: Annotated[bool, typer.Option("--detach", help="With --queue: print the run id only.")] = False,
+    allow_delete: Annotated[bool, typer.Option(
+        "--allow-delete", help="Delete the managed objects the fleet no longer names (else they are kept).")] = False,
+    release_devices: Annotated[bool, typer.Option(
+        "--release-devices", help="With --allow-delete: unassign a removed site's devices, then delete it.")] = False,
 ) -> None:
     """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
     saved, fleet_path = _saved_plan(target, fleet_file)
@@ -107,8 +113,11 @@ def apply_cmd(
     gate = parse_duration(soak, what="--soak") if assure else None
     if (detach and not queue) or (queue and assure):
         fail("--detach goes with --queue; --assure does not (run `mistctl assure` once the queued run ended)")
+    if (release_devices and not allow_delete) or (allow_delete and queue):
+        fail("--release-devices goes with --allow-delete; --allow-delete does not go with --queue (apply in place)")
+    consent = DeleteConsent(allow_delete=allow_delete, release_devices=release_devices)
     code = asyncio.run(_apply(fleet, saved, yes=yes, concurrency=concurrency, org_id=org_id,
-                              mist_host=mist_host, gate=gate, queue=queue, detach=detach))
+                              mist_host=mist_host, gate=gate, queue=queue, detach=detach, consent=consent))
     raise typer.Exit(code)
 
 
@@ -127,7 +136,9 @@ def _saved_plan(target: Path, fleet_file: Path | None) -> tuple[dict[str, Any] |
 
 async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concurrency: int,
                  org_id: str | None, mist_host: str | None, force_twin: bool = False,
-                 gate: float | None = None, queue: bool = False, detach: bool = False) -> int:
+                 gate: float | None = None, queue: bool = False, detach: bool = False,
+                 consent: DeleteConsent | None = None) -> int:
+    consent = consent or DeleteConsent()
     con = console()
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
                              concurrency=concurrency, force_twin=force_twin) as svc:
@@ -138,7 +149,9 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
         deploy.check_problems(planned.plan)
         eta = await svc.eta(planned.plan)
         _print_plan(planned.plan, eta, False, None, None)
-        if planned.plan.is_empty():
+        for line in kept_lines(planned.plan, consent):
+            con.print(line, markup=False)
+        if planned.plan.is_empty() or nothing_to_do(planned.plan, consent):
             return 0
         if saved is None and not yes and not sys.stdin.isatty():
             raise UserError("not on a terminal, so there is nobody to confirm: review the plan, then pass --yes "
@@ -154,8 +167,10 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
         con.print(f"run {run.id}: applying to org {svc.org_id} with concurrency {concurrency}")
         with apply_progress(len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
             result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
-                                                concurrency=concurrency, progress=progress)
+                                                concurrency=concurrency, progress=progress, consent=consent)
         con.print(report_table(result, svc.ledger.by_site))
+        for line in outcome_lines(result.deletes):
+            con.print(line, markup=False)
         con.print(f"{result.writes} writes, {svc.ledger.total} API calls in all; "
                   f"{len(result.sites_done)} sites done, {len(result.sites_failed)} failed"
                   + (f", {len(result.sites_pending)} waiting for ordered devices" if result.sites_pending else ""))

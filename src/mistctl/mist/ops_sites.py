@@ -48,9 +48,10 @@ class SiteOps(ClientCore):
         answer = await self._session.call("PUT", "/sites/{site_id}", {"site_id": site_id}, body=body)
         return _expect_dict(answer, "update site")
 
-    async def delete_site(self, site_id: str) -> None:
-        """Delete a site."""
-        await self._session.call("DELETE", "/sites/{site_id}", {"site_id": site_id})
+    async def delete_site(self, site_id: str, *, retry_lost: bool = True) -> None:
+        """Delete a site (``retry_lost=False``: a lost answer raises `OutcomeUnknown`, see `delete_org`)."""
+        await self._session.call("DELETE", "/sites/{site_id}", {"site_id": site_id},
+                                 idempotent=None if retry_lost else False)
 
     async def get_site_setting(self, site_id: str) -> MistObject:
         """The site's setting (``vars`` holds the site variables)."""
