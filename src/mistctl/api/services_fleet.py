@@ -25,6 +25,7 @@ from mistctl.mist.budget import token_fingerprint
 from mistctl.mist.probe import probe
 from mistctl.queue import queue_deployment
 from mistctl.store.models import Run, new_run_id, utcnow
+from mistctl.workflow.delete import DeleteConsent
 from mistctl.workflow.deploy import CallLedger, fleet_hash, plan_fleet
 from mistctl.workflow.records import Records
 from mistctl.workflow.single_site import RunInfo, Scope
@@ -51,20 +52,23 @@ async def plan_document(ctx: AppContext, access: Access, fleet: Fleet) -> dict[s
 
 
 async def enqueue_deployment(ctx: AppContext, access: Access, fleet: Fleet, *,
-                             saved: dict[str, Any] | None = None, concurrency: int = 8) -> Run:
+                             saved: dict[str, Any] | None = None, concurrency: int = 8,
+                             consent: DeleteConsent | None = None) -> Run:
     """Record a deployment run, lock its sites (409 when one is busy) and start it in the background."""
     run_id = new_run_id()
     names = await ctx.locks.take_sites(access.org_id, [s.name for s in fleet.sites], run_id)
     try:
         run = await ctx.store.create_run(Run(id=run_id, kind="apply", org_id=access.org_id,
                                              fleet_hash=fleet_hash(fleet), requested_by=access.actor))
-        if await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens, saved=saved,
-                                  concurrency=concurrency):
+        deletes = consent is not None and consent.allow_delete  # deletes run here, never on the workers
+        if not deletes and await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens,
+                                                  saved=saved, concurrency=concurrency):
             return run  # on Redis the workers run it (mistctl.queue); they take over and release the locks
     except BaseException:
         await ctx.locks.release(names, run_id)
         raise
-    ctx.deployments.spawn(run_id, _deploy(ctx, access, fleet, run, names, saved, concurrency))
+    scope = Scope(saved_plan=saved, consent=consent or DeleteConsent())
+    ctx.deployments.spawn(run_id, _deploy(ctx, access, fleet, run, names, scope, concurrency))
     return run
 
 
@@ -76,7 +80,7 @@ async def cancel_deployment(ctx: AppContext, run: Run) -> Run:
 
 
 async def _deploy(ctx: AppContext, access: Access, fleet: Fleet, run: Run, names: list[str],
-                  saved: dict[str, Any] | None, concurrency: int) -> None:
+                  scope: Scope, concurrency: int) -> None:
     try:
         names.append(await ctx.locks.take_org(access.org_id, run.id, wait=DEPLOYMENT_ORG_WAIT))
     except Busy as exc:
@@ -89,7 +93,7 @@ async def _deploy(ctx: AppContext, access: Access, fleet: Fleet, run: Run, names
     async with ctx.locks.holding(names, run.id):
         info = RunInfo(run.id, run.kind, access.actor)
         try:
-            await run_converge(ctx, access, fleet, Scope(saved_plan=saved), info, concurrency=concurrency)
+            await run_converge(ctx, access, fleet, scope, info, concurrency=concurrency)
         except Exception as exc:  # logged by `Deployments`; the run says it stopped, never stays "running"
             error = f"stopped: {type(exc).__name__}: {exc}"
             with contextlib.suppress(Exception):
