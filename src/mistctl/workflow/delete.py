@@ -19,11 +19,13 @@ from mistctl.mist.errors import MistError, NotFound, OutcomeUnknown
 from mistctl.store.models import StepRecord
 from mistctl.workflow.context import call_scope
 from mistctl.workflow.delete_outcome import DeleteOutcome
+from mistctl.workflow.delete_plan import adopt_unchanged
 from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
 
 if TYPE_CHECKING:
     from mistctl.workflow.apply import ApplyResult
+    from mistctl.workflow.deploy import Planned
 
 MAX_DELETE_ATTEMPTS = 3
 DELETE_PREFIX = "delete:"
@@ -55,9 +57,11 @@ def refusal(change: Change, consent: DeleteConsent) -> str | None:
     return None
 
 
-async def apply_deletes(mist: MistApi, records: Records, plan: Plan, consent: DeleteConsent,
+async def apply_deletes(mist: MistApi, records: Records, planned: Planned, consent: DeleteConsent,
                         result: ApplyResult) -> None:
-    """After the rest of the apply: the plan's deletes, only when everything else succeeded."""
+    """After the rest of the apply: adopt what was found as wanted, then the deletes (if all else succeeded)."""
+    plan = planned.plan
+    await adopt_unchanged(records.store, plan, planned.desired)
     if not plan.deletes:
         return
     if not result.ok:

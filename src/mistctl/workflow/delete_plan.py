@@ -44,6 +44,22 @@ def _sites_leaving(desired: DesiredState, live: LiveState, managed: Managed) -> 
                for key, mist_id in managed.get(K.SITES.key, {}).items())
 
 
+async def adopt_unchanged(store: StateStore, plan: Plan, desired: DesiredState) -> int:
+    """Record the objects a plan found already as wanted (unchanged) as managed: mistctl adopted them.
+
+    Created and updated objects are recorded when written; without this, an object that matched the
+    fleet from the start would never be deleted once the fleet drops it. Returns how many were new.
+    """
+    kinds = {k.key for k in DELETE_ORDER}
+    found = [c for c in plan.changes if c.action == "noop" and c.mist_id and c.kind in kinds]
+    known = {k: await store.get_objects(plan.org_id, k) for k in {c.kind for c in found}}
+    fresh = [c for c in found if c.key not in known[c.kind]]
+    for change in fresh:
+        obj = desired.sites[change.key].site if change.kind == K.SITES.key else desired.org[change.kind][change.key]
+        await store.put_object(plan.org_id, change.kind, change.key, str(change.mist_id), obj.hash())
+    return len(fresh)
+
+
 def add_deletes(plan: Plan, desired: DesiredState, live: LiveState, managed: Managed) -> None:
     """Append the deletes (last, in delete order) and the deletes refused to the plan."""
     changes, problems = compute_deletes(desired, live, managed)

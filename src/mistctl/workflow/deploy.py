@@ -168,7 +168,7 @@ async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, l
                       progress=progress)
     try:
         result = await applier.run(planned.plan)
-        await apply_deletes(mist, records, planned.plan, consent or DeleteConsent(), result)
+        await apply_deletes(mist, records, planned, consent or DeleteConsent(), result)
     except BaseException as exc:
         await store.update_run(run.id, status="failed", finished_at=utcnow(), error=str(exc)[:500])
         raise

@@ -1,0 +1,39 @@
+"""mistctl manages what it created or adopted: an object found already as the fleet wants it is adopted."""
+
+from __future__ import annotations
+
+from mistctl.store.memory import MemoryStore
+from mistctl.workflow import deploy
+from mistctl.workflow.delete import DeleteConsent
+from tests.support.engine import apply, engine, example_fleet_for
+from tests.support.twin import twin_app
+
+
+async def test_an_unchanged_object_is_adopted_then_deleted_once_the_fleet_drops_it() -> None:
+    app = twin_app()
+    twin = app.state.twin
+    fleet = example_fleet_for(twin, sites=2)
+    store = MemoryStore()
+    async with engine(app, store=store) as svc:
+        await apply(svc, fleet)
+        label_id = (await store.get_objects(svc.org_id, "labels"))["scanners"].mist_id
+        assert await store.delete_object(svc.org_id, "labels", "scanners")  # as if it predated mistctl
+        planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id)
+        assert planned.plan.is_empty()
+        run = await svc.new_run("apply", planned.plan)
+        await deploy.apply_planned(svc.mist, store, planned, ledger=svc.ledger, run=run)
+        assert (await store.get_objects(svc.org_id, "labels"))["scanners"].mist_id == label_id  # adopted
+
+        org = fleet.org.model_copy(update={
+            "labels": [lb for lb in fleet.org.labels if lb["name"] != "scanners"],
+            "wlan_policies": [], "psks": [p for p in fleet.org.psks if "role" not in p],
+        })
+        smaller = fleet.model_copy(update={"org": org})
+        planned = await deploy.plan_fleet(svc.mist, svc.store, smaller, svc.org_id)
+        assert ("labels", "scanners") in {(c.kind, c.key) for c in planned.plan.deletes}
+        run = await svc.new_run("apply", planned.plan)
+        result = await deploy.apply_planned(svc.mist, store, planned, ledger=svc.ledger, run=run,
+                                            consent=DeleteConsent(allow_delete=True))
+        assert result.ok and "labels scanners" in result.deletes.deleted
+    assert label_id not in {o["id"] for o in twin.objects("wxtags")}
+    assert twin.objects("wxrules") == []  # the policies went with it, before it
