@@ -161,6 +161,8 @@ def test_a_fleet_that_loses_objects_deletes_exactly_them_only_with_consent(tmp_p
         assert plan["estimated_calls"] == 6  # one call per object, plus the store's unassign
         kept = [p for p in plan["problems"] if p["key"] == "old-rf"]
         assert kept and "site 'Manual-Store'" in kept[0]["message"]
+        code, out = twin.cli("plan", str(fleet), "--detailed-exitcode")
+        assert code == 4 and "5 to delete" in out and "kept: still used by site 'Manual-Store'" in out, out
 
         before = twin.state()
         code, out = twin.cli("apply", str(fleet), "--yes")
@@ -182,6 +184,8 @@ def test_a_fleet_that_loses_objects_deletes_exactly_them_only_with_consent(tmp_p
         _assert_exact(twin.state(), fleet, extra)
         final = twin.plan(fleet)
         assert final["changes"] == [] and final["summary"]["delete"] == 0
+        code, out = twin.cli("plan", str(fleet), "--detailed-exitcode")
+        assert code == 0 and "No changes" in out, out
         code, out = twin.cli("status", "--site", GONE_SITE)
         assert code == 0 and "decommissioned" in out, out
         code, out = twin.cli("audit", "--limit", "50")

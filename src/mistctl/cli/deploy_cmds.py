@@ -17,11 +17,13 @@ from mistctl.cli.errors import EXIT_FAILED, EXIT_INVALID, fail, handle_errors
 from mistctl.cli.render import apply_progress, change_lines, console, format_eta, plan_table, report_table
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
+from mistctl.domain.plan import Plan
 from mistctl.errors import UserError
 from mistctl.fleetio import load_fleet
 from mistctl.workflow import deploy
 from mistctl.workflow.delete import DeleteConsent
 
+EXIT_CHANGES = 4  # `plan --detailed-exitcode`: something would change (2 is already invalid input)
 FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
 OrgOpt = Annotated[str | None, typer.Option("--org-id", help="Mist org id (else the fleet's org_id or MIST_ORG_ID).")]
 HostOpt = Annotated[str | None, typer.Option("--mist-host", help="Mist cloud host or URL (else MIST_HOST).")]
@@ -45,16 +47,20 @@ def plan_cmd(
     detail: Annotated[bool, typer.Option("--detail", help="List every change, site by site.")] = False,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
+    detailed_exitcode: Annotated[bool, typer.Option(
+        "--detailed-exitcode", help="Exit 0 when nothing would change, 4 when something would (for CI).")] = False,
 ) -> None:
     """Show what `apply` would change, with the estimated API calls and ETA; writes nothing."""
     fleet = load_fleet(fleet_file)
     check_site(fleet, site)
-    asyncio.run(_plan(fleet, fleet_file, as_json=as_json, out=out, site=site, detail=detail,
-                      org_id=org_id, mist_host=mist_host))
+    plan = asyncio.run(_plan(fleet, fleet_file, as_json=as_json, out=out, site=site, detail=detail,
+                             org_id=org_id, mist_host=mist_host))
+    if detailed_exitcode and not plan.is_empty():
+        raise typer.Exit(EXIT_CHANGES)
 
 
 async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, site: str | None, detail: bool,
-                org_id: str | None, mist_host: str | None, force_twin: bool = False) -> None:
+                org_id: str | None, mist_host: str | None, force_twin: bool = False) -> Plan:
     err = console(stderr=True)
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id, force_twin=force_twin) as svc:
         err.print(svc.banner)
@@ -67,8 +73,9 @@ async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, si
         out.write_text(json.dumps(data, indent=2))
     if as_json:
         typer.echo(json.dumps(data, indent=2))
-        return
+        return planned.plan
     _print_plan(planned.plan, eta, detail or site is not None, site, out)
+    return planned.plan
 
 
 def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path | None) -> None:
