@@ -37,3 +37,25 @@ async def test_an_unchanged_object_is_adopted_then_deleted_once_the_fleet_drops_
         assert result.ok and "labels scanners" in result.deletes.deleted
     assert label_id not in {o["id"] for o in twin.objects("wxtags")}
     assert twin.objects("wxrules") == []  # the policies went with it, before it
+
+
+async def test_a_delete_made_but_not_recorded_is_forgotten_and_the_site_decommissioned() -> None:
+    app = twin_app()
+    twin = app.state.twin
+    fleet = example_fleet_for(twin, sites=2)
+    store = MemoryStore()
+    async with engine(app, store=store) as svc:
+        await apply(svc, fleet)
+        gone = fleet.sites[1].name
+        site_id = (await store.get_objects(svc.org_id, "sites"))[gone].mist_id
+        await svc.mist.delete_site(site_id)  # as if a run was killed between its DELETE and its record
+        smaller = fleet.model_copy(update={"sites": fleet.sites[:1]})
+        planned = await deploy.plan_fleet(svc.mist, svc.store, smaller, svc.org_id)
+        assert planned.plan.deletes == [] and planned.plan.gone == [("sites", gone, site_id)]
+        run = await svc.new_run("apply", planned.plan)
+        await deploy.apply_planned(svc.mist, store, planned, ledger=svc.ledger, run=run)
+        assert gone not in await store.get_objects(svc.org_id, "sites")
+        state = await store.get_site_state(svc.org_id, gone)
+        assert state is not None and state.status == "decommissioned" and state.site_id == site_id
+        step = await store.get_step(svc.org_id, gone, 1, "delete:sites", gone)
+        assert step is not None and step.status == "done"

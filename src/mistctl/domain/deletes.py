@@ -73,6 +73,19 @@ def compute_deletes(desired: DesiredState, live: LiveState, managed: Managed) ->
     return changes, problems
 
 
+def already_gone(desired: DesiredState, live: LiveState, managed: Managed) -> list[tuple[str, str, str]]:
+    """Managed objects the fleet no longer names that the org no longer holds: (kind, key, Mist id)."""
+    gone: list[tuple[str, str, str]] = []
+    for kind in DELETE_ORDER:
+        if kind.key not in live.objects:
+            continue
+        wanted = set(desired.sites) if kind is K.SITES else set(desired.org_objects(kind))
+        live_ids = {str(o.get("id")) for o in live.objects[kind.key]}
+        gone += [(kind.key, key, i) for key, i in sorted(managed.get(kind.key, {}).items())
+                 if key not in wanted and i not in live_ids]
+    return gone
+
+
 def _doomed(kind: Kind, desired: DesiredState, live: LiveState, managed: Managed) -> dict[str, str]:
     """Managed objects of a kind, still live, that the fleet no longer names: Mist id -> natural key."""
     wanted = set(desired.sites) if kind is K.SITES else set(desired.org_objects(kind))

@@ -71,6 +71,9 @@ class Plan:
     read_calls: int = 0
     fleet_path: str | None = None
     created_at: float = 0.0
+    # managed objects gone from both the fleet and the org (a delete whose record a kill cut short, or one
+    # made by hand): (kind, key, Mist id); apply forgets them, and records a site as decommissioned
+    gone: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def estimated_calls(self) -> int:

@@ -62,6 +62,7 @@ async def apply_deletes(mist: MistApi, records: Records, planned: Planned, conse
     """After the rest of the apply: adopt what was found as wanted, then the deletes (if all else succeeded)."""
     plan = planned.plan
     await adopt_unchanged(records.store, plan, planned.desired)
+    await forget_gone(records, plan)
     if not plan.deletes:
         return
     if not result.ok:
@@ -70,6 +71,13 @@ async def apply_deletes(mist: MistApi, records: Records, planned: Planned, conse
         return
     result.deletes = await run_deletes(mist, records, plan, consent)
     result.writes += result.deletes.writes
+
+
+async def forget_gone(records: Records, plan: Plan) -> None:
+    """Forget managed objects already deleted (a run killed between its DELETE and its record resumes here)."""
+    for kind_key, key, mist_id in plan.gone:
+        change = Change("delete", K.BY_KEY[kind_key].step, kind_key, key, mist_id=mist_id, phase="delete")
+        await _forget(records, change)
 
 
 async def run_deletes(mist: MistApi, records: Records, plan: Plan, consent: DeleteConsent) -> DeleteOutcome:
@@ -103,11 +111,16 @@ async def _delete_one(mist: MistApi, records: Records, change: Change, out: Dele
             out.released.extend(macs)
     await delete_checked(mist, records.org_id, change.kind, mist_id)
     out.writes += 1
+    await _forget(records, change)
+    await records.flush_audit((None, change.kind, change.key), mist_id)
+
+
+async def _forget(records: Records, change: Change) -> None:
+    """The delete is done: its record says so, the object map forgets it, a site is decommissioned."""
     await _record(records, change, "done")
     await records.store.delete_object(records.org_id, change.kind, change.key)
     if change.kind == K.SITES.key:
-        await records.site_status(change.key, "decommissioned", site_id=mist_id)
-    await records.flush_audit((None, change.kind, change.key), mist_id)
+        await records.site_status(change.key, "decommissioned", site_id=change.mist_id)
 
 
 async def _release(mist: MistApi, org_id: str, macs: list[str]) -> None:

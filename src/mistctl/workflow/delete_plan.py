@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from mistctl.domain import kinds as K
-from mistctl.domain.deletes import DELETE_ORDER, Managed, compute_deletes, kinds_to_check
+from mistctl.domain.deletes import DELETE_ORDER, Managed, already_gone, compute_deletes, kinds_to_check
 from mistctl.domain.desired import DesiredState
 from mistctl.domain.diff import LiveState
 from mistctl.domain.plan import Plan
@@ -65,3 +65,4 @@ def add_deletes(plan: Plan, desired: DesiredState, live: LiveState, managed: Man
     changes, problems = compute_deletes(desired, live, managed)
     plan.changes.extend(changes)
     plan.problems.extend(problems)
+    plan.gone = already_gone(desired, live, managed)
