@@ -50,10 +50,10 @@ def label(change: Change) -> str:
 def refusal(change: Change, consent: DeleteConsent) -> str | None:
     """Why a delete is kept under this consent, or None when it may go."""
     if not consent.allow_delete:
-        return "kept: pass --allow-delete to delete it"
+        return "pass --allow-delete to delete it"
     if change.body.get("devices") and not consent.release_devices:
         n = len(change.body["devices"])
-        return f"kept: the site still has {n} device(s); pass --release-devices to unassign them and delete it"
+        return f"the site still has {n} device(s); pass --release-devices to unassign them and delete it"
     return None
 
 
@@ -66,7 +66,7 @@ async def apply_deletes(mist: MistApi, records: Records, planned: Planned, conse
     if not plan.deletes:
         return
     if not result.ok:
-        why = "kept: the rest of the apply did not finish; apply again"
+        why = "the rest of the apply did not finish; apply again"
         result.deletes.kept = {label(c): why for c in plan.deletes}
         return
     result.deletes = await run_deletes(mist, records, plan, consent)
@@ -84,7 +84,7 @@ async def run_deletes(mist: MistApi, records: Records, plan: Plan, consent: Dele
     """Make the plan's deletes in order; the first failure keeps the rest (what follows may depend on it)."""
     out = DeleteOutcome()
     for change in plan.deletes:
-        why = refusal(change, consent) if not out.failed else "kept: an earlier delete failed; apply again"
+        why = refusal(change, consent) if not out.failed else "an earlier delete failed; apply again"
         if why is not None:
             out.kept[label(change)] = why
             continue
