@@ -59,3 +59,26 @@ async def test_a_delete_made_but_not_recorded_is_forgotten_and_the_site_decommis
         assert state is not None and state.status == "decommissioned" and state.site_id == site_id
         step = await store.get_step(svc.org_id, gone, 1, "delete:sites", gone)
         assert step is not None and step.status == "done"
+
+
+async def test_unclaim_takes_a_removed_sites_devices_out_of_the_org_inventory() -> None:
+    app = twin_app()
+    twin = app.state.twin
+    fleet = example_fleet_for(twin, sites=2, claim_per_site=2)
+    store = MemoryStore()
+    async with engine(app, store=store) as svc:
+        await apply(svc, fleet)
+        gone = fleet.sites[1]
+        codes = {d.claim_code for d in gone.devices}
+        smaller = fleet.model_copy(update={"sites": fleet.sites[:1]})
+        planned = await deploy.plan_fleet(svc.mist, svc.store, smaller, svc.org_id)
+        [site] = planned.plan.deletes
+        assert len(site.body["devices"]) == 2 and len(site.body["serials"]) == 2 and site.calls == 2
+        run = await svc.new_run("apply", planned.plan)
+        result = await deploy.apply_planned(svc.mist, store, planned, ledger=svc.ledger, run=run,
+                                            consent=DeleteConsent(True, release_devices=True, unclaim=True))
+        assert result.ok and len(result.deletes.unclaimed) == 2 and result.deletes.released == []
+    assert codes.isdisjoint(d.get("magic") for d in twin.inventory())  # out of the org inventory
+    pool = {d["claim_code"]: d for d in twin.devices()}
+    assert all(not pool[c].get("claimed") for c in codes)  # claimable again
+    assert gone.name not in {s["name"] for s in twin.objects("sites")}

@@ -17,7 +17,7 @@ def _live() -> LiveState:
         "wlan_policies": [{"id": "r1", "order": 2, "template_id": "t1", "src_wxtags": ["l1"]}],
         "rf_templates": [{"id": "rf1", "name": "spare"}, {"id": "rf2", "name": "used"}],
         "sites": [{"id": "s1", "name": "Gone"}, {"id": "s9", "name": "Theirs", "rftemplate_id": "rf2"}],
-    }, inventory=[{"mac": "aa", "site_id": "s1"}, {"mac": "bb", "site_id": "s9"}, {"mac": "cc"}])
+    }, inventory=[{"mac": "aa", "serial": "S-aa", "site_id": "s1"}, {"mac": "bb", "site_id": "s9"}, {"mac": "cc"}])
 
 
 MANAGED = {
@@ -40,7 +40,7 @@ def test_deletes_come_in_reverse_creation_order_one_call_each_and_a_site_release
     ]
     assert all(c.action == "delete" and c.phase == "delete" and c.site is None for c in changes)
     site = next(c for c in changes if c.kind == "sites")
-    assert site.body == {"devices": ["aa"]} and site.calls == 2 and site.mist_id == "s1"
+    assert site.body == {"devices": ["aa"], "serials": ["S-aa"]} and site.calls == 2 and site.mist_id == "s1"
     assert sum(c.calls for c in changes) == 6
     # `used` is held by a site mistctl does not manage: kept, the site named; `stale` is already gone
     assert [(p.kind, p.key, p.fatal) for p in problems] == [("rf_templates", "used", False)]

@@ -46,7 +46,8 @@ async def start_deployment(ctx: Ctx, caller: CallerDep, req: DeploymentRequest) 
     """202 with the run id; follow it at GET /deployments/{id} or its events. 409 when a site is busy."""
     fleet = parse_fleet_body(req.fleet)
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
-    consent = DeleteConsent(allow_delete=req.allow_delete, release_devices=req.release_devices)
+    consent = DeleteConsent(allow_delete=req.allow_delete, release_devices=req.release_devices,
+                            unclaim=req.unclaim)
     run = await enqueue_deployment(ctx, access, fleet, saved=req.plan, concurrency=req.concurrency, consent=consent)
     links = {"self": f"/deployments/{run.id}", "events": f"/deployments/{run.id}/events"}
     return DeploymentAccepted(id=run.id, status=run.status, org_id=run.org_id, links=links)

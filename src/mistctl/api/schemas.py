@@ -171,11 +171,15 @@ class DeploymentRequest(FleetRequest):
         "without it they are kept and listed"))
     release_devices: bool = Field(default=False, description=(
         "With allow_delete: unassign a removed site's devices back to the org inventory, then delete it"))
+    unclaim: bool = Field(default=False, description=(
+        "With release_devices: unclaim those devices instead (out of the org inventory, claimable again)"))
 
     @model_validator(mode="after")
     def _release_needs_delete(self) -> DeploymentRequest:
         if self.release_devices and not self.allow_delete:
             raise ValueError("release_devices goes with allow_delete: set both to delete a site with devices")
+        if self.unclaim and not self.release_devices:
+            raise ValueError("unclaim goes with release_devices (and allow_delete)")
         return self
 
 

@@ -28,6 +28,8 @@ def outcome_lines(outcome: DeleteOutcome) -> list[str]:
     lines = [f"  deleted {name}" for name in outcome.deleted]
     if outcome.released:
         lines.append(f"  {len(outcome.released)} device(s) unassigned back to the org inventory")
+    if outcome.unclaimed:
+        lines.append(f"  {len(outcome.unclaimed)} device(s) unclaimed: out of the org inventory")
     lines += [f"  kept {name}: {why}" for name, why in outcome.kept.items()]
     lines += [f"  delete FAILED {name}: {err}" for name, err in outcome.failed.items()]
     if outcome.kept and any("--allow-delete" in why or "--release-devices" in why for why in outcome.kept.values()):

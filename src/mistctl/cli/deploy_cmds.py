@@ -113,6 +113,8 @@ def apply_cmd(
         "--allow-delete", help="Delete the managed objects the fleet no longer names (else they are kept).")] = False,
     release_devices: Annotated[bool, typer.Option(
         "--release-devices", help="With --allow-delete: unassign a removed site's devices, then delete it.")] = False,
+    unclaim: Annotated[bool, typer.Option(
+        "--unclaim", help="With --release-devices: unclaim those devices (out of the org inventory).")] = False,
 ) -> None:
     """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
     saved, fleet_path = _saved_plan(target, fleet_file)
@@ -120,9 +122,10 @@ def apply_cmd(
     gate = parse_duration(soak, what="--soak") if assure else None
     if (detach and not queue) or (queue and assure):
         fail("--detach goes with --queue; --assure does not (run `mistctl assure` once the queued run ended)")
-    if (release_devices and not allow_delete) or (allow_delete and queue):
-        fail("--release-devices goes with --allow-delete; --allow-delete does not go with --queue (apply in place)")
-    consent = DeleteConsent(allow_delete=allow_delete, release_devices=release_devices)
+    if (release_devices and not allow_delete) or (unclaim and not release_devices) or (allow_delete and queue):
+        fail("--release-devices goes with --allow-delete, --unclaim with --release-devices; --allow-delete does "
+             "not go with --queue (apply in place)")
+    consent = DeleteConsent(allow_delete=allow_delete, release_devices=release_devices, unclaim=unclaim)
     code = asyncio.run(_apply(fleet, saved, yes=yes, concurrency=concurrency, org_id=org_id,
                               mist_host=mist_host, gate=gate, queue=queue, detach=detach, consent=consent))
     raise typer.Exit(code)

@@ -124,8 +124,10 @@ def _delete_change(kind: Kind, key: str, mist_id: str, live: LiveState) -> Chang
     body: dict[str, Any] = {}
     calls = 1
     if kind is K.SITES:
-        macs = sorted(str(d["mac"]) for d in live.inventory if str(d.get("site_id")) == mist_id and d.get("mac"))
-        if macs:
-            body["devices"] = macs
+        held = sorted((str(d["mac"]), str(d.get("serial") or "")) for d in live.inventory
+                      if str(d.get("site_id")) == mist_id and d.get("mac"))
+        if held:
+            body["devices"] = [mac for mac, _ in held]
+            body["serials"] = [serial for _, serial in held if serial]  # for --unclaim
             calls += 1
     return Change("delete", kind.step, kind.key, key, mist_id=mist_id, body=body, phase="delete", calls=calls)

@@ -94,6 +94,10 @@ class SiteOps(ClientCore):
         """Take devices (by MAC) off their site, back to the org inventory."""
         return await self._inventory_op(org_id, {"op": "unassign", "macs": list(macs)})
 
+    async def delete_inventory(self, org_id: str, serials: Sequence[str]) -> InventoryChangeResult:
+        """Take devices (by serial) out of the org inventory: unassigned and unclaimed (``op: delete``)."""
+        return await self._inventory_op(org_id, {"op": "delete", "serials": list(serials)})
+
     async def _inventory_op(self, org_id: str, body: MistObject) -> InventoryChangeResult:
         try:
             answer = await self._session.call("PUT", _INVENTORY, {"org_id": org_id}, body=body)

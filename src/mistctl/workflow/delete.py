@@ -37,6 +37,7 @@ class DeleteConsent:
 
     allow_delete: bool = False
     release_devices: bool = False
+    unclaim: bool = False  # with release_devices: take the devices out of the org inventory (claimable again)
 
 
 class DeleteRefused(Exception):
@@ -90,7 +91,7 @@ async def run_deletes(mist: MistApi, records: Records, plan: Plan, consent: Dele
             continue
         try:
             with call_scope(None, change.kind, change.key):
-                await _delete_one(mist, records, change, out)
+                await _delete_one(mist, records, change, out, consent)
             out.deleted.append(label(change))
         except (MistError, DeleteRefused) as exc:
             out.failed[label(change)] = str(exc)
@@ -100,15 +101,23 @@ async def run_deletes(mist: MistApi, records: Records, plan: Plan, consent: Dele
     return out
 
 
-async def _delete_one(mist: MistApi, records: Records, change: Change, out: DeleteOutcome) -> None:
+async def _delete_one(mist: MistApi, records: Records, change: Change, out: DeleteOutcome,
+                      consent: DeleteConsent) -> None:
     await _record(records, change, "running")
     mist_id = str(change.mist_id)
-    if change.kind == K.SITES.key:
-        macs = [str(m) for m in change.body.get("devices", [])]
-        if macs:
+    macs = [str(m) for m in change.body.get("devices", [])]
+    if macs:
+        if consent.unclaim:  # Mist's inventory `delete` unassigns and unclaims in one call
+            serials = [str(s) for s in change.body.get("serials", [])]
+            if len(serials) != len(macs):
+                raise DeleteRefused("a device of the site has no serial in the inventory, so it cannot be "
+                                    "unclaimed: apply without --unclaim (the devices stay in the org inventory)")
+            await _unclaim(mist, records.org_id, serials)
+            out.unclaimed.extend(macs)
+        else:
             await _release(mist, records.org_id, macs)
-            out.writes += 1
             out.released.extend(macs)
+        out.writes += 1
     await delete_checked(mist, records.org_id, change.kind, mist_id)
     out.writes += 1
     await _forget(records, change)
@@ -130,6 +139,15 @@ async def _release(mist: MistApi, org_id: str, macs: list[str]) -> None:
     if refused:
         names = ", ".join(f"{mac} ({why})" for mac, why in refused)
         raise DeleteRefused(f"Mist did not unassign {names}; the site was kept")
+
+
+async def _unclaim(mist: MistApi, org_id: str, serials: list[str]) -> None:
+    """Take a site's devices out of the org inventory (`--unclaim`); a refusal stops the delete."""
+    answer = await mist.delete_inventory(org_id, serials)
+    refused = answer.refusals()
+    if refused:
+        names = ", ".join(f"{serial} ({why})" for serial, why in refused)
+        raise DeleteRefused(f"Mist did not unclaim {names}; the site was kept")
 
 
 async def delete_checked(mist: MistApi, org_id: str, kind_key: str, mist_id: str) -> None:

@@ -13,4 +13,5 @@ class DeleteOutcome:
     kept: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     released: list[str] = field(default_factory=list)  # MACs unassigned back to the org inventory
+    unclaimed: list[str] = field(default_factory=list)  # MACs taken out of the org inventory (--unclaim)
     writes: int = 0

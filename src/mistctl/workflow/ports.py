@@ -57,6 +57,8 @@ class MistApi(Protocol):
 
     async def unassign_inventory(self, org_id: str, macs: Sequence[str]) -> InventoryChangeResult: ...
 
+    async def delete_inventory(self, org_id: str, serials: Sequence[str]) -> InventoryChangeResult: ...
+
 
 class CallCounter(Protocol):
     """How many calls a client has made (its meter's snapshot)."""
