@@ -59,6 +59,9 @@ async def _walk_collections(client: httpx.AsyncClient, org: str) -> None:
         assert (await client.get(f"{base}/{created['id']}")).status_code == 200
         assert (await client.put(f"{base}/{created['id']}", json=change)).status_code == 200
         assert (await client.delete(f"{base}/{created['id']}")).status_code == 200
+        # what mistctl's lost-answer check relies on: a deleted object is a 404, and so is deleting it again
+        assert (await client.get(f"{base}/{created['id']}")).status_code == 404
+        assert (await client.delete(f"{base}/{created['id']}")).status_code == 404
 
 
 async def _walk_sites(client: httpx.AsyncClient, org: str) -> str:
@@ -124,6 +127,7 @@ async def test_every_operation_answers_on_spec(checker: ContractChecker) -> None
         await _walk_inventory(client, app, org, site_id)
         await _walk_psks(client, org)
         assert (await client.delete(f"/api/v1/sites/{site_id}")).status_code == 200
+        assert (await client.get(f"/api/v1/sites/{site_id}")).status_code == 404
     served = {(op["method"], op["path"]) for op in operations().values()} - day2_paths()  # Day 2: own file
     answered = {(method, path) for method, path, status in checker.seen if status == 200}
     assert served - answered == set(), "operations never exercised with a 200"

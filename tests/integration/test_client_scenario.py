@@ -177,6 +177,8 @@ async def _site_and_devices(
     device = next(d for d in (await twin_state(control))["inventory"] if d["mac"] == gateway["mac"])
     assert "site_id" not in device  # an unassigned device has no site_id (the spec types it a string)
     assert device.get("deviceprofile_id") is None
+    assert (await client.delete_inventory(org, [ap["serial"]])).success == [ap["serial"]]  # `--unclaim`
+    assert ap["mac"] not in {d["mac"] for d in (await twin_state(control))["inventory"]}
     return site_id
 
 

@@ -46,7 +46,7 @@ async def test_a_new_site_with_named_devices_costs_one_list_and_one_put_per_name
     async with engine(app) as svc:
         planned, result = await apply(svc, fleet)
         assert result.ok, result.sites_failed
-        assert planned.plan.by_kind()["device_names"] == {"create": 0, "update": 1, "unchanged": 0}
+        assert planned.plan.by_kind()["device_names"] == {"create": 0, "update": 1, "delete": 0, "unchanged": 0}
         # create the site, its variables, assign, list its devices (ids of devices claimed this run), 2 names
         assert svc.ledger.by_site[site.name] == 6
     assert sorted(d["name"] for d in twin.inventory()) == ["", "a", "b"]

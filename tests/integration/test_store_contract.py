@@ -224,7 +224,8 @@ async def test_thousands_of_sites_page_filter_and_count(store):
     everything = [s.name for s in await store.list_site_states(limit=5000)]
     assert everything == [s.name for s in sorted(states, key=lambda s: (s.org_id, s.name))]
     counts = await store.count_site_states_by_status()
-    assert counts == {"planned": 1050, "provisioning": 0, "done": 1049, "pending": 0, "failed": 1, "sle_failed": 0}
+    assert counts == {"planned": 1050, "provisioning": 0, "done": 1049, "pending": 0, "failed": 1,
+                      "sle_failed": 0, "decommissioned": 0}
     assert (await store.count_site_states_by_status(org_id="org-0"))["done"] == 350
     assert await store.list_site_states(offset=2100) == []
 
@@ -241,7 +242,7 @@ async def test_a_batch_applies_sites_in_order_moving_them_between_status_indexes
     assert [s.name for s in await store.list_site_states(org_id=ORG, status="planned")] == ["b"]
     assert await store.list_site_states(org_id=ORG, status="provisioning") == []
     assert await store.count_site_states_by_status() == {
-        "planned": 2, "provisioning": 0, "done": 1, "pending": 0, "failed": 0, "sle_failed": 0}
+        "planned": 2, "provisioning": 0, "done": 1, "pending": 0, "failed": 0, "sle_failed": 0, "decommissioned": 0}
     await store.put_site_states([])
     assert len(await store.list_site_states()) == 3
 

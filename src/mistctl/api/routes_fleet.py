@@ -25,6 +25,7 @@ from mistctl.api.schemas import (
 from mistctl.api.services_fleet import cancel_deployment, enqueue_deployment, parse_fleet_body, plan_document
 from mistctl.api.views import deployment_view, event_stream, run_view, site_view
 from mistctl.store.models import Run, RunStatus
+from mistctl.workflow.delete import DeleteConsent
 from mistctl.workflow.runlock import shown_status
 
 router = APIRouter(responses=ERRORS)
@@ -46,7 +47,9 @@ async def start_deployment(ctx: Ctx, caller: CallerDep, req: DeploymentRequest) 
     """202 with the run id; follow it at GET /deployments/{id} or its events. 409 when a site is busy."""
     fleet = await parse_fleet_body(req.fleet)
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
-    run = await enqueue_deployment(ctx, access, fleet, saved=req.plan, concurrency=req.concurrency)
+    consent = DeleteConsent(allow_delete=req.allow_delete, release_devices=req.release_devices,
+                            unclaim=req.unclaim)
+    run = await enqueue_deployment(ctx, access, fleet, saved=req.plan, concurrency=req.concurrency, consent=consent)
     links = {"self": f"/deployments/{run.id}", "events": f"/deployments/{run.id}/events"}
     return DeploymentAccepted(id=run.id, status=run.status, org_id=run.org_id, links=links)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from mistctl.domain.claim import claim_code_problem, normalise_claim_code
 
@@ -166,6 +166,21 @@ class DeploymentRequest(FleetRequest):
 
     plan: dict[str, Any] | None = Field(default=None, description="A plan from POST /plans to apply exactly")
     concurrency: int = Field(default=8, ge=1, le=64, description="Sites in parallel")
+    allow_delete: bool = Field(default=False, description=(
+        "Delete the managed objects the fleet no longer names (as `mistctl apply --allow-delete`); "
+        "without it they are kept and listed"))
+    release_devices: bool = Field(default=False, description=(
+        "With allow_delete: unassign a removed site's devices back to the org inventory, then delete it"))
+    unclaim: bool = Field(default=False, description=(
+        "With release_devices: unclaim those devices instead (out of the org inventory, claimable again)"))
+
+    @model_validator(mode="after")
+    def _release_needs_delete(self) -> DeploymentRequest:
+        if self.release_devices and not self.allow_delete:
+            raise ValueError("release_devices goes with allow_delete: set both to delete a site with devices")
+        if self.unclaim and not self.release_devices:
+            raise ValueError("unclaim goes with release_devices (and allow_delete)")
+        return self
 
 
 class RunView(BaseModel):

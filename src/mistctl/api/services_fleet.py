@@ -25,6 +25,7 @@ from mistctl.mist.budget import token_fingerprint
 from mistctl.mist.probe import probe
 from mistctl.queue import queue_deployment
 from mistctl.store.models import Run, utcnow
+from mistctl.workflow.delete import DeleteConsent
 from mistctl.workflow.deploy import CallLedger, fleet_hash, plan_fleet
 from mistctl.workflow.records import Records
 from mistctl.workflow.runlock import Busy, holder_line, org_run, site_lock
@@ -60,19 +61,23 @@ async def plan_document(ctx: AppContext, access: Access, fleet: Fleet) -> dict[s
 
 
 async def enqueue_deployment(ctx: AppContext, access: Access, fleet: Fleet, *,
-                             saved: dict[str, Any] | None = None, concurrency: int = 8) -> Run:
+                             saved: dict[str, Any] | None = None, concurrency: int = 8,
+                             consent: DeleteConsent | None = None) -> Run:
     """Record a deployment run (409 when one of its sites is being deployed) and start it in the background.
 
     The run takes the org lock (waited for) and its sites' in the background (here, or on a worker).
+    A run that may delete runs here, never on the workers.
     """
     sites = [s.name for s in fleet.sites]
     await check_sites_free(ctx, access.org_id, sites)
     run = await ctx.store.create_run(Run(kind="apply", org_id=access.org_id, fleet_hash=fleet_hash(fleet),
                                          requested_by=access.actor))
-    if await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens, saved=saved,
-                              concurrency=concurrency):
+    deletes = consent is not None and consent.allow_delete
+    if not deletes and await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens,
+                                              saved=saved, concurrency=concurrency):
         return run  # on Redis the workers run it (mistctl.queue); they take the locks
-    ctx.deployments.spawn(run.id, _deploy(ctx, access, fleet, run, saved, concurrency))
+    scope = Scope(saved_plan=saved, consent=consent or DeleteConsent())
+    ctx.deployments.spawn(run.id, _deploy(ctx, access, fleet, run, scope, concurrency))
     return run
 
 
@@ -91,15 +96,14 @@ async def cancel_deployment(ctx: AppContext, run: Run) -> Run:
     return await ctx.store.request_cancel(run.id)
 
 
-async def _deploy(ctx: AppContext, access: Access, fleet: Fleet, run: Run,
-                  saved: dict[str, Any] | None, concurrency: int) -> None:
+async def _deploy(ctx: AppContext, access: Access, fleet: Fleet, run: Run, scope: Scope, concurrency: int) -> None:
     holder = holder_line("the service", access.actor)
     try:
         async with org_run(ctx.store, access.org_id, run.id, holder=holder, wait=DEPLOYMENT_ORG_WAIT,
                            sites=[s.name for s in fleet.sites], ttl=LOCK_TTL) as lease:
             await lease.attach(run)
             info = RunInfo(run.id, run.kind, access.actor)
-            await run_converge(ctx, access, fleet, Scope(saved_plan=saved), info, concurrency=concurrency,
+            await run_converge(ctx, access, fleet, scope, info, concurrency=concurrency,
                                background=True)
     except Busy as exc:
         await ctx.store.update_run(run.id, status="failed", finished_at=utcnow(), error=str(exc))

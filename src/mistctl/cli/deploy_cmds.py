@@ -13,6 +13,7 @@ from rich.console import Console
 
 from mistctl.bootstrap import Services, open_services
 from mistctl.cli.day2_gate import gate_applied
+from mistctl.cli.delete_render import kept_lines, nothing_to_do, outcome_lines
 from mistctl.cli.errors import EXIT_FAILED, EXIT_INVALID, fail, handle_errors
 from mistctl.cli.lock_cmds import DEFAULT_LOCK_TIMEOUT, LockTimeoutOpt, hold_org
 from mistctl.cli.render import (
@@ -26,11 +27,14 @@ from mistctl.cli.render import (
 )
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
+from mistctl.domain.plan import Plan
 from mistctl.errors import UserError
 from mistctl.fleetio import load_fleet
 from mistctl.store.models import Run, new_run_id
 from mistctl.workflow import deploy
+from mistctl.workflow.delete import DeleteConsent
 
+EXIT_CHANGES = 4  # `plan --detailed-exitcode`: something would change (2 is already invalid input)
 FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
 OrgOpt = Annotated[str | None, typer.Option("--org-id", help="Mist org id (else the fleet's org_id or MIST_ORG_ID).")]
 HostOpt = Annotated[str | None, typer.Option("--mist-host", help="Mist cloud host or URL (else MIST_HOST).")]
@@ -57,16 +61,20 @@ def plan_cmd(
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
     allow_outside: AllowOutsideOpt = False,
+    detailed_exitcode: Annotated[bool, typer.Option(
+        "--detailed-exitcode", help="Exit 0 when nothing would change, 4 when something would (for CI).")] = False,
 ) -> None:
     """Show what `apply` would change, with the estimated API calls and ETA; writes nothing."""
     fleet = load_fleet(fleet_file, allow_outside=allow_outside)
     check_site(fleet, site)
-    asyncio.run(_plan(fleet, fleet_file, as_json=as_json, out=out, site=site, detail=detail,
-                      org_id=org_id, mist_host=mist_host))
+    plan = asyncio.run(_plan(fleet, fleet_file, as_json=as_json, out=out, site=site, detail=detail,
+                             org_id=org_id, mist_host=mist_host))
+    if detailed_exitcode and not plan.is_empty():
+        raise typer.Exit(EXIT_CHANGES)
 
 
 async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, site: str | None, detail: bool,
-                org_id: str | None, mist_host: str | None, force_twin: bool = False) -> None:
+                org_id: str | None, mist_host: str | None, force_twin: bool = False) -> Plan:
     err = console(stderr=True)
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id, force_twin=force_twin) as svc:
         err.print(safe(svc.banner))
@@ -84,6 +92,7 @@ async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, si
         _print_plan(planned.plan, eta, detail or site is not None, site, out, budgets)
     if planned.plan.fatal_problems:  # never "no changes" while the org has conflicts
         raise typer.Exit(EXIT_FAILED)
+    return planned.plan
 
 
 def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path | None,
@@ -98,7 +107,7 @@ def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path
         for line in change_lines(plan, site):
             con.print(line, markup=False)
     s = plan.summary()
-    con.print(f"{s['create']} to create, {s['update']} to update, {s['unchanged']} unchanged; "
+    con.print(f"{s['create']} to create, {s['update']} to update, {s['delete']} to delete, {s['unchanged']} unchanged; "
               f"estimated API calls: {plan.estimated_calls} (plus {plan.read_calls} spent reading); "
               f"ETA {format_eta(eta)}")
     for line in budgets or ():
@@ -126,6 +135,12 @@ def apply_cmd(
     detach: Annotated[bool, typer.Option("--detach", help="With --queue: print the run id only.")] = False,
     allow_outside: AllowOutsideOpt = False,
     lock_timeout: LockTimeoutOpt = "1h",
+    allow_delete: Annotated[bool, typer.Option(
+        "--allow-delete", help="Delete the managed objects the fleet no longer names (else they are kept).")] = False,
+    release_devices: Annotated[bool, typer.Option(
+        "--release-devices", help="With --allow-delete: unassign a removed site's devices, then delete it.")] = False,
+    unclaim: Annotated[bool, typer.Option(
+        "--unclaim", help="With --release-devices: unclaim those devices (out of the org inventory).")] = False,
 ) -> None:
     """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
     saved, fleet_path = _saved_plan(target, fleet_file)
@@ -134,8 +149,12 @@ def apply_cmd(
     if (detach and not queue) or (queue and assure):
         fail("--detach goes with --queue; --assure does not (run `mistctl assure` once the queued run ended)")
     wait = parse_duration(lock_timeout, what="--lock-timeout")
-    code = asyncio.run(_apply(fleet, saved, yes=yes, concurrency=concurrency, org_id=org_id,
-                              mist_host=mist_host, gate=gate, queue=queue, detach=detach, lock_timeout=wait))
+    if (release_devices and not allow_delete) or (unclaim and not release_devices) or (allow_delete and queue):
+        fail("--release-devices goes with --allow-delete, --unclaim with --release-devices; --allow-delete does "
+             "not go with --queue (apply in place)")
+    consent = DeleteConsent(allow_delete=allow_delete, release_devices=release_devices, unclaim=unclaim)
+    code = asyncio.run(_apply(fleet, saved, yes=yes, concurrency=concurrency, org_id=org_id, mist_host=mist_host,
+                              gate=gate, queue=queue, detach=detach, lock_timeout=wait, consent=consent))
     raise typer.Exit(code)
 
 
@@ -155,13 +174,14 @@ def _saved_plan(target: Path, fleet_file: Path | None) -> tuple[dict[str, Any] |
 async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concurrency: int,
                  org_id: str | None, mist_host: str | None, force_twin: bool = False,
                  gate: float | None = None, queue: bool = False, detach: bool = False,
-                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
+                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT, consent: DeleteConsent | None = None) -> int:
+    consent = consent or DeleteConsent()
     con = console()
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
                              concurrency=concurrency, force_twin=force_twin) as svc:
         con.print(safe(svc.banner))
         if queue:  # the workers apply it (scale-out: mistctl.queue); they take the org lock before planning
-            planned = await _planned(svc, fleet, saved, con)
+            planned = await _planned(svc, fleet, saved, con, consent)
             if planned is None or not _confirmed(saved, yes, con):
                 return 0 if planned is None else EXIT_INVALID
             await _adopt(svc, planned, con)
@@ -170,13 +190,13 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
             return await apply_queued(svc, fleet, planned, concurrency=concurrency, detach=detach, con=con)
         run_id = new_run_id()
         async with hold_org(svc, run_id, [s.name for s in fleet.sites], lock_timeout, con) as lease:
-            planned = await _planned(svc, fleet, saved, con)
+            planned = await _planned(svc, fleet, saved, con, consent)
             if planned is None or not _confirmed(saved, yes, con):
                 return 0 if planned is None else EXIT_INVALID
             await _adopt(svc, planned, con)
             run = await svc.new_run("apply", planned.plan, run_id=run_id)
             await lease.attach(run)
-            code, done = await _run_apply(svc, planned, run, concurrency=concurrency, con=con)
+            code, done = await _run_apply(svc, planned, run, concurrency=concurrency, con=con, consent=consent)
         if gate is not None:  # Day 2: the sites are done only once their SLEs pass (cli/day2_gate.py)
             code = max(code, await gate_applied(svc, done, soak=gate, run_id=run.id, out=con))  # lock released
         return code
@@ -191,7 +211,8 @@ async def _adopt(svc: Services, planned: deploy.Planned, con: Any) -> None:
         con.print(f"adopted {adopted} unchanged objects as managed: recorded in the state store, 0 writes to Mist")
 
 
-async def _planned(svc: Services, fleet: Fleet, saved: dict[str, Any] | None, con: Console) -> deploy.Planned | None:
+async def _planned(svc: Services, fleet: Fleet, saved: dict[str, Any] | None, con: Console,
+                   consent: DeleteConsent) -> deploy.Planned | None:
     """The fresh plan, checked (a saved plan still holds, no conflicts) and shown; None when empty."""
     planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=svc.concurrency)
     if saved is not None:
@@ -199,7 +220,9 @@ async def _planned(svc: Services, fleet: Fleet, saved: dict[str, Any] | None, co
     deploy.check_problems(planned.plan)
     eta = await svc.eta(planned.plan)
     _print_plan(planned.plan, eta, False, None, None)
-    if planned.plan.is_empty():
+    for line in kept_lines(planned.plan, consent):
+        con.print(line, markup=False)
+    if planned.plan.is_empty() or nothing_to_do(planned.plan, consent):
         await _adopt(svc, planned, con)  # an imported org's first apply: recorded as managed, 0 writes
         return None
     return planned
@@ -218,13 +241,15 @@ def _confirmed(saved: dict[str, Any] | None, yes: bool, con: Console) -> bool:
 
 
 async def _run_apply(svc: Services, planned: deploy.Planned, run: Run, *, concurrency: int,
-                     con: Console) -> tuple[int, list[str]]:
+                     con: Console, consent: DeleteConsent) -> tuple[int, list[str]]:
     """Apply under the recorded run with progress, print the report; the exit code and the sites done."""
     con.print(f"run {run.id}: applying to org {svc.org_id} with concurrency {concurrency}")
     with apply_progress(len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
         result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
-                                            concurrency=concurrency, progress=progress)
+                                            concurrency=concurrency, progress=progress, consent=consent)
     con.print(report_table(result, svc.ledger.by_site))
+    for line in outcome_lines(result.deletes):
+        con.print(line, markup=False)
     con.print(f"{result.writes} writes, {svc.ledger.total} API calls in all; "
               f"{len(result.sites_done)} sites done, {len(result.sites_failed)} failed"
               + (f", {len(result.sites_pending)} waiting for ordered devices" if result.sites_pending else ""))

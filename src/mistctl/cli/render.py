@@ -52,14 +52,15 @@ def console(stderr: bool = False) -> Console:
 
 
 def plan_table(plan: Plan) -> Table:
-    """Per kind: create, update, unchanged, in step order."""
+    """Per kind: create, update, delete, unchanged, in step order."""
     table = Table(title="Plan", show_lines=False)
-    for col in ("step", "kind", "create", "update", "unchanged"):
+    for col in ("step", "kind", "create", "update", "delete", "unchanged"):
         table.add_column(col, justify="right" if col not in ("kind",) else "left")
     rows = plan.by_kind()
     for kind in sorted(rows, key=_step_of):
         row = rows[kind]
-        table.add_row(str(_step_of(kind)), kind, _num(row["create"]), _num(row["update"]), str(row["unchanged"]))
+        table.add_row(str(_step_of(kind)), kind, _num(row["create"]), _num(row["update"]),
+                      f"[bold red]{row['delete']}[/bold red]" if row["delete"] else "0", str(row["unchanged"]))
     return table
 
 
@@ -81,12 +82,14 @@ def change_lines(plan: Plan, site: str | None = None) -> list[str]:
             continue
         where = f" [{c.site}]" if c.site and c.kind != "sites" else ""
         fields = f" ({', '.join(sorted(c.diff))})" if c.diff else ""
+        if c.action == "delete" and c.body.get("devices"):
+            fields = f" (releases {len(c.body['devices'])} device(s) to the org inventory)"
         lines.append(printable(f"  {_sign(c.action)} step {c.step:>2} {c.kind} {c.key}{where}{fields}"))
     return lines
 
 
 def _sign(action: str) -> str:
-    return {"create": "+", "update": "~", "claim": "+", "assign": "~"}.get(action, " ")
+    return {"create": "+", "update": "~", "claim": "+", "assign": "~", "delete": "-"}.get(action, " ")
 
 
 def format_eta(seconds: float) -> str:

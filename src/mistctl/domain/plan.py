@@ -14,10 +14,11 @@ from typing import Any, Literal
 from mistctl.domain.desired import SECRET_FIELDS
 from mistctl.domain.normalize import redact
 
-Action = Literal["create", "update", "noop", "claim", "assign"]
-Phase = Literal["org", "site", "bind"]
+Action = Literal["create", "update", "noop", "claim", "assign", "delete"]
+Phase = Literal["org", "site", "bind", "delete"]
 
 PLAN_FORMAT = 1
+_BUCKETS = {"create": "create", "claim": "create", "noop": "unchanged", "delete": "delete"}
 
 
 @dataclass
@@ -72,6 +73,9 @@ class Plan:
     read_calls: int = 0
     fleet_path: str | None = None
     created_at: float = 0.0
+    # managed objects gone from both the fleet and the org (a delete whose record a kill cut short, or one
+    # made by hand): (kind, key, Mist id); apply forgets them, and records a site as decommissioned
+    gone: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def estimated_calls(self) -> int:
@@ -79,19 +83,24 @@ class Plan:
         return sum(c.calls for c in self.changes)
 
     def summary(self) -> dict[str, int]:
-        """Counts of create, update and unchanged across every change."""
+        """Counts of create, update, delete and unchanged across every change."""
         counts = Counter(c.action for c in self.changes)
         creates = counts["create"] + counts["claim"]
-        return {"create": creates, "update": counts["update"] + counts["assign"], "unchanged": counts["noop"]}
+        return {"create": creates, "update": counts["update"] + counts["assign"], "delete": counts["delete"],
+                "unchanged": counts["noop"]}
 
     def by_kind(self) -> dict[str, dict[str, int]]:
-        """Per kind: create / update / unchanged counts (for the plan table)."""
+        """Per kind: create / update / delete / unchanged counts (for the plan table)."""
         table: dict[str, dict[str, int]] = {}
         for c in self.changes:
-            row = table.setdefault(c.kind, {"create": 0, "update": 0, "unchanged": 0})
-            bucket = {"create": "create", "claim": "create", "noop": "unchanged"}.get(c.action, "update")
-            row[bucket] += 1
+            row = table.setdefault(c.kind, {"create": 0, "update": 0, "delete": 0, "unchanged": 0})
+            row[_BUCKETS.get(c.action, "update")] += 1
         return table
+
+    @property
+    def deletes(self) -> list[Change]:
+        """The delete changes, in the order apply makes them."""
+        return [c for c in self.changes if c.action == "delete"]
 
     @property
     def fatal_problems(self) -> list[Problem]:

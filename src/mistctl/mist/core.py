@@ -190,10 +190,15 @@ class ClientCore:
         answer = await self._session.call("PUT", template, {"org_id": org_id, id_name: obj_id}, body=body)
         return _expect_dict(answer, f"update in {collection}")
 
-    async def delete_org(self, org_id: str, collection: str, obj_id: str) -> None:
-        """Delete one object (Mist answers 200 with no body)."""
+    async def delete_org(self, org_id: str, collection: str, obj_id: str, *, retry_lost: bool = True) -> None:
+        """Delete one object (Mist answers 200 with no body).
+
+        ``retry_lost=False``: a lost answer (or a 5xx) raises `OutcomeUnknown` instead of being retried
+        blindly, so the caller can look the object up first (a second DELETE of a gone object is a 404).
+        """
         template, id_name = item_template(collection)
-        await self._session.call("DELETE", template, {"org_id": org_id, id_name: obj_id})
+        await self._session.call("DELETE", template, {"org_id": org_id, id_name: obj_id},
+                                 idempotent=None if retry_lost else False)
 
     async def _list(
         self, template: str, params: dict[str, str], query: Query, page_size: int = PAGE_SIZE

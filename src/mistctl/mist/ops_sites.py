@@ -48,9 +48,10 @@ class SiteOps(ClientCore):
         answer = await self._session.call("PUT", "/sites/{site_id}", {"site_id": site_id}, body=body)
         return _expect_dict(answer, "update site")
 
-    async def delete_site(self, site_id: str) -> None:
-        """Delete a site."""
-        await self._session.call("DELETE", "/sites/{site_id}", {"site_id": site_id})
+    async def delete_site(self, site_id: str, *, retry_lost: bool = True) -> None:
+        """Delete a site (``retry_lost=False``: a lost answer raises `OutcomeUnknown`, see `delete_org`)."""
+        await self._session.call("DELETE", "/sites/{site_id}", {"site_id": site_id},
+                                 idempotent=None if retry_lost else False)
 
     async def get_site_setting(self, site_id: str) -> MistObject:
         """The site's setting (``vars`` holds the site variables)."""
@@ -92,6 +93,10 @@ class SiteOps(ClientCore):
     async def unassign_inventory(self, org_id: str, macs: Sequence[str]) -> InventoryChangeResult:
         """Take devices (by MAC) off their site, back to the org inventory."""
         return await self._inventory_op(org_id, {"op": "unassign", "macs": list(macs)})
+
+    async def delete_inventory(self, org_id: str, serials: Sequence[str]) -> InventoryChangeResult:
+        """Take devices (by serial) out of the org inventory: unassigned and unclaimed (``op: delete``)."""
+        return await self._inventory_op(org_id, {"op": "delete", "serials": list(serials)})
 
     async def _inventory_op(self, org_id: str, body: MistObject) -> InventoryChangeResult:
         try:

@@ -17,13 +17,15 @@ from mistctl.store.redact import looks_like_token, redact, redact_text
 
 RunStatus = Literal["pending", "running", "completed", "failed", "partial", "cancelled", "interrupted"]
 StepStatus = Literal["pending", "running", "done", "failed"]
-SiteStatus = Literal["planned", "provisioning", "done", "pending", "failed", "sle_failed"]
+SiteStatus = Literal["planned", "provisioning", "done", "pending", "failed", "sle_failed", "decommissioned"]
 
 RUN_STATUSES: tuple[RunStatus, ...] = ("pending", "running", "completed", "failed", "partial", "cancelled",
                                        "interrupted")
 #: "interrupted": the process running it stopped (Ctrl-C, a kill, a crash); applying again resumes it.
 TERMINAL_RUN_STATUSES: frozenset[str] = frozenset({"completed", "failed", "partial", "cancelled", "interrupted"})
-SITE_STATUSES: tuple[SiteStatus, ...] = ("planned", "provisioning", "done", "pending", "failed", "sle_failed")
+SITE_STATUSES: tuple[SiteStatus, ...] = (
+    "planned", "provisioning", "done", "pending", "failed", "sle_failed", "decommissioned",
+)
 
 
 def utcnow() -> datetime:

@@ -29,7 +29,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 STATE_WORDS = {"planned": "planned", "provisioning": "provisioning", "done": "done", "failed": "failed",
-               "sle_failed": "SLE failed", "pending": "devices pending"}
+               "sle_failed": "SLE failed", "pending": "devices pending", "decommissioned": "decommissioned"}
 
 
 def when(value: datetime | float | None) -> str:

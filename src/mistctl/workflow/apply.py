@@ -23,6 +23,7 @@ from mistctl.mist.errors import MistError
 from mistctl.workflow.claims import Claims, claim_all
 from mistctl.workflow.context import call_scope
 from mistctl.workflow.create import create_or_find
+from mistctl.workflow.delete_outcome import DeleteOutcome
 from mistctl.workflow.ports import MistApi, Progress
 from mistctl.workflow.records import Records
 from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, report_outcome, run_site_job
@@ -50,10 +51,11 @@ class ApplyResult:
     org_failed: dict[str, str] = field(default_factory=dict)
     writes: int = 0
     cancelled: bool = False  # someone asked to stop: the sites not started were left alone
+    deletes: DeleteOutcome = field(default_factory=DeleteOutcome)  # made last (workflow.delete)
 
     @property
     def ok(self) -> bool:
-        return not self.sites_failed and not self.org_failed and not self.cancelled
+        return not self.sites_failed and not self.org_failed and not self.cancelled and not self.deletes.failed
 
 
 class Applier:

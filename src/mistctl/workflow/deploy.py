@@ -23,6 +23,8 @@ from mistctl.store.models import Run, new_run_id, utcnow
 from mistctl.store.port import StateStore
 from mistctl.workflow.apply import Applier, ApplyResult
 from mistctl.workflow.context import current_scope
+from mistctl.workflow.delete import DeleteConsent, apply_deletes
+from mistctl.workflow.delete_plan import add_deletes, read_for_deletes
 from mistctl.workflow.ports import MistApi, Progress
 from mistctl.workflow.psk_records import respect_rotations
 from mistctl.workflow.read import read_live
@@ -122,10 +124,14 @@ async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str
     before = mist.calls.total
     live = await read_live(mist, records, org_id, desired, concurrency=concurrency, refresh_vars=refresh_vars,
                            trust_records=trust_records)
+    whole = only_site is None and only_kinds is None and with_sites and not trust_records
+    managed = await read_for_deletes(mist, store, desired, live) if whole else None  # only a whole fleet deletes
     live.read_calls = mist.calls.total - before
     await respect_rotations(store, desired, live)  # a PSK mistctl rotated is not reverted to the fleet's
     plan = await asyncio.to_thread(lambda: compute_plan(desired, live, fleet_hash=fleet_hash(fleet),
                                                         created_at=clock()))
+    if managed is not None:
+        add_deletes(plan, desired, live, managed)
     return Planned(plan, desired, live)
 
 
@@ -158,14 +164,19 @@ def check_problems(plan: Plan) -> None:
 
 
 async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, ledger: CallLedger,
-                        run: Run, concurrency: int = 8, progress: Progress | None = None) -> ApplyResult:
-    """Apply a fresh plan under a recorded run; the run's status and counts are kept up to date."""
+                        run: Run, concurrency: int = 8, progress: Progress | None = None,
+                        consent: DeleteConsent | None = None) -> ApplyResult:
+    """Apply a fresh plan under a recorded run; the run's status and counts are kept up to date.
+
+    Its deletes are made last, and only as `consent` allows (none by default: they are listed as kept).
+    """
     records = Records(store, planned.plan.org_id, run.id, actor=run.requested_by, ledger=ledger)
     await store.update_run(run.id, status="running", started_at=utcnow())
     applier = Applier(mist, records, planned.desired, planned.live, concurrency=concurrency,
                       progress=progress)
     try:
         result = await applier.run(planned.plan)
+        await apply_deletes(mist, records, planned, consent or DeleteConsent(), result)
     except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C, or the service stopping
         await store.update_run(run.id, status="interrupted", finished_at=utcnow(), error=INTERRUPTED)
         raise
@@ -195,4 +206,5 @@ def _summary_error(result: ApplyResult) -> str | None:
         return None
     parts = [f"{k}: {v}" for k, v in result.org_failed.items()]
     parts += [f"site {s} step {st}: {err}" for s, (st, err) in result.sites_failed.items()]
+    parts += [f"delete {k}: {v}" for k, v in result.deletes.failed.items()]
     return "; ".join(parts)[:2000]

@@ -19,6 +19,7 @@ from mistctl.mist.errors import MistError
 from mistctl.store.models import Run, utcnow
 from mistctl.store.port import StateStore
 from mistctl.workflow.apply import ApplyResult
+from mistctl.workflow.delete import DeleteConsent
 from mistctl.workflow.deploy import (
     CallLedger,
     Planned,
@@ -86,6 +87,7 @@ class Scope:
     with_sites: bool = True
     saved_plan: dict[str, Any] | None = None  # apply exactly this plan: refused if the fleet or org changed
     trust_records: bool = False  # skip the list of kinds the store recorded as applied (see `read_live`)
+    consent: DeleteConsent = field(default_factory=DeleteConsent)  # a whole fleet's deletes (workflow.delete)
 
 
 @dataclass
@@ -125,7 +127,7 @@ async def converge(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, 
     await store.update_run(run.id, plan=planned.plan.to_json(), fleet_hash=planned.plan.fleet_hash)
     await store.incr_run_counts(run.id, {"sites_total": len(planned.desired.sites)})
     result = await apply_planned(mist, store, planned, ledger=ledger, run=run, concurrency=concurrency,
-                                 progress=progress)
+                                 progress=progress, consent=scope.consent)
     outcome = _judge(result, planned, scope.only_site)
     outcome.run = run  # a device in no inventory failed its site's step 2 in the apply, named
     return outcome
@@ -161,4 +163,7 @@ def _judge(result: ApplyResult, planned: Planned, site: str | None) -> Converged
     failed = result.sites_failed.get(site) if site else next(iter(result.sites_failed.values()), None)
     if failed is not None:
         return Converged("failed", failed[0], failed[1], planned=planned, result=result)
+    if result.deletes.failed:
+        where, error = next(iter(result.deletes.failed.items()))
+        return Converged("failed", 1, f"delete {where}: {error}", planned=planned, result=result)
     return Converged("completed", planned=planned, result=result)
