@@ -60,3 +60,14 @@ async def test_the_holder_itself_and_a_free_number_deploy_with_their_devices() -
         "site_id": "1-20", "status": "completed", "current_step": 13, "total_steps": 13,
         "message": "13-Step Workflow Executed Successfully for Branch-NYC-001"}
     assert site is not None and placed == dict.fromkeys(serials, site["id"])
+
+
+async def test_a_place_another_request_is_deploying_is_a_409_until_it_ends() -> None:
+    async with service() as svc:
+        taken = await svc.ctx.locks.take_sites(svc.org_id, ["zone 1 number 20"], "other-run")
+        busy = await svc.client.post(ROUTE, json=full_stack_body(svc, site_id=20), headers=svc.key)
+        await svc.ctx.locks.release(taken, "other-run")
+        free = await svc.client.post(ROUTE, json=full_stack_body(svc, site_id=20), headers=svc.key)
+    assert busy.status_code == 409 and busy.json()["site"] == "zone 1 number 20", busy.text
+    assert busy.json()["run_id"] == "other-run"
+    assert free.status_code == 200 and free.json()["status"] == "completed", free.text

@@ -4,7 +4,8 @@ refused (409, naming the holder) before anything is sent to Mist.
 A fleet file is checked whole when it is parsed (two sites of one file never share a place); the service
 adds sites one request at a time, so here the request's place is compared with the places the state store
 records for the org (every site the CLI, the service or the workers deployed, or tried to; a site only
-planned holds nothing yet).
+planned holds nothing yet). While a request runs it also holds the place's own lock (`place_lock`), so two
+requests naming one place for two sites at the same moment cannot both pass: the second is a 409 too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from mistctl.store.port import StateStore
 from mistctl.workflow.single_site import SiteSpec
 
 PAGE = 1000
+
+
+def place_lock(spec: SiteSpec) -> str:
+    """The name under which a request locks its place (beside its site's name)."""
+    return f"zone {spec.zone} number {spec.number}"
 
 
 async def refuse_held_place(store: StateStore, org_id: str, spec: SiteSpec, fleet: Fleet) -> None:

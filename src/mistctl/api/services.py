@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mistctl.api.auth import Access
 from mistctl.api.context import AppContext
-from mistctl.api.place_guard import refuse_held_place
+from mistctl.api.place_guard import place_lock, refuse_held_place
 from mistctl.api.schemas import (
     ConvergedObject,
     FullStackRequest,
@@ -96,7 +96,7 @@ async def deploy_full_stack(ctx: AppContext, access: Access,
     fleet = await run_in_threadpool(ctx.design.fleet, [spec.fleet_site()])  # CPU: off the loop
     await refuse_held_place(ctx.store, access.org_id, spec, fleet)  # 409: another site holds the place
     org_done = await org_objects_recorded(ctx.store, access.org_id, desired_state(fleet, only_site=spec.name))
-    async with locked(ctx, access.org_id, [spec.name], org_wide=not org_done) as run_id:
+    async with locked(ctx, access.org_id, [spec.name, place_lock(spec)], org_wide=not org_done) as run_id:
         done = await run_converge(ctx, access, fleet, Scope(only_site=spec.name, trust_records=True),
                                   RunInfo(run_id, "deploy-site", access.actor))
     step = K.TOTAL_STEPS if done.ok else done.failed_step or 1
@@ -124,7 +124,7 @@ async def converge_site(ctx: AppContext, access: Access, req: SiteRequest, *,
     spec = site_spec(req)
     fleet = await run_in_threadpool(ctx.design.fleet, [spec.fleet_site(with_devices=False)])
     await refuse_held_place(ctx.store, access.org_id, spec, fleet)
-    async with locked(ctx, access.org_id, [spec.name]) as run_id:
+    async with locked(ctx, access.org_id, [spec.name, place_lock(spec)]) as run_id:
         scope = Scope(only_site=spec.name, only_kinds=SITE_KINDS, trust_records=True)
         done = await run_converge(ctx, access, fleet, scope,
                                   RunInfo(run_id, "site", access.actor, record_empty=False))
