@@ -7,6 +7,10 @@ Only the addresses change (loopback, free ports, a temporary data directory): th
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -46,6 +50,23 @@ def _local(command: list[str], **replace: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _probe_paths() -> list[str]:
+    """The readiness and liveness paths of the Kubernetes service manifest."""
+    docs = [d for d in yaml.safe_load_all((REPO / "deploy" / "k8s" / "service.yaml").read_text()) if d]
+    container = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    return [container[probe]["httpGet"]["path"] for probe in ("readinessProbe", "livenessProbe")]
+
+
+def _healthcheck(url: str) -> list[str]:
+    """The Dockerfile's HEALTHCHECK command, aimed at the running service."""
+    text = (REPO / "Dockerfile").read_text().replace("\\\n", " ")
+    found = re.search(r"HEALTHCHECK .*? CMD (\[.*\])", text)
+    assert found, "the Dockerfile has no HEALTHCHECK ... CMD [...]"
+    command = json.loads(found.group(1))
+    assert command[0] == "python"
+    return [sys.executable, *(arg.replace("http://127.0.0.1:8000", url) for arg in command[1:])]
+
+
 def _until_ended(api: httpx.Client, run_id: str, timeout: float = 120) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
@@ -78,6 +99,8 @@ def test_the_compose_commands_deploy_a_fleet_and_redis_keeps_the_runs(tmp_path: 
         ended = _until_ended(api, accepted.json()["id"])
         single = api.post("/orchestrator/deploy-full-stack", json={"site_name": "Branch-K-9", "zone_id": 2,
                                                                    "site_id": 9})
+        probes = [httpx.get(url + path, timeout=30) for path in _probe_paths()]  # as Kubernetes: no credentials
+        healthcheck = subprocess.run(_healthcheck(url), capture_output=True, text=True, timeout=30)
         twin = DumpedTwin(twin_url)
         worker_alive = worker.proc.poll() is None
         redis_proc.terminate()  # a restart on the same directory: the append-only file brings the runs back
@@ -88,6 +111,9 @@ def test_the_compose_commands_deploy_a_fleet_and_redis_keeps_the_runs(tmp_path: 
                             accepted.json()["id"])
     assert ended["run"]["status"] == "completed" and ended["run"]["counts"]["sites_done"] == 3, ended["run"]
     assert worker_alive
+    assert [p.status_code for p in probes] == [200, 200], [p.text for p in probes]
+    assert probes[0].json()["checked"]["store"] == "ping (RedisStore)"
+    assert healthcheck.returncode == 0, healthcheck.stderr
     assert restarted.returncode == 0 and "completed" in restarted.stdout, restarted.stdout + restarted.stderr
     assert single.status_code == 200 and single.json()["status"] == "completed", single.text
     sites = {s["name"] for s in twin.objects("sites")}
