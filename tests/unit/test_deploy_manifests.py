@@ -157,3 +157,15 @@ def test_the_design_config_map_is_deploy_design_yaml_with_every_secret_a_referen
     mounts = service["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
     config = next(d for d in _kind("ConfigMap") if d["metadata"]["name"] == "mistctl-config")["data"]
     assert config["MISTCTL_DESIGN"].rsplit("/", 1)[0] in [m["mountPath"] for m in mounts]
+
+
+def test_the_design_loads_from_a_config_map_volume_layout(tmp_path: Path) -> None:
+    """Kubernetes mounts a ConfigMap's key as a symlink into `..data/`: the design is read through it."""
+    data = tmp_path / "..2026_12_02" / "design.yaml"
+    data.parent.mkdir()
+    data.write_text((REPO / "deploy" / "design.yaml").read_text())
+    (tmp_path / "..data").symlink_to(data.parent.name)
+    (tmp_path / "design.yaml").symlink_to("..data/design.yaml")
+    env = dict.fromkeys(SECRET_ENV, "replace-with-a-passphrase")
+    design = load_design(tmp_path / "design.yaml", env)
+    assert design.source == str(tmp_path / "design.yaml") and design.fleet().zones
