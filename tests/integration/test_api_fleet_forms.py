@@ -86,3 +86,13 @@ async def test_bad_fleet_bodies_are_refused_naming_the_fix() -> None:
     assert no_fleet.status_code == 422 and "fleet" in no_fleet.text
     assert bad_concurrency.status_code == 422 and "concurrency" in bad_concurrency.text
     assert runs == [] and writes == {}
+
+
+async def test_drift_reads_the_csv_files_sent_with_the_fleet() -> None:
+    async with service() as svc:
+        without = await svc.client.post("/drift", json={"fleet": FLEET, "org_id": svc.org_id}, headers=svc.key)
+        with_csv = await svc.client.post("/drift", json={"fleet": FLEET, "files": {"sites.csv": SITES_CSV},
+                                                         "org_id": svc.org_id}, headers=svc.key)
+    assert without.status_code == 422 and "'sites.csv'" in without.json()["detail"]
+    assert with_csv.status_code == 200, with_csv.text
+    assert CSV_SITES <= set(with_csv.text.split('"')), "the CSV's sites are part of the drift report"
