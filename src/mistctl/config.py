@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     # -- mistctl -------------------------------------------------------------------------------
     mistctl_state: str = Field(default="sqlite:///.mistctl/state.db", description="State store URL")
     mistctl_api_keys: SecretStr | None = Field(default=None, description="Keys of the HTTP API")
+    mistctl_metrics_token: SecretStr | None = Field(default=None, description="Bearer token of /metrics")
     mistctl_design: Path | None = Field(default=None, description="The design (fleet) file")
 
     def tokens(self) -> list[SecretStr]:

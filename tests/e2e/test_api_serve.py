@@ -30,11 +30,12 @@ SERVICE_KEY = "e2e-service-key-0123456789abcdef0123"
 
 
 @contextmanager
-def running_service(env: dict[str, str], cwd: Path, timeout: float = 30.0) -> Iterator[tuple[str, Path]]:
-    """`mistctl serve --port 0`; yields its base URL and the file its logs (stderr) go to."""
+def running_service(env: dict[str, str], cwd: Path, timeout: float = 30.0,
+                    args: tuple[str, ...] = ("serve", "--port", "0")) -> Iterator[tuple[str, Path]]:
+    """`mistctl serve --port 0` (or `mistctl ARGS`); yields its base URL and the file its logs go to."""
     log = cwd / "service.log"
     with log.open("w") as errors:
-        proc = subprocess.Popen([*CLI, "serve", "--port", "0"], cwd=cwd, env=env, stdout=subprocess.PIPE,
+        proc = subprocess.Popen([*CLI, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
                                 stderr=errors, text=True)
         try:
             yield _ready_url(proc, timeout, log), log

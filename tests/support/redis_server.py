@@ -121,3 +121,24 @@ def redis_server() -> Iterator[str]:
         yield url
     finally:
         server.stop()
+
+
+@contextmanager
+def redis_with_args(args: list[str], data_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`redis-server ARGS` (as a compose file runs it) on a free loopback port, its data in `data_dir`;
+    yields its URL and process (stopped on exit: SIGTERM, so it writes its append-only file)."""
+    port = free_port()
+    proc = subprocess.Popen([find_redis_server(), *args, "--port", str(port), "--bind", "127.0.0.1",
+                             "--daemonize", "no"], cwd=data_dir, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _pong(port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server {' '.join(args)} did not start")
+            time.sleep(0.02)
+        yield f"redis://127.0.0.1:{port}/0", proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)

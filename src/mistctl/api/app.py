@@ -27,8 +27,8 @@ from mistctl.store.port import StateStore
 DESCRIPTION = """Provision Juniper Mist networks over HTTP with the same engine, state store and rate
 budget as the `mistctl` CLI.
 
-**Credentials** (every route but `/healthz`): `X-Mist-API-Key: <your Mist API token>` (validated
-with Mist, used for your request only) or `Authorization: Bearer <service key>` (`MISTCTL_API_KEYS`;
+**Credentials** (every route but `/healthz`, `/readyz` and `/metrics`): `X-Mist-API-Key: <your Mist API
+token>` (validated with Mist, used for your request only) or `Authorization: Bearer <service key>` (`MISTCTL_API_KEYS`;
 the service's own Mist token is used). 401: no or bad credentials; 403: no write privilege on the org.
 
 **Workflow answers** are 200 with `status` "completed" or "failed" (the step and why); call again to

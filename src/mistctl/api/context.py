@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -159,7 +160,7 @@ async def open_context(settings: Settings, *, transport: httpx.AsyncBaseTranspor
                        metrics: ApiMetrics | None = None) -> AsyncIterator[AppContext]:
     """Build the context (store, target, pool, design); everything is closed and stopped on exit."""
     target = resolve_target(settings)
-    design = load_design(settings.mistctl_design)
+    design = load_design(settings.mistctl_design, os.environ)  # its ${NAME} secrets
     clock = clock or SystemClock()
     async with AsyncExitStack() as stack:
         the_store = store if store is not None else await stack.enter_async_context(

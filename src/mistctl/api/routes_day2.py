@@ -55,7 +55,7 @@ async def lifecycle_upgrade(ctx: Ctx, caller: CallerDep, req: UpgradeRequest) ->
     Wave 1 is the canary; a wave whose SLEs fall below the threshold (or drop from their baseline)
     halts the rollout and leaves later waves untouched. `dry_run`: 200 with the waves.
     """
-    fleet = await parse_fleet_body(req.fleet)
+    fleet = await parse_fleet_body(req.fleet, req.files)
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
     opts = day2.rollout_options(req)
     if opts.dry_run:
@@ -112,6 +112,6 @@ async def get_drift(ctx: Ctx, caller: CallerDep, org_id: Annotated[OrgId | None,
              summary="What differs between the live org and a fleet (sites and their settings included)")
 async def post_drift(ctx: Ctx, caller: CallerDep, req: FleetRequest) -> Report:
     """As GET /drift, against the fleet in the body; every site's setting is read (one call per site)."""
-    fleet = await parse_fleet_body(req.fleet)
+    fleet = await parse_fleet_body(req.fleet, req.files)
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
     return await day2.drift_report(ctx, access, fleet)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import StreamingResponse
 
 from mistctl.api.auth import Caller, authorize, identity_of, may_see
 from mistctl.api.context import AppContext
 from mistctl.api.deps import CallerDep, Ctx
 from mistctl.api.errors import ApiError
+from mistctl.api.fleet_body import openapi_body, read_fleet_request
 from mistctl.api.schemas import (
     BUSY,
     ERRORS,
@@ -33,19 +34,27 @@ RunId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$", description="The ru
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such run (or not one of your orgs)"}}
 
 
-@router.post("/plans", tags=["fleet"], summary="Plan a fleet against the live org (writes nothing)")
-async def make_plan(ctx: Ctx, caller: CallerDep, req: FleetRequest) -> dict[str, object]:
-    """What `POST /deployments` would change, with API calls and ETA; as `mistctl plan --json`."""
-    fleet = await parse_fleet_body(req.fleet)
+@router.post("/plans", tags=["fleet"], summary="Plan a fleet against the live org (writes nothing)",
+             openapi_extra=openapi_body(FleetRequest))
+async def make_plan(ctx: Ctx, caller: CallerDep, request: Request) -> dict[str, object]:
+    """What `POST /deployments` would change, with API calls and ETA; as `mistctl plan --json`.
+
+    The body: JSON, the fleet file as it is (`application/yaml`), or multipart with its CSV files."""
+    req = await read_fleet_request(request, FleetRequest)
+    fleet = await parse_fleet_body(req.fleet, req.files)
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
     return await plan_document(ctx, access, fleet)
 
 
 @router.post("/deployments", tags=["fleet"], status_code=202, response_model=DeploymentAccepted,
-             responses=BUSY, summary="Apply a fleet (or a saved plan) in the background")
-async def start_deployment(ctx: Ctx, caller: CallerDep, req: DeploymentRequest) -> DeploymentAccepted:
-    """202 with the run id; follow it at GET /deployments/{id} or its events. 409 when a site is busy."""
-    fleet = await parse_fleet_body(req.fleet)
+             responses=BUSY, summary="Apply a fleet (or a saved plan) in the background",
+             openapi_extra=openapi_body(DeploymentRequest))
+async def start_deployment(ctx: Ctx, caller: CallerDep, request: Request) -> DeploymentAccepted:
+    """202 with the run id; follow it at GET /deployments/{id} or its events. 409 when a site is busy.
+
+    The body: JSON, the fleet file as it is (`application/yaml`), or multipart with its CSV files."""
+    req = await read_fleet_request(request, DeploymentRequest)
+    fleet = await parse_fleet_body(req.fleet, req.files)
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
     consent = DeleteConsent(allow_delete=req.allow_delete, release_devices=req.release_devices,
                             unclaim=req.unclaim)

@@ -1,4 +1,5 @@
-"""Operations: `/healthz` (no credentials), `/readyz` (store and Mist reachable), `/metrics` (Prometheus)."""
+"""Operations: `/healthz` and `/readyz` (probes: no credentials; `/readyz` lists what it checked), `/metrics`
+(Prometheus: no credentials unless `MISTCTL_METRICS_TOKEN` is set, see `ops_auth`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from fastapi import APIRouter
 from starlette.responses import JSONResponse, Response
 
 from mistctl import __version__
-from mistctl.api.deps import CallerDep, Ctx
+from mistctl.api.deps import Ctx
 from mistctl.api.metrics import CONTENT_TYPE
+from mistctl.api.ops_auth import MetricsReader
 from mistctl.api.schemas import ERRORS
 from mistctl.store.errors import StoreError
 
@@ -22,8 +24,8 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
-@router.get("/readyz", summary="Readiness: the state store and Mist are reachable", responses=ERRORS)
-async def readyz(ctx: Ctx, _caller: CallerDep) -> Response:
+@router.get("/readyz", summary="Readiness: the state store and Mist are reachable (no credentials)")
+async def readyz(ctx: Ctx) -> Response:
     """200 when the store answers and Mist is not known to be down; 503 naming what is down.
 
     Mist is never called here: it is "ok" when it answered lately, else the last background check says.
@@ -34,15 +36,23 @@ async def readyz(ctx: Ctx, _caller: CallerDep) -> Response:
     except StoreError as exc:
         checks["store"] = f"unavailable: {exc}"
     ready = all(str(v).startswith("ok") for v in checks.values())
-    body = {"status": "ready" if ready else "not ready", **checks, "target": ctx.target.describe()}
+    body = {"status": "ready" if ready else "not ready", **checks, "checked": _checked(ctx),
+            "target": ctx.target.describe()}
     if not ready:
         body["detail"] = "; ".join(f"{k} {v}" for k, v in checks.items() if not str(v).startswith("ok"))
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
+def _checked(ctx: Ctx) -> dict[str, str]:
+    """What `/readyz` looked at: the store's ping, and how old the last Mist answer is."""
+    age = ctx.monotonic() - ctx.metrics.last_ok_call
+    seen = f"last answer {age:.0f} s ago" if age != float("inf") else "no answer yet"
+    return {"store": f"ping ({type(ctx.store).__name__})", "mist": seen}
+
+
 @router.get("/metrics", summary="Prometheus metrics", responses=ERRORS,
             response_class=Response)
-async def metrics(ctx: Ctx, _caller: CallerDep) -> Response:
+async def metrics(ctx: Ctx, _reader: MetricsReader) -> Response:
     """Mist calls by outcome, 429s, budget left per token, step durations, runs by status, HTTP requests."""
     await ctx.refresh_metrics()
     return Response(ctx.metrics.render(), media_type=CONTENT_TYPE)

@@ -159,6 +159,8 @@ class FleetRequest(OrgRequest):
     """A fleet file: its YAML text, or the same as a JSON object."""
 
     fleet: str | dict[str, Any] = Field(description="The fleet file's YAML text, or its content as an object")
+    files: dict[str, str] = Field(default_factory=dict, max_length=100,
+                                  description="The CSV files the fleet names (`csv: sites.csv`): name to text")
 
 
 class DeploymentRequest(FleetRequest):

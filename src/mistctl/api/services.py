@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from mistctl.api.auth import Access
 from mistctl.api.budget_waits import budget_wait_events
 from mistctl.api.context import AppContext
+from mistctl.api.place_guard import place_lock, refuse_held_place
 from mistctl.api.schemas import (
     ConvergedObject,
     FullStackRequest,
@@ -105,8 +106,10 @@ async def deploy_full_stack(ctx: AppContext, access: Access,
     """The 13 steps for one site of the design; answers where it stands, and the run id."""
     spec = site_spec(req)
     fleet = await run_in_threadpool(ctx.design.fleet, [spec.fleet_site()])  # CPU: off the loop
+    await refuse_held_place(ctx.store, access.org_id, spec, fleet)  # 409: another site holds the place
     org_done = await org_objects_recorded(ctx.store, access.org_id, desired_state(fleet, only_site=spec.name))
-    async with locked(ctx, access.org_id, [spec.name], actor=access.actor, org_wide=not org_done) as run_id:
+    names = [spec.name, place_lock(spec)]
+    async with locked(ctx, access.org_id, names, actor=access.actor, org_wide=not org_done) as run_id:
         done = await run_converge(ctx, access, fleet, Scope(only_site=spec.name, trust_records=True),
                                   RunInfo(run_id, "deploy-site", access.actor))
     step = K.TOTAL_STEPS if done.ok else done.failed_step or 1
@@ -133,7 +136,8 @@ async def converge_site(ctx: AppContext, access: Access, req: SiteRequest, *,
     """Step 1 for one site: the site object (with the groups and templates it names) and its variables."""
     spec = site_spec(req)
     fleet = await run_in_threadpool(ctx.design.fleet, [spec.fleet_site(with_devices=False)])
-    async with locked(ctx, access.org_id, [spec.name], actor=access.actor) as run_id:
+    await refuse_held_place(ctx.store, access.org_id, spec, fleet)
+    async with locked(ctx, access.org_id, [spec.name, place_lock(spec)], actor=access.actor) as run_id:
         scope = Scope(only_site=spec.name, only_kinds=SITE_KINDS, trust_records=True)
         done = await run_converge(ctx, access, fleet, scope,
                                   RunInfo(run_id, "site", access.actor, record_empty=False))

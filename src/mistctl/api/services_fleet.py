@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -15,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from mistctl.api.auth import Access
 from mistctl.api.context import AppContext
 from mistctl.api.errors import ApiError
+from mistctl.api.fleet_body import files_reader
 from mistctl.api.jobs import LOCK_TTL
 from mistctl.api.schemas import DevicesResponse, PrivilegeView, ProbeCheck, ProbeResponse
 from mistctl.api.services import locked, run_converge
@@ -35,18 +37,19 @@ from mistctl.workflow.site_devices import DevicesOutcome, DeviceWanted, place_de
 DEPLOYMENT_ORG_WAIT = 24 * 3600.0  # a background deployment waits for the org as long as it takes
 
 
-async def parse_fleet_body(fleet: str | dict[str, Any]) -> Fleet:
+async def parse_fleet_body(fleet: str | dict[str, Any], files: Mapping[str, str] | None = None) -> Fleet:
     """A fleet from a request: YAML (or JSON) text, or the content as an object; `FleetInvalid` otherwise.
+    The CSV files it names are read from `files` (sent with it), never from the disk.
 
     Parsing and validating is CPU work (a 100,000-site fleet takes seconds): it runs in a worker
     thread, so the event loop keeps answering other requests (`/healthz` included) meanwhile.
     """
-    return await run_in_threadpool(_parse_body, fleet)
+    return await run_in_threadpool(_parse_body, fleet, files)
 
 
-def _parse_body(fleet: str | dict[str, Any]) -> Fleet:
+def _parse_body(fleet: str | dict[str, Any], files: Mapping[str, str] | None) -> Fleet:
     text = fleet if isinstance(fleet, str) else yaml.safe_dump(fleet, sort_keys=False)
-    return parse_fleet(text, source="fleet")
+    return parse_fleet(text, source="fleet", read_file=files_reader(files))
 
 
 async def plan_document(ctx: AppContext, access: Access, fleet: Fleet) -> dict[str, Any]:
