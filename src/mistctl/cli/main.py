@@ -10,6 +10,7 @@ from mistctl.cli import (
     day2_cmds,
     deploy_cmds,
     fleet_cmds,
+    helpfmt,
     import_cmds,
     probe_cmds,
     serve_cmds,
@@ -22,8 +23,22 @@ app = typer.Typer(
     help="Plan, provision and operate Juniper Mist networks across many sites, as code.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"mistctl {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    _version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                  help="Print mistctl's version and exit."),
+) -> None:
+    """Plan, provision and operate Juniper Mist networks across many sites, as code."""
 
 
 @app.command()
@@ -35,6 +50,7 @@ def version() -> None:
 for module in (twin_cmds, fleet_cmds, probe_cmds, conformance_cmds, deploy_cmds, serve_cmds, day2_cmds, worker_cmds,
                import_cmds):
     module.register(app)
+helpfmt.tidy_help(app)
 
 
 def main() -> None:
