@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -40,3 +41,39 @@ def test_boolean_options_are_shown_as_flags_and_help_wraps_to_the_width() -> Non
 def test_workdir_is_untouched_by_help(workdir: Path) -> None:
     assert _run("apply", "--help")[0] == 0
     assert not (workdir / ".mistctl").exists()
+
+
+def _seed_runs(ids: list[str]) -> None:
+    """Runs and one audited write each in the working directory's state store (as an apply leaves them)."""
+    from mistctl.bootstrap import open_store_from_env
+    from mistctl.store.models import AuditEntry, Run
+
+    async def seed() -> None:
+        async with open_store_from_env() as store:
+            for n, run_id in enumerate(ids):
+                await store.create_run(Run(id=run_id, kind="apply", org_id="o-1", status="completed"))
+                await store.append_audit(AuditEntry(run_id=run_id, method="POST", path=f"/api/v1/orgs/o-1/w{n}",
+                                                    kind="networks", name=f"net-{n}", status=200))
+
+    asyncio.run(seed())
+
+
+def test_status_and_audit_take_the_short_id_they_print(workdir: Path) -> None:
+    a, b, c = "abc12345" + "0" * 24, "abc19999" + "1" * 24, "def00000" + "2" * 24
+    _seed_runs([a, b, c])
+    code, out = _run("status", env={"COLUMNS": "200"})
+    assert code == 0 and "abc12345" in out and a not in out  # the short id, which --run takes
+    code, out = _run("status", "--run", "abc12345", env={"COLUMNS": "200"})
+    assert code == 0 and "abc12345" in out and "abc19999" not in out and "def00000" not in out
+    code, out = _run("audit", "--run", "def0", env={"COLUMNS": "200"})
+    assert code == 0 and "/w2" in out and "/w0" not in out and "/w1" not in out
+
+
+def test_an_ambiguous_or_unknown_run_id_is_an_error(workdir: Path) -> None:
+    a, b = "abc12345" + "0" * 24, "abc19999" + "1" * 24
+    _seed_runs([a, b])
+    for command in ("status", "audit"):
+        code, out = _run(command, "--run", "abc1")
+        assert code == 2 and "ambiguous" in out and a in out and b in out, out
+        code, out = _run(command, "--run", "0ff1ce")
+        assert code == 2 and "no run '0ff1ce'" in out and "Traceback" not in out, out

@@ -6,6 +6,7 @@ from rich.table import Table
 
 from mistctl.bootstrap import open_store_from_env
 from mistctl.cli.render import console
+from mistctl.cli.runids import resolve_run_id, short_id
 from mistctl.domain.kinds import STEP_NAMES
 from mistctl.errors import UserError
 from mistctl.store.models import Run
@@ -36,9 +37,9 @@ async def show_status(*, run_id: str | None, site: str | None) -> None:
                               r.error or "")
             con.print(table)
             return
+        if run_id:
+            run_id = await resolve_run_id(store, run_id)
         runs = [await store.get_run(run_id)] if run_id else await store.list_runs(limit=10)
-        if run_id and runs[0] is None:
-            raise UserError(f"no run {run_id!r}; `mistctl status` lists recent runs")
         con.print(_runs_table([r for r in runs if r is not None]))
         counts = await store.count_site_states_by_status()
         con.print("sites: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -46,14 +47,14 @@ async def show_status(*, run_id: str | None, site: str | None) -> None:
 
 def _runs_table(runs: list[Run]) -> Table:
     table = Table(title="runs")
-    table.add_column("id", no_wrap=True, min_width=32)  # whole: it is what `--run` takes
+    table.add_column("id", no_wrap=True)  # short: `--run` takes it (cli/runids.py)
     table.add_column("kind", no_wrap=True)
     table.add_column("status", no_wrap=True)
     for col in ("created", "finished", "counts", "error"):
         table.add_column(col)
     for r in runs:
         counts = ", ".join(f"{k}={v}" for k, v in sorted(r.counts.items()))
-        table.add_row(r.id, r.kind, r.status, _when(r.created_at), _when(r.finished_at), counts,
+        table.add_row(short_id(r.id), r.kind, r.status, _when(r.created_at), _when(r.finished_at), counts,
                       (r.error or "")[:120])
     return table
 
@@ -62,16 +63,18 @@ async def show_audit(*, run_id: str | None, limit: int) -> None:
     """The newest audit entries (writes made to Mist)."""
     con = console()
     async with open_store_from_env() as store:
+        if run_id:
+            run_id = await resolve_run_id(store, run_id)
         entries = await store.list_audit(run_id=run_id, limit=limit, newest_first=True)
     table = Table(title="audit log (newest first)")
     for col in ("time", "run", "method", "path", "kind", "name", "mist id", "status", "ms"):
         table.add_column(col)
     for e in entries:
-        table.add_row(_when(e.ts), (e.run_id or "")[:8], e.method, e.path, e.kind or "", e.name or "",
+        table.add_row(_when(e.ts), short_id(e.run_id), e.method, e.path, e.kind or "", e.name or "",
                       e.mist_id or "", str(e.status), f"{e.duration_ms:.0f}")
     con.print(table)
     if not entries:
-        con.print("no writes recorded yet")
+        con.print(f"no writes recorded for run {short_id(run_id)}" if run_id else "no writes recorded yet")
 
 
 __all__ = ["show_status", "show_audit", "STEP_NAMES"]
