@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
+import yaml
 from typer.testing import CliRunner
 
 from mistctl import __version__
@@ -77,3 +79,35 @@ def test_an_ambiguous_or_unknown_run_id_is_an_error(workdir: Path) -> None:
         assert code == 2 and "ambiguous" in out and a in out and b in out, out
         code, out = _run(command, "--run", "0ff1ce")
         assert code == 2 and "no run '0ff1ce'" in out and "Traceback" not in out, out
+
+
+def _json_fleet(workdir: Path, sites: int) -> str:
+    data = yaml.safe_load((workdir / "examples" / "fleet.yaml").read_text())
+    data["sites"] = data["sites"][:sites]
+    path = workdir / "examples" / "fleet.json"
+    path.write_text(json.dumps(data, indent=2))
+    return str(path)
+
+
+def test_apply_takes_a_json_fleet_file_and_a_plan_saved_under_any_name(workdir: Path) -> None:
+    fleet = _json_fleet(workdir, 2)
+    assert _run("validate", fleet)[0] == 0
+    code, out = _run("apply", fleet, "--yes")
+    assert code == 0 and "2 sites done, 0 failed" in out, out
+    code, out = _run("plan", fleet, "--json")
+    assert json.loads(out[out.index("{"):])["summary"]["create"] == 0  # the twin holds what the fleet says
+    data = yaml.safe_load(Path(fleet).read_text())
+    data["sites"] = yaml.safe_load((workdir / "examples" / "fleet.yaml").read_text())["sites"][:3]
+    Path(fleet).write_text(json.dumps(data))
+    assert _run("plan", fleet, "--out", "saved.plan")[0] == 0
+    code, out = _run("apply", "saved.plan")  # a saved plan (no --yes needed: it was reviewed), by content
+    assert code == 0 and "3 sites done, 0 failed" in out and "Store-PHL-003" in out, out
+    code, out = _run("plan", fleet, "--json")
+    assert json.loads(out[out.index("{"):])["summary"]["create"] == 0
+
+
+def test_apply_fleet_with_fleet_option_is_refused_naming_both(workdir: Path) -> None:
+    fleet = _json_fleet(workdir, 1)
+    code, out = _run("apply", fleet, "--fleet", "examples/fleet.yaml", "--yes")
+    assert code == 2 and "--fleet goes with a saved plan" in out
+    assert not (workdir / ".mistctl").exists()  # refused before any store or Mist is opened

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from mistctl.bootstrap import Services, open_services
+from mistctl.cli.apply_target import resolve_apply_target
 from mistctl.cli.day2_gate import gate_applied
 from mistctl.cli.errors import EXIT_FAILED, EXIT_INVALID, fail, handle_errors
 from mistctl.cli.render import apply_progress, change_lines, console, format_eta, plan_table, report_table
@@ -106,7 +107,7 @@ def apply_cmd(
     allow_outside: AllowOutsideOpt = False,
 ) -> None:
     """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
-    saved, fleet_path = _saved_plan(target, fleet_file)
+    saved, fleet_path = resolve_apply_target(target, fleet_file)
     fleet = load_fleet(fleet_path, allow_outside=allow_outside)
     gate = parse_duration(soak, what="--soak") if assure else None
     if (detach and not queue) or (queue and assure):
@@ -114,19 +115,6 @@ def apply_cmd(
     code = asyncio.run(_apply(fleet, saved, yes=yes, concurrency=concurrency, org_id=org_id,
                               mist_host=mist_host, gate=gate, queue=queue, detach=detach))
     raise typer.Exit(code)
-
-
-def _saved_plan(target: Path, fleet_file: Path | None) -> tuple[dict[str, Any] | None, Path]:
-    if target.suffix.lower() != ".json":
-        return None, target
-    try:
-        saved = json.loads(target.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        fail(f"{target}: not a readable plan ({exc}); make one with `mistctl plan FLEET --out {target}`")
-    path = fleet_file or (Path(saved["fleet_path"]) if saved.get("fleet_path") else None)
-    if path is None:
-        fail(f"{target}: the plan does not name its fleet file; pass it with --fleet FLEET")
-    return saved, path
 
 
 async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concurrency: int,
