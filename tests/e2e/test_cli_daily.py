@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -111,3 +113,39 @@ def test_apply_fleet_with_fleet_option_is_refused_naming_both(workdir: Path) -> 
     code, out = _run("apply", fleet, "--fleet", "examples/fleet.yaml", "--yes")
     assert code == 2 and "--fleet goes with a saved plan" in out
     assert not (workdir / ".mistctl").exists()  # refused before any store or Mist is opened
+
+
+def _record_services(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[tuple[int, int]]:
+    """(sites at once, the Mist client's call slots) of every command's services, as opened."""
+    from contextlib import asynccontextmanager
+
+    from mistctl import bootstrap
+
+    seen: list[tuple[int, int]] = []
+
+    @asynccontextmanager
+    async def recording(**kwargs: Any) -> Any:
+        async with bootstrap.open_services(**kwargs) as svc:
+            seen.append((svc.concurrency, svc.mist._session._slots._value))
+            yield svc
+
+    monkeypatch.setattr(module, "open_services", recording)
+    return seen
+
+
+def test_one_concurrency_knob_sets_sites_and_calls_in_flight(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mistctl.cli import day2_cmds, deploy_cmds
+
+    fleet = _json_fleet(workdir, 2)
+    seen = _record_services(monkeypatch, deploy_cmds)
+    code, out = _run("apply", fleet, "--yes", "--concurrency", "16", env={"COLUMNS": "200"})
+    assert code == 0 and "16 sites and 16 Mist calls at once" in out, out
+    assert seen == [(16, 16)]
+    seen.clear()
+    code, out = _run("apply", fleet, "--yes", env={"MIST_CONCURRENCY": "3", "COLUMNS": "200"})
+    assert code == 0 and seen == [(3, 3)]  # the variable is the flag's default
+    drift_seen = _record_services(monkeypatch, day2_cmds)
+    code, out = _run("drift", fleet, "--concurrency", "5")
+    assert code == 0 and drift_seen == [(5, 5)], out
+    code, out = _run("apply", fleet, "--concurrency", "65")
+    assert code == 2 and "--concurrency" in out

@@ -20,6 +20,7 @@ from mistctl.cli import day2_rollout
 from mistctl.cli.day2_render import drift_summary, drift_table, psk_rotation_table, psk_state_table
 from mistctl.cli.deploy_cmds import AllowOutsideOpt, FleetArg, HostOpt, OrgOpt
 from mistctl.cli.errors import EXIT_DRIFT, EXIT_FAILED, EXIT_INVALID, fail, handle_errors
+from mistctl.cli.options import ConcurrencyOpt
 from mistctl.cli.render import console, report_table
 from mistctl.domain.durations import parse_duration
 from mistctl.errors import UserError
@@ -47,7 +48,7 @@ def drift_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the differences as JSON.")] = False,
     fix: Annotated[bool, typer.Option("--fix", help="Apply the plan that converges the org back.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Fix without asking.")] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Calls in parallel.")] = 8,
+    concurrency: ConcurrencyOpt = None,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
     allow_outside: AllowOutsideOpt = False,
@@ -58,11 +59,12 @@ def drift_cmd(
                                         org_id=org_id or fleet.org_id, mist_host=mist_host)))
 
 
-async def _drift(fleet: Any, *, as_json: bool, fix: bool, yes: bool, concurrency: int, org_id: str | None,
+async def _drift(fleet: Any, *, as_json: bool, fix: bool, yes: bool, concurrency: int | None, org_id: str | None,
                  mist_host: str | None) -> int:
     con, err = console(), console(stderr=True)
     async with open_services(mist_host=mist_host, org_id=org_id, concurrency=concurrency) as svc:
         err.print(svc.banner)
+        concurrency = svc.concurrency
         report = await drift.detect_drift(svc.mist, svc.store, fleet, svc.org_id, concurrency=concurrency)
         if as_json:
             typer.echo(json.dumps(report.to_json(), indent=2, default=str))

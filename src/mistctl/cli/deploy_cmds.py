@@ -14,6 +14,7 @@ from mistctl.bootstrap import Services, open_services
 from mistctl.cli.apply_target import resolve_apply_target
 from mistctl.cli.day2_gate import gate_applied
 from mistctl.cli.errors import EXIT_FAILED, EXIT_INVALID, fail, handle_errors
+from mistctl.cli.options import ConcurrencyOpt
 from mistctl.cli.render import apply_progress, change_lines, console, format_eta, plan_table, report_table
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
@@ -96,7 +97,7 @@ def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path
 def apply_cmd(
     target: Annotated[Path, typer.Argument(help="A fleet file, or a plan saved by `mistctl plan --out`.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Sites in parallel.")] = 8,
+    concurrency: ConcurrencyOpt = None,
     fleet_file: Annotated[Path | None, typer.Option("--fleet", help="The fleet file of a saved plan.")] = None,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
@@ -117,13 +118,14 @@ def apply_cmd(
     raise typer.Exit(code)
 
 
-async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concurrency: int,
+async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concurrency: int | None,
                  org_id: str | None, mist_host: str | None, force_twin: bool = False,
                  gate: float | None = None, queue: bool = False, detach: bool = False) -> int:
     con = console()
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
                              concurrency=concurrency, force_twin=force_twin) as svc:
         con.print(svc.banner)
+        concurrency = svc.concurrency  # the flag, else MIST_CONCURRENCY: sites at once and calls in flight
         planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=concurrency)
         if saved is not None:
             deploy.check_saved(saved, planned.plan)
@@ -145,7 +147,8 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
 
             return await apply_queued(svc, fleet, planned, concurrency=concurrency, detach=detach, con=con)
         run = await svc.new_run("apply", planned.plan)
-        con.print(f"run {run.id}: applying to org {svc.org_id} with concurrency {concurrency}")
+        con.print(f"run {run.id}: applying to org {svc.org_id}, {concurrency} sites and "
+                  f"{svc.settings.mist_concurrency} Mist calls at once")
         with apply_progress(len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
             result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
                                                 concurrency=concurrency, progress=progress)
