@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,71 @@ def test_one_concurrency_knob_sets_sites_and_calls_in_flight(workdir: Path, monk
     assert code == 0 and drift_seen == [(5, 5)], out
     code, out = _run("apply", fleet, "--concurrency", "65")
     assert code == 2 and "--concurrency" in out
+
+
+def _two_sites(workdir: Path) -> str:
+    fleet = _json_fleet(workdir, 2)
+    assert _run("apply", fleet, "--yes")[0] == 0
+    return fleet
+
+
+def _on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mistctl.cli import confirm
+
+    monkeypatch.setattr(confirm, "interactive", lambda: True)
+
+
+def _upgrade_runs() -> int:
+    from mistctl.bootstrap import open_store_from_env
+
+    async def count() -> int:
+        async with open_store_from_env() as store:
+            return sum(r.kind == "upgrade" for r in await store.list_runs(limit=100))
+
+    return asyncio.run(count())
+
+
+def test_upgrade_asks_with_its_waves_and_a_no_changes_nothing(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fleet = _two_sites(workdir)
+    args = ("upgrade", fleet, "--version", "0.14.29850", "--device-type", "ap", "--soak", "0s")
+    code, out = _run(*args)
+    assert code == 2 and "pass --yes" in out and "Devices by wave" not in out  # refused before reading anything
+    _on_a_terminal(monkeypatch)
+    code, out = _run(*args, stdin="n\n", env={"COLUMNS": "200"})
+    assert code == 2 and "Nothing changed" in out, out
+    assert "upgrade 3 device(s) at 2 site(s) to 0.14.29850 in 3 wave(s)" in out and "Start this rollout?" in out
+    assert "nyc001-ap1" in out and "AP45" in out and "0.14.29543" in out
+    assert _upgrade_runs() == 0
+    code, out = _run(*args, "--dry-run", env={"COLUMNS": "200"})  # still on the old version everywhere
+    assert code == 0 and out.count("0.14.29543") == 3 and "would be upgraded" in out
+
+
+def test_psk_rotate_and_finish_ask_first(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _two_sites(workdir)
+    code, out = _run("psk", "rotate", "--name", "shelf-labels")
+    assert code == 2 and "pass --yes" in out
+    _on_a_terminal(monkeypatch)
+    code, out = _run("psk", "rotate", "--name", "shelf-labels", "--grace", "86399", stdin="n\n")
+    assert code == 2 and "rotate the passphrase of shelf-labels" in out and "23h59m" in out, out
+    code, out = _run("psk", "list", env={"COLUMNS": "200"})
+    assert "shelf-labels" in out and "mistctl" not in out.split("shelf-labels")[1].splitlines()[0]
+    code, out = _run("psk", "rotate", "--name", "shelf-labels", stdin="y\n", env={"COLUMNS": "200"})
+    assert code == 0 and "shown once" in out, out
+    code, out = _run("psk", "finish", "--all", "--force", stdin="n\n")
+    assert code == 2 and "even before their grace period is over" in out and "old passphrase removed" not in out
+    code, out = _run("psk", "finish", "--all", "--force", stdin="y\n")
+    assert code == 0 and "shelf-labels: old passphrase removed" in out, out
+
+
+def test_off_a_terminal_a_real_process_refuses_without_yes(workdir: Path) -> None:
+    import subprocess
+    import sys
+
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIST")} | {"PYTHONPATH": src}
+    done = subprocess.run([sys.executable, "-c", "from mistctl.cli.main import main; main()", "psk", "rotate",
+                           "--all"], stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
+                          cwd=workdir, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "not on a terminal" in done.stderr and "--yes" in done.stderr and "Traceback" not in done.stderr
+    assert not (workdir / ".mistctl").exists()  # refused before the store or Mist was opened

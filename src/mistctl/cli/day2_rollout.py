@@ -14,10 +14,12 @@ import typer
 from rich.table import Table
 
 from mistctl.bootstrap import open_services
+from mistctl.cli.confirm import require_answerable
 from mistctl.cli.day2_render import MAX_ROWS, health_table
 from mistctl.cli.deploy_cmds import AllowOutsideOpt, FleetArg, HostOpt, OrgOpt, check_site
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.render import console
+from mistctl.cli.rollout_view import confirm_rollout, wave_devices_table
 from mistctl.domain.durations import format_duration, parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.fleetio import load_fleet
@@ -109,6 +111,7 @@ def upgrade_cmd(
                                             help="Largest SLE fall from the baseline a wave may cause.")] = 0.05,
     timeout: Annotated[str, typer.Option("--timeout", help="How long a wave's upgrades may take.")] = "30m",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the waves only; upgrade nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Roll out without asking.")] = False,
     as_json: JsonOpt = False,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
@@ -126,7 +129,9 @@ def upgrade_cmd(
                           soak=parse_duration(soak, what="--soak"), threshold=threshold, max_drop=max_drop,
                           polling=Polling(budget=parse_duration(timeout, what="--timeout")), dry_run=dry_run,
                           rollback=not no_rollback, rollback_of=rollback_of)
-    report = asyncio.run(_upgrade(fleet, opts, org_id, mist_host))
+    if not dry_run:
+        require_answerable(yes, "the rollout", "`--dry-run` shows its waves and devices")
+    report = asyncio.run(_upgrade(fleet, opts, org_id, mist_host, yes=yes))
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:
@@ -135,9 +140,11 @@ def upgrade_cmd(
         raise typer.Exit(EXIT_FAILED)
 
 
-async def _upgrade(fleet: Fleet, opts: RolloutOptions, org_id: str | None, mist_host: str | None) -> RolloutReport:
+async def _upgrade(fleet: Fleet, opts: RolloutOptions, org_id: str | None, mist_host: str | None, *,
+                   yes: bool = False) -> RolloutReport:
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id) as svc:
         console(stderr=True).print(svc.banner)
+        await confirm_rollout(svc, [s.name for s in fleet.sites], opts, yes=yes)
         return await run_rollout(svc.mist, svc.store, svc.org_id, [s.name for s in fleet.sites], opts,
                                  ledger=svc.ledger, actor=svc.actor, progress=_progress_line)
 
@@ -168,7 +175,9 @@ def _print_rollout(report: RolloutReport) -> None:
     for w in report.waves:
         waves.add_row(str(w.number), str(len(w.targets)), _few(w.sites), str(len(w.whole_sites)))
     con.print(waves)
-    if report.status != "dry-run":
+    if report.status == "dry-run":
+        con.print(wave_devices_table(report))
+    else:
         con.print(_devices_table(report))
     if report.missing_sites:
         con.print(f"[yellow]not in the org (skipped)[/yellow]: {_few(report.missing_sites)}")

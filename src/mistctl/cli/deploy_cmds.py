@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,13 +11,13 @@ import typer
 
 from mistctl.bootstrap import Services, open_services
 from mistctl.cli.apply_target import resolve_apply_target
+from mistctl.cli.confirm import confirm
 from mistctl.cli.day2_gate import gate_applied
-from mistctl.cli.errors import EXIT_FAILED, EXIT_INVALID, fail, handle_errors
+from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.options import ConcurrencyOpt
 from mistctl.cli.render import apply_progress, change_lines, console, format_eta, plan_table, report_table
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
-from mistctl.errors import UserError
 from mistctl.fleetio import load_fleet
 from mistctl.workflow import deploy
 
@@ -135,12 +134,9 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
         if planned.plan.is_empty():
             await _adopt(svc, planned, con)
             return 0
-        if saved is None and not yes and not sys.stdin.isatty():
-            raise UserError("not on a terminal, so there is nobody to confirm: review the plan, then pass --yes "
-                            "(or save it with `mistctl plan --out plan.json` and `mistctl apply plan.json`)")
-        if saved is None and not yes and not typer.confirm("Apply these changes?", default=False):
-            con.print("Nothing applied.")
-            return EXIT_INVALID
+        if saved is None:  # a saved plan was reviewed when it was made
+            confirm("Apply these changes?", yes=yes, what="the plan above", out=con,
+                    hint="or save it with `mistctl plan --out plan.json` and `mistctl apply plan.json`")
         await _adopt(svc, planned, con)
         if queue:  # the workers apply it (scale-out: mistctl.queue)
             from mistctl.cli.worker_cmds import apply_queued
