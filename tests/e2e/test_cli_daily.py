@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +219,66 @@ def test_off_a_terminal_a_real_process_refuses_without_yes(workdir: Path) -> Non
     assert done.returncode == 2, done.stderr
     assert "not on a terminal" in done.stderr and "--yes" in done.stderr and "Traceback" not in done.stderr
     assert not (workdir / ".mistctl").exists()  # refused before the store or Mist was opened
+
+
+def _stdout(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Exit code and stdout alone (what a pipeline reads; banners and prompts go to stderr)."""
+    result = CliRunner().invoke(app, list(args), env=env)
+    return result.exit_code, result.stdout
+
+
+def test_status_audit_validate_json(workdir: Path) -> None:
+    a, c = "abc12345" + "0" * 24, "def00000" + "2" * 24
+    _seed_runs([a, c])
+    code, out = _stdout("status", "--json")
+    data = json.loads(out)
+    assert code == 0 and {r["id"] for r in data["runs"]} == {a, c} and all("plan" not in r for r in data["runs"])
+    code, out = _stdout("audit", "--run", "def", "--json")
+    entries = json.loads(out)["entries"]
+    assert code == 0 and [e["path"] for e in entries] == ["/api/v1/orgs/o-1/w1"] and entries[0]["run_id"] == c
+    code, out = _stdout("validate", "examples/fleet.yaml", "--json")
+    assert code == 0 and json.loads(out) == {"ok": True, "sites": 20, "zones": 3, "org_objects": json.loads(out)[
+        "org_objects"], "planless_sites": 0}
+    Path("bad.yaml").write_text("ip_plan: {supernet: 10.0.0.0/8}\nzones: []\nsites: []\nsite_defualts: {}\n")
+    code, out = _stdout("validate", "bad.yaml", "--json")
+    verdict = json.loads(out)
+    assert code == 2 and verdict["ok"] is False and any("site_defualts" in i["item"] + i["message"]
+                                                        for i in verdict["issues"])
+
+
+def test_probe_and_psk_list_json_hold_no_secret(workdir: Path) -> None:
+    fleet = _two_sites(workdir)
+    secrets = [p["passphrase"] for p in yaml.safe_load(Path(fleet).read_text())["org"]["psks"]]
+    code, out = _stdout("probe", "--json")
+    probe = json.loads(out)
+    assert code == 0 and probe["ok"] is True and probe["target"].startswith("built-in Mist twin")
+    assert [c["name"] for c in probe["tokens"][0]["checks"]][:2] == ["cloud reachable", "token valid"]
+    code, out = _stdout("psk", "list", "--json")
+    psks = json.loads(out)["psks"]
+    assert code == 0 and "shelf-labels" in {p["name"] for p in psks}
+    assert not any(secret in out for secret in secrets) and "passphrase\"" not in out
+
+
+def test_apply_json_streams_one_event_per_line_and_ends_with_the_report(workdir: Path) -> None:
+    fleet = _json_fleet(workdir, 2)
+    code, out = _stdout("apply", fleet, "--yes", "--json")
+    events = [json.loads(line) for line in out.splitlines()]  # every line is one JSON object
+    assert code == 0 and events[0]["type"] == "plan" and events[0]["summary"]["create"] > 0
+    assert events[1]["type"] == "run" and events[-1]["type"] == "report"
+    report = events[-1]
+    assert report["ok"] is True and sorted(report["sites_done"]) == ["Store-BOS-002", "Store-NYC-001"]
+    assert report["writes"] > 0 and {"step", "site_done"} <= {e["type"] for e in events}
+    code, out = _stdout("status", "--run", report["run_id"][:8], "--json")
+    assert json.loads(out)["runs"][0]["status"] == "completed"
+    code, out = _stdout("apply", fleet, "--yes", "--json")
+    again = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and again[-1] == again[-1] | {"type": "report", "writes": 0, "run_id": None}
+
+
+def test_psk_list_shows_times_and_durations_in_one_human_form(workdir: Path) -> None:
+    _two_sites(workdir)
+    assert _run("psk", "rotate", "--name", "shelf-labels", "--grace", "24h", "--yes")[0] == 0
+    code, out = _run("psk", "list", env={"COLUMNS": "200"})
+    row = next(line for line in out.splitlines() if "shelf-labels" in line)
+    assert code == 0 and "23h59m" in row and " UTC" in row
+    assert not re.search(r"\d\d:\d\d:\d\d\.\d", row) and "+00:00" not in row  # no microseconds, one form

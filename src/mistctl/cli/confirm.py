@@ -38,6 +38,6 @@ def confirm(question: str, *, yes: bool, what: str, summary: Iterable[str] = (),
     out = out or Console(stderr=True, highlight=False, soft_wrap=True)
     for line in summary:
         out.print(line, markup=False)
-    if not typer.confirm(question, default=False):
+    if not typer.confirm(question, default=False, err=True):  # stdout stays for results (--json)
         out.print("Nothing changed.")
         raise typer.Exit(EXIT_INVALID)

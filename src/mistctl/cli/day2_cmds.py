@@ -20,6 +20,7 @@ from mistctl.cli.confirm import confirm
 from mistctl.cli.day2_render import drift_summary, drift_table, psk_rotation_table, psk_state_table
 from mistctl.cli.deploy_cmds import AllowOutsideOpt, FleetArg, HostOpt, OrgOpt
 from mistctl.cli.errors import EXIT_DRIFT, EXIT_FAILED, EXIT_INVALID, fail, handle_errors
+from mistctl.cli.json_out import echo_json
 from mistctl.cli.options import ConcurrencyOpt
 from mistctl.cli.render import console, report_table
 from mistctl.cli.timefmt import human_duration
@@ -204,7 +205,8 @@ async def _finish(names: list[str], every: bool, force: bool, org_id: str | None
 
 @psk_app.command("list")
 @handle_errors
-def psk_list_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None) -> None:
+def psk_list_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None,
+                 as_json: Annotated[bool, typer.Option("--json", help="Print the PSKs as JSON.")] = False) -> None:
     """The org's PSKs with their rotation state (no passphrases)."""
 
     async def states() -> list[dict[str, Any]]:
@@ -212,7 +214,11 @@ def psk_list_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None) -> None:
             psks = await svc.mist.list_psks(svc.org_id)
             return [await rotation_state(svc.store, svc.org_id, p, utcnow()) for p in psks]
 
-    console().print(psk_state_table(asyncio.run(states())))
+    found = asyncio.run(states())
+    if as_json:
+        echo_json({"psks": found})
+    else:
+        console().print(psk_state_table(found))
 
 
 __all__ = ["register", "EXIT_INVALID"]

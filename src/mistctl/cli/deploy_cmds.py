@@ -10,12 +10,13 @@ from typing import Annotated, Any
 import typer
 
 from mistctl.bootstrap import Services, open_services
+from mistctl.cli.apply_json import JsonStream, progress_for
 from mistctl.cli.apply_target import resolve_apply_target
 from mistctl.cli.confirm import confirm
 from mistctl.cli.day2_gate import gate_applied
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.options import ConcurrencyOpt
-from mistctl.cli.render import apply_progress, change_lines, console, format_eta, plan_table, report_table
+from mistctl.cli.render import change_lines, console, format_eta, plan_table, report_table
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.fleetio import load_fleet
@@ -73,8 +74,9 @@ async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, si
     _print_plan(planned.plan, eta, detail or site is not None, site, out)
 
 
-def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path | None) -> None:
-    con = console()
+def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path | None,
+                con: Any = None) -> None:
+    con = con or console()
     con.print(plan_table(plan))
     for p in plan.problems:
         con.print(f"[{'red' if p.fatal else 'yellow'}]{'conflict' if p.fatal else 'warning'}[/]: "
@@ -105,6 +107,8 @@ def apply_cmd(
     queue: Annotated[bool, typer.Option("--queue", help="Hand the run to `mistctl worker`s.")] = False,
     detach: Annotated[bool, typer.Option("--detach", help="With --queue: print the run id only.")] = False,
     allow_outside: AllowOutsideOpt = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Stream one JSON event per line, ending with the report (human output on stderr).")] = False,
 ) -> None:
     """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
     saved, fleet_path = resolve_apply_target(target, fleet_file)
@@ -112,15 +116,17 @@ def apply_cmd(
     gate = parse_duration(soak, what="--soak") if assure else None
     if (detach and not queue) or (queue and assure):
         fail("--detach goes with --queue; --assure does not (run `mistctl assure` once the queued run ended)")
+    if queue and as_json:
+        fail("--json streams a run applied here; follow a queued run with `mistctl status --run ID --json`")
     code = asyncio.run(_apply(fleet, saved, yes=yes, concurrency=concurrency, org_id=org_id,
-                              mist_host=mist_host, gate=gate, queue=queue, detach=detach))
+                              mist_host=mist_host, gate=gate, queue=queue, detach=detach, as_json=as_json))
     raise typer.Exit(code)
 
 
 async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concurrency: int | None,
                  org_id: str | None, mist_host: str | None, force_twin: bool = False,
-                 gate: float | None = None, queue: bool = False, detach: bool = False) -> int:
-    con = console()
+                 gate: float | None = None, queue: bool = False, detach: bool = False, as_json: bool = False) -> int:
+    con, stream = console(stderr=as_json), JsonStream(as_json)
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
                              concurrency=concurrency, force_twin=force_twin) as svc:
         con.print(svc.banner)
@@ -130,9 +136,11 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
             deploy.check_saved(saved, planned.plan)
         deploy.check_problems(planned.plan)
         eta = await svc.eta(planned.plan)
-        _print_plan(planned.plan, eta, False, None, None)
+        _print_plan(planned.plan, eta, False, None, None, con=con)
+        stream.plan(planned.plan, eta)
         if planned.plan.is_empty():
             await _adopt(svc, planned, con)
+            stream.nothing(calls=svc.ledger.total)
             return 0
         if saved is None:  # a saved plan was reviewed when it was made
             confirm("Apply these changes?", yes=yes, what="the plan above", out=con,
@@ -143,9 +151,10 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
 
             return await apply_queued(svc, fleet, planned, concurrency=concurrency, detach=detach, con=con)
         run = await svc.new_run("apply", planned.plan)
+        stream.run(run.id, svc.org_id)
         con.print(f"run {run.id}: applying to org {svc.org_id}, {concurrency} sites and "
                   f"{svc.settings.mist_concurrency} Mist calls at once")
-        with apply_progress(len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
+        with progress_for(as_json, len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
             result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
                                                 concurrency=concurrency, progress=progress)
         con.print(report_table(result, svc.ledger.by_site))
@@ -157,6 +166,7 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
         code = 0 if result.ok else EXIT_FAILED
         if gate is not None:  # Day 2: the sites are done only once their SLEs pass (cli/day2_gate.py)
             code = max(code, await gate_applied(svc, result.sites_done, soak=gate, run_id=run.id, out=con))
+        stream.report(result, run_id=run.id, calls=svc.ledger.total, gate_code=code if gate is not None else None)
         return code
 
 
@@ -179,22 +189,24 @@ def check_site(fleet: Fleet, site: str | None) -> None:
 def status_cmd(
     run_id: Annotated[str | None, typer.Option("--run", help="One run's status.")] = None,
     site: Annotated[str | None, typer.Option("--site", help="One site's recorded state and steps.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
 ) -> None:
     """Runs and sites as the state store records them (no Mist calls)."""
     from mistctl.cli.status_view import show_status
 
-    asyncio.run(show_status(run_id=run_id, site=site))
+    asyncio.run(show_status(run_id=run_id, site=site, as_json=as_json))
 
 
 @handle_errors
 def audit_cmd(
     run_id: Annotated[str | None, typer.Option("--run", help="Only this run's writes.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many entries.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the entries as JSON.")] = False,
 ) -> None:
     """The audit log: every write mistctl made to Mist (no bodies, no secrets)."""
     from mistctl.cli.status_view import show_audit
 
-    asyncio.run(show_audit(run_id=run_id, limit=limit))
+    asyncio.run(show_audit(run_id=run_id, limit=limit, as_json=as_json))
 
 
 @handle_errors

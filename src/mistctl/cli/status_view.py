@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.table import Table
 
 from mistctl.bootstrap import open_store_from_env
+from mistctl.cli.json_out import echo_json
 from mistctl.cli.render import console
 from mistctl.cli.runids import resolve_run_id, short_id
+from mistctl.cli.timefmt import human_time
 from mistctl.domain.kinds import STEP_NAMES
 from mistctl.errors import UserError
 from mistctl.store.models import Run
 
 
 def _when(value: object) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else "-"
+    return human_time(value) if isinstance(value, datetime) else "-"
 
 
-async def show_status(*, run_id: str | None, site: str | None) -> None:
+async def show_status(*, run_id: str | None, site: str | None, as_json: bool = False) -> None:
     """Recent runs and site counts; or one run; or one site with its step history."""
     con = console()
     async with open_store_from_env() as store:
@@ -24,11 +28,14 @@ async def show_status(*, run_id: str | None, site: str | None) -> None:
             state = await store.get_site_state(None, site)
             if state is None:
                 raise UserError(f"no recorded state for site {site!r}; has it been applied?")
+            steps = await store.get_steps(state.org_id, site=site)
+            if as_json:
+                echo_json({"site": state, "steps": steps})
+                return
             con.print(f"site {state.name}: [bold]{state.status}[/bold] (Mist id {state.site_id or '-'}, "
                       f"zone {state.zone}, number {state.number}, last run {state.last_run_id or '-'})")
             if state.error:
                 con.print(f"  failed at step {state.failed_step}: {state.error}", markup=False)
-            steps = await store.get_steps(state.org_id, site=site)
             table = Table(title=f"steps of {site}")
             for col in ("step", "kind", "key", "status", "mist id", "updated", "error"):
                 table.add_column(col)
@@ -40,8 +47,12 @@ async def show_status(*, run_id: str | None, site: str | None) -> None:
         if run_id:
             run_id = await resolve_run_id(store, run_id)
         runs = [await store.get_run(run_id)] if run_id else await store.list_runs(limit=10)
-        con.print(_runs_table([r for r in runs if r is not None]))
         counts = await store.count_site_states_by_status()
+        if as_json:
+            echo_json({"runs": [r.model_dump(mode="json", exclude={"plan"}) for r in runs if r is not None],
+                       "sites": counts})
+            return
+        con.print(_runs_table([r for r in runs if r is not None]))
         con.print("sites: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
@@ -59,13 +70,16 @@ def _runs_table(runs: list[Run]) -> Table:
     return table
 
 
-async def show_audit(*, run_id: str | None, limit: int) -> None:
+async def show_audit(*, run_id: str | None, limit: int, as_json: bool = False) -> None:
     """The newest audit entries (writes made to Mist)."""
     con = console()
     async with open_store_from_env() as store:
         if run_id:
             run_id = await resolve_run_id(store, run_id)
         entries = await store.list_audit(run_id=run_id, limit=limit, newest_first=True)
+    if as_json:
+        echo_json({"entries": entries})
+        return
     table = Table(title="audit log (newest first)")
     for col in ("time", "run", "method", "path", "kind", "name", "mist id", "status", "ms"):
         table.add_column(col)
