@@ -20,7 +20,7 @@ from mistctl.cli.deploy_cmds import AllowOutsideOpt, FleetArg, HostOpt, OrgOpt, 
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.render import console
 from mistctl.cli.rollout_view import confirm_rollout, wave_devices_table
-from mistctl.domain.durations import format_duration, parse_duration
+from mistctl.domain.durations import human_duration, parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.fleetio import load_fleet
 from mistctl.workflow.assure import DEFAULT_THRESHOLD, HealthReport, assess, failure_summary
@@ -129,6 +129,7 @@ def upgrade_cmd(
                           soak=parse_duration(soak, what="--soak"), threshold=threshold, max_drop=max_drop,
                           polling=Polling(budget=parse_duration(timeout, what="--timeout")), dry_run=dry_run,
                           rollback=not no_rollback, rollback_of=rollback_of)
+    opts.check()  # bad options are named before anything else (exit 2)
     if not dry_run:
         require_answerable(yes, "the rollout", "`--dry-run` shows its waves and devices")
     report = asyncio.run(_upgrade(fleet, opts, org_id, mist_host, yes=yes))
@@ -155,7 +156,7 @@ def _progress_line(event: dict[str, Any]) -> None:
     lines = {
         "wave_started": f"wave {wave}: upgrading {event.get('devices')} device(s)",
         "wave_upgraded": f"wave {wave}: {event.get('upgraded')}/{event.get('devices')} upgraded; soaking "
-                         f"{format_duration(float(event.get('soak_seconds') or 0))} before the SLE gate",
+                         f"{human_duration(float(event.get('soak_seconds') or 0))} before the SLE gate",
         "wave_promoted": f"wave {wave}: SLE gate passed",
         "rollout_halted": f"wave {wave}: halted",
         "rollout_held": f"wave {wave}: held (no SLE data to judge it by)",

@@ -8,24 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+from mistctl.domain.durations import human_duration
 
-
-def human_duration(seconds: float | None) -> str:
-    """`23h59m` for 86399 s; `-` for None; `0s` for nothing left."""
-    if seconds is None:
-        return "-"
-    left = max(0, int(seconds))
-    parts: list[str] = []
-    for unit, size in _UNITS:
-        if left >= size or parts:
-            parts.append(f"{left // size}{unit}")
-            left %= size
-        if len(parts) == 2:
-            break
-    shown = [p for p in parts if not p.startswith("0")]
-    return "".join(shown) or "0s"
-
+__all__ = ["human_duration", "human_time"]
 
 def human_time(value: datetime | str | None) -> str:
     """`2026-12-02 08:45:12 UTC` for a datetime or an ISO string; `-` for None; other text as it is."""
