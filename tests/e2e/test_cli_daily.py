@@ -282,3 +282,15 @@ def test_psk_list_shows_times_and_durations_in_one_human_form(workdir: Path) -> 
     row = next(line for line in out.splitlines() if "shelf-labels" in line)
     assert code == 0 and "23h59m" in row and " UTC" in row
     assert not re.search(r"\d\d:\d\d:\d\d\.\d", row) and "+00:00" not in row  # no microseconds, one form
+
+
+def test_validate_reports_an_unknown_top_level_key_at_its_own_line(workdir: Path) -> None:
+    text = (workdir / "examples" / "fleet.yaml").read_text().replace("\nsite_defaults:", "\nsite_defualts:")
+    (workdir / "examples" / "typo.yaml").write_text(text)
+    line = text.splitlines().index("site_defualts:") + 1
+    assert line > 100  # far from the top, where it used to be reported
+    code, out = _run("validate", "examples/typo.yaml", env={"COLUMNS": "200"})
+    assert code == 2 and f"examples/typo.yaml:{line}: fleet file: unknown top-level key 'site_defualts'" in out
+    assert "did you mean 'site_defaults'" in out
+    code, out = _stdout("validate", "examples/typo.yaml", "--json")
+    assert [i["line"] for i in json.loads(out)["issues"] if "site_defualts" in i["message"]] == [line]
