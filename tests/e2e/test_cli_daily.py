@@ -294,3 +294,43 @@ def test_validate_reports_an_unknown_top_level_key_at_its_own_line(workdir: Path
     assert "did you mean 'site_defaults'" in out
     code, out = _stdout("validate", "examples/typo.yaml", "--json")
     assert [i["line"] for i in json.loads(out)["issues"] if "site_defualts" in i["message"]] == [line]
+
+
+PROFILES = """
+[profiles.eu]
+mistctl_state = "sqlite:///eu.db"
+MIST_ORG_ID = "org-eu"
+
+[profiles.typo]
+mist_hots = "api.eu.mist.com"
+"""
+
+
+def test_profiles_dotenv_and_environment_in_that_order(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MISTCTL_PROFILE", raising=False)
+    (workdir / ".mistctl").mkdir()
+    (workdir / ".mistctl" / "profiles.toml").write_text(PROFILES)
+    assert _run("--profile", "eu", "status")[0] == 0
+    assert (workdir / "eu.db").exists() and not (workdir / ".mistctl" / "state.db").exists()
+    (workdir / ".env").write_text("MISTCTL_STATE=sqlite:///dotenv.db\n")
+    assert _run("--profile", "eu", "status")[0] == 0 and (workdir / "dotenv.db").exists()  # .env before profile
+    assert _run("--profile", "eu", "status", env={"MISTCTL_STATE": "sqlite:///envvar.db"})[0] == 0
+    assert (workdir / "envvar.db").exists()  # the environment before .env
+    from mistctl.config import Settings
+
+    assert Settings().mist_org_id is None  # the profile was for that command only
+
+
+def test_a_user_profile_and_bad_profiles_are_named(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = workdir / "home-config"
+    (config / "mistctl").mkdir(parents=True)
+    (config / "mistctl" / "profiles.toml").write_text('[profiles.lab]\nmistctl_state = "sqlite:///lab.db"\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    assert _run("status", env={"MISTCTL_PROFILE": "lab"})[0] == 0 and (workdir / "lab.db").exists()
+    code, out = _run("--profile", "nope", "status", env={"COLUMNS": "200"})
+    assert code == 2 and "no profile 'nope'" in out and "profiles found: lab (" in " ".join(out.split())
+    assert "Traceback" not in out
+    (workdir / ".mistctl").mkdir(exist_ok=True)
+    (workdir / ".mistctl" / "profiles.toml").write_text(PROFILES)
+    code, out = _run("--profile", "typo", "status", env={"COLUMNS": "200"})
+    assert code == 2 and "unknown setting(s) mist_hots" in out

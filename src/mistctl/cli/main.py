@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mistctl import __version__
+from mistctl import __version__, profiles
 from mistctl.cli import (
     conformance_cmds,
     day2_cmds,
@@ -17,6 +17,8 @@ from mistctl.cli import (
     twin_cmds,
     worker_cmds,
 )
+from mistctl.cli.errors import fail
+from mistctl.errors import UserError
 
 app = typer.Typer(
     name="mistctl",
@@ -35,10 +37,20 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     _version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
                                   help="Print mistctl's version and exit."),
+    profile: str | None = typer.Option(
+        None, "--profile", envvar="MISTCTL_PROFILE", show_default=False,
+        help="Use this named profile's settings (.mistctl/profiles.toml, ~/.config/mistctl/profiles.toml); "
+             "environment variables and .env still come first."),
 ) -> None:
     """Plan, provision and operate Juniper Mist networks across many sites, as code."""
+    try:
+        profiles.activate(profile)
+    except UserError as exc:
+        fail(str(exc))
+    ctx.call_on_close(lambda: profiles.activate(None))  # for this command only (tests run many in one process)
 
 
 @app.command()
