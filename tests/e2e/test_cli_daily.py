@@ -334,3 +334,24 @@ def test_a_user_profile_and_bad_profiles_are_named(workdir: Path, monkeypatch: p
     (workdir / ".mistctl" / "profiles.toml").write_text(PROFILES)
     code, out = _run("--profile", "typo", "status", env={"COLUMNS": "200"})
     assert code == 2 and "unknown setting(s) mist_hots" in out
+
+
+def test_cancel_and_upgrade_rollback_take_a_short_id_too(workdir: Path) -> None:
+    from mistctl.bootstrap import open_store_from_env
+    from mistctl.store.models import Run
+
+    running = "feed1234" + "3" * 24
+
+    async def seed_and_read(seed: bool) -> bool:
+        async with open_store_from_env() as store:
+            if seed:
+                await store.create_run(Run(id=running, kind="apply", org_id="o-1", status="running"))
+            run = await store.get_run(running)
+            return bool(run and run.cancel_requested)
+
+    assert asyncio.run(seed_and_read(True)) is False
+    code, out = _run("cancel", "feed12")
+    assert code == 0 and f"run {running}: cancel requested" in out, out
+    assert asyncio.run(seed_and_read(False)) is True
+    code, out = _run("upgrade", "examples/fleet.yaml", "--rollback", "0ff1ce", "--dry-run")
+    assert code == 2 and "no run '0ff1ce'" in out, out

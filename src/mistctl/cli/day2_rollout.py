@@ -7,6 +7,7 @@ message names the sites and why), 2 on invalid input.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ from mistctl.cli.deploy_cmds import AllowOutsideOpt, FleetArg, HostOpt, OrgOpt, 
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.render import console
 from mistctl.cli.rollout_view import confirm_rollout, wave_devices_table
+from mistctl.cli.runids import resolve_run_id
 from mistctl.domain.durations import human_duration, parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.fleetio import load_fleet
@@ -145,6 +147,8 @@ async def _upgrade(fleet: Fleet, opts: RolloutOptions, org_id: str | None, mist_
                    yes: bool = False) -> RolloutReport:
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id) as svc:
         console(stderr=True).print(svc.banner)
+        if opts.rollback_of:  # the short id `status` prints, or any unique prefix
+            opts = dataclasses.replace(opts, rollback_of=await resolve_run_id(svc.store, opts.rollback_of))
         await confirm_rollout(svc, [s.name for s in fleet.sites], opts, yes=yes)
         return await run_rollout(svc.mist, svc.store, svc.org_id, [s.name for s in fleet.sites], opts,
                                  ledger=svc.ledger, actor=svc.actor, progress=_progress_line)
