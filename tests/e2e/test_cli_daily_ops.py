@@ -131,6 +131,7 @@ MIST_ORG_ID = "org-eu"
 
 [profiles.typo]
 mist_hots = "api.eu.mist.com"
+mist_apitoken = "tok-secret-123"
 """
 
 
@@ -161,4 +162,4 @@ def test_a_user_profile_and_bad_profiles_are_named(workdir: Path, monkeypatch: p
     (workdir / ".mistctl").mkdir(exist_ok=True)
     (workdir / ".mistctl" / "profiles.toml").write_text(PROFILES)
     code, out = run("--profile", "typo", "status", env={"COLUMNS": "200"})
-    assert code == 2 and "unknown setting(s) mist_hots" in out
+    assert code == 2 and "unknown setting(s) mist_hots" in out and "tok-secret-123" not in out
