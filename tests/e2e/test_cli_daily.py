@@ -39,6 +39,8 @@ def test_boolean_options_are_shown_as_flags_and_help_wraps_to_the_width() -> Non
     assert "<bool>" not in out and "bool" not in dry.lower()
     assert "<str>" in next(line for line in out.splitlines() if "--soak" in line)  # value options keep theirs
     assert "is put back on the versions it ran" in out  # the docstring's line break is gone
+    code, out = run("apply", "--help", env={"COLUMNS": "200"})
+    assert "Sites at once, and Mist calls in flight (default: MIST_CONCURRENCY, else 8)." in out
     code, narrow = run("upgrade", "--help", env={"COLUMNS": "70"})
     assert code == 0 and max(len(line) for line in narrow.splitlines()) <= 70
 

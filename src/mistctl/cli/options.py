@@ -8,4 +8,4 @@ import typer
 
 ConcurrencyOpt = Annotated[int | None, typer.Option(
     "--concurrency", min=1, max=64, show_default=False,
-    help="Sites at once, and Mist calls in flight [default: MIST_CONCURRENCY, else 8].")]
+    help="Sites at once, and Mist calls in flight (default: MIST_CONCURRENCY, else 8).")]
