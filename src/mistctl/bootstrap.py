@@ -84,6 +84,8 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     """Build the services for one command; everything is closed on exit."""
     settings = settings or Settings()
+    if concurrency is not None:  # one knob: sites at once and Mist calls in flight (MIST_CONCURRENCY its default)
+        settings = settings.model_copy(update={"mist_concurrency": concurrency})
     if force_twin:  # the demo: never a real Mist, whatever the environment says
         settings = settings.model_copy(update={"mist_host": None, "mist_apitoken": None, "mist_org_id": None})
         mist_host = None
@@ -100,7 +102,7 @@ async def open_services(
         )
         org = org_id or settings.mist_org_id or target.org_id or await _only_org(mist)
         yield Services(settings, target, the_store, mist, ledger, org,
-                       concurrency=concurrency or settings.mist_concurrency, actor=actor)
+                       concurrency=settings.mist_concurrency, actor=actor)
 
 
 async def _only_org(mist: MistClient) -> str:

@@ -1,16 +1,21 @@
-"""mistctl's settings, read from the environment (and nothing else) when the caller builds them.
+"""mistctl's settings, read when the caller builds them: environment first, then `.env`, then a profile.
 
 Built in the composition root (`bootstrap.build`) or by a CLI command, never at import time. The
 Mist variables follow the ecosystem's convention (`MIST_HOST`, `MIST_APITOKEN`, as the `mistapi` SDK).
+Layers, first wins: environment variables, a `.env` file in the working directory, the active named
+profile (`mistctl --profile NAME`, profiles.py), the defaults below.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from mistctl import profiles
 from mistctl.secret_lists import parse_service_keys, parse_tokens
 
 
@@ -18,8 +23,20 @@ class Settings(BaseSettings):
     """Every knob of mistctl; each field is read from the environment variable of the same name."""
 
     model_config = SettingsConfigDict(
-        env_file=None, extra="ignore", case_sensitive=False, env_ignore_empty=True
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False, env_ignore_empty=True
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, the environment, `.env`, then the active profile (the lowest layer)."""
+        return init_settings, env_settings, dotenv_settings, ProfileSource(settings_cls), file_secret_settings
 
     # -- the Mist cloud ------------------------------------------------------------------------
     mist_host: str | None = Field(default=None, description="Mist cloud host (api.mist.com) or URL")
@@ -59,3 +76,16 @@ class Settings(BaseSettings):
         if self.mistctl_api_keys is None:
             return []
         return parse_service_keys(self.mistctl_api_keys.get_secret_value())
+
+
+class ProfileSource(PydanticBaseSettingsSource):
+    """The active named profile's settings (none when no profile is active)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:  # noqa: ARG002
+        return None, field_name, False  # __call__ gives them all at once
+
+    def __call__(self) -> dict[str, Any]:
+        name = profiles.active()
+        if name is None:
+            return {}
+        return profiles.load_profile(name, frozenset(self.settings_cls.model_fields))

@@ -128,7 +128,7 @@ def test_cli_upgrade_dry_run_prints_waves_and_writes_nothing(workdir: Path) -> N
     code, out = run("upgrade", "two.yaml", "--version", "0.14.29850", "--device-type", "ap", "--dry-run",
                     "--waves", "1,100%")
     assert code == 0, out
-    assert "Waves to 0.14.29850" in out and "Devices" not in out
+    assert "Waves to 0.14.29850" in out and "Devices by wave" in out and "AP34" in out  # each wave's devices
     code, out = run("status")
     assert "upgrade" not in out
     code, out = run("upgrade", "two.yaml", "--version", "0.14.29850", "--waves", "1,lots")

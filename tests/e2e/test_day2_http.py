@@ -34,7 +34,7 @@ AP_START, AP_GOOD, AP_BAD = "0.14.29543", "0.14.29850", "0.15.30108"
 SWITCH_TO, SRX_TO = "23.4R2-S4.11", "23.4R2-S3.9"
 SITES = ("Store-NYC-001", "Store-BOS-002")
 MODELS = (("gateway", "SRX320"), ("switch", "EX4100-F-12P"), ("ap", "AP45"), ("ap", "AP45"))
-FAST = ("--soak", "1s", "--timeout", "2m")
+FAST = ("--soak", "1s", "--timeout", "2m", "--yes")  # --yes: off a terminal a rollout is not asked about
 
 
 @dataclass

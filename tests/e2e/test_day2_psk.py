@@ -131,7 +131,7 @@ async def test_finish_refuses_a_rotation_mistctl_did_not_make() -> None:
 
 def test_cli_rotate_to_an_owner_only_file_then_finish(workdir: Path) -> None:
     assert run("apply", cut_example_fleet(workdir, "one.yaml", sites=1), "--yes")[0] == 0
-    code, out = run("psk", "rotate", "--name", "shelf-labels", "--grace", "1h", "--out", "new.json")
+    code, out = run("psk", "rotate", "--name", "shelf-labels", "--grace", "1h", "--out", "new.json", "--yes")
     assert code == 0, out
     secret_file = workdir / "new.json"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
@@ -139,15 +139,15 @@ def test_cli_rotate_to_an_owner_only_file_then_finish(workdir: Path) -> None:
 
     new = json.loads(secret_file.read_text())["rotated"][0]["passphrase"]
     assert new not in out
-    code, out = run("psk", "rotate", "--name", "handheld-scanners", "--out", "new.json")
+    code, out = run("psk", "rotate", "--name", "handheld-scanners", "--out", "new.json", "--yes")
     assert code == 2 and "exists" in out
     code, out = run("psk", "list")
     assert code == 0 and "shelf-labels" in out and new not in out
-    code, out = run("psk", "finish", "--name", "shelf-labels")
+    code, out = run("psk", "finish", "--name", "shelf-labels", "--yes")
     assert code == 2 and "grace period" in out
-    code, out = run("psk", "finish", "--all", "--force")
+    code, out = run("psk", "finish", "--all", "--force", "--yes")
     assert code == 0 and "shelf-labels: old passphrase removed" in out
-    code, out = run("psk", "rotate", "--all")
+    code, out = run("psk", "rotate", "--all", "--yes")
     assert code == 0 and "shown once" in out
     state = b"".join(p.read_bytes() for p in (workdir / ".mistctl").iterdir() if p.name.startswith("state"))
     assert new.encode() not in state

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,13 +17,16 @@ import typer
 
 from mistctl.bootstrap import open_services
 from mistctl.cli import day2_rollout
+from mistctl.cli.confirm import confirm
 from mistctl.cli.day2_render import drift_summary, drift_table, psk_rotation_table, psk_state_table
 from mistctl.cli.deploy_cmds import AllowOutsideOpt, FleetArg, HostOpt, OrgOpt
 from mistctl.cli.errors import EXIT_DRIFT, EXIT_FAILED, EXIT_INVALID, fail, handle_errors
+from mistctl.cli.json_out import echo_json
 from mistctl.cli.lock_cmds import DEFAULT_LOCK_TIMEOUT, hold_org
+from mistctl.cli.options import ConcurrencyOpt
 from mistctl.cli.render import console, report_table, safe
+from mistctl.cli.timefmt import human_duration
 from mistctl.domain.durations import parse_duration
-from mistctl.errors import UserError
 from mistctl.fleetio import load_fleet
 from mistctl.store.models import new_run_id, utcnow
 from mistctl.workflow import drift, psk
@@ -34,6 +36,7 @@ psk_app = typer.Typer(help="Rotate PSK passphrases safely (the old one keeps wor
                       no_args_is_help=True)
 NamesOpt = Annotated[list[str] | None, typer.Option("--name", help="A PSK by name (repeatable).")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every PSK of the org.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Go ahead without asking (scripts).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -49,7 +52,7 @@ def drift_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the differences as JSON.")] = False,
     fix: Annotated[bool, typer.Option("--fix", help="Apply the plan that converges the org back.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Fix without asking.")] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Calls in parallel.")] = 8,
+    concurrency: ConcurrencyOpt = None,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
     allow_outside: AllowOutsideOpt = False,
@@ -60,7 +63,7 @@ def drift_cmd(
                                         org_id=org_id or fleet.org_id, mist_host=mist_host)))
 
 
-async def _drift(fleet: Any, *, as_json: bool, fix: bool, yes: bool, concurrency: int, org_id: str | None,
+async def _drift(fleet: Any, *, as_json: bool, fix: bool, yes: bool, concurrency: int | None, org_id: str | None,
                  mist_host: str | None) -> int:
     con, err = console(), console(stderr=True)
     async with open_services(mist_host=mist_host, org_id=org_id, concurrency=concurrency) as svc, \
@@ -69,6 +72,7 @@ async def _drift(fleet: Any, *, as_json: bool, fix: bool, yes: bool, concurrency
         run_id = new_run_id()
         if fix:  # a fix is a run of the org: it holds the org lock from before it reads (cli/lock_cmds.py)
             await held.enter_async_context(hold_org(svc, run_id, [], DEFAULT_LOCK_TIMEOUT, err))
+        concurrency = svc.concurrency
         report = await drift.detect_drift(svc.mist, svc.store, fleet, svc.org_id, concurrency=concurrency)
         if as_json:
             typer.echo(json.dumps(report.to_json(), indent=2, default=str))
@@ -89,12 +93,10 @@ async def _drift(fleet: Any, *, as_json: bool, fix: bool, yes: bool, concurrency
 
 
 def _confirm_fix(yes: bool) -> None:
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise UserError("not on a terminal, so there is nobody to confirm the fix: review it, then pass --yes")
-    if not typer.confirm("Apply the changes that converge the org back to the fleet?", default=False):
-        raise typer.Exit(EXIT_DRIFT)
+    try:
+        confirm("Apply the changes that converge the org back to the fleet?", yes=yes, what="the fix")
+    except typer.Exit as exc:
+        raise typer.Exit(EXIT_DRIFT) from exc  # declined: the drift is still there
 
 
 # -- PSK rotation ---------------------------------------------------------------------------------
@@ -110,11 +112,15 @@ def psk_rotate_cmd(
         "--out", help="Write the new passphrases to this new file (mode 0600) instead of the screen.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Rotate even a PSK whose previous rotation is not finished.")] = False,
+    yes: YesOpt = False,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
 ) -> None:
     """Set a new random passphrase on PSKs; Mist keeps the old one until `mistctl psk finish`."""
     grace_s = parse_duration(grace, what="--grace")
+    confirm("Rotate these passphrases?", yes=yes, what="the rotation", summary=[
+        f"rotate the passphrase of {_which(names, every, 'every PSK of the org')}; devices must move to the new "
+        f"one within {human_duration(grace_s)}, after which `mistctl psk finish` removes the old one"])
     fd = _secret_file(out) if out is not None else None
     try:
         outcome = asyncio.run(_rotate(names or [], every, grace_s, force, org_id, mist_host))
@@ -145,6 +151,10 @@ async def _rotate(names: list[str], every: bool, grace: float, force: bool, org_
                                      force=force, actor=svc.actor, ledger=svc.ledger)
 
 
+def _which(names: list[str] | None, every: bool, all_of: str) -> str:
+    return all_of if every or not names else ", ".join(names)
+
+
 def _secret_file(path: Path) -> int:
     """Create the output file before rotating (owner-only; an existing file is never overwritten)."""
     try:
@@ -169,10 +179,15 @@ def psk_finish_cmd(
     names: NamesOpt = None,
     every: Annotated[bool, typer.Option("--all", help="Every PSK still keeping an old passphrase.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Finish before the grace period is over.")] = False,
+    yes: YesOpt = False,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
 ) -> None:
     """Remove the old passphrase of rotated PSKs once their grace period is over. Exit 2 when refused."""
+    early = " even before their grace period is over" if force else ""
+    confirm("Remove the old passphrases?", yes=yes, what="the removal", summary=[
+        f"remove the old passphrase of {_which(names, every, 'every PSK still keeping one')}{early}: "
+        "devices still using it are disconnected"])
     outcome = asyncio.run(_finish(names or [], every, force, org_id, mist_host))
     con = console()
     for name in outcome.finished:
@@ -196,7 +211,8 @@ async def _finish(names: list[str], every: bool, force: bool, org_id: str | None
 
 @psk_app.command("list")
 @handle_errors
-def psk_list_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None) -> None:
+def psk_list_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None,
+                 as_json: Annotated[bool, typer.Option("--json", help="Print the PSKs as JSON.")] = False) -> None:
     """The org's PSKs with their rotation state (no passphrases)."""
 
     async def states() -> list[dict[str, Any]]:
@@ -204,7 +220,11 @@ def psk_list_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None) -> None:
             psks = await svc.mist.list_psks(svc.org_id)
             return [await rotation_state(svc.store, svc.org_id, p, utcnow()) for p in psks]
 
-    console().print(psk_state_table(asyncio.run(states())))
+    found = asyncio.run(states())
+    if as_json:
+        echo_json({"psks": found})
+    else:
+        console().print(psk_state_table(found))
 
 
 __all__ = ["register", "EXIT_INVALID"]

@@ -7,7 +7,7 @@ from rich.console import Console
 from mistctl.bootstrap import Services
 from mistctl.cli.day2_render import health_table
 from mistctl.cli.errors import EXIT_FAILED
-from mistctl.domain.durations import format_duration
+from mistctl.domain.durations import human_duration
 from mistctl.workflow.assure import failure_summary, gate_after_soak
 
 
@@ -19,7 +19,7 @@ async def gate_applied(svc: Services, sites: list[str], *, soak: float, run_id: 
     for name in sites:
         state = await svc.store.get_site_state(svc.org_id, name)
         ids[name] = state.site_id if state is not None else None
-    out.print(f"soaking {format_duration(soak)} before the SLE gate of {len(sites)} site(s)")
+    out.print(f"soaking {human_duration(soak)} before the SLE gate of {len(sites)} site(s)")
     report = await gate_after_soak(svc.mist, svc.store, svc.org_id, ids, soak=soak, run_id=run_id)
     out.print(health_table(report))
     if report.ok:

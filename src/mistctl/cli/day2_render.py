@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
+from mistctl.cli.timefmt import human_duration, human_time
 from mistctl.workflow.drift import DriftReport
 
 MAX_ROWS = 200
@@ -65,7 +66,7 @@ def psk_rotation_table(rotated: list[Any], *, reveal: bool) -> Table:
         table.add_column(col)
     for r in rotated:
         shown = r.passphrase.get_secret_value() if reveal else "(written to the file)"
-        table.add_row(r.name, r.ssid, shown, r.grace_until.strftime("%Y-%m-%d %H:%M:%S %Z"))
+        table.add_row(r.name, r.ssid, shown, human_time(r.grace_until))
     return table
 
 
@@ -77,5 +78,5 @@ def psk_state_table(states: list[dict[str, Any]]) -> Table:
     for s in states:
         left = s["grace_left_seconds"]
         table.add_row(str(s["name"]), str(s.get("ssid") or ""), "yes" if s["old_passphrase_kept"] else "no",
-                      s["rotated_at"] or "no", "-" if left is None else f"{left:.0f}s")
+                      human_time(s["rotated_at"]) if s["rotated_at"] else "no", human_duration(left))
     return table

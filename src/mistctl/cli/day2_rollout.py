@@ -7,6 +7,7 @@ message names the sites and why), 2 on invalid input.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from typing import Annotated, Any
 
@@ -14,11 +15,14 @@ import typer
 from rich.table import Table
 
 from mistctl.bootstrap import open_services
+from mistctl.cli.confirm import require_answerable
 from mistctl.cli.day2_render import MAX_ROWS, health_table
 from mistctl.cli.deploy_cmds import AllowOutsideOpt, FleetArg, HostOpt, OrgOpt, check_site
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.render import console
-from mistctl.domain.durations import format_duration, parse_duration
+from mistctl.cli.rollout_view import confirm_rollout, wave_devices_table
+from mistctl.cli.runids import resolve_run_id
+from mistctl.domain.durations import human_duration, parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.fleetio import load_fleet
 from mistctl.workflow.assure import DEFAULT_THRESHOLD, HealthReport, assess, failure_summary
@@ -109,6 +113,7 @@ def upgrade_cmd(
                                             help="Largest SLE fall from the baseline a wave may cause.")] = 0.05,
     timeout: Annotated[str, typer.Option("--timeout", help="How long a wave's upgrades may take.")] = "30m",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the waves only; upgrade nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Roll out without asking.")] = False,
     as_json: JsonOpt = False,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
@@ -126,7 +131,10 @@ def upgrade_cmd(
                           soak=parse_duration(soak, what="--soak"), threshold=threshold, max_drop=max_drop,
                           polling=Polling(budget=parse_duration(timeout, what="--timeout")), dry_run=dry_run,
                           rollback=not no_rollback, rollback_of=rollback_of)
-    report = asyncio.run(_upgrade(fleet, opts, org_id, mist_host))
+    opts.check()  # bad options are named before anything else (exit 2)
+    if not dry_run:
+        require_answerable(yes, "the rollout", "`--dry-run` shows its waves and devices")
+    report = asyncio.run(_upgrade(fleet, opts, org_id, mist_host, yes=yes))
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:
@@ -135,9 +143,13 @@ def upgrade_cmd(
         raise typer.Exit(EXIT_FAILED)
 
 
-async def _upgrade(fleet: Fleet, opts: RolloutOptions, org_id: str | None, mist_host: str | None) -> RolloutReport:
+async def _upgrade(fleet: Fleet, opts: RolloutOptions, org_id: str | None, mist_host: str | None, *,
+                   yes: bool = False) -> RolloutReport:
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id) as svc:
         console(stderr=True).print(svc.banner)
+        if opts.rollback_of:  # the short id `status` prints, or any unique prefix
+            opts = dataclasses.replace(opts, rollback_of=await resolve_run_id(svc.store, opts.rollback_of))
+        await confirm_rollout(svc, [s.name for s in fleet.sites], opts, yes=yes)
         return await run_rollout(svc.mist, svc.store, svc.org_id, [s.name for s in fleet.sites], opts,
                                  ledger=svc.ledger, actor=svc.actor, progress=_progress_line)
 
@@ -148,7 +160,7 @@ def _progress_line(event: dict[str, Any]) -> None:
     lines = {
         "wave_started": f"wave {wave}: upgrading {event.get('devices')} device(s)",
         "wave_upgraded": f"wave {wave}: {event.get('upgraded')}/{event.get('devices')} upgraded; soaking "
-                         f"{format_duration(float(event.get('soak_seconds') or 0))} before the SLE gate",
+                         f"{human_duration(float(event.get('soak_seconds') or 0))} before the SLE gate",
         "wave_promoted": f"wave {wave}: SLE gate passed",
         "rollout_halted": f"wave {wave}: halted",
         "rollout_held": f"wave {wave}: held (no SLE data to judge it by)",
@@ -168,7 +180,9 @@ def _print_rollout(report: RolloutReport) -> None:
     for w in report.waves:
         waves.add_row(str(w.number), str(len(w.targets)), _few(w.sites), str(len(w.whole_sites)))
     con.print(waves)
-    if report.status != "dry-run":
+    if report.status == "dry-run":
+        con.print(wave_devices_table(report))
+    else:
         con.print(_devices_table(report))
     if report.missing_sites:
         con.print(f"[yellow]not in the org (skipped)[/yellow]: {_few(report.missing_sites)}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,26 +11,22 @@ import typer
 from rich.console import Console
 
 from mistctl.bootstrap import Services, open_services
+from mistctl.cli.apply_json import JsonStream, progress_for
+from mistctl.cli.apply_target import resolve_apply_target
+from mistctl.cli.confirm import confirm
 from mistctl.cli.day2_gate import gate_applied
 from mistctl.cli.delete_render import kept_lines, nothing_to_do, outcome_lines
-from mistctl.cli.errors import EXIT_FAILED, EXIT_INVALID, fail, handle_errors
+from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.lock_cmds import DEFAULT_LOCK_TIMEOUT, LockTimeoutOpt, hold_org
-from mistctl.cli.render import (
-    apply_progress,
-    change_lines,
-    console,
-    format_eta,
-    plan_table,
-    report_table,
-    safe,
-)
+from mistctl.cli.options import ConcurrencyOpt
+from mistctl.cli.render import change_lines, console, format_eta, plan_table, report_table, safe
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.plan import Plan
-from mistctl.errors import UserError
 from mistctl.fleetio import load_fleet
 from mistctl.store.models import Run, new_run_id
 from mistctl.workflow import deploy
+from mistctl.workflow.apply import ApplyResult
 from mistctl.workflow.delete import DeleteConsent
 
 EXIT_CHANGES = 4  # `plan --detailed-exitcode`: something would change (2 is already invalid input)
@@ -96,8 +91,8 @@ async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, si
 
 
 def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path | None,
-                budgets: list[str] | None = None) -> None:
-    con = console()
+                budgets: list[str] | None = None, con: Any = None) -> None:
+    con = con or console()
     con.print(plan_table(plan))
     for p in plan.problems:
         where = f" (site {p.site})" if p.site else ""
@@ -125,7 +120,7 @@ def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path
 def apply_cmd(
     target: Annotated[Path, typer.Argument(help="A fleet file, or a plan saved by `mistctl plan --out`.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Sites in parallel.")] = 8,
+    concurrency: ConcurrencyOpt = None,
     fleet_file: Annotated[Path | None, typer.Option("--fleet", help="The fleet file of a saved plan.")] = None,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
@@ -141,9 +136,11 @@ def apply_cmd(
         "--release-devices", help="With --allow-delete: unassign a removed site's devices, then delete it.")] = False,
     unclaim: Annotated[bool, typer.Option(
         "--unclaim", help="With --release-devices: unclaim those devices (out of the org inventory).")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Stream one JSON event per line, ending with the report (human output on stderr).")] = False,
 ) -> None:
     """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
-    saved, fleet_path = _saved_plan(target, fleet_file)
+    saved, fleet_path = resolve_apply_target(target, fleet_file)
     fleet = load_fleet(fleet_path, allow_outside=allow_outside)
     gate = parse_duration(soak, what="--soak") if assure else None
     if (detach and not queue) or (queue and assure):
@@ -153,52 +150,48 @@ def apply_cmd(
         fail("--release-devices goes with --allow-delete, --unclaim with --release-devices; --allow-delete does "
              "not go with --queue (apply in place)")
     consent = DeleteConsent(allow_delete=allow_delete, release_devices=release_devices, unclaim=unclaim)
+    if queue and as_json:
+        fail("--json streams a run applied here; follow a queued run with `mistctl status --run ID --json`")
     code = asyncio.run(_apply(fleet, saved, yes=yes, concurrency=concurrency, org_id=org_id, mist_host=mist_host,
-                              gate=gate, queue=queue, detach=detach, lock_timeout=wait, consent=consent))
+                              gate=gate, queue=queue, detach=detach, lock_timeout=wait, consent=consent,
+                              as_json=as_json))
     raise typer.Exit(code)
 
 
-def _saved_plan(target: Path, fleet_file: Path | None) -> tuple[dict[str, Any] | None, Path]:
-    if target.suffix.lower() != ".json":
-        return None, target
-    try:
-        saved = json.loads(target.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        fail(f"{target}: not a readable plan ({exc}); make one with `mistctl plan FLEET --out {target}`")
-    path = fleet_file or (Path(saved["fleet_path"]) if saved.get("fleet_path") else None)
-    if path is None:
-        fail(f"{target}: the plan does not name its fleet file; pass it with --fleet FLEET")
-    return saved, path
-
-
-async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concurrency: int,
+async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concurrency: int | None,
                  org_id: str | None, mist_host: str | None, force_twin: bool = False,
                  gate: float | None = None, queue: bool = False, detach: bool = False,
-                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT, consent: DeleteConsent | None = None) -> int:
+                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT, consent: DeleteConsent | None = None,
+                 as_json: bool = False) -> int:
     consent = consent or DeleteConsent()
-    con = console()
+    con, stream = console(stderr=as_json), JsonStream(as_json)
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
                              concurrency=concurrency, force_twin=force_twin) as svc:
         con.print(safe(svc.banner))
+        concurrency = svc.concurrency  # the flag, else MIST_CONCURRENCY: sites at once and calls in flight
         if queue:  # the workers apply it (scale-out: mistctl.queue); they take the org lock before planning
-            planned = await _planned(svc, fleet, saved, con, consent)
-            if planned is None or not _confirmed(saved, yes, con):
-                return 0 if planned is None else EXIT_INVALID
+            planned = await _planned(svc, fleet, saved, con, consent, stream)
+            if planned is None:
+                return 0
+            _confirm(saved, yes, con)
             await _adopt(svc, planned, con)
             from mistctl.cli.worker_cmds import apply_queued
 
             return await apply_queued(svc, fleet, planned, concurrency=concurrency, detach=detach, con=con)
         run_id = new_run_id()
         async with hold_org(svc, run_id, [s.name for s in fleet.sites], lock_timeout, con) as lease:
-            planned = await _planned(svc, fleet, saved, con, consent)
-            if planned is None or not _confirmed(saved, yes, con):
-                return 0 if planned is None else EXIT_INVALID
+            planned = await _planned(svc, fleet, saved, con, consent, stream)
+            if planned is None:
+                return 0
+            _confirm(saved, yes, con)
             await _adopt(svc, planned, con)
             run = await svc.new_run("apply", planned.plan, run_id=run_id)
             await lease.attach(run)
-            code, done = await _run_apply(svc, planned, run, concurrency=concurrency, con=con, consent=consent)
+            stream.run(run.id, svc.org_id)
+            code, result = await _run_apply(svc, planned, run, con=con, consent=consent, as_json=as_json)
         if gate is not None:  # Day 2: the sites are done only once their SLEs pass (cli/day2_gate.py)
-            code = max(code, await gate_applied(svc, done, soak=gate, run_id=run.id, out=con))  # lock released
+            code = max(code, await gate_applied(svc, result.sites_done, soak=gate, run_id=run.id, out=con))
+        stream.report(result, run_id=run.id, calls=svc.ledger.total, gate_code=code if gate is not None else None)
         return code
 
 
@@ -212,39 +205,38 @@ async def _adopt(svc: Services, planned: deploy.Planned, con: Any) -> None:
 
 
 async def _planned(svc: Services, fleet: Fleet, saved: dict[str, Any] | None, con: Console,
-                   consent: DeleteConsent) -> deploy.Planned | None:
+                   consent: DeleteConsent, stream: JsonStream) -> deploy.Planned | None:
     """The fresh plan, checked (a saved plan still holds, no conflicts) and shown; None when empty."""
     planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=svc.concurrency)
     if saved is not None:
         deploy.check_saved(saved, planned.plan)
     deploy.check_problems(planned.plan)
     eta = await svc.eta(planned.plan)
-    _print_plan(planned.plan, eta, False, None, None)
+    _print_plan(planned.plan, eta, False, None, None, con=con)
+    stream.plan(planned.plan, eta)
     for line in kept_lines(planned.plan, consent):
         con.print(line, markup=False)
     if planned.plan.is_empty() or nothing_to_do(planned.plan, consent):
         await _adopt(svc, planned, con)  # an imported org's first apply: recorded as managed, 0 writes
+        stream.nothing(calls=svc.ledger.total)
         return None
     return planned
 
 
-def _confirmed(saved: dict[str, Any] | None, yes: bool, con: Console) -> bool:
-    if saved is not None or yes:
-        return True
-    if not sys.stdin.isatty():
-        raise UserError("not on a terminal, so there is nobody to confirm: review the plan, then pass --yes "
-                        "(or save it with `mistctl plan --out plan.json` and `mistctl apply plan.json`)")
-    if typer.confirm("Apply these changes?", default=False):
-        return True
-    con.print("Nothing applied.")
-    return False
+def _confirm(saved: dict[str, Any] | None, yes: bool, con: Console) -> None:
+    """Ask before applying a fresh plan (a saved plan was reviewed when it was made); exit 2 on no."""
+    if saved is None:
+        confirm("Apply these changes?", yes=yes, what="the plan above", out=con,
+                hint="or save it with `mistctl plan --out plan.json` and `mistctl apply plan.json`")
 
 
-async def _run_apply(svc: Services, planned: deploy.Planned, run: Run, *, concurrency: int,
-                     con: Console, consent: DeleteConsent) -> tuple[int, list[str]]:
-    """Apply under the recorded run with progress, print the report; the exit code and the sites done."""
-    con.print(f"run {run.id}: applying to org {svc.org_id} with concurrency {concurrency}")
-    with apply_progress(len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
+async def _run_apply(svc: Services, planned: deploy.Planned, run: Run, *, con: Console, consent: DeleteConsent,
+                     as_json: bool) -> tuple[int, ApplyResult]:
+    """Apply under the recorded run with progress, print the report; the exit code and the result."""
+    concurrency = svc.concurrency
+    con.print(f"run {run.id}: applying to org {svc.org_id}, {concurrency} sites and "
+              f"{svc.settings.mist_concurrency} Mist calls at once")
+    with progress_for(as_json, len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
         result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
                                             concurrency=concurrency, progress=progress, consent=consent)
     con.print(report_table(result, svc.ledger.by_site))
@@ -255,7 +247,7 @@ async def _run_apply(svc: Services, planned: deploy.Planned, run: Run, *, concur
               + (f", {len(result.sites_pending)} waiting for ordered devices" if result.sites_pending else ""))
     if result.cancelled:
         con.print(f"run {run.id} was cancelled: the sites not started were left alone; apply again to finish")
-    return (0 if result.ok else EXIT_FAILED), result.sites_done
+    return (0 if result.ok else EXIT_FAILED), result
 
 
 def check_site(fleet: Fleet, site: str | None) -> None:
@@ -268,22 +260,24 @@ def check_site(fleet: Fleet, site: str | None) -> None:
 def status_cmd(
     run_id: Annotated[str | None, typer.Option("--run", help="One run's status.")] = None,
     site: Annotated[str | None, typer.Option("--site", help="One site's recorded state and steps.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
 ) -> None:
     """Runs and sites as the state store records them (no Mist calls)."""
     from mistctl.cli.status_view import show_status
 
-    asyncio.run(show_status(run_id=run_id, site=site))
+    asyncio.run(show_status(run_id=run_id, site=site, as_json=as_json))
 
 
 @handle_errors
 def audit_cmd(
     run_id: Annotated[str | None, typer.Option("--run", help="Only this run's writes.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many entries.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the entries as JSON.")] = False,
 ) -> None:
     """The audit log: every write mistctl made to Mist (no bodies, no secrets)."""
     from mistctl.cli.status_view import show_audit
 
-    asyncio.run(show_audit(run_id=run_id, limit=limit))
+    asyncio.run(show_audit(run_id=run_id, limit=limit, as_json=as_json))
 
 
 @handle_errors

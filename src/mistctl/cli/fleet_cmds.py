@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mistctl.cli.errors import EXIT_INVALID
+from mistctl.cli.json_out import echo_json
 from mistctl.domain.errors import FleetError, FleetInvalid
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.ipam import ipam_records
@@ -68,15 +69,32 @@ def _load(path: Path, allow_outside: bool) -> Fleet:
         _invalid(exc)
 
 
-def validate(fleet: FleetArg, allow_outside: AllowOutsideOpt = False) -> None:
+def validate(fleet: FleetArg, allow_outside: AllowOutsideOpt = False,
+             as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False) -> None:
     """Check a fleet file offline: syntax, keys, IP plan, references, variables, Mist's schemas."""
-    loaded = _load(fleet, allow_outside)
+    loaded = _load_json(fleet, allow_outside) if as_json else _load(fleet, allow_outside)
     sites, zones = len(loaded.sites), len(loaded.zones)
+    if as_json:
+        echo_json({"ok": True, "sites": sites, "zones": zones, "org_objects": loaded.org.count(),
+                   "planless_sites": sum(not s.placed for s in loaded.sites)})
+        return
     planless = sum(not s.placed for s in loaded.sites)
     own = f" ({planless} plan-less: their own variables)" if planless else ""
     _console().print(
         Text(f"fleet OK: {sites} sites in {zones} zones{own}, {loaded.org.count()} org objects", style="green")
     )
+
+
+def _load_json(path: Path, allow_outside: bool) -> Fleet:
+    """Load, or print the problems as JSON (`validate --json`) and exit 2."""
+    try:
+        return load_fleet(path, allow_outside=allow_outside)
+    except FleetInvalid as exc:
+        issues = [{"file": i.file, "line": i.line, "item": i.item, "message": i.message} for i in exc.issues]
+    except FleetError as exc:
+        issues = [{"file": str(path), "line": None, "item": "", "message": str(exc)}]
+    echo_json({"ok": False, "issues": issues})
+    raise typer.Exit(EXIT_INVALID)
 
 
 def ipam(

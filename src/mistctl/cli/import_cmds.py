@@ -18,6 +18,7 @@ from rich.console import Console
 
 from mistctl.bootstrap import open_services
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
+from mistctl.cli.options import ConcurrencyOpt
 from mistctl.domain.csv_import import convert_csv
 from mistctl.domain.csv_writer import NotCsvSafe, sites_csv
 from mistctl.domain.errors import FleetInvalid
@@ -50,7 +51,7 @@ def import_cmd(
     add_vars: Annotated[bool, typer.Option(
         "--plan-adds-vars", help="Place sites that lack some planned variables too (the first apply adds "
                                  "them; without it such sites stay plan-less and the round trip is exact).")] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Setting reads in parallel.")] = 8,
+    concurrency: ConcurrencyOpt = None,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
 ) -> None:
@@ -72,16 +73,16 @@ def import_cmd(
     raise typer.Exit(max(code, _check(out, report, err)))
 
 
-async def _read(err: Console, *, org_id: str | None, mist_host: str | None, concurrency: int,
+async def _read(err: Console, *, org_id: str | None, mist_host: str | None, concurrency: int | None,
                 complete: bool) -> Imported:
-    async with open_services(mist_host=mist_host, org_id=org_id) as svc:
+    async with open_services(mist_host=mist_host, org_id=org_id, concurrency=concurrency) as svc:
         err.print(svc.banner, markup=False)
 
         def progress(phase: str, done: int, total: int) -> None:
             if done == total or done % 50 == 0:
                 err.print(f"  read {phase}: {done}/{total}", markup=False)
 
-        live = await read_org(svc.mist, svc.org_id, concurrency=concurrency, progress=progress)
+        live = await read_org(svc.mist, svc.org_id, concurrency=svc.concurrency, progress=progress)
         calls = svc.mist.calls.total
     imported = build_fleet(live, complete=complete)
     err.print(f"read {len(live.sites)} sites, {sum(len(v) for v in live.objects.values())} org objects and "

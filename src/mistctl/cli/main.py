@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from mistctl import __version__
+from mistctl import __version__, profiles
 from mistctl.cli import (
     conformance_cmds,
     day2_cmds,
     dedupe_cmds,
     deploy_cmds,
     fleet_cmds,
+    helpfmt,
     import_cmds,
     lock_cmds,
     probe_cmds,
@@ -18,14 +19,40 @@ from mistctl.cli import (
     twin_cmds,
     worker_cmds,
 )
+from mistctl.cli.errors import fail
+from mistctl.errors import UserError
 
 app = typer.Typer(
     name="mistctl",
     help="Plan, provision and operate Juniper Mist networks across many sites, as code.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"mistctl {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    _version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                  help="Print mistctl's version and exit."),
+    profile: str | None = typer.Option(
+        None, "--profile", envvar="MISTCTL_PROFILE", show_default=False,
+        help="Use this named profile's settings (.mistctl/profiles.toml, ~/.config/mistctl/profiles.toml); "
+             "environment variables and .env still come first."),
+) -> None:
+    """Plan, provision and operate Juniper Mist networks across many sites, as code."""
+    try:
+        profiles.activate(profile)
+    except UserError as exc:
+        fail(str(exc))
+    ctx.call_on_close(lambda: profiles.activate(None))  # for this command only (tests run many in one process)
 
 
 @app.command()
@@ -37,6 +64,7 @@ def version() -> None:
 for module in (twin_cmds, fleet_cmds, probe_cmds, conformance_cmds, deploy_cmds, lock_cmds, dedupe_cmds, serve_cmds,
                day2_cmds, worker_cmds, import_cmds):
     module.register(app)
+helpfmt.tidy_help(app)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from mistctl.cli.json_out import echo_json, probe_json
 from mistctl.config import Settings
 from mistctl.mist.owners import USER_TOKEN_HINT, Owner, group_tokens
 from mistctl.mist.probe import ProbeResult, probe
@@ -32,12 +33,16 @@ def register(app: typer.Typer) -> None:
     app.command("probe")(probe_cmd)
 
 
-def probe_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None) -> None:
+def probe_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None,
+              as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False) -> None:
     """Check the Mist target: cloud reachable, token valid, org visible, write privilege, calls left."""
-    out = Console(highlight=False, soft_wrap=True)
+    out = Console(highlight=False, soft_wrap=True, stderr=as_json)
     target = _target(mist_host)
     out.print(target.describe(), markup=False)
     results = asyncio.run(_probe_all(target, org_id or target.org_id))
+    if as_json:
+        echo_json(probe_json(target.describe().removeprefix("target: "), results))
+        raise typer.Exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
     for result in results:
         out.print(_checks_table(result, several=len(results) > 1))
         if result.privileges:

@@ -14,6 +14,7 @@ from rich.segment import Segment
 from rich.table import Table
 
 from mistctl.domain.devices_diff import DEVICE_NAMES, HUB_GATEWAYS, ORDERS
+from mistctl.domain.durations import human_duration
 from mistctl.domain.kinds import BY_KEY, STEP_NAMES
 from mistctl.domain.plan import Plan
 from mistctl.domain.textsafe import printable
@@ -93,13 +94,8 @@ def _sign(action: str) -> str:
 
 
 def format_eta(seconds: float) -> str:
-    """`1h 02m`, `3m 05s` or `12s`."""
-    s = int(round(seconds))
-    if s >= 3600:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    if s >= 60:
-        return f"{s // 60}m {s % 60:02d}s"
-    return f"{s}s"
+    """`1h2m`, `3m5s` or `12s`: the one human form of durations (`domain/durations.human_duration`)."""
+    return human_duration(round(seconds))
 
 
 def report_table(result: Any, calls_by_site: dict[str | None, int], limit: int = 50) -> Table:

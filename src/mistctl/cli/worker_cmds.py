@@ -20,6 +20,7 @@ from rich.console import Console
 from mistctl.bootstrap import Services, open_store_from_env
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.render import apply_progress
+from mistctl.cli.runids import resolve_run_id
 from mistctl.config import Settings
 from mistctl.domain.fleet import Fleet
 from mistctl.errors import UserError
@@ -84,6 +85,7 @@ def cancel_cmd(
 
 async def _cancel(run_id: str) -> None:
     async with open_store_from_env() as store:
+        run_id = await resolve_run_id(store, run_id)  # the short id `status` prints, or any unique prefix
         run = await store.get_run(run_id)
         if run is None:
             raise UserError(f"no run {run_id!r}; `mistctl status` lists the recent ones")

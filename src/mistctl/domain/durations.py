@@ -42,3 +42,23 @@ def format_duration(seconds: float) -> str:
             parts.append(f"{s // size}{unit}")
             s %= size
     return "".join(parts)
+
+
+_HUMAN_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
+def human_duration(seconds: float | None) -> str:
+    """The two largest units, as people read a time left or taken: `23h59m` for 86399 s, `5m30s`, `2d3h`;
+    `-` for None, `0s` for nothing left. `parse_duration` reads it back (rounded down)."""
+    if seconds is None:
+        return "-"
+    left = max(0, int(seconds))
+    parts: list[str] = []
+    for unit, size in _HUMAN_UNITS:
+        if left >= size or parts:
+            parts.append(f"{left // size}{unit}")
+            left %= size
+        if len(parts) == 2:
+            break
+    shown = [p for p in parts if not p.startswith("0")]
+    return "".join(shown) or "0s"

@@ -124,7 +124,8 @@ class _Reader:
         for key in data:
             if key not in TOP_KEYS:
                 hint = _hint(key, list(TOP_KEYS))
-                self.issues.append(Issue.at(top, "fleet file", f"unknown top-level key '{key}'{hint}"))
+                at = Origin(self.source, self.doc.top_key_lines.get(str(key), 1))  # the key's own line
+                self.issues.append(Issue.at(at, "fleet file", f"unknown top-level key '{key}'{hint}"))
         self.issues += text_issues({k: v for k, v in data.items() if k != "sites"}, top)  # textsafe.py
         plan = self._plan(data.get("ip_plan"))
         zones = self._zones(data.get("zones"), planned="ip_plan" in data)

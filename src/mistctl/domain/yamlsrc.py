@@ -27,6 +27,7 @@ class YamlDoc:
     data: Any
     lines: dict[int, int] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    top_key_lines: dict[str, int] = field(default_factory=dict)  # the line of each top-level key
 
     def line_of(self, obj: Any) -> int | None:
         """The 1-based line where a mapping of this document starts, when it is one."""
@@ -83,7 +84,14 @@ def load_yaml(text: str, source: str) -> YamlDoc:
         raise FleetInvalid([Issue(source, "YAML", f"not valid YAML ({type(exc).__name__})")]) from None
     finally:
         loader.dispose()
-    return YamlDoc(data, loader.mapping_lines, loader.duplicates)
+    return YamlDoc(data, loader.mapping_lines, loader.duplicates, _key_lines(node))
+
+
+def _key_lines(node: yaml.Node) -> dict[str, int]:
+    """The 1-based line of each scalar key of a mapping node (the document's top level)."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
 
 
 def _syntax_issue(exc: yaml.MarkedYAMLError, source: str) -> Issue:

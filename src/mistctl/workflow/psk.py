@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from pydantic import SecretStr
 
 from mistctl.domain import kinds as K
-from mistctl.domain.durations import format_duration
+from mistctl.domain.durations import human_duration
 from mistctl.errors import UserError
 from mistctl.mist.errors import MistError, MistTransportError
 from mistctl.store.models import Run, utcnow
@@ -220,7 +220,7 @@ async def _not_yet(store: StateStore, org_id: str, psk: dict[str, Any], at: date
     if left is None:
         return "mistctl has no record of rotating it; pass --force to remove its old passphrase anyway"
     if left > 0:
-        return f"its grace period has {format_duration(left)} left; wait, or pass --force"
+        return f"its grace period has {human_duration(left)} left; wait, or pass --force"
     return None
 
 

@@ -1,0 +1,11 @@
+"""Options several commands share, declared once so they read the same in every `--help`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+ConcurrencyOpt = Annotated[int | None, typer.Option(
+    "--concurrency", min=1, max=64, show_default=False,
+    help="Sites at once, and Mist calls in flight (default: MIST_CONCURRENCY, else 8).")]
