@@ -18,21 +18,42 @@ from tests.integration.test_api_support import Harness, service
 GUESSES = 2000
 
 
-async def test_docs_and_redoc_have_a_csp_allowing_only_their_cdn_and_their_own_inline_script() -> None:
+async def test_docs_and_redoc_have_a_csp_allowing_only_this_service_and_their_own_inline_script() -> None:
     async with service() as svc:
         docs = await svc.client.get("/docs")
         redoc = await svc.client.get("/redoc")
         schema = await svc.client.get("/openapi.json")
     assert docs.status_code == redoc.status_code == schema.status_code == 200
-    policy = docs.headers["content-security-policy"]
-    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
-    scripts = re.findall(r"<script>(.*?)</script>", docs.text, re.S)
-    assert scripts, docs.text
-    for script in scripts:  # the page's own inline script runs; no other inline script would
-        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
-        assert f"'sha256-{digest}'" in policy
-    assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";", 1)[0]
-    assert "default-src 'none'" in redoc.headers["content-security-policy"]
+    for page in (docs, redoc):
+        policy = page.headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+        assert not re.search(r"https?:|//", policy), policy  # no external host: the page works offline
+        scripts = re.findall(r"<script>(.*?)</script>", page.text, re.S)
+        assert scripts or page is redoc, page.text  # Swagger UI starts with an inline script, ReDoc needs none
+        for script in scripts:  # the page's own inline script runs; no other inline script would
+            digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+            assert f"'sha256-{digest}'" in policy
+        assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";", 1)[0]
+
+
+ASSET_TYPES = {".js": "javascript", ".css": "text/css", ".png": "image/png"}
+
+
+async def test_docs_pages_name_only_assets_the_service_serves_itself() -> None:
+    async with service() as svc:
+        pages = [(await svc.client.get(path)).text for path in ("/docs", "/redoc")]
+        urls = {u for page in pages for u in re.findall(r'(?:src|href|spec-url)=["\']([^"\']+)', page)}
+        urls |= {u for page in pages for u in re.findall(r"url: *'([^']+)'", page)}
+        answers = {u: await svc.client.get(u) for u in urls}
+    assert not [u for u in urls if "//" in u or not u.startswith("/")], urls  # nothing from a CDN
+    assets = {u for u in urls if u.startswith("/docs/assets/")}
+    names = {u.rsplit("/", 1)[1] for u in assets}
+    assert {"swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "favicon.png"} <= names
+    for url in assets:
+        answer = answers[url]
+        assert answer.status_code == 200 and len(answer.content) > 1000, url
+        assert ASSET_TYPES[url[url.rindex("."):]] in answer.headers["content-type"], url
+    assert answers["/openapi.json"].json()["info"]["title"] == "mistctl provisioning service"
 
 
 async def test_a_trailing_slash_redirect_is_relative_whatever_the_host_header_says() -> None:
