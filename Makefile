@@ -3,6 +3,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Test files run on this many pytest-xdist workers (one file per worker at a time; most tests wait on I/O).
+TEST_WORKERS ?= 4
 
 .PHONY: venv redis chromium check test demo bench clean
 
@@ -27,7 +29,7 @@ check: venv
 	$(BIN)/mypy
 
 test: venv redis chromium check
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 demo: venv
 	$(BIN)/mistctl demo
