@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from mistctl.config import Settings
+from mistctl.cli.probe_cmds import fail_with, target_or_exit
 from mistctl.mist.client import MistClient
 from mistctl.mist.errors import MistError
-from mistctl.mist.target import Target, TargetError, resolve_target
+from mistctl.mist.target import Target
 from mistctl.workflow.conformance import new_report, run_conformance
 from mistctl.workflow.conformance_model import CALL_CAP, ConformanceReport
 
@@ -37,7 +36,7 @@ def register(app: typer.Typer) -> None:
 
 def conformance_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None, as_json: JsonOpt = False) -> None:
     """Check on a throwaway site what mistctl assumes about Mist (18 calls, at most 40), then delete it."""
-    target = _target(mist_host)
+    target = target_or_exit(mist_host)
     holder: list[ConformanceReport] = []
     try:
         asyncio.run(_run(target, org_id or target.org_id, holder))
@@ -66,9 +65,9 @@ async def _only_org(client: MistClient) -> str:
     try:
         orgs = (await client.get_self()).org_ids()
     except MistError as exc:
-        _fail(f"cannot read the token's orgs: {exc}", EXIT_FAILED)
+        fail_with(f"cannot read the token's orgs: {exc}", EXIT_FAILED)
     if len(orgs) != 1:
-        _fail(f"the token has privileges on {len(orgs)} orgs: pass --org-id (or set MIST_ORG_ID)", EXIT_INVALID)
+        fail_with(f"the token has privileges on {len(orgs)} orgs: pass --org-id (or set MIST_ORG_ID)", EXIT_INVALID)
     return orgs[0]
 
 
@@ -103,18 +102,3 @@ def _plain(text: str) -> str:
     return text.replace("[", r"\[")
 
 
-def _target(mist_host: str | None) -> Target:
-    try:
-        return resolve_target(Settings(), mist_host)
-    except ValidationError as exc:
-        wrong = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        _fail(f"invalid setting {wrong}", EXIT_INVALID)
-    except TargetError as exc:
-        _fail(str(exc), EXIT_INVALID)
-    except OSError as exc:
-        _fail(f"cannot open the built-in twin's state ({exc}); remove it or set MIST_HOST", EXIT_INVALID)
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {message}", markup=False)
-    raise typer.Exit(code)

@@ -37,7 +37,7 @@ def probe_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None,
               as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False) -> None:
     """Check the Mist target: cloud reachable, token valid, org visible, write privilege, calls left."""
     out = Console(highlight=False, soft_wrap=True, stderr=as_json)
-    target = _target(mist_host)
+    target = target_or_exit(mist_host)
     out.print(target.describe(), markup=False)
     results = asyncio.run(_probe_all(target, org_id or target.org_id))
     if as_json:
@@ -53,19 +53,20 @@ def probe_cmd(org_id: OrgOpt = None, mist_host: HostOpt = None,
     if all(r.ok for r in results):
         out.print(f"probe ok: mistctl can provision org {results[0].org_id}", markup=False)
         raise typer.Exit(EXIT_OK)
-    _fail("probe failed: " + "; ".join(problems or ["see the table above"]), EXIT_FAILED)
+    fail_with("probe failed: " + "; ".join(problems or ["see the table above"]), EXIT_FAILED)
 
 
-def _target(mist_host: str | None) -> Target:
+def target_or_exit(mist_host: str | None) -> Target:
+    """The Mist target from the settings, or exit 2 with what is wrong (probe and conformance)."""
     try:
         return resolve_target(Settings(), mist_host)
     except ValidationError as exc:
         wrong = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        _fail(f"invalid setting {wrong}", EXIT_INVALID)
+        fail_with(f"invalid setting {wrong}", EXIT_INVALID)
     except TargetError as exc:
-        _fail(str(exc), EXIT_INVALID)
+        fail_with(str(exc), EXIT_INVALID)
     except OSError as exc:
-        _fail(f"cannot open the built-in twin's state ({exc}); remove it or set MIST_HOST", EXIT_INVALID)
+        fail_with(f"cannot open the built-in twin's state ({exc}); remove it or set MIST_HOST", EXIT_INVALID)
 
 
 def budget_lines(owners: list[Owner | None], keys: list[str]) -> list[str]:
@@ -103,6 +104,7 @@ def _privileges_table(result: ProbeResult) -> Table:
     return table
 
 
-def _fail(message: str, code: int) -> NoReturn:
+def fail_with(message: str, code: int) -> NoReturn:
+    """Print `error: message` on stderr (no markup) and exit with `code`."""
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {message}", markup=False)
     raise typer.Exit(code)
