@@ -6,7 +6,7 @@ POST /__twin/tokens, GET /__twin/state (and GET/PUT /__twin/quirks in control_qu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -15,10 +15,11 @@ from starlette.responses import JSONResponse, Response
 
 from mist_twin.access import json_body, twin_of
 from mist_twin.auth import ROLES
-from mist_twin.config import Knobs
 from mist_twin.devices import normalise_device
 from mist_twin.errors import bad_request
 from mist_twin.rules import COLLECTIONS
+
+M = TypeVar("M", bound=BaseModel)
 
 router = APIRouter(prefix="/__twin")
 
@@ -38,6 +39,14 @@ def invalid(exc: ValidationError) -> Exception:
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "body"
     return bad_request(f"{field}: {first['msg']}")
+
+
+def updated(current: M, changes: dict[str, Any]) -> M:
+    """`current` with the fields of `changes` set, validated (a 400 naming the first bad field)."""
+    try:
+        return type(current).model_validate({**current.model_dump(), **changes})
+    except ValidationError as exc:
+        raise invalid(exc) from None
 
 
 @router.post("/reset")
@@ -62,11 +71,7 @@ async def put_faults(request: Request) -> Response:
     if not isinstance(body, dict):
         raise bad_request("body: must be an object of knobs")
     seed = body.pop("seed", None)
-    try:
-        knobs = Knobs.model_validate({**twin.knobs.model_dump(), **body})
-    except ValidationError as exc:
-        raise invalid(exc) from None
-    twin.knobs.apply(knobs)
+    twin.knobs.apply(updated(twin.knobs, body))
     if isinstance(seed, int):
         twin.faults.reseed(seed)
     return JSONResponse(twin.knobs.model_dump())

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mist_twin.access import json_body, twin_of
-from mist_twin.control import invalid
+from mist_twin.control import updated
 from mist_twin.errors import bad_request
-from mist_twin.quirks import Quirks
 
 router = APIRouter(prefix="/__twin")
 
@@ -28,9 +26,5 @@ async def put_quirks(request: Request) -> Response:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise bad_request("body: must be an object of quirks")
-    try:
-        quirks = Quirks.model_validate({**twin.quirks.model_dump(), **body})
-    except ValidationError as exc:
-        raise invalid(exc) from None
-    twin.quirks.apply(quirks)
+    twin.quirks.apply(updated(twin.quirks, body))
     return JSONResponse(twin.quirks.model_dump())

@@ -7,6 +7,7 @@ What the twin holds afterwards is checked object by object: every object of the 
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 from pathlib import Path
 from uuid import uuid4
@@ -26,6 +27,16 @@ pytestmark = pytest.mark.timeout(600)
 
 def _calls(url: str) -> int:
     return int(httpx.get(f"{url}/__twin/counters", timeout=10).json()["total"])
+
+
+def _apply_under_way(env: dict[str, str], url: str, fleet: Path) -> subprocess.Popen[str]:
+    """An apply started in the background, handed back once it made 60 calls (or ended, or 120 s passed)."""
+    start_calls = _calls(url)
+    proc = start(env, "apply", str(fleet), "--yes", "--concurrency", "2")
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and _calls(url) - start_calls < 60 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return proc
 
 
 @pytest.mark.parametrize("trial", [1, 2, 3])
@@ -104,11 +115,7 @@ def test_a_killed_apply_shows_interrupted_and_unlock_recovers(tmp_path: Path) ->
     fleet, devices = example_with_devices(tmp_path)
     with running_twin(TwinConfig(devices_file=devices, latency_ms=20)) as (url, org, tok):
         env = cli_env(tmp_path, url, tok, org)
-        start_calls = _calls(url)
-        proc = start(env, "apply", str(fleet), "--yes", "--concurrency", "2")
-        deadline = time.monotonic() + 120
-        while proc.poll() is None and _calls(url) - start_calls < 60 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        proc = _apply_under_way(env, url, fleet)
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
         assert proc.returncode == -signal.SIGKILL
@@ -132,11 +139,7 @@ def test_ctrl_c_records_interrupted_and_releases_the_lock(tmp_path: Path) -> Non
     fleet, devices = example_with_devices(tmp_path)
     with running_twin(TwinConfig(devices_file=devices, latency_ms=20)) as (url, org, tok):
         env = cli_env(tmp_path, url, tok, org)
-        start_calls = _calls(url)
-        proc = start(env, "apply", str(fleet), "--yes", "--concurrency", "2")
-        deadline = time.monotonic() + 120
-        while proc.poll() is None and _calls(url) - start_calls < 60 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        proc = _apply_under_way(env, url, fleet)
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=60)
         assert proc.returncode == 130, err[-2000:]
