@@ -36,7 +36,7 @@ from tests.support.workers import claim_codes, fleet_data, mistctl_env, running_
 
 from mist_twin.config import TwinConfig  # noqa: E402
 from mistctl.domain.parse import parse_fleet  # noqa: E402
-from mistctl.queue import RunBook, open_queue  # noqa: E402
+from mistctl.scaleout.queue import RunBook, open_queue  # noqa: E402
 from mistctl.store.factory import open_store  # noqa: E402
 from mistctl.store.models import Run  # noqa: E402
 from mistctl.workflow.deploy import fleet_hash  # noqa: E402

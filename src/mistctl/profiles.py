@@ -31,11 +31,12 @@ def profile_files() -> list[Path]:
     return [Path(".mistctl") / "profiles.toml", config / "mistctl" / "profiles.toml"]
 
 
-def activate(name: str | None) -> None:
-    """Make `name` the profile every `Settings()` of this process reads (None: no profile); checked now."""
+def activate(name: str | None, known: frozenset[str] = frozenset()) -> None:
+    """Make `name` the profile every `Settings()` of this process reads (None: no profile); checked now
+    against the setting names `known` (`Settings.model_fields`)."""
     global _active
     if name is not None:
-        load_profile(name)  # an unknown profile or a bad key is an error before any command runs
+        load_profile(name, known)  # an unknown profile or a bad key is an error before any command runs
     _active = name
 
 
@@ -57,11 +58,9 @@ def _read(path: Path) -> dict[str, Any]:
     return profiles
 
 
-def load_profile(name: str, known: frozenset[str] | None = None) -> dict[str, Any]:
-    """The settings of profile `name` (lower-case keys); `UserError` naming the files and profiles otherwise."""
-    from mistctl.config import Settings
-
-    fields = known or frozenset(Settings.model_fields)
+def load_profile(name: str, fields: frozenset[str]) -> dict[str, Any]:
+    """The settings of profile `name` (lower-case keys, among `fields`); `UserError` naming the files and
+    profiles otherwise."""
     seen: list[str] = []
     for path in profile_files():
         profiles = _read(path)

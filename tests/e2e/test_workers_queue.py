@@ -23,13 +23,13 @@ from redis.asyncio import Redis
 from mistctl.api.jobs import site_lock
 from mistctl.config import Settings
 from mistctl.domain.fleet import Fleet
-from mistctl.queue import RunBook, arq_pool, open_queue, queue_deployment
-from mistctl.seal import SealError, seal, unseal
+from mistctl.scaleout.jobs import deploy, site
+from mistctl.scaleout.queue import RunBook, arq_pool, open_queue, queue_deployment
+from mistctl.scaleout.seal import SealError, seal, unseal
+from mistctl.scaleout.worker import WorkerState, create_worker, open_worker_state
 from mistctl.store.memory import MemoryStore
 from mistctl.store.models import Run
 from mistctl.store.redis_store import RedisStore
-from mistctl.worker import WorkerState, create_worker, open_worker_state
-from mistctl.worker_jobs import deploy, site
 from mistctl.workflow.deploy import CallLedger, fleet_hash, plan_fleet
 from tests.support.engine import assert_twin_matches, example_fleet_for
 from tests.support.twin import twin_app

@@ -22,7 +22,7 @@ import redis
 
 from mist_twin.config import TwinConfig
 from mistctl.fleetio import load_fleet
-from mistctl.queue import RunBook
+from mistctl.scaleout.queue import RunBook
 from mistctl.store.factory import open_store
 from mistctl.store.models import Run
 from tests.support.engine import assert_twin_matches

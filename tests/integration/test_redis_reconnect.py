@@ -11,12 +11,12 @@ import time
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from mistctl.queue import arq_pool
+from mistctl.scaleout.queue import arq_pool
+from mistctl.scaleout.worker import poll_reconnecting
 from mistctl.store.factory import open_store
 from mistctl.store.models import Run
 from mistctl.store.redis_retry import backoff
 from mistctl.store.redis_store import RedisStore
-from mistctl.worker import poll_reconnecting
 from tests.integration.test_api_support import full_stack_body, service
 from tests.support.redis_server import RedisServer
 

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from mistctl.domain.errors import PlanError
 from mistctl.domain.fleet import Fleet, IpPlanSpec, Site, Zone
 from mistctl.domain.ipplan import compile_layout, layout_problems, plan_site, reserved_hits, site_variables
-from mistctl.domain.validate import Origins, check_sites
+from mistctl.domain.origins import Origins
+from mistctl.domain.validate import check_sites
 
 settings.register_profile("ipplan", deadline=None, max_examples=60)
 settings.load_profile("ipplan")

@@ -25,7 +25,7 @@ from mistctl.domain.fleet import Fleet
 from mistctl.domain.parse import parse_fleet
 from mistctl.mist.budget import token_fingerprint
 from mistctl.mist.probe import probe
-from mistctl.queue import queue_deployment
+from mistctl.scaleout.queue import queue_deployment
 from mistctl.store.models import Run, utcnow
 from mistctl.workflow.delete import DeleteConsent
 from mistctl.workflow.deploy import CallLedger, fleet_hash, plan_fleet
@@ -78,7 +78,7 @@ async def enqueue_deployment(ctx: AppContext, access: Access, fleet: Fleet, *,
     deletes = consent is not None and consent.allow_delete
     if not deletes and await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens,
                                               saved=saved, concurrency=concurrency):
-        return run  # on Redis the workers run it (mistctl.queue); they take the locks
+        return run  # on Redis the workers run it (mistctl.scaleout.queue); they take the locks
     scope = Scope(saved_plan=saved, consent=consent or DeleteConsent())
     ctx.deployments.spawn(run.id, _deploy(ctx, access, fleet, run, scope, concurrency))
     return run

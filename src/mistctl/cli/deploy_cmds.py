@@ -169,7 +169,7 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
                              concurrency=concurrency, force_twin=force_twin) as svc:
         con.print(safe(svc.banner))
         concurrency = svc.concurrency  # the flag, else MIST_CONCURRENCY: sites at once and calls in flight
-        if queue:  # the workers apply it (scale-out: mistctl.queue); they take the org lock before planning
+        if queue:  # the workers apply it (scale-out: mistctl.scaleout.queue); they take the org lock before planning
             planned = await _planned(svc, fleet, saved, con, consent, stream)
             if planned is None:
                 return 0

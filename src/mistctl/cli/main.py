@@ -48,8 +48,10 @@ def _root(
              "environment variables and .env still come first."),
 ) -> None:
     """Plan, provision and operate Juniper Mist networks across many sites, as code."""
+    from mistctl.config import Settings
+
     try:
-        profiles.activate(profile)
+        profiles.activate(profile, frozenset(Settings.model_fields))
     except UserError as exc:
         fail(str(exc))
     ctx.call_on_close(lambda: profiles.activate(None))  # for this command only (tests run many in one process)

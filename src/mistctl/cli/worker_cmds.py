@@ -24,7 +24,7 @@ from mistctl.cli.runids import resolve_run_id
 from mistctl.config import Settings
 from mistctl.domain.fleet import Fleet
 from mistctl.errors import UserError
-from mistctl.queue import RunBook, open_queue
+from mistctl.scaleout.queue import RunBook, open_queue
 from mistctl.store.errors import RecordNotFound, StoreUnavailable
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
@@ -53,7 +53,7 @@ def worker_cmd(
 ) -> None:
     """Run queued deployments (MISTCTL_STATE=redis://...) until interrupted; start as many as you like."""
     from mistctl.api.logs import setup_logging
-    from mistctl.worker import run_worker
+    from mistctl.scaleout.worker import run_worker
 
     handler = setup_logging(log_level)
     arq_log = logging.getLogger("arq")

@@ -28,11 +28,12 @@ from mistctl.domain.fleet import (
     SiteDefaults,
     Zone,
 )
+from mistctl.domain.origins import Origins
 from mistctl.domain.planless import missing_plan_issue, place_row
 from mistctl.domain.refs import describe
 from mistctl.domain.sites_csv import parse_sites_csv
 from mistctl.domain.textsafe import printable, text_issues
-from mistctl.domain.validate import Origins, validate_parts
+from mistctl.domain.validate import validate_parts
 from mistctl.domain.validate_schema import non_text_key
 from mistctl.domain.yamlsrc import YamlDoc, load_yaml
 

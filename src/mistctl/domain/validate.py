@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-from mistctl.domain.errors import Issue, Origin
+from mistctl.domain.errors import Issue
 from mistctl.domain.fleet import Fleet, IpPlanSpec, OrgDesign, Site, Zone
 from mistctl.domain.ipplan import (
     Layout,
@@ -19,38 +18,12 @@ from mistctl.domain.ipplan import (
     planned_names,
     reserved_hits,
 )
+from mistctl.domain.origins import Origins
+from mistctl.domain.validate_org import check_org
+from mistctl.domain.validate_vars import check_variables
 from mistctl.domain.variables import VARIABLE_NAME_RE
 
 _SEGMENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-@dataclass
-class Origins:
-    """Where each part of the fleet was written, for messages (indexes follow the parsed lists)."""
-
-    file: str
-    ip_plan: Origin | None = None
-    zones: list[Origin] = field(default_factory=list)
-    sites: list[Origin] = field(default_factory=list)
-    org: dict[str, list[Origin]] = field(default_factory=dict)
-    lines: dict[int, int] = field(default_factory=dict)  # the YAML's mapping lines, by id (nested ones too)
-
-    def of_plan(self) -> Origin:
-        """The ip_plan section."""
-        return self.ip_plan or Origin(self.file)
-
-    def of_zone(self, index: int) -> Origin:
-        """The zone at this index."""
-        return self.zones[index] if index < len(self.zones) else Origin(self.file)
-
-    def of_site(self, index: int) -> Origin:
-        """The site at this index (its CSV row when it came from a CSV file)."""
-        return self.sites[index] if index < len(self.sites) else Origin(self.file)
-
-    def of_object(self, kind_key: str, index: int) -> Origin:
-        """The org object of this kind at this index."""
-        found = self.org.get(kind_key, [])
-        return found[index] if index < len(found) else Origin(self.file)
 
 
 def validate_fleet(fleet: Fleet, origins: Origins | None = None) -> list[Issue]:
@@ -62,9 +35,6 @@ def validate_parts(
     plan: IpPlanSpec | None, zones: list[Zone], org: OrgDesign, sites: list[Site], origins: Origins
 ) -> list[Issue]:
     """Every problem of a fleet's parsed parts; `plan` is None when its section did not parse."""
-    from mistctl.domain.validate_org import check_org
-    from mistctl.domain.validate_vars import check_variables
-
     issues: list[Issue] = []
     layout = None
     if plan is not None:

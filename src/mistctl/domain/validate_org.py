@@ -21,6 +21,7 @@ from mistctl.domain.envrefs import is_env_ref
 from mistctl.domain.errors import Issue
 from mistctl.domain.fleet import IpPlanSpec, OrgDesign, Site
 from mistctl.domain.mist_fields import FIELDS, REQUIRED, SCHEMAS
+from mistctl.domain.origins import Origins
 from mistctl.domain.refs import (
     APPLIES_TO_KEYS,
     OWN_KEYS,
@@ -33,7 +34,6 @@ from mistctl.domain.refs import (
     reference_name,
     walk,
 )
-from mistctl.domain.validate import Origins
 from mistctl.domain.validate_schema import schema_issues
 from mistctl.domain.variables import is_variable
 

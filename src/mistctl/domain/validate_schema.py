@@ -19,8 +19,8 @@ from mistctl.domain.errors import Issue, Origin
 from mistctl.domain.fleet import OrgDesign
 from mistctl.domain.mist_fields import FIELDS
 from mistctl.domain.mist_schema import schema_errors
+from mistctl.domain.origins import Origins
 from mistctl.domain.refs import OWN_KEYS, describe
-from mistctl.domain.validate import Origins
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError

@@ -17,8 +17,8 @@ from mistctl.domain import kinds as K
 from mistctl.domain.errors import Issue
 from mistctl.domain.fleet import IpPlanSpec, OrgDesign, Site
 from mistctl.domain.ipplan import planned_names
+from mistctl.domain.origins import Origins
 from mistctl.domain.refs import REFS, describe, identity, local_names, ref_values
-from mistctl.domain.validate import Origins
 from mistctl.domain.variables import find_variables
 
 _SHOWN = 3  # site names quoted in one message

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from mistctl.queue import RunBook
+from mistctl.scaleout.queue import RunBook
 from mistctl.store.models import LockInfo, Run, utcnow
 from mistctl.store.port import StateStore
 from mistctl.workflow.runlock import Busy, org_lock, site_lock, wait_for_lock

@@ -2,7 +2,7 @@
 
 With `MISTCTL_STATE=redis://...` a deployment is not run by the process that accepts it: it is recorded
 as a run, its fleet is sealed into Redis, and a `deploy` job is queued. `mistctl worker` processes run
-it (`mistctl.worker`): `deploy` plans and converges the org-level objects, then queues one `site` job
+it (`mistctl.scaleout.worker`): `deploy` plans and converges the org-level objects, then queues one `site` job
 per site; the last site job to finish queues `finish`. Job ids are deterministic (`deploy:<run>`,
 `site:<run>:<site>`, `finish:<run>`), so queueing one twice is a no-op.
 
@@ -29,7 +29,7 @@ from pydantic import SecretStr
 from mistctl.domain.fleet import Fleet
 from mistctl.errors import UserError
 from mistctl.mist.budget import token_fingerprint
-from mistctl.seal import SealError, seal, unseal
+from mistctl.scaleout.seal import SealError, seal, unseal
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
 from mistctl.store.redis_runs import aw

@@ -1,4 +1,4 @@
-"""The three jobs of a queued deployment, run by `mistctl worker` (see `mistctl.queue` for the layout).
+"""The three jobs of a queued deployment, run by `mistctl worker` (see `mistctl.scaleout.queue` for the layout).
 
 * `deploy(run_id)`: takes the run's locks (the org's, waited for; then its sites at once), plans against the
   live org, runs the org-level steps and the batched claims (`Applier.prepare`), then queues one `site` job per
@@ -7,7 +7,7 @@
   done in the run's book; the job that finds every expected site done queues `finish`.
 * `finish(run_id)`: the late WLAN-template bindings, the run's final status, the locks released.
 
-Every job may run twice (a worker killed mid-job is replaced, see `mistctl.worker`): `deploy` re-plans from
+Every job may run twice (a worker killed mid-job is replaced, see `mistctl.scaleout.worker`): `deploy` re-plans from
 the live org; a retried `site` job whose first try may have created the site looks it up by name first,
 and the book's sets make sure a site is counted once and `finish` queued once (its job id is fixed).
 Cancellation (`store.request_cancel`) is read by each site job before it starts.
@@ -29,13 +29,13 @@ from mistctl.domain.fleet import Fleet
 from mistctl.domain.plan import Change, Plan
 from mistctl.mist.client import MistClient
 from mistctl.mist.errors import MistError
-from mistctl.queue import RunBook
-from mistctl.seal import SealError
+from mistctl.scaleout.locks import chunked, release_run_locks, renew_run_locks, take_run_locks
+from mistctl.scaleout.queue import RunBook
+from mistctl.scaleout.seal import SealError
+from mistctl.scaleout.state import WorkerState, job_lease, state_of
 from mistctl.store.errors import StoreUnavailable
 from mistctl.store.models import Run, utcnow
 from mistctl.store.redis_retry import LOST
-from mistctl.worker import WorkerState, job_lease, state_of
-from mistctl.worker_locks import chunked, release_run_locks, renew_run_locks, take_run_locks
 from mistctl.workflow.apply import Applier
 from mistctl.workflow.deploy import (
     CallLedger,
