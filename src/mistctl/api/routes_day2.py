@@ -16,6 +16,7 @@ from mistctl.api.deps import CallerDep, Ctx
 from mistctl.api.errors import ApiError
 from mistctl.api.schemas import BUSY, ERRORS, FleetRequest, Name, OrgId
 from mistctl.api.schemas_day2 import (
+    DriftFixRequest,
     PskFinishRequest,
     PskFinishResponse,
     PskRotateRequest,
@@ -25,6 +26,7 @@ from mistctl.api.schemas_day2 import (
     UpgradeRequest,
 )
 from mistctl.api.services_fleet import parse_fleet_body
+from mistctl.workflow.delete import DeleteConsent
 
 router = APIRouter(responses=ERRORS)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -115,3 +117,16 @@ async def post_drift(ctx: Ctx, caller: CallerDep, req: FleetRequest) -> Report:
     fleet = await parse_fleet_body(req.fleet, req.files)
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
     return await day2.drift_report(ctx, access, fleet)
+
+
+@router.post("/drift/fix", tags=["day2"], response_model=Report, responses=BUSY,
+             summary="Converge the org back to a fleet (a drift-fix run holding the org lock)")
+async def post_drift_fix(ctx: Ctx, caller: CallerDep, req: DriftFixRequest) -> Report:
+    """The drift report plus `fix`: writes, deleted, kept (with why) and failed. What was added by hand in
+    managed WLAN templates and site groups is removed only with `allow_delete: true`."""
+    if req.release_devices and not req.allow_delete:
+        raise ApiError(422, "release_devices goes with allow_delete")
+    fleet = await parse_fleet_body(req.fleet, req.files)
+    access = await authorize(ctx, caller, req.org_id or fleet.org_id)
+    consent = DeleteConsent(allow_delete=req.allow_delete, release_devices=req.release_devices)
+    return await day2.fix_drift(ctx, access, fleet, consent)

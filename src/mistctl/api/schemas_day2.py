@@ -88,5 +88,15 @@ class PskFinishResponse(BaseModel):
     failed: dict[str, str]
 
 
+class DriftFixRequest(FleetRequest):
+    """Fix the drift of the org against a fleet; removals only with explicit consent."""
+
+    allow_delete: bool = Field(default=False, description=(
+        "Remove what was added by hand inside managed WLAN templates and site groups, and delete the managed "
+        "objects the fleet no longer names (else they are kept and listed)"))
+    release_devices: bool = Field(default=False, description="With allow_delete: unassign a removed site's "
+                                  "devices back to the org inventory, then delete it")
+
+
 #: Reports are documented by their JSON (`HealthReport.to_json` and friends): free-form objects here.
 Report = dict[str, Any]

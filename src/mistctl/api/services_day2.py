@@ -12,6 +12,8 @@ from starlette.concurrency import run_in_threadpool
 
 from mistctl.api.auth import Access
 from mistctl.api.context import AppContext
+from mistctl.api.errors import ApiError
+from mistctl.api.jobs import LOCK_TTL
 from mistctl.api.schemas_day2 import PskRotateResponse, RotatedPsk, UpgradeRequest
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
@@ -19,9 +21,13 @@ from mistctl.errors import UserError
 from mistctl.store.models import Run, new_run_id
 from mistctl.workflow import drift, psk
 from mistctl.workflow.assure import HealthReport, assess
-from mistctl.workflow.deploy import CallLedger
+from mistctl.workflow.delete import DeleteConsent
+from mistctl.workflow.deploy import CallLedger, PlanRefused
 from mistctl.workflow.rollout import RolloutOptions, run_rollout
 from mistctl.workflow.rollout_io import Polling
+from mistctl.workflow.runlock import holder_line, org_run
+
+FIX_ORG_WAIT = 30.0  # seconds a drift fix waits for the org lock before answering 409
 
 
 def duration(text: str, what: str) -> float:
@@ -110,3 +116,25 @@ async def drift_report(ctx: AppContext, access: Access, fleet: Fleet | None) -> 
     report = await drift.detect_drift(mist, ctx.store, compared, access.org_id, concurrency=ctx.concurrency)
     scope = "fleet" if fleet is not None else f"design {ctx.design.source} (org objects)"
     return {**report.to_json(), "compared_with": scope}
+
+
+async def fix_drift(ctx: AppContext, access: Access, fleet: Fleet, consent: DeleteConsent) -> dict[str, Any]:
+    """Detect and fix drift under the org lock (409 when busy); removals only as `consent` allows."""
+    run_id = new_run_id()
+    ledger = CallLedger()
+    mist = ctx.client(access.tokens, ledger)
+    async with org_run(ctx.store, access.org_id, run_id, holder=holder_line("the service", access.actor),
+                       wait=FIX_ORG_WAIT, ttl=LOCK_TTL):
+        report = await drift.detect_drift(mist, ctx.store, fleet, access.org_id, concurrency=ctx.concurrency)
+        answer: dict[str, Any] = {**report.to_json(), "compared_with": "fleet", "fix": None}
+        if not report.drifted:
+            return answer
+        try:
+            result = await drift.fix_drift(mist, ctx.store, report, ledger=ledger, actor=access.actor,
+                                           concurrency=ctx.concurrency, run_id=run_id, consent=consent)
+        except PlanRefused as exc:
+            raise ApiError(409, str(exc)) from None
+    out = result.deletes
+    answer["fix"] = {"run_id": run_id, "ok": result.ok, "writes": result.writes, "deleted": out.deleted,
+                     "kept": out.kept, "failed": {**out.failed, **result.org_failed}, "calls": ledger.total}
+    return answer

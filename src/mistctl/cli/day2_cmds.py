@@ -19,6 +19,7 @@ from mistctl.bootstrap import open_services
 from mistctl.cli import day2_rollout
 from mistctl.cli.confirm import confirm
 from mistctl.cli.day2_render import drift_summary, drift_table, psk_rotation_table, psk_state_table
+from mistctl.cli.delete_render import DRIFT_HOW, kept_lines, nothing_to_do, outcome_lines
 from mistctl.cli.deploy_cmds import AllowOutsideOpt, FleetArg, HostOpt, OrgOpt
 from mistctl.cli.errors import EXIT_DRIFT, EXIT_FAILED, EXIT_INVALID, fail, handle_errors
 from mistctl.cli.json_out import echo_json
@@ -30,6 +31,7 @@ from mistctl.domain.durations import parse_duration
 from mistctl.fleetio import load_fleet
 from mistctl.store.models import new_run_id, utcnow
 from mistctl.workflow import drift, psk
+from mistctl.workflow.delete import DeleteConsent
 from mistctl.workflow.psk_records import rotation_state
 
 psk_app = typer.Typer(help="Rotate PSK passphrases safely (the old one keeps working for a grace period).",
@@ -52,19 +54,27 @@ def drift_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the differences as JSON.")] = False,
     fix: Annotated[bool, typer.Option("--fix", help="Apply the plan that converges the org back.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Fix without asking.")] = False,
+    allow_delete: Annotated[bool, typer.Option(
+        "--allow-delete", help="With --fix: remove what was added by hand in managed WLAN templates and site "
+        "groups, and delete the managed objects the fleet no longer names (else kept, listed).")] = False,
+    release_devices: Annotated[bool, typer.Option(
+        "--release-devices", help="With --allow-delete: unassign a removed site's devices, then delete it.")] = False,
     concurrency: ConcurrencyOpt = None,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
     allow_outside: AllowOutsideOpt = False,
 ) -> None:
     """Compare the live org (site settings included) with the fleet. Exit 0 none, 3 drift, 1 fix failed."""
+    if (allow_delete and not fix) or (release_devices and not allow_delete):
+        fail("--allow-delete goes with --fix, --release-devices with --allow-delete")
     fleet = load_fleet(fleet_file, allow_outside=allow_outside)
+    consent = DeleteConsent(allow_delete=allow_delete, release_devices=release_devices)
     raise typer.Exit(asyncio.run(_drift(fleet, as_json=as_json, fix=fix, yes=yes, concurrency=concurrency,
-                                        org_id=org_id or fleet.org_id, mist_host=mist_host)))
+                                        org_id=org_id or fleet.org_id, mist_host=mist_host, consent=consent)))
 
 
 async def _drift(fleet: Any, *, as_json: bool, fix: bool, yes: bool, concurrency: int | None, org_id: str | None,
-                 mist_host: str | None) -> int:
+                 mist_host: str | None, consent: DeleteConsent) -> int:
     con, err = console(), console(stderr=True)
     async with open_services(mist_host=mist_host, org_id=org_id, concurrency=concurrency) as svc, \
             AsyncExitStack() as held:
@@ -84,12 +94,30 @@ async def _drift(fleet: Any, *, as_json: bool, fix: bool, yes: bool, concurrency
             return 0
         if not fix:
             return EXIT_DRIFT
+        if nothing_to_do(report.planned.plan, consent):  # only removals, and no consent to make them
+            for line in kept_lines(report.planned.plan, consent, how=DRIFT_HOW):
+                err.print(line, markup=False)
+            err.print("nothing was fixed: the drift left needs --allow-delete")
+            return EXIT_DRIFT
         _confirm_fix(yes)
         result = await drift.fix_drift(svc.mist, svc.store, report, ledger=svc.ledger, actor=svc.actor,
-                                       concurrency=concurrency, run_id=run_id)
+                                       concurrency=concurrency, run_id=run_id, consent=consent)
         err.print(report_table(result, svc.ledger.by_site))
-        err.print(f"drift fixed with {result.writes} write(s)" if result.ok else "the fix failed for some sites")
-        return 0 if result.ok else EXIT_FAILED
+        for line in outcome_lines(result.deletes, how=DRIFT_HOW):
+            err.print(line, markup=False)
+        return _fix_verdict(result, err)
+
+
+def _fix_verdict(result: Any, err: Any) -> int:
+    """Say what the fix did; exit 0 fixed, 3 when removals were kept (the drift is still there), 1 failed."""
+    if not result.ok:
+        err.print("the fix failed for some sites" if not result.deletes.failed else "the fix failed")
+        return EXIT_FAILED
+    if result.deletes.kept:
+        err.print(f"drift fixed in part with {result.writes} write(s); {len(result.deletes.kept)} kept (above)")
+        return EXIT_DRIFT
+    err.print(f"drift fixed with {result.writes} write(s)")
+    return 0
 
 
 def _confirm_fix(yes: bool) -> None:

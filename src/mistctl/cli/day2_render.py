@@ -23,10 +23,10 @@ def _cell(value: Any) -> str:
 def drift_table(report: DriftReport) -> Table:
     """One row per difference: object, field, what, live value, fleet value."""
     table = Table(title=f"Drift in org {report.org_id}")
-    for col in ("kind", "object", "site", "field", "what", "live", "fleet"):
+    for col in ("kind", "object", "site / in", "field", "what", "live", "fleet"):
         table.add_column(col)
     for d in report.differences[:MAX_ROWS]:
-        table.add_row(d.kind, d.key, d.site or "", d.field, d.what, _cell(d.live), _cell(d.desired))
+        table.add_row(d.kind, d.key, d.site or d.container or "", d.field, d.what, _cell(d.live), _cell(d.desired))
     if len(report.differences) > MAX_ROWS:
         table.add_row(f"... {len(report.differences) - MAX_ROWS} more (see --json)", "", "", "", "", "", "")
     return table
@@ -38,8 +38,10 @@ def drift_summary(report: DriftReport) -> str:
     if not report.drifted:
         return f"No drift: the org matches the fleet. {cost}."
     objects = len({(d.kind, d.key, d.site) for d in report.differences})
+    removals = len(report.planned.plan.deletes)
+    how = "`mistctl drift --fix`" + (f"; {removals} removal(s) only with --allow-delete" if removals else "")
     return (f"{len(report.differences)} difference(s) in {objects} object(s); fixing takes "
-            f"{report.planned.plan.estimated_calls} write call(s) (`mistctl drift --fix`). {cost}.")
+            f"{report.planned.plan.estimated_calls} write call(s) ({how}). {cost}.")
 
 
 def health_table(report: Any) -> Table:

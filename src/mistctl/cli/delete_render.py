@@ -8,6 +8,8 @@ from mistctl.workflow.delete_outcome import DeleteOutcome
 
 HOW = ("to delete them, apply again with --allow-delete (and --release-devices for a site that still has "
        "devices: they go back to the org inventory, never unclaimed)")
+DRIFT_HOW = ("to remove them, run `mistctl drift FLEET --fix --allow-delete` (and --release-devices for a site "
+             "that still has devices)")
 
 
 def nothing_to_do(plan: Plan, consent: DeleteConsent) -> bool:
@@ -16,14 +18,14 @@ def nothing_to_do(plan: Plan, consent: DeleteConsent) -> bool:
     return bool(writes) and all(c.action == "delete" and refusal(c, consent) for c in writes)
 
 
-def kept_lines(plan: Plan, consent: DeleteConsent) -> list[str]:
+def kept_lines(plan: Plan, consent: DeleteConsent, *, how: str = HOW) -> list[str]:
     """The plan's deletes this consent keeps, one line each, then how to make them."""
     kept = [(label(c), refusal(c, consent)) for c in plan.deletes]
     lines = [f"  kept {name}: {why}" for name, why in kept if why]
-    return [*lines, HOW] if lines else []
+    return [*lines, how] if lines else []
 
 
-def outcome_lines(outcome: DeleteOutcome) -> list[str]:
+def outcome_lines(outcome: DeleteOutcome, *, how: str = HOW) -> list[str]:
     """After an apply: deletes made, released devices, kept and failed."""
     lines = [f"  deleted {name}" for name in outcome.deleted]
     if outcome.released:
@@ -33,5 +35,5 @@ def outcome_lines(outcome: DeleteOutcome) -> list[str]:
     lines += [f"  kept {name}: {why}" for name, why in outcome.kept.items()]
     lines += [f"  delete FAILED {name}: {err}" for name, err in outcome.failed.items()]
     if outcome.kept and any("--allow-delete" in why or "--release-devices" in why for why in outcome.kept.values()):
-        lines.append(HOW)
+        lines.append(how)
     return lines

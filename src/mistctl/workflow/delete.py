@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mistctl.domain import kinds as K
+from mistctl.domain.handmade import MEMBERS, is_by_hand
 from mistctl.domain.plan import Change, Plan
 from mistctl.mist.errors import MistError, NotFound, OutcomeUnknown
 from mistctl.store.models import StepRecord
@@ -51,7 +52,7 @@ def label(change: Change) -> str:
 def refusal(change: Change, consent: DeleteConsent) -> str | None:
     """Why a delete is kept under this consent, or None when it may go."""
     if not consent.allow_delete:
-        return "pass --allow-delete to delete it"
+        return "pass --allow-delete to remove it" if is_by_hand(change) else "pass --allow-delete to delete it"
     if change.body.get("devices") and not consent.release_devices:
         n = len(change.body["devices"])
         return f"the site still has {n} device(s); pass --release-devices to unassign them and delete it"
@@ -118,7 +119,10 @@ async def _delete_one(mist: MistApi, records: Records, change: Change, out: Dele
             await _release(mist, records.org_id, macs)
             out.released.extend(macs)
         out.writes += 1
-    await delete_checked(mist, records.org_id, change.kind, mist_id)
+    if change.kind == MEMBERS:  # a site put in managed site groups by hand leaves them (a PUT: safe to repeat)
+        await mist.update_site(mist_id, {"sitegroup_ids": list(change.body["sitegroup_ids"])})
+    else:
+        await delete_checked(mist, records.org_id, change.kind, mist_id)
     out.writes += 1
     await _forget(records, change)
     await records.flush_audit((None, change.kind, change.key), mist_id)
@@ -127,6 +131,8 @@ async def _delete_one(mist: MistApi, records: Records, change: Change, out: Dele
 async def _forget(records: Records, change: Change) -> None:
     """The delete is done: its record says so, the object map forgets it, a site is decommissioned."""
     await _record(records, change, "done")
+    if is_by_hand(change):  # never in the object map
+        return
     await records.store.delete_object(records.org_id, change.kind, change.key)
     if change.kind == K.SITES.key:
         await records.site_status(change.key, "decommissioned", site_id=change.mist_id)

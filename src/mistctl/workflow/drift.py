@@ -5,7 +5,10 @@ variables it recorded writing; drift must not): one list per kind, the inventory
 devices, and one `GET /sites/{id}/setting` per site. The comparison is the plan's: Mist's defaults
 and server fields are normalised away (`domain.normalize`), so an untouched org shows no drift, and
 PSKs mistctl rotated keep their rotated passphrase (`psk_records.respect_rotations`).
-`fix_drift` applies that plan through the normal apply, recorded as a `drift-fix` run.
+Inside the WLAN templates and site groups mistctl manages, objects the fleet does not declare are
+listed too, as added by hand (`domain/handmade.py`); managed objects the fleet dropped as not in the
+fleet. `fix_drift` applies that plan through the normal apply, recorded as a `drift-fix` run; it
+removes those (the plan's deletes) only with `DeleteConsent(allow_delete=True)`.
 """
 
 from __future__ import annotations
@@ -13,16 +16,23 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from mistctl.domain import kinds as K
 from mistctl.domain.devices_diff import HUB_GATEWAYS, ORDERS
 from mistctl.domain.fleet import Fleet
+from mistctl.domain.handmade import find_handmade, is_by_hand
 from mistctl.domain.plan import Change, Plan
 from mistctl.store.port import StateStore
 from mistctl.store.redact import REDACTED, is_secret_name, redact
 from mistctl.workflow.apply import ApplyResult
+from mistctl.workflow.delete import DeleteConsent
+from mistctl.workflow.delete_plan import managed_objects
 from mistctl.workflow.deploy import CallLedger, Planned, apply_planned, check_problems, plan_fleet, record_run
 from mistctl.workflow.ports import MistApi, Progress
 
-What = Literal["missing", "changed", "not assigned", "not claimed", "conflict"]
+What = Literal["missing", "changed", "not assigned", "not claimed", "conflict", "added by hand (not in the fleet)",
+               "not in the fleet"]
+#: The kinds a managed container holds (listed when the read phase did not).
+_HELD = (K.WLANS, K.WLAN_POLICIES, K.SITES)
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,7 @@ class Difference:
     live: Any = None
     desired: Any = None
     site: str | None = None
+    container: str | None = None  # added by hand: the managed WLAN template or site group holding it
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,6 +95,11 @@ def _of_change(change: Change) -> list[Difference]:
     site = change.site if change.kind != "sites" else None
     if change.action == "create":
         return [Difference(change.kind, change.key, "(object)", "missing", site=site)]
+    if change.action == "delete":
+        if is_by_hand(change):
+            return [Difference(change.kind, change.key, "(object)", "added by hand (not in the fleet)",
+                               live=change.body["name"], container=str(c)) for c in change.body["containers"]]
+        return [Difference(change.kind, change.key, "(object)", "not in the fleet")]
     if change.kind == HUB_GATEWAYS:
         return [Difference(HUB_GATEWAYS, change.key, mac, "not assigned", live=pair[0], desired=pair[1])
                 for mac, pair in sorted(change.diff.items())]
@@ -122,18 +138,32 @@ async def detect_drift(mist: MistApi, store: StateStore, fleet: Fleet, org_id: s
                        concurrency: int = 8) -> DriftReport:
     """Read the live org (every site's setting included) and list what differs from the fleet."""
     planned = await plan_fleet(mist, store, fleet, org_id, concurrency=concurrency, refresh_vars=True)
+    planned.plan.read_calls += await _add_handmade(mist, store, planned)
     return DriftReport(org_id, planned, differences(planned.plan), read_calls=planned.plan.read_calls,
                        settings_read=len(planned.live.site_vars))
 
 
+async def _add_handmade(mist: MistApi, store: StateStore, planned: Planned) -> int:
+    """Put the objects added by hand in managed containers before the plan's deletes; the list calls spent."""
+    live, plan = planned.live, planned.plan
+    missing = [k for k in _HELD if k.key not in live.objects]
+    lists = [await mist.list_org(plan.org_id, k.collection) for k in missing]
+    live.objects.update({k.key: objs for k, objs in zip(missing, lists, strict=True)})
+    found = find_handmade(planned.desired, live, await managed_objects(store, plan.org_id))
+    first = next((i for i, c in enumerate(plan.changes) if c.action == "delete"), len(plan.changes))
+    plan.changes[first:first] = found
+    return len(missing)
+
+
 async def fix_drift(mist: MistApi, store: StateStore, report: DriftReport, *, ledger: CallLedger,
                     actor: str = "cli", concurrency: int = 8, progress: Progress | None = None,
-                    run_id: str | None = None) -> ApplyResult:
+                    run_id: str | None = None, consent: DeleteConsent | None = None) -> ApplyResult:
     """Apply the converging plan under a `drift-fix` run (refused when the live org has conflicts).
 
-    `run_id`: the run's id chosen before, as the owner of the org lock the caller holds."""
+    `run_id`: the run's id chosen before, as the owner of the org lock the caller holds. The plan's
+    deletes (added by hand, or dropped from the fleet) are made only as `consent` allows."""
     plan = report.planned.plan
     check_problems(plan)
     run = await record_run(store, "drift-fix", plan, org_id=report.org_id, actor=actor, run_id=run_id)
     return await apply_planned(mist, store, report.planned, ledger=ledger, run=run, concurrency=concurrency,
-                               progress=progress)
+                               progress=progress, consent=consent)
