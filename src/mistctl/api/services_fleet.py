@@ -69,15 +69,14 @@ async def enqueue_deployment(ctx: AppContext, access: Access, fleet: Fleet, *,
     """Record a deployment run (409 when one of its sites is being deployed) and start it in the background.
 
     The run takes the org lock (waited for) and its sites' in the background (here, or on a worker).
-    A run that may delete runs here, never on the workers.
+    Queued with its consent, a worker makes its deletes (after its sites: `mistctl.scaleout.deletes`).
     """
     sites = [s.name for s in fleet.sites]
     await check_sites_free(ctx, access.org_id, sites)
     run = await ctx.store.create_run(Run(kind="apply", org_id=access.org_id, fleet_hash=fleet_hash(fleet),
                                          requested_by=access.actor))
-    deletes = consent is not None and consent.allow_delete
-    if not deletes and await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens,
-                                              saved=saved, concurrency=concurrency):
+    if await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens, saved=saved,
+                              concurrency=concurrency, consent=consent):
         return run  # on Redis the workers run it (mistctl.scaleout.queue); they take the locks
     scope = Scope(saved_plan=saved, consent=consent or DeleteConsent())
     ctx.deployments.spawn(run.id, _deploy(ctx, access, fleet, run, scope, concurrency))

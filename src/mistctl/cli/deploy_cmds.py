@@ -146,9 +146,8 @@ def apply_cmd(
     if (detach and not queue) or (queue and assure):
         fail("--detach goes with --queue; --assure does not (run `mistctl assure` once the queued run ended)")
     wait = parse_duration(lock_timeout, what="--lock-timeout")
-    if (release_devices and not allow_delete) or (unclaim and not release_devices) or (allow_delete and queue):
-        fail("--release-devices goes with --allow-delete, --unclaim with --release-devices; --allow-delete does "
-             "not go with --queue (apply in place)")
+    if (release_devices and not allow_delete) or (unclaim and not release_devices):
+        fail("--release-devices goes with --allow-delete, --unclaim with --release-devices")
     consent = DeleteConsent(allow_delete=allow_delete, release_devices=release_devices, unclaim=unclaim)
     if queue and as_json:
         fail("--json streams a run applied here; follow a queued run with `mistctl status --run ID --json`")
@@ -177,7 +176,8 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
             await _adopt(svc, planned, con)
             from mistctl.cli.worker_cmds import apply_queued
 
-            return await apply_queued(svc, fleet, planned, concurrency=concurrency, detach=detach, con=con)
+            return await apply_queued(svc, fleet, planned, concurrency=concurrency, detach=detach, con=con,
+                                      consent=consent)
         run_id = new_run_id()
         async with hold_org(svc, run_id, [s.name for s in fleet.sites], lock_timeout, con) as lease:
             planned = await _planned(svc, fleet, saved, con, consent, stream)

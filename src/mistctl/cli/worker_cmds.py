@@ -29,6 +29,7 @@ from mistctl.store.errors import RecordNotFound, StoreUnavailable
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
 from mistctl.store.redis_store import RedisStore
+from mistctl.workflow.delete import DeleteConsent
 from mistctl.workflow.deploy import Planned
 
 FOLLOW_POLL = 2.0  # seconds a wait for events lasts before the run's status is read again
@@ -96,8 +97,8 @@ async def _cancel(run_id: str) -> None:
 
 
 async def apply_queued(svc: Services, fleet: Fleet, planned: Planned, *, concurrency: int, detach: bool,
-                       con: Console) -> int:
-    """Hand a confirmed plan to the workers; follow the run unless `detach`. Exit code."""
+                       con: Console, consent: DeleteConsent | None = None) -> int:
+    """Hand a confirmed plan to the workers (with the consent to delete); follow the run unless `detach`."""
     if svc.target.kind == "twin":
         raise UserError("--queue hands the deployment to `mistctl worker` processes, which cannot reach the "
                         "twin built into this command: serve one with `mistctl twin serve` and set MIST_HOST")
@@ -108,7 +109,7 @@ async def apply_queued(svc: Services, fleet: Fleet, planned: Planned, *, concurr
         run = await svc.store.create_run(run)
         saved = {"org_id": plan.org_id, "fleet_hash": plan.fleet_hash,
                  "live_fingerprint": plan.live_fingerprint}
-        await queue.submit(run, fleet, svc.target.tokens, saved=saved, concurrency=concurrency)
+        await queue.submit(run, fleet, svc.target.tokens, saved=saved, concurrency=concurrency, consent=consent)
         alive = await queue.workers_alive()
     con.print(f"run {run.id}: queued for the workers" + ("" if alive else
               " [yellow](no worker is running: start one with `mistctl worker`)[/yellow]"))
@@ -121,7 +122,8 @@ async def apply_queued(svc: Services, fleet: Fleet, planned: Planned, *, concurr
         again = await svc.store.create_run(Run(kind="apply", org_id=svc.org_id, fleet_hash=plan.fleet_hash,
                                                plan=plan.to_json(), requested_by=svc.actor))
         async with open_queue(svc.store) as queue:  # re-planned against the live org: what is done stays
-            await queue.submit(again, fleet, svc.target.tokens, saved=None, concurrency=concurrency)
+            await queue.submit(again, fleet, svc.target.tokens, saved=None, concurrency=concurrency,
+                               consent=consent)
         return again.id
 
     return await follow(svc.store, run.id, len(planned.desired.sites), con, requeue=requeue)

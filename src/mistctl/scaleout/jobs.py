@@ -5,7 +5,8 @@
   `SiteJob` and records the sites expected and the late bindings.
 * `site(run_id, job)`: converges one site (`run_site_job`), reports it (event and counters), and marks it
   done in the run's book; the job that finds every expected site done queues `finish`.
-* `finish(run_id)`: the late WLAN-template bindings, the run's final status, the locks released.
+* `finish(run_id)`: the late WLAN-template bindings, then (queued with consent, every site done) the plan's
+  deletes (`mistctl.scaleout.deletes`), the run's final status, the locks released.
 
 Every job may run twice (a worker killed mid-job is replaced, see `mistctl.scaleout.worker`): `deploy` re-plans from
 the live org; a retried `site` job whose first try may have created the site looks it up by name first,
@@ -29,6 +30,7 @@ from mistctl.domain.fleet import Fleet
 from mistctl.domain.plan import Change, Plan
 from mistctl.mist.client import MistClient
 from mistctl.mist.errors import MistError
+from mistctl.scaleout.deletes import queued_deletes
 from mistctl.scaleout.locks import chunked, release_run_locks, renew_run_locks, take_run_locks
 from mistctl.scaleout.queue import RunBook
 from mistctl.scaleout.seal import SealError
@@ -235,6 +237,8 @@ async def _finish(w: WorkerState, run: Run) -> None:
     binding = opts["binds"] and not run.cancel_requested
     bind_errors = await _bind(w, run, book, opts["binds"]) if binding else {}
     failures = await book.failures()
+    if opts["consent"].allow_delete and not (run.cancel_requested or failures or bind_errors):
+        bind_errors = await _deletes(w, run, book, opts)
     counts = await w.store.incr_run_counts(run.id, {})  # adds nothing: the counts as they are now
     raise _Stop(_status(run, counts, failures, bind_errors), _summary(failures, bind_errors))
 
@@ -254,6 +258,20 @@ async def _bind(w: WorkerState, run: Run, book: RunBook, binds: list[dict[str, A
             return applier.result.org_failed
         except MistError as exc:
             return {"bindings": f"could not read the org from Mist: {exc}"}
+
+
+async def _deletes(w: WorkerState, run: Run, book: RunBook, opts: dict[str, Any]) -> dict[str, str]:
+    """The plan's deletes under the run's consent, after every site; the failed ones (`delete <what>`: why)."""
+    try:
+        fleet = await book.fleet(w.tokens)
+    except SealError as exc:
+        return {"deletes": str(exc)}
+    await renew_run_locks(w.store, book)
+    async with _mist(w, run, run.org_id) as (mist, records):
+        out = await queued_deletes(mist, records, w.store, fleet, opts["consent"], concurrency=opts["concurrency"])
+    await w.store.publish_event(run.id, {"type": "deletes", "deleted": out.deleted, "kept": out.kept,
+                                         "failed": out.failed, "released": out.released})
+    return {f"delete {what}": why for what, why in out.failed.items()}
 
 
 def _status(run: Run, counts: dict[str, int], failures: dict[str, str], bind_errors: dict[str, str]) -> str:
