@@ -35,6 +35,7 @@ def _fleets(tmp: Path, codes: list[str]) -> tuple[Path, Path, dict[str, Any]]:
     b = copy.deepcopy(a)
     b["sites"] = [s for s in b["sites"] if s["name"] != GONE]
     b["org"]["wlans"] = [w for w in b["org"]["wlans"] if w["ssid"] != "Store-Guest"]
+    b["sites"][0]["address"] = "1 Moved St, Springfield"  # a change the workers make either way
     return write_fleet(tmp / "a.yaml", a), write_fleet(tmp / "b.yaml", b), b
 
 
@@ -59,11 +60,16 @@ def test_queued_deletes_run_on_the_worker_only_with_consent(tmp_path: Path, redi
                           if d.get("site_id") == next(s["id"] for s in DumpedTwin(url).objects("sites")
                                                       if s["name"] == GONE))
             assert len(macs) == 2
-            before = DumpedTwin(url).dump
-
+            calls = _routes(url)
             kept = run_cli(env, tmp_path, "apply", "b.yaml", "--yes", "--queue")
             assert kept.returncode == 0 and "--allow-delete" in kept.stdout, kept.stdout + kept.stderr
-            assert DumpedTwin(url).dump == before  # without consent: nothing written, nothing deleted
+            _run_id(kept.stdout)  # the workers ran it
+            spent = _routes(url) - calls
+            assert not [r for r in spent if r.startswith("DELETE")]  # without consent: nothing deleted
+            after = DumpedTwin(url)
+            assert GONE in {s["name"] for s in after.objects("sites")}
+            assert "Store-Guest" in {w["ssid"] for w in after.objects("wlans")}
+            assert any(s.get("address") == "1 Moved St, Springfield" for s in after.objects("sites"))
 
             calls = _routes(url)
             done = run_cli(env, tmp_path, "apply", "b.yaml", "--yes", "--queue", "--allow-delete",
