@@ -30,6 +30,7 @@ from mistctl.scaleout.worker import WorkerState, create_worker, open_worker_stat
 from mistctl.store.memory import MemoryStore
 from mistctl.store.models import Run
 from mistctl.store.redis_store import RedisStore
+from mistctl.workflow.delete import DeleteConsent
 from mistctl.workflow.deploy import CallLedger, fleet_hash, plan_fleet
 from tests.support.engine import assert_twin_matches, example_fleet_for
 from tests.support.twin import twin_app
@@ -293,7 +294,8 @@ async def test_only_a_redis_store_and_the_services_own_tokens_are_queued(harness
     callers = [SecretStr("a-callers-own-token-0123456789")]
     assert not await queue_deployment(harness.store, run, fleet, callers, mine)
     assert await RunBook(harness.store, run.id).options() == {
-        "saved": None, "concurrency": 8, "locks": [], "binds": [], "tokens": "", "checked": False}
+        "saved": None, "concurrency": 8, "locks": [], "binds": [], "tokens": "", "checked": False,
+        "consent": DeleteConsent()}  # no consent to delete unless queued with one
 
 
 async def test_two_runs_of_one_fleet_queued_together_take_turns_and_create_every_object_once(harness: Harness):
