@@ -20,6 +20,7 @@ from tests.e2e.test_deletes_twin import Twin, _twin
 from tests.support.engine import EXAMPLE
 
 SEED = 3
+NO_TAGS: dict[str, list[str]] = {"src_wxtags": [], "dst_allow_wxtags": [], "dst_deny_wxtags": []}
 ADDED = "added by hand (not in the fleet)"
 HAND = {("wlans", "store-wifi/Hand-WLAN", "WLAN template store-wifi"),
         ("wlan_policies", "store-wifi/9", "WLAN template store-wifi"),
@@ -44,14 +45,13 @@ def _tamper(twin: Twin) -> dict[str, Any]:
     wifi = _by_name(state, "templates", "store-wifi")["id"]
     retail = _by_name(state, "sitegroups", "retail-stores")["id"]
     twin.post("wlans", {"ssid": "Hand-WLAN", "template_id": wifi})
-    twin.post("wxrules", {"order": 9, "template_id": wifi, "action": "allow", "src_wxtags": [], "dst_allow_wxtags": [], "dst_deny_wxtags": []})
+    twin.post("wxrules", {"order": 9, "template_id": wifi, "action": "allow", **NO_TAGS})
     own_group = twin.post("sitegroups", {"name": "own-group"})["id"]
     hand_site = twin.post("sites", {"name": "Hand-Site", "sitegroup_ids": [retail, own_group]})
     own_tpl = twin.post("templates", {"name": "own-template"})["id"]
     outside = [
         ("wlans", twin.post("wlans", {"ssid": "Own-WLAN", "template_id": own_tpl})["id"]),
-        ("wxrules", twin.post("wxrules", {"order": 9, "template_id": own_tpl, "action": "block", "src_wxtags": [],
-                                        "dst_allow_wxtags": [], "dst_deny_wxtags": []})["id"]),
+        ("wxrules", twin.post("wxrules", {"order": 9, "template_id": own_tpl, "action": "block", **NO_TAGS})["id"]),
         ("wlans", twin.post("wlans", {"ssid": "Org-WLAN"})["id"]),
         ("sites", twin.post("sites", {"name": "Own-Site", "sitegroup_ids": [own_group]})["id"]),
         ("sitegroups", own_group), ("templates", own_tpl),

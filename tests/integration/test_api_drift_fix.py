@@ -56,3 +56,5 @@ async def test_drift_fix_removes_what_was_added_by_hand_only_with_allow_delete()
 
         again = (await svc.client.post("/drift", json={"fleet": fleet}, headers=svc.key)).json()
         assert again["drift"] is False and again["differences"] == []
+        design = (await svc.client.get("/drift", headers=svc.key)).json()  # the design has no sites: not
+        assert design["drift"] is False and design["differences"] == []  # "not in the fleet", nor members

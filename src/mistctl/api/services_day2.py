@@ -113,7 +113,8 @@ async def drift_report(ctx: AppContext, access: Access, fleet: Fleet | None) -> 
     """Drift of the org against a fleet (or, without one, the service's design: its org objects)."""
     mist = ctx.client(access.tokens)
     compared = fleet if fleet is not None else await run_in_threadpool(ctx.design.fleet)  # off the loop
-    report = await drift.detect_drift(mist, ctx.store, compared, access.org_id, concurrency=ctx.concurrency)
+    report = await drift.detect_drift(mist, ctx.store, compared, access.org_id, concurrency=ctx.concurrency,
+                                      org_only=fleet is None)
     scope = "fleet" if fleet is not None else f"design {ctx.design.source} (org objects)"
     return {**report.to_json(), "compared_with": scope}
 

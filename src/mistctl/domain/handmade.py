@@ -45,12 +45,16 @@ def containers(desired: DesiredState, live: LiveState, managed: Managed, kind: K
             if key in named and mist_id in live_ids}
 
 
-def find_handmade(desired: DesiredState, live: LiveState, managed: Managed) -> list[Change]:
-    """Every object added by hand inside a managed container, as delete changes (policies, WLANs, members)."""
+def find_handmade(desired: DesiredState, live: LiveState, managed: Managed, *, members: bool = True) -> list[Change]:
+    """Every object added by hand inside a managed container, as delete changes (policies, WLANs, members).
+
+    `members=False`: not the site groups' members (a design without sites does not say where sites go)."""
     ours = {i for objs in managed.values() for i in objs.values()}
     templates = containers(desired, live, managed, K.WLAN_TEMPLATES)
     found = [*_in_templates(K.WLAN_POLICIES, desired, live, templates, ours),
              *_in_templates(K.WLANS, desired, live, templates, ours)]
+    if not members:
+        return found
     return found + _members(desired, live, managed, containers(desired, live, managed, K.SITE_GROUPS))
 
 

@@ -135,21 +135,27 @@ def _shown(name: str, pair: list[Any]) -> tuple[Any, Any]:
 
 
 async def detect_drift(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, *,
-                       concurrency: int = 8) -> DriftReport:
-    """Read the live org (every site's setting included) and list what differs from the fleet."""
+                       concurrency: int = 8, org_only: bool = False) -> DriftReport:
+    """Read the live org (every site's setting included) and list what differs from the fleet.
+
+    `org_only`: the fleet is a design without sites (the service's GET /drift): it judges the org objects
+    only, so neither the sites it does not name nor their site-group memberships are drift."""
     planned = await plan_fleet(mist, store, fleet, org_id, concurrency=concurrency, refresh_vars=True)
-    planned.plan.read_calls += await _add_handmade(mist, store, planned)
+    if org_only:
+        plan = planned.plan
+        plan.changes = [c for c in plan.changes if not (c.action == "delete" and c.kind == K.SITES.key)]
+    planned.plan.read_calls += await _add_handmade(mist, store, planned, members=not org_only)
     return DriftReport(org_id, planned, differences(planned.plan), read_calls=planned.plan.read_calls,
                        settings_read=len(planned.live.site_vars))
 
 
-async def _add_handmade(mist: MistApi, store: StateStore, planned: Planned) -> int:
+async def _add_handmade(mist: MistApi, store: StateStore, planned: Planned, *, members: bool) -> int:
     """Put the objects added by hand in managed containers before the plan's deletes; the list calls spent."""
     live, plan = planned.live, planned.plan
     missing = [k for k in _HELD if k.key not in live.objects]
     lists = [await mist.list_org(plan.org_id, k.collection) for k in missing]
     live.objects.update({k.key: objs for k, objs in zip(missing, lists, strict=True)})
-    found = find_handmade(planned.desired, live, await managed_objects(store, plan.org_id))
+    found = find_handmade(planned.desired, live, await managed_objects(store, plan.org_id), members=members)
     first = next((i for i, c in enumerate(plan.changes) if c.action == "delete"), len(plan.changes))
     plan.changes[first:first] = found
     return len(missing)
