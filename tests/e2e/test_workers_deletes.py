@@ -76,6 +76,7 @@ def test_queued_deletes_run_on_the_worker_only_with_consent(tmp_path: Path, redi
                            "--release-devices")
             assert done.returncode == 0, done.stdout + done.stderr
             run_id = _run_id(done.stdout)
+            assert "; 2 deleted" in done.stdout, done.stdout
             spent = _routes(url) - calls
             again = run_cli(env, tmp_path, "plan", "b.yaml", "--json")
             audit = run_cli(env, tmp_path, "audit", "--run", run_id)

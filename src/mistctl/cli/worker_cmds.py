@@ -171,7 +171,7 @@ def _report(run: Run | None, run_id: str, con: Console) -> int:
     c: dict[str, Any] = run.counts
     con.print(f"run {run.id} {run.status}: {c.get('sites_done', 0)} sites done, {c.get('sites_failed', 0)} "
               f"failed, {c.get('sites_cancelled', 0)} skipped; {c.get('writes', 0)} writes, "
-              f"{c.get('calls', 0)} API calls")
+              f"{c.get('calls', 0)} API calls" + (f"; {c['deleted']} deleted" if c.get("deleted") else ""))
     if run.error:
         con.print(run.error, markup=False)
     return 0 if run.status == "completed" else EXIT_FAILED
