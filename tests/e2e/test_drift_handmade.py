@@ -83,6 +83,8 @@ def test_objects_added_by_hand_in_managed_containers_are_reported_and_removed_on
         code, out = twin.cli("apply", str(fleet), "--yes")
         assert code == 0, out[-3000:]
         made = _tamper(twin)
+        code, out = twin.cli("drift", str(fleet), "--allow-delete")  # consent to a fix that was not asked for
+        assert code == 2 and "--allow-delete goes with --fix" in out and "Traceback" not in out, out
         outside_before = _objects(twin.state(), made["outside"])
         assert None not in outside_before
 
