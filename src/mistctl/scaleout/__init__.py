@@ -5,5 +5,6 @@
 - `state`: what every job of one worker process shares, and each job's short lease;
 - `worker`: the arq worker itself (settings, polling, reconnects);
 - `jobs`: the three jobs of a queued deployment (deploy, site, finish);
-- `locks`: the per-site locks a run's jobs hold.
+- `locks`: the per-site locks a run's jobs hold;
+- `deletes`: a run's deletes, made by its `finish` job with the consent it was queued with.
 """
