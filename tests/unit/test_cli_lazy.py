@@ -67,3 +67,8 @@ def test_root_help_lists_every_command_and_a_command_still_runs() -> None:
     assert ran.exit_code == 0 and "/" in ran.output
     unknown = CliRunner().invoke(app, ["aply"], prog_name="mistctl")
     assert unknown.exit_code == 2 and "apply" in unknown.output  # the suggestion still sees the lazy names
+
+
+def test_the_apply_commands_import_no_redis_service_or_twin() -> None:
+    loaded = _imported_after("import mistctl.cli.deploy_cmds\nimport mistctl.store")  # redis: with a redis:// store
+    assert not loaded & {"fastapi", "starlette", "uvicorn", "arq", "redis", "cryptography", "jwt", "mist_twin"}

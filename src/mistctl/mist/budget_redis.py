@@ -11,9 +11,7 @@ hash expires one window after its end, so idle tokens leave nothing behind.
 
 from __future__ import annotations
 
-from typing import Any
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any
 
 from mistctl.config import Settings
 from mistctl.mist.budget import (
@@ -26,6 +24,9 @@ from mistctl.mist.budget import (
     check_budget_settings,
 )
 from mistctl.mist.clock import Clock, SystemClock
+
+if TYPE_CHECKING:  # redis is imported by the Redis store, only when one is used
+    from redis.asyncio import Redis
 
 # ARGV[1..4] of every script: now, window length, default limit, headroom (share of the limit kept back).
 _COMMON = """
