@@ -21,6 +21,7 @@ from mistctl.store._common import (
     make_fingerprint,
     parse_patch,
     prepare_event,
+    record_done_in_turn,
     site_matches,
     step_sort_key,
 )
@@ -128,6 +129,10 @@ class MemoryStore(StoreLifecycle):
         """Upsert many."""
         for rec in recs:
             self._steps[rec.identity] = rec
+
+    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
+        """`record_step`, `put_object` and `append_audit_batch` in turn."""
+        await record_done_in_turn(self, rec, ref, audit)
 
     async def get_steps(
         self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
