@@ -70,5 +70,8 @@ def test_root_help_lists_every_command_and_a_command_still_runs() -> None:
 
 
 def test_the_apply_commands_import_no_redis_service_or_twin() -> None:
-    loaded = _imported_after("import mistctl.cli.deploy_cmds\nimport mistctl.store")  # redis: with a redis:// store
+    loaded = _imported_after(  # redis comes with a redis:// store
+        "import mistctl.cli.deploy_cmds\nfrom mistctl.config import Settings\n"
+        "from mistctl.mist.budget_redis import shared_budget\nfrom mistctl.store import open_store\n"
+        "assert shared_budget(open_store('memory://'), Settings(_env_file=None)) is None")
     assert not loaded & {"fastapi", "starlette", "uvicorn", "arq", "redis", "cryptography", "jwt", "mist_twin"}
