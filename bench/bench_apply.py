@@ -115,10 +115,12 @@ def settings_for(url: str, token: str, org_id: str) -> Settings:
                     mist_rate_limit=1_000_000, mist_read_timeout=60)
 
 
-async def mistctl_apply(settings: Settings, fleet: Fleet, concurrency: int) -> dict[str, Any]:
+async def mistctl_apply(settings: Settings, fleet: Fleet, concurrency: int, twin_pid: int | None = None
+                        ) -> dict[str, Any]:
     store = MemoryStore()
     out: dict[str, Any] = {}
     for label in ("apply", "reapply"):
+        twin = process_cpu(twin_pid) if twin_pid else 0.0
         cpu, wall = time.process_time(), time.perf_counter()
         async with open_services(settings=settings, store=store, concurrency=concurrency) as svc:
             planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=concurrency)
@@ -127,6 +129,7 @@ async def mistctl_apply(settings: Settings, fleet: Fleet, concurrency: int) -> d
                                                 concurrency=concurrency)
             site_calls = [svc.ledger.by_site.get(s.name, 0) for s in fleet.sites]
             out[label] = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+                          "twin_cpu": process_cpu(twin_pid) - twin if twin_pid else 0.0,
                           "calls": svc.ledger.total, "writes": result.writes, "failed": len(result.sites_failed),
                           "max_site_calls": max(site_calls), "site_calls": sum(site_calls)}
     return out
@@ -188,11 +191,11 @@ def main() -> None:
         return
     n = args.sites
     config = TwinConfig(latency_ms=args.latency_ms, rate_limit=1_000_000, device_count=n + args.naive_sites + 10)
-    with running_twin(config) as (url, org_id, token):
+    with running_twin_process(config) as (url, org_id, token, pid):
         pool = httpx.get(f"{url}/__twin/devices", timeout=30).json()
         codes = [d["claim_code"] for d in (pool["devices"] if isinstance(pool, dict) else pool)]
         fleet = big_fleet(n, codes[:n])
-        res = asyncio.run(mistctl_apply(settings_for(url, token, org_id), fleet, args.concurrency))
+        res = asyncio.run(mistctl_apply(settings_for(url, token, org_id), fleet, args.concurrency, pid))
     with running_twin(config) as (url, org_id, token):
         naive_fleet = big_fleet(args.naive_sites, codes[n : n + args.naive_sites])
         naive = asyncio.run(naive_apply(settings_for(url, token, org_id), naive_fleet))
@@ -208,7 +211,8 @@ def report(n: int, args: argparse.Namespace, res: dict[str, Any], naive: dict[st
           f"ratio {a['wall'] / floor:.2f}")
     print(f"                  {a['calls']} calls ({a['calls'] / n:.2f} per site incl. org share; "
           f"max {a['max_site_calls']} on one site), CPU {1000 * a['cpu'] / n:.2f} ms per site, "
-          f"{1000 * a['cpu'] / a['calls']:.2f} ms per call, {a['failed']} failed")
+          f"{1000 * a['cpu'] / a['calls']:.2f} ms per call, {a['failed']} failed; twin CPU "
+          f"{1000 * a['twin_cpu'] / n:.2f} ms per site, {1000 * a['twin_cpu'] / a['calls']:.2f} ms per call")
     print(f"mistctl re-apply: {r['wall']:.1f} s wall, {r['calls']} calls, {r['writes']} writes")
     ns = args.naive_sites
     print(f"naive sequential: {naive['wall']:.1f} s wall for {ns} sites, {naive['calls']} calls "
