@@ -40,8 +40,9 @@ class SpreadTransport(httpx.AsyncBaseTransport):
     """`limits.max_connections` pools of one connection each (keep-alive as `limits` says)."""
 
     def __init__(self, limits: httpx.Limits) -> None:
-        count = max(1, limits.max_connections or 1)
-        one = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=limits.keepalive_expiry)
+        count = max(1, limits.max_connections or 100)  # None: unlimited in httpx, whose default is 100
+        keep = 0 if limits.max_keepalive_connections == 0 else 1
+        one = httpx.Limits(max_connections=1, max_keepalive_connections=keep, keepalive_expiry=limits.keepalive_expiry)
         tls = httpx.create_ssl_context()
         self._pools = [httpx.AsyncHTTPTransport(verify=tls, limits=one) for _ in range(count)]
         self._busy = [0] * count
