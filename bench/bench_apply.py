@@ -1,26 +1,38 @@
 """Benchmark: provision N sites into the twin served over HTTP with 50 ms latency.
 
-Prints, side by side in one run: mistctl's wall time against the floor (calls x latency / concurrency),
-CPU per site, calls per site, the re-apply cost of an unchanged fleet, and a naive sequential baseline
-(one call at a time, a GET before every write) on the same twin.
+Prints, side by side in one run:
+
+- `mistctl apply` as a process (start included) of --cli-sites new sites at --cli-concurrency in flight:
+  wall against the floor (calls x latency / in flight, plus one round trip per ordered org step), the ratio
+  (goal <= 1.25), mistctl's CPU per site and per call (goals 3 ms and 1 ms), and the twin's CPU beside it
+  (the twin runs as its own process; its CPU is read from /proc). `--compare-src DIR` runs the same apply
+  with another checkout's `src` (e.g. main's, for before/after figures from one run);
+- the in-process apply: wall against the floor, CPU per site and per call, calls per site, the re-apply
+  cost of an unchanged fleet, and a naive sequential baseline (one call at a time, a GET before every write).
 
     .venv/bin/python bench/bench_apply.py [--sites 1000] [--latency-ms 50] [--naive-sites 1000]
+        [--cli-sites 400] [--cli-concurrency 16] [--compare-src /tmp/main-src/src] [--only-cli]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.twin import running_twin  # noqa: E402
+from tests.support.twin import process_cpu, running_twin, running_twin_process  # noqa: E402
 
 from mist_twin.config import TwinConfig  # noqa: E402
 from mistctl.bootstrap import open_services  # noqa: E402
@@ -34,7 +46,9 @@ from mistctl.store.memory import MemoryStore  # noqa: E402
 from mistctl.workflow import deploy  # noqa: E402
 from mistctl.workflow.deploy import desired_state  # noqa: E402
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "fleet.yaml"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "fleet.yaml"
+ORG_STEPS = 15  # the ordered org steps: one round trip each before the sites start (the floor counts them)
 
 
 def big_fleet(n: int, codes: list[str]) -> Fleet:
@@ -49,15 +63,64 @@ def big_fleet(n: int, codes: list[str]) -> Fleet:
     return base.model_copy(update={"sites": sites, "org_id": None})
 
 
+def fleet_yaml(n: int, codes: list[str]) -> str:
+    """`big_fleet` as a fleet file (what `mistctl apply` reads)."""
+    doc = yaml.safe_load(EXAMPLE.read_text())
+    template = doc["sites"][0]
+    keep = {k: v for k, v in template.items() if k not in ("name", "zone", "number", "devices", "vars")}
+    doc["sites"] = [{"name": f"Bench-{i:05d}", "zone": 1 + i % 3, "number": 1 + i // 3, **keep,
+                     "devices": [{"claim_code": codes[i]}]} for i in range(n)]
+    doc.pop("org_id", None)
+    return str(yaml.safe_dump(doc, sort_keys=False))
+
+
+def cli_apply(src: Path, sites: int, latency_ms: float, concurrency: int) -> dict[str, float]:
+    """`mistctl apply --yes` of `sites` new sites as a process (PYTHONPATH=src) against a twin process."""
+    config = TwinConfig(latency_ms=latency_ms, rate_limit=1_000_000, device_count=sites + 10)
+    with running_twin_process(config) as (url, org_id, token, pid), tempfile.TemporaryDirectory() as tmp:
+        pool = httpx.get(f"{url}/__twin/devices", timeout=30).json()
+        codes = [d["claim_code"] for d in (pool["devices"] if isinstance(pool, dict) else pool)]
+        fleet = Path(tmp) / "fleet.yaml"
+        fleet.write_text(fleet_yaml(sites, codes))
+        env = {**os.environ, "PYTHONPATH": str(src), "MIST_HOST": url, "MIST_APITOKEN": token, "MIST_ORG_ID": org_id,
+               "MISTCTL_STATE": f"sqlite:///{tmp}/state.db", "MIST_RATE_LIMIT": "1000000", "MIST_READ_TIMEOUT": "60"}
+        before_calls = httpx.get(f"{url}/__twin/counters", timeout=30).json()["total"]
+        twin_cpu, children = process_cpu(pid), resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "mistctl", "apply", str(fleet), "--yes", "--concurrency",
+                               str(concurrency)], cwd=tmp, env=env, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - wall
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        twin_cpu = process_cpu(pid) - twin_cpu
+        calls = httpx.get(f"{url}/__twin/counters", timeout=30).json()["total"] - before_calls
+        sites_made = len(httpx.get(f"{url}/api/v1/orgs/{org_id}/sites", params={"limit": 1000},
+                                   headers={"Authorization": f"Token {token}"}, timeout=30).json())
+    if done.returncode != 0:
+        raise SystemExit(f"mistctl apply failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    return {"wall": wall, "cpu": cpu, "calls": calls, "twin_cpu": twin_cpu, "sites": sites_made}
+
+
+def report_cli(label: str, r: dict[str, float], sites: int, latency_ms: float, concurrency: int) -> None:
+    latency = latency_ms / 1000
+    floor = r["calls"] * latency / concurrency + ORG_STEPS * latency
+    print(f"{label}: {r['wall']:.1f} s wall, floor {floor:.1f} s, ratio {r['wall'] / floor:.2f} (goal <= 1.25); "
+          f"{r['calls']:.0f} calls, {r['sites']:.0f} sites made; mistctl CPU {1000 * r['cpu'] / sites:.1f} ms per site "
+          f"(goal <= 3), {1000 * r['cpu'] / r['calls']:.2f} ms per call (goal <= 1); twin CPU "
+          f"{1000 * r['twin_cpu'] / sites:.1f} ms per site, {1000 * r['twin_cpu'] / r['calls']:.2f} ms per call")
+
+
 def settings_for(url: str, token: str, org_id: str) -> Settings:
     return Settings(mist_host=url, mist_apitoken=token, mist_org_id=org_id, mistctl_state="memory://",
                     mist_rate_limit=1_000_000, mist_read_timeout=60)
 
 
-async def mistctl_apply(settings: Settings, fleet: Fleet, concurrency: int) -> dict[str, Any]:
+async def mistctl_apply(settings: Settings, fleet: Fleet, concurrency: int, twin_pid: int | None = None
+                        ) -> dict[str, Any]:
     store = MemoryStore()
     out: dict[str, Any] = {}
     for label in ("apply", "reapply"):
+        twin = process_cpu(twin_pid) if twin_pid else 0.0
         cpu, wall = time.process_time(), time.perf_counter()
         async with open_services(settings=settings, store=store, concurrency=concurrency) as svc:
             planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=concurrency)
@@ -66,6 +129,7 @@ async def mistctl_apply(settings: Settings, fleet: Fleet, concurrency: int) -> d
                                                 concurrency=concurrency)
             site_calls = [svc.ledger.by_site.get(s.name, 0) for s in fleet.sites]
             out[label] = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+                          "twin_cpu": process_cpu(twin_pid) - twin if twin_pid else 0.0,
                           "calls": svc.ledger.total, "writes": result.writes, "failed": len(result.sites_failed),
                           "max_site_calls": max(site_calls), "site_calls": sum(site_calls)}
     return out
@@ -111,14 +175,27 @@ def main() -> None:
     ap.add_argument("--naive-sites", type=int, default=1000)
     ap.add_argument("--latency-ms", type=float, default=50)
     ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--cli-sites", type=int, default=400)
+    ap.add_argument("--cli-concurrency", type=int, default=16)
+    ap.add_argument("--compare-src", type=Path, help="also run `mistctl apply` from this src (e.g. main's)")
+    ap.add_argument("--only-cli", action="store_true", help="only the `mistctl apply` process figures")
     args = ap.parse_args()
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    print(f"`mistctl apply` as a process: {args.cli_sites} new sites, twin over HTTP at {args.latency_ms:.0f} ms, "
+          f"{args.cli_concurrency} in flight (load average {load})")
+    runs = [("this src", ROOT / "src")] + ([("compare-src", args.compare_src)] if args.compare_src else [])
+    for label, src in runs * 2 if args.compare_src else runs:  # alternated twice: the machine's noise is shared
+        r = cli_apply(src, args.cli_sites, args.latency_ms, args.cli_concurrency)
+        report_cli(f"  {label:<12}", r, args.cli_sites, args.latency_ms, args.cli_concurrency)
+    if args.only_cli:
+        return
     n = args.sites
     config = TwinConfig(latency_ms=args.latency_ms, rate_limit=1_000_000, device_count=n + args.naive_sites + 10)
-    with running_twin(config) as (url, org_id, token):
+    with running_twin_process(config) as (url, org_id, token, pid):
         pool = httpx.get(f"{url}/__twin/devices", timeout=30).json()
         codes = [d["claim_code"] for d in (pool["devices"] if isinstance(pool, dict) else pool)]
         fleet = big_fleet(n, codes[:n])
-        res = asyncio.run(mistctl_apply(settings_for(url, token, org_id), fleet, args.concurrency))
+        res = asyncio.run(mistctl_apply(settings_for(url, token, org_id), fleet, args.concurrency, pid))
     with running_twin(config) as (url, org_id, token):
         naive_fleet = big_fleet(args.naive_sites, codes[n : n + args.naive_sites])
         naive = asyncio.run(naive_apply(settings_for(url, token, org_id), naive_fleet))
@@ -134,7 +211,8 @@ def report(n: int, args: argparse.Namespace, res: dict[str, Any], naive: dict[st
           f"ratio {a['wall'] / floor:.2f}")
     print(f"                  {a['calls']} calls ({a['calls'] / n:.2f} per site incl. org share; "
           f"max {a['max_site_calls']} on one site), CPU {1000 * a['cpu'] / n:.2f} ms per site, "
-          f"{a['failed']} failed")
+          f"{1000 * a['cpu'] / a['calls']:.2f} ms per call, {a['failed']} failed; twin CPU "
+          f"{1000 * a['twin_cpu'] / n:.2f} ms per site, {1000 * a['twin_cpu'] / a['calls']:.2f} ms per call")
     print(f"mistctl re-apply: {r['wall']:.1f} s wall, {r['calls']} calls, {r['writes']} writes")
     ns = args.naive_sites
     print(f"naive sequential: {naive['wall']:.1f} s wall for {ns} sites, {naive['calls']} calls "

@@ -2,17 +2,22 @@
 
 - in-process: one httpx.AsyncClient on httpx.ASGITransport, sequential and with concurrent tasks;
 - state file: creating sites with `state_file` set (one SQLite row per write), then listing them;
-- over HTTP: `python -m mist_twin` as a subprocess, several concurrent keep-alive connections.
+- over HTTP: `python -m mist_twin` as a subprocess, several concurrent keep-alive connections;
+- under load: the twin as a subprocess with 50 ms latency and 64 calls in flight (goal: at least 1,000 calls
+  per second), driven by a minimal keep-alive HTTP/1.1 client so the driver's CPU stays small; the twin's
+  CPU (from /proc) is printed beside the driver's.
 
 The mix is what a provisioning run sends: GET one object, GET a page of a list, POST a create.
 
-    .venv/bin/python bench/bench_twin.py [--calls 3000] [--connections 8] [--sites 2000]
+    .venv/bin/python bench/bench_twin.py [--calls 3000] [--connections 8] [--sites 2000] [--in-flight 64]
+        [--latency-ms 50] [--load-calls 6000] [--only-load]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import re
 import subprocess
 import sys
@@ -23,8 +28,12 @@ from pathlib import Path
 
 import httpx
 
-from mist_twin.app import create_app
-from mist_twin.config import TwinConfig
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.twin import process_cpu, running_twin_process  # noqa: E402
+
+from mist_twin.app import create_app  # noqa: E402
+from mist_twin.config import TwinConfig  # noqa: E402
 
 TOKEN = "bench-token-0123456789"
 
@@ -113,13 +122,79 @@ async def over_http(calls: int, connections: int) -> float:
             proc.stdout.close()
 
 
+class _Connection:
+    """One keep-alive HTTP/1.1 connection that sends a request and reads its answer (Content-Length only)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, token: str) -> None:
+        self.reader, self.writer = reader, writer
+        self.head = f"Host: {host}\r\nAuthorization: Token {token}\r\nAccept: application/json\r\n"
+
+    async def call(self, method: str, path: str, body: dict[str, object] | None = None) -> int:
+        data = json.dumps(body).encode() if body is not None else b""
+        extra = f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n" if body is not None else ""
+        self.writer.write(f"{method} {path} HTTP/1.1\r\n{self.head}{extra}\r\n".encode() + data)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+        await self.reader.readexactly(length)
+        return int(head[9:12])
+
+
+async def under_load(url: str, org: str, token: str, calls: int, in_flight: int) -> float:
+    """Calls per second of the GET/GET list/POST mix, `in_flight` connections each with one call at a time."""
+    host, port = url.removeprefix("http://").split(":")
+    connections = [_Connection(*await asyncio.open_connection(host, int(port)), host, token) for _ in range(in_flight)]
+    site = connections[0]
+    assert await site.call("POST", f"/api/v1/orgs/{org}/sites", {"name": "bench"}) == 200
+    site_id = httpx.get(f"{url}/api/v1/orgs/{org}/sites", headers={"Authorization": f"Token {token}"}).json()[0]["id"]
+    counter = iter(range(10**9))
+
+    async def worker(conn: _Connection, share: int) -> None:
+        for n in range(share):
+            if n % 3 == 0:
+                status = await conn.call("GET", f"/api/v1/sites/{site_id}")
+            elif n % 3 == 1:
+                status = await conn.call("GET", f"/api/v1/orgs/{org}/sitegroups?limit=50")
+            else:
+                status = await conn.call("POST", f"/api/v1/orgs/{org}/sitegroups", {"name": f"g-{next(counter)}"})
+            assert status == 200, status
+
+    share = calls // in_flight
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(conn, share) for conn in connections))
+    rate = share * in_flight / (time.perf_counter() - started)
+    for conn in connections:
+        conn.writer.close()
+    return rate
+
+
+def load_figures(calls: int, in_flight: int, latency_ms: float) -> str:
+    """The twin under load as a process: calls/s, its CPU per call, the driver's CPU per call."""
+    config = TwinConfig(latency_ms=latency_ms, rate_limit=10**9, device_count=0)
+    with running_twin_process(config) as (url, org, token, pid):
+        twin_cpu, own_cpu = process_cpu(pid), time.process_time()
+        rate = asyncio.run(under_load(url, org, token, calls, in_flight))
+        twin_cpu, own_cpu = process_cpu(pid) - twin_cpu, time.process_time() - own_cpu
+    done = calls // in_flight * in_flight
+    ceiling = in_flight / (latency_ms / 1000) if latency_ms else float("inf")
+    return (f"twin over HTTP, {latency_ms:.0f} ms latency, {in_flight} in flight: {rate:,.0f} calls/s "
+            f"(goal >= 1,000; ceiling {ceiling:,.0f} = in flight / latency); twin CPU "
+            f"{1000 * twin_cpu / done:.2f} ms per call, driver CPU {1000 * own_cpu / done:.2f} ms per call")
+
+
 def main() -> None:
     """Print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--sites", type=int, default=2000)
+    parser.add_argument("--in-flight", type=int, default=64)
+    parser.add_argument("--latency-ms", type=float, default=50)
+    parser.add_argument("--load-calls", type=int, default=6000)
+    parser.add_argument("--only-load", action="store_true", help="only the twin under load")
     args = parser.parse_args()
+    print(load_figures(args.load_calls, args.in_flight, args.latency_ms), flush=True)
+    if args.only_load:
+        return
     sequential = asyncio.run(in_process(args.calls, 1))
     concurrent = asyncio.run(in_process(args.calls, args.connections))
     print(f"twin in-process (ASGI), GET/GET list/POST mix: {sequential:,.0f} req/s sequential, "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 import uvicorn
 
@@ -47,4 +49,15 @@ async def _serve(config: TwinConfig, host: str, port: int) -> None:
 def serve(config: TwinConfig, host: str = "127.0.0.1", port: int = 8900) -> None:
     """Serve the twin until interrupted (SIGINT/SIGTERM); `port=0` picks a free port (see the ready line)."""
     logging.getLogger("uvicorn.error").addFilter(_HideDroppedAnswers())
-    asyncio.run(_serve(config, host, port))
+    run_loop(_serve(config, host, port))
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed (uvicorn[standard] brings it): uvicorn only picks it itself in
+    `uvicorn.run`, and the twin starts its server in a loop of its own (for the ready line)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] is a dependency
+        asyncio.run(main)
+        return
+    uvloop.run(main)

@@ -11,6 +11,7 @@ import pytest
 from mistctl.store import (
     ANY_SITE,
     AuditEntry,
+    ObjRef,
     RecordNotFound,
     RecordRejected,
     Run,
@@ -379,3 +380,16 @@ async def test_fingerprints_are_stored_and_plain_secrets_refused(store):
     with pytest.raises(RecordRejected, match="fingerprint_secret"):
         await store.put_fingerprint(ORG, "psks", "guest", PASSPHRASE)
     assert await store.get_fingerprint(ORG, "psks", "guest") is None
+
+
+async def test_record_done_writes_the_step_the_object_and_its_audit_entries(store):
+    rec = a_step(status="done", mist_id="m-1", applied_hash="h1")
+    ref = ObjRef(org_id=ORG, kind="sites", key="store-001", mist_id="m-1", applied_hash="h1")
+    audit = [AuditEntry(run_id=rec.run_id, site="store-001", method="POST", path=f"/api/v1/orgs/{ORG}/sites",
+                        kind="sites", name="store-001", status=200, duration_ms=50.0, actor="cli", mist_id="m-1")]
+    await store.record_done(rec, ref, audit)
+    await store.record_done(a_step(key="vars", status="done", mist_id="m-1"), ref, [])  # no audit: none added
+    steps = await store.get_steps(ORG, site="store-001")
+    assert [(s.key, s.status, s.mist_id) for s in steps] == [("lan", "done", "m-1"), ("vars", "done", "m-1")]
+    assert (await store.get_objects(ORG, "sites"))["store-001"].mist_id == "m-1"
+    assert [(e.name, e.mist_id) for e in await store.list_audit()] == [("store-001", "m-1")]

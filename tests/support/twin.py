@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -151,6 +152,15 @@ def running_twin(
     config: TwinConfig | None = None, *, via_cli: bool = False, timeout: float = 30.0
 ) -> Iterator[tuple[str, str, str]]:
     """Run the twin as a subprocess on a free loopback port; yields (base_url, org_id, token)."""
+    with running_twin_process(config, via_cli=via_cli, timeout=timeout) as (url, org_id, token, _pid):
+        yield url, org_id, token
+
+
+@contextmanager
+def running_twin_process(
+    config: TwinConfig | None = None, *, via_cli: bool = False, timeout: float = 30.0
+) -> Iterator[tuple[str, str, str, int]]:
+    """`running_twin` that also yields the twin's pid (benchmarks read its CPU time: `process_cpu`)."""
     config = config or TwinConfig()
     with tempfile.TemporaryFile("w+") as errors:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -165,8 +175,14 @@ def running_twin(
                 errors.seek(0)
                 raise RuntimeError(f"the twin did not start:\n{errors.read()[-2000:]}") from None
             url, org_id, shown = parse_ready_line(line)
-            yield url, org_id, (config.token if shown == "(as given)" else shown) or ""
+            yield url, org_id, (config.token if shown == "(as given)" else shown) or "", proc.pid
         finally:
             stop_process(proc)
             if proc.stdout is not None:
                 proc.stdout.close()
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a live process (Linux /proc), e.g. the twin's beside the client's."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -1,29 +1,19 @@
-"""The `mistctl` command line: one Typer app; each area registers its commands from its own module."""
+"""The `mistctl` command line: one Typer app; each area registers its commands from its own module, imported
+only when one of its commands runs (cli/lazy.py)."""
 
 from __future__ import annotations
 
 import typer
 
 from mistctl import __version__, profiles
-from mistctl.cli import (
-    conformance_cmds,
-    day2_cmds,
-    dedupe_cmds,
-    deploy_cmds,
-    fleet_cmds,
-    helpfmt,
-    import_cmds,
-    lock_cmds,
-    probe_cmds,
-    serve_cmds,
-    twin_cmds,
-    worker_cmds,
-)
+from mistctl.cli import helpfmt
 from mistctl.cli.errors import fail
+from mistctl.cli.lazy import LazyGroup
 from mistctl.errors import UserError
 
 app = typer.Typer(
     name="mistctl",
+    cls=LazyGroup,  # each command's module is imported when that command runs (cli/lazy.py)
     help="Plan, provision and operate Juniper Mist networks across many sites, as code.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -63,9 +53,6 @@ def version() -> None:
     typer.echo(f"mistctl {__version__}")
 
 
-for module in (twin_cmds, fleet_cmds, probe_cmds, conformance_cmds, deploy_cmds, lock_cmds, dedupe_cmds, serve_cmds,
-               day2_cmds, worker_cmds, import_cmds):
-    module.register(app)
 helpfmt.tidy_help(app)
 
 

@@ -37,11 +37,12 @@ class Change:
     calls: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["body"] = redact(self.body)
-        data["diff"] = {k: ["<redacted>", "<redacted>"] if k in SECRET_FIELDS else redact(v)
-                        for k, v in self.diff.items()}
-        return data
+        # asdict's order, without its deep copy of the body and the diff (redact copies them)
+        return {"action": self.action, "step": self.step, "kind": self.kind, "key": self.key, "site": self.site,
+                "mist_id": self.mist_id, "body": redact(self.body),
+                "diff": {k: ["<redacted>", "<redacted>"] if k in SECRET_FIELDS else redact(v)
+                         for k, v in self.diff.items()},
+                "phase": self.phase, "calls": self.calls}
 
     @property
     def writes(self) -> bool:

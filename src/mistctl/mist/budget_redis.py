@@ -11,9 +11,8 @@ hash expires one window after its end, so idle tokens leave nothing behind.
 
 from __future__ import annotations
 
-from typing import Any
-
-from redis.asyncio import Redis
+import sys
+from typing import TYPE_CHECKING, Any
 
 from mistctl.config import Settings
 from mistctl.mist.budget import (
@@ -26,6 +25,9 @@ from mistctl.mist.budget import (
     check_budget_settings,
 )
 from mistctl.mist.clock import Clock, SystemClock
+
+if TYPE_CHECKING:  # redis is imported by the Redis store, only when one is used
+    from redis.asyncio import Redis
 
 # ARGV[1..4] of every script: now, window length, default limit, headroom (share of the limit kept back).
 _COMMON = """
@@ -165,9 +167,8 @@ class RedisCallBudget:
 
 def shared_budget(store: object, settings: Settings, clock: Clock | None = None) -> CallBudget | None:
     """The Redis budget when the state store is Redis (one window per token for every process), else None."""
-    from mistctl.store.redis_store import RedisStore
-
-    if not isinstance(store, RedisStore):
+    redis_store = sys.modules.get("mistctl.store.redis_store")  # not imported: no store can be a RedisStore
+    if redis_store is None or not isinstance(store, redis_store.RedisStore):
         return None
     return RedisCallBudget(store.r, clock or SystemClock(), prefix=store.keys.prefix,
                            limit=settings.mist_rate_limit, window=settings.mist_rate_window)

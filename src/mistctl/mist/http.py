@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from mistctl import __version__
+from mistctl.mist.pools import SpreadTransport
 
 API_PREFIX = "/api/v1"
 #: Mist's own clouds (the spec's `servers`); any other host name is accepted too (a proxy, the twin).
@@ -68,13 +69,15 @@ def build_http_client(
 ) -> httpx.AsyncClient:
     """An `httpx.AsyncClient` for a Mist host (name or URL), with explicit timeouts and limits.
 
-    The token is not set here: the Mist client adds it per request, since it may rotate tokens.
+    The token is not set here: the Mist client adds it per request, since it may rotate tokens. Without a
+    `transport`, the connections are spread over one-connection pools (`pools.SpreadTransport`).
     """
+    limits = limits or default_limits()
     return httpx.AsyncClient(
         base_url=base_url_for(host),
-        transport=transport,
+        transport=transport or SpreadTransport(limits),
         timeout=timeout,
-        limits=limits or default_limits(),
+        limits=limits,
         headers={"Accept": "application/json", "User-Agent": f"mistctl/{__version__}"},
         follow_redirects=False,
     )

@@ -4,6 +4,8 @@
 `errors`, redaction and secret fingerprints in `redact`.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from mistctl.store._common import ANY_SITE, AnySite
 from mistctl.store.errors import (
     RecordNotFound,
@@ -27,8 +29,10 @@ from mistctl.store.models import (
 )
 from mistctl.store.port import StateStore
 from mistctl.store.redact import fingerprint_secret, redact, redact_text
-from mistctl.store.redis_store import RedisStore
 from mistctl.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from mistctl.store.redis_store import RedisStore
 
 __all__ = [
     "ANY_SITE",
@@ -56,3 +60,12 @@ __all__ = [
     "redact",
     "redact_text",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`RedisStore` is imported on first use: redis is heavy, and most commands use SQLite."""
+    if name == "RedisStore":
+        from mistctl.store.redis_store import RedisStore
+
+        return RedisStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

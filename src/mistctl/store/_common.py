@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import ValidationError
 
 from mistctl.store.errors import RecordRejected
-from mistctl.store.models import Fingerprint, RunPatch, StepRecord, utcnow
+from mistctl.store.models import AuditEntry, Fingerprint, ObjRef, RunPatch, StepRecord, utcnow
 from mistctl.store.redact import is_fingerprint, redact
+
+if TYPE_CHECKING:
+    from mistctl.store.port import StateStore
 
 
 class AnySite(enum.Enum):
@@ -41,6 +44,14 @@ class StoreLifecycle:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+
+async def record_done_in_turn(store: StateStore, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
+    """`record_done` for a store with no one-write form: the record, the object's id, then the audit entries."""
+    await store.record_step(rec)
+    await store.put_object(ref.org_id, ref.kind, ref.key, ref.mist_id, ref.applied_hash)
+    if audit:
+        await store.append_audit_batch(audit)
 
 
 def parse_patch(run_id: str, changes: Mapping[str, Any]) -> RunPatch:

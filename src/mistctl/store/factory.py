@@ -13,13 +13,16 @@ call it outside the event loop; use the store as `async with open_store(url) as 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mistctl.store.errors import StoreConfigError
 from mistctl.store.memory import MemoryStore
 from mistctl.store.port import StateStore
-from mistctl.store.redis_store import RedisStore
 from mistctl.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:  # redis is imported when a redis:// store is opened, not by every command
+    from mistctl.store.redis_store import RedisStore
 
 DEFAULT_PREFIX = "mistctl:"
 _HELP = "use sqlite:///path/to/state.db, a file path, redis://host:port/db or memory://"
@@ -52,6 +55,8 @@ def sqlite_path(rest: str) -> Path:
 
 
 def _redis_store(url: str) -> RedisStore:
+    from mistctl.store.redis_store import RedisStore
+
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     prefix = next((v for k, v in query if k == "prefix"), DEFAULT_PREFIX)

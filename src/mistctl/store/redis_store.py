@@ -20,6 +20,7 @@ from mistctl.store._common import (
     StoreLifecycle,
     check_page,
     make_fingerprint,
+    record_done_in_turn,
     step_sort_key,
 )
 from mistctl.store.models import (
@@ -82,6 +83,10 @@ class RedisStore(RedisRuns, StoreLifecycle):
             await pipe.execute()
 
     @_guarded
+    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
+        """`record_step`, `put_object` and `append_audit_batch` in turn."""
+        await record_done_in_turn(self, rec, ref, audit)
+
     async def get_steps(
         self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
     ) -> list[StepRecord]:

@@ -143,6 +143,10 @@ class SqliteStore(StoreLifecycle):
         """One record by identity."""
         return await self._call(rec_q.select_step, org_id, site, step, kind, key)
 
+    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
+        """The step's record, its object's id and its audit entries, in one transaction."""
+        await self._call(rec_q.record_done, rec, ref, list(audit))
+
     # --- object map -----------------------------------------------------------------------------------
     async def put_object(
         self, org_id: str, kind: str, key: str, mist_id: str, applied_hash: str | None = None

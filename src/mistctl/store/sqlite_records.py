@@ -24,13 +24,24 @@ def _where(filters: Sequence[tuple[str, Any]]) -> tuple[str, list[Any]]:
 
 def upsert_steps(conn: sqlite3.Connection, recs: Sequence[StepRecord]) -> None:
     """Insert or replace step records by identity, in one transaction."""
-    rows = [(r.org_id, r.site or "", r.step, r.kind, r.key, r.run_id, r.model_dump_json()) for r in recs]
     with write_tx(conn):
-        conn.executemany(
-            "INSERT OR REPLACE INTO steps (org_id, site, step, kind, key, run_id, body)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        _put_steps(conn, recs)
+
+
+def _put_steps(conn: sqlite3.Connection, recs: Sequence[StepRecord]) -> None:
+    rows = [(r.org_id, r.site or "", r.step, r.kind, r.key, r.run_id, r.model_dump_json()) for r in recs]
+    conn.executemany(
+        "INSERT OR REPLACE INTO steps (org_id, site, step, kind, key, run_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def record_done(conn: sqlite3.Connection, rec: StepRecord, ref: ObjRef, entries: Sequence[AuditEntry]) -> None:
+    """A step done: its record, its object's Mist id and the audit entries of its writes, in one transaction."""
+    with write_tx(conn):
+        _put_steps(conn, (rec,))
+        upsert_object(conn, ref)
+        _put_audit(conn, entries)
 
 
 def select_steps(
@@ -123,9 +134,13 @@ def count_sites(conn: sqlite3.Connection, org_id: str | None) -> dict[str, int]:
 
 def insert_audit(conn: sqlite3.Connection, entries: Sequence[AuditEntry]) -> None:
     """Append audit entries in order, in one transaction."""
-    rows = [(e.run_id, e.site, e.model_dump_json()) for e in entries]
     with write_tx(conn):
-        conn.executemany("INSERT INTO audit (run_id, site, body) VALUES (?, ?, ?)", rows)
+        _put_audit(conn, entries)
+
+
+def _put_audit(conn: sqlite3.Connection, entries: Sequence[AuditEntry]) -> None:
+    rows = [(e.run_id, e.site, e.model_dump_json()) for e in entries]
+    conn.executemany("INSERT INTO audit (run_id, site, body) VALUES (?, ?, ?)", rows)
 
 
 def select_audit(

@@ -1,0 +1,77 @@
+"""The CLI imports a command's modules only when that command runs (cli/lazy.py), and the table `--help`
+lists from without importing them says what the commands themselves say."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from mistctl.cli.helpfmt import unwrap
+from mistctl.cli.lazy import COMMANDS, load_module
+from mistctl.cli.main import app
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+HEAVY = ("fastapi", "starlette", "uvicorn", "arq", "redis", "cryptography", "jsonschema", "mist_twin", "httpx")
+
+
+def _imported_after(code: str) -> set[str]:
+    """The top-level packages in sys.modules after running `code` in a fresh interpreter."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": SRC})
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def test_importing_the_cli_imports_no_service_twin_or_network_module() -> None:
+    assert not _imported_after("import mistctl.cli.main") & set(HEAVY)
+
+
+def test_help_imports_no_command_module() -> None:
+    loaded = _imported_after(
+        "import sys\nfrom mistctl.cli.main import main\nsys.argv = ['mistctl', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass")
+    assert not loaded & set(HEAVY)
+
+
+def test_validate_does_not_import_the_service_the_twin_or_redis() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "fleet.yaml"
+    loaded = _imported_after(
+        f"import sys\nfrom mistctl.cli.main import main\nsys.argv = ['mistctl', 'validate', {str(example)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code")
+    assert not loaded & {"fastapi", "starlette", "uvicorn", "arq", "redis", "mist_twin"}
+
+
+def test_the_help_table_matches_every_command() -> None:
+    real: dict[str, typer.core.TyperCommand] = {}
+    for module in {module for module, _ in COMMANDS.values()}:
+        real.update(load_module(module))
+    assert set(real) == set(COMMANDS)  # no command missing from the table, none listed that does not exist
+    for name, (_, line) in COMMANDS.items():
+        help_text = unwrap(real[name].help or "")
+        assert help_text.split("\n\n")[0] == line, name
+
+
+def test_root_help_lists_every_command_and_a_command_still_runs() -> None:
+    out = CliRunner().invoke(app, ["--help"], prog_name="mistctl", env={"COLUMNS": "300"})
+    assert out.exit_code == 0
+    listed = [line.split()[1] for line in out.output.splitlines() if line.startswith("│ ") and "  " in line[2:]]
+    assert [name for name in listed if name in COMMANDS or name == "version"] == ["version", *COMMANDS]
+    ran = CliRunner().invoke(app, ["ipam", str(Path(__file__).resolve().parents[2] / "examples" / "fleet.yaml")],
+                             prog_name="mistctl")
+    assert ran.exit_code == 0 and "/" in ran.output
+    unknown = CliRunner().invoke(app, ["aply"], prog_name="mistctl")
+    assert unknown.exit_code == 2 and "apply" in unknown.output  # the suggestion still sees the lazy names
+
+
+def test_the_apply_commands_import_no_redis_service_or_twin() -> None:
+    loaded = _imported_after(  # redis comes with a redis:// store
+        "import mistctl.cli.deploy_cmds\nfrom mistctl.config import Settings\n"
+        "from mistctl.mist.budget_redis import shared_budget\nfrom mistctl.store import open_store\n"
+        "assert shared_budget(open_store('memory://'), Settings(_env_file=None)) is None")
+    assert not loaded & {"fastapi", "starlette", "uvicorn", "arq", "redis", "cryptography", "jwt", "mist_twin"}
