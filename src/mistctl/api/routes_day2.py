@@ -24,7 +24,7 @@ from mistctl.api.schemas_day2 import (
     UpgradeAccepted,
     UpgradeRequest,
 )
-from mistctl.api.services_fleet import parse_fleet_body
+from mistctl.api.services_fleet import ownership_of, parse_fleet_body
 
 router = APIRouter(responses=ERRORS)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -114,4 +114,4 @@ async def post_drift(ctx: Ctx, caller: CallerDep, req: FleetRequest) -> Report:
     """As GET /drift, against the fleet in the body; every site's setting is read (one call per site)."""
     fleet = await parse_fleet_body(req.fleet, req.files)
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
-    return await day2.drift_report(ctx, access, fleet)
+    return await day2.drift_report(ctx, access, fleet, ownership_of(fleet, req))

@@ -13,8 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from mistctl.api.auth import Access
 from mistctl.api.context import AppContext
 from mistctl.api.schemas_day2 import PskRotateResponse, RotatedPsk, UpgradeRequest
+from mistctl.api.services import design_owner
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
+from mistctl.domain.owners import Ownership
 from mistctl.errors import UserError
 from mistctl.store.models import Run, new_run_id
 from mistctl.workflow import drift, psk
@@ -103,10 +105,13 @@ async def finish(ctx: AppContext, access: Access, *, names: list[str], every: bo
                                       every=every, force=force, actor=access.actor, ledger=ledger)
 
 
-async def drift_report(ctx: AppContext, access: Access, fleet: Fleet | None) -> dict[str, Any]:
+async def drift_report(ctx: AppContext, access: Access, fleet: Fleet | None,
+                       ownership: Ownership | None = None) -> dict[str, Any]:
     """Drift of the org against a fleet (or, without one, the service's design: its org objects)."""
     mist = ctx.client(access.tokens)
     compared = fleet if fleet is not None else await run_in_threadpool(ctx.design.fleet)  # off the loop
-    report = await drift.detect_drift(mist, ctx.store, compared, access.org_id, concurrency=ctx.concurrency)
+    owner = ownership if fleet is not None else design_owner(ctx)
+    report = await drift.detect_drift(mist, ctx.store, compared, access.org_id, concurrency=ctx.concurrency,
+                                      ownership=owner)
     scope = "fleet" if fleet is not None else f"design {ctx.design.source} (org objects)"
     return {**report.to_json(), "compared_with": scope}

@@ -8,6 +8,7 @@ from typing import Any
 from rich.table import Table
 
 from mistctl.cli.timefmt import human_duration, human_time
+from mistctl.domain.owners import describe
 from mistctl.workflow.drift import DriftReport
 
 MAX_ROWS = 200
@@ -23,12 +24,13 @@ def _cell(value: Any) -> str:
 def drift_table(report: DriftReport) -> Table:
     """One row per difference: object, field, what, live value, fleet value."""
     table = Table(title=f"Drift in org {report.org_id}")
-    for col in ("kind", "object", "site", "field", "what", "live", "fleet"):
+    for col in ("kind", "object", "site", "field", "what", "live", "fleet", "owner"):
         table.add_column(col)
     for d in report.differences[:MAX_ROWS]:
-        table.add_row(d.kind, d.key, d.site or "", d.field, d.what, _cell(d.live), _cell(d.desired))
+        table.add_row(d.kind, d.key, d.site or "", d.field, d.what, _cell(d.live), _cell(d.desired),
+                      describe(d.owner) if d.owner else "")
     if len(report.differences) > MAX_ROWS:
-        table.add_row(f"... {len(report.differences) - MAX_ROWS} more (see --json)", "", "", "", "", "", "")
+        table.add_row(f"... {len(report.differences) - MAX_ROWS} more (see --json)", "", "", "", "", "", "", "")
     return table
 
 

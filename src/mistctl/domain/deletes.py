@@ -66,7 +66,7 @@ def compute_deletes(desired: DesiredState, live: LiveState, managed: Managed) ->
         for mist_id, key in doomed[kind.key].items():
             users = _users(kind, mist_id, live, ours)
             if users:
-                problems.append(Problem(kind.key, key, f"kept: still used by {', '.join(users)}, which mistctl "
+                problems.append(Problem(kind.key, key, f"kept: still used by {', '.join(users)}, which this fleet "
                                         "does not manage; remove that use in Mist, then plan again", fatal=False))
                 continue
             changes.append(_delete_change(kind, key, mist_id, live))

@@ -129,6 +129,7 @@ async def _deploy(w: WorkerState, ctx: dict[str, Any], run: Run) -> None:
     await w.store.update_run(run.id, status="running", started_at=utcnow())
     async with _mist(w, run, run.org_id) as (mist, records):
         planned = await _plan(mist, w, fleet, run, opts)
+        records.owner = planned.plan.owner  # the org objects it writes are recorded under the run's owner
         applier = Applier(mist, records, planned.desired, planned.live, concurrency=opts["concurrency"])
         ok = await applier.prepare(planned.plan)
     if not ok:
@@ -140,7 +141,8 @@ async def _plan(mist: Any, w: WorkerState, fleet: Fleet, run: Run, opts: dict[st
     with contextlib.suppress(MistError):  # learn the token's real count; the plan reports a dead Mist
         await mist.sync_budget()
     try:
-        planned = await plan_fleet(mist, w.store, fleet, run.org_id, concurrency=opts["concurrency"])
+        planned = await plan_fleet(mist, w.store, fleet, run.org_id, concurrency=opts["concurrency"],
+                                   ownership=opts["ownership"])
         if opts["saved"] and not opts["checked"]:
             check_saved(opts["saved"], planned.plan)
         check_problems(planned.plan)

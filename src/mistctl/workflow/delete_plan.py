@@ -14,19 +14,26 @@ from mistctl.domain.desired import DesiredState
 from mistctl.domain.diff import LiveState
 from mistctl.domain.plan import Plan
 from mistctl.store.port import StateStore
+from mistctl.workflow.owners import another_owners
 from mistctl.workflow.ports import MistApi
 from mistctl.workflow.read import INVENTORY_QUERY
 
 
-async def managed_objects(store: StateStore, org_id: str) -> dict[str, dict[str, str]]:
-    """Kind -> natural key -> Mist id of every object mistctl created or adopted in the org."""
+async def managed_objects(store: StateStore, org_id: str, owner: str | None = None) -> dict[str, dict[str, str]]:
+    """Kind -> natural key -> Mist id of every object mistctl created or adopted in the org.
+
+    With an `owner`, only its objects and those recorded without one: another owner's objects are never
+    this run's to delete (they are not missing from this fleet: it never named them).
+    """
     found = await asyncio.gather(*(store.get_objects(org_id, k.key) for k in DELETE_ORDER))
-    return {k.key: {key: ref.mist_id for key, ref in refs.items()} for k, refs in zip(DELETE_ORDER, found, strict=True)}
+    return {k.key: {key: ref.mist_id for key, ref in refs.items() if not another_owners(ref, owner)}
+            for k, refs in zip(DELETE_ORDER, found, strict=True)}
 
 
-async def read_for_deletes(mist: MistApi, store: StateStore, desired: DesiredState, live: LiveState) -> Managed:
+async def read_for_deletes(mist: MistApi, store: StateStore, desired: DesiredState, live: LiveState,
+                           owner: str | None = None) -> Managed:
     """List the kinds deletes need that the read phase skipped; the inventory when a site may go."""
-    managed = await managed_objects(store, live.org_id)
+    managed = await managed_objects(store, live.org_id, owner)
     missing = [k for k in kinds_to_check(managed) if k.key not in live.objects]
     lists = await asyncio.gather(*(mist.list_org(live.org_id, k.collection) for k in missing))
     for kind, objs in zip(missing, lists, strict=True):
@@ -56,7 +63,7 @@ async def adopt_unchanged(store: StateStore, plan: Plan, desired: DesiredState) 
     fresh = [c for c in found if c.key not in known[c.kind]]
     for change in fresh:
         obj = desired.sites[change.key].site if change.kind == K.SITES.key else desired.org[change.kind][change.key]
-        await store.put_object(plan.org_id, change.kind, change.key, str(change.mist_id), obj.hash())
+        await store.put_object(plan.org_id, change.kind, change.key, str(change.mist_id), obj.hash(), plan.owner)
     return len(fresh)
 
 

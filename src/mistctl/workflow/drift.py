@@ -10,11 +10,12 @@ PSKs mistctl rotated keep their rotated passphrase (`psk_records.respect_rotatio
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from mistctl.domain.devices_diff import HUB_GATEWAYS, ORDERS
 from mistctl.domain.fleet import Fleet
+from mistctl.domain.owners import Ownership
 from mistctl.domain.plan import Change, Plan
 from mistctl.store.port import StateStore
 from mistctl.store.redact import REDACTED, is_secret_name, redact
@@ -36,6 +37,7 @@ class Difference:
     live: Any = None
     desired: Any = None
     site: str | None = None
+    owner: str | None = None  # the org object's recorded owner (`domain.owners`), when one is recorded
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +62,7 @@ class DriftReport:
         objects = {(d.kind, d.key, d.site) for d in self.differences}
         return {
             "org_id": self.org_id,
+            "owner": self.planned.plan.owner,
             "drift": self.drifted,
             "objects": len(objects),
             "differences": [d.to_json() for d in self.differences],
@@ -77,7 +80,7 @@ def differences(plan: Plan) -> list[Difference]:
         # a WLAN template's binding waits for a site reported missing; a hub profile's gateways do not
         if change.writes and (change.phase != "bind" or change.kind == HUB_GATEWAYS):
             found.extend(_of_change(change))
-    return found
+    return [replace(d, owner=plan.owners.get(d.kind, {}).get(d.key)) for d in found]
 
 
 def _of_change(change: Change) -> list[Difference]:
@@ -119,9 +122,13 @@ def _shown(name: str, pair: list[Any]) -> tuple[Any, Any]:
 
 
 async def detect_drift(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, *,
-                       concurrency: int = 8) -> DriftReport:
-    """Read the live org (every site's setting included) and list what differs from the fleet."""
-    planned = await plan_fleet(mist, store, fleet, org_id, concurrency=concurrency, refresh_vars=True)
+                       concurrency: int = 8, ownership: Ownership | None = None) -> DriftReport:
+    """Read the live org (every site's setting included) and list what differs from the fleet.
+
+    `ownership`: who compares; another owner's objects that differ are conflicts, each difference names
+    its object's recorded owner."""
+    planned = await plan_fleet(mist, store, fleet, org_id, concurrency=concurrency, refresh_vars=True,
+                               ownership=ownership)
     return DriftReport(org_id, planned, differences(planned.plan), read_calls=planned.plan.read_calls,
                        settings_read=len(planned.live.site_vars))
 
