@@ -65,7 +65,10 @@ def test_taking_ownership_turns_the_conflict_into_a_note() -> None:
 
 def test_a_fleet_name_must_be_short_and_safe() -> None:
     text = (EXAMPLE / "fleet.yaml").read_text()
-    reader = (lambda name: (EXAMPLE / name).read_text())
+
+    def reader(name: str) -> str:
+        return (EXAMPLE / name).read_text()
+
     assert parse_fleet("name: branch-east\n" + text, source="f.yaml", read_file=reader).name == "branch-east"
     for bad in ('"a b"', "x" * 64, "-lead", "[1, 2]", '"fleet:x"'):
         with pytest.raises(FleetInvalid, match="name: must be 1 to 63 letters"):
