@@ -80,8 +80,10 @@ def test_the_cli_fleet_refuses_the_designs_template_until_it_takes_it_over(tmp_p
         assert "No changes" not in plan.stdout
         as_json = json.loads(_cli(env, tmp_path, "plan", "fleet.yaml", "--json").stdout)
         assert as_json["owner"] == "fleet:branch-east"
-        assert [(p["kind"], p["key"], p["owner"], p["fatal"]) for p in as_json["problems"]] == [
+        assert sorted((p["kind"], p["key"], p["owner"], p["fatal"]) for p in as_json["problems"]) == [
+            ("owner", "design:default", "design:default", False),  # the design's site: kept, not this fleet's
             ("switch_templates", "store-access", "design:default", True)]
+        assert "kept: 1 object(s) design 'default' owns are not in this fleet (site Branch-NYC-001)" in plan.stdout
 
         before = _non_get_calls(twin)
         refused = _cli(env, tmp_path, "apply", "fleet.yaml", "--yes")
@@ -134,8 +136,8 @@ def test_plans_and_deployments_over_http_name_the_conflict_and_take_it_with_the_
             plan = api.post("/plans", json={"fleet": fleet, "org_id": org_id}, headers=KEY)
             assert plan.status_code == 200, plan.text
             assert plan.json()["owner"] == "fleet:branch-east"
-            assert [(p["key"], p["owner"], p["fatal"]) for p in plan.json()["problems"]] == [
-                ("store-access", "design:default", True)]
+            assert [(p["key"], p["owner"]) for p in plan.json()["problems"] if p["fatal"]] == [
+                ("store-access", "design:default")]
             before = _non_get_calls(twin)
             refused = _run(api, {"fleet": fleet, "org_id": org_id})
             assert refused["status"] == "failed" and "owned by design 'default'" in refused["error"], refused
@@ -144,7 +146,8 @@ def test_plans_and_deployments_over_http_name_the_conflict_and_take_it_with_the_
             assert taken["status"] == "completed", taken
             assert _desk(twin, org_id) == FLEET_DESK
             again = api.post("/plans", json={"fleet": fleet, "org_id": org_id}, headers=KEY).json()
-            assert again["problems"] == [] and again["summary"]["update"] == 0  # same owner: nothing to do
+            assert not [p for p in again["problems"] if p["fatal"]] and again["summary"]["update"] == 0  # same owner
+            assert [p["key"] for p in again["problems"]] == ["design:default"]  # the design's site: kept
         assert _owners({**env, "MIST_ORG_ID": org_id}, tmp_path)[("switch_templates", "store-access")] == \
             "fleet:branch-east"
 

@@ -293,7 +293,8 @@ async def test_only_a_redis_store_and_the_services_own_tokens_are_queued(harness
     callers = [SecretStr("a-callers-own-token-0123456789")]
     assert not await queue_deployment(harness.store, run, fleet, callers, mine)
     assert await RunBook(harness.store, run.id).options() == {
-        "saved": None, "concurrency": 8, "locks": [], "binds": [], "tokens": "", "checked": False}
+        "saved": None, "concurrency": 8, "locks": [], "binds": [], "tokens": "", "checked": False,
+        "ownership": None}
 
 
 async def test_two_runs_of_one_fleet_queued_together_take_turns_and_create_every_object_once(harness: Harness):

@@ -20,7 +20,7 @@ def test_a_fleet_is_owned_by_its_name_else_its_file_name_else_unnamed() -> None:
     assert by_file.owner == "fleet:fleet.yaml" and by_file.source == "file name"
     assert fleet_ownership(None, "C:/x/../my fleet (2).yaml").owner == "fleet:my-fleet--2-.yaml"
     assert fleet_ownership(None, None).owner == "fleet:unnamed"
-    assert "set `name:` in the file" in by_file.describe()
+    assert "a `name:` in the file keeps it" in by_file.describe()
 
 
 def test_the_design_is_owned_by_its_name_else_its_file_stem() -> None:

@@ -19,8 +19,8 @@ from mistctl.cli.delete_render import kept_lines, nothing_to_do, outcome_lines
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.lock_cmds import DEFAULT_LOCK_TIMEOUT, LockTimeoutOpt, hold_org
 from mistctl.cli.options import ConcurrencyOpt, TakeOwnershipOpt
-from mistctl.cli.owner_render import conflict_summary
-from mistctl.cli.render import change_lines, console, format_eta, plan_table, report_table, safe
+from mistctl.cli.plan_view import print_plan
+from mistctl.cli.render import console, report_table, safe
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.owners import Ownership, fleet_ownership
@@ -88,38 +88,10 @@ async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, si
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
-        _print_plan(planned.plan, eta, detail or site is not None, site, out, budgets, ownership=planned.ownership)
+        print_plan(planned.plan, eta, detail or site is not None, site, out, budgets, ownership=planned.ownership)
     if planned.plan.fatal_problems:  # never "no changes" while the org has conflicts
         raise typer.Exit(EXIT_FAILED)
     return planned.plan
-
-
-def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path | None,
-                budgets: list[str] | None = None, con: Any = None, ownership: Ownership | None = None) -> None:
-    con = con or console()
-    if ownership is not None:
-        con.print(safe(f"owner: {ownership.describe()}"), soft_wrap=True)
-    con.print(plan_table(plan))
-    for p in plan.problems:
-        where = f" (site {p.site})" if p.site else ""
-        con.print(f"[{'red' if p.fatal else 'yellow'}]{'conflict' if p.fatal else 'warning'}[/]: "
-                  + safe(f"{p.kind} {p.key}{where}: {p.message}"), soft_wrap=True)  # one line, whole ids
-    if detail:
-        for line in change_lines(plan, site):
-            con.print(line, markup=False)
-    s = plan.summary()
-    con.print(f"{s['create']} to create, {s['update']} to update, {s['delete']} to delete, {s['unchanged']} unchanged; "
-              f"estimated API calls: {plan.estimated_calls} (plus {plan.read_calls} spent reading); "
-              f"ETA {format_eta(eta)}")
-    for line in budgets or ():
-        con.print(f"API budget: {line}", markup=False)
-    if plan.fatal_problems:
-        for line in conflict_summary(plan):
-            con.print(line)
-    elif plan.is_empty():
-        con.print("[green]No changes: the org matches the fleet.[/green]")
-    if out is not None:
-        con.print(f"plan saved to {out}; apply it with: mistctl apply {out}")
 
 
 @handle_errors
@@ -222,7 +194,7 @@ async def _planned(svc: Services, fleet: Fleet, saved: dict[str, Any] | None, co
         deploy.check_saved(saved, planned.plan)
     deploy.check_problems(planned.plan)
     eta = await svc.eta(planned.plan)
-    _print_plan(planned.plan, eta, False, None, None, con=con, ownership=ownership)
+    print_plan(planned.plan, eta, False, None, None, con=con, ownership=ownership)
     stream.plan(planned.plan, eta)
     for line in kept_lines(planned.plan, consent):
         con.print(line, markup=False)

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from mistctl.bootstrap import open_store_from_env
 from mistctl.cli.json_out import echo_json
-from mistctl.cli.owner_render import owners_table
+from mistctl.cli.plan_view import owners_table
 from mistctl.cli.render import console, safe
 from mistctl.cli.runids import resolve_run_id, short_id
 from mistctl.cli.timefmt import human_time

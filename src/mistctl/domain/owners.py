@@ -20,6 +20,9 @@ from dataclasses import asdict, dataclass
 from pathlib import PurePath
 
 from mistctl.domain import kinds as K
+from mistctl.domain.deletes import DELETE_ORDER, Managed, doomed_of
+from mistctl.domain.desired import DesiredState
+from mistctl.domain.diff import LiveState
 from mistctl.domain.plan import Change, Problem
 
 FLEET, DESIGN = "fleet", "design"
@@ -63,8 +66,10 @@ class Ownership:
         return Ownership(**data) if isinstance(data, dict) else None
 
     def describe(self) -> str:
-        """`fleet 'branch-east'` (from the file's name: ...)."""
-        hint = "" if self.source == "name" else f" (from its {self.source}: set `name:` in the file to fix it)"
+        """`fleet 'branch-east'`, or `fleet 'fleet.yaml' (from its file name; ...)`."""
+        if self.source == "name":
+            return describe(self.owner)
+        hint = f" (from its {self.source}; a `name:` in the file keeps it when renamed)"
         return describe(self.owner) + hint
 
 
@@ -130,3 +135,18 @@ def _problem(change: Change, owner: str | None, ownership: Ownership) -> Problem
 def is_owner_conflict(problem: Problem) -> bool:
     """True for a fatal problem that is another owner's object (not a duplicate in the live org)."""
     return problem.fatal and problem.owner is not None
+
+
+def others_kept(desired: DesiredState, live: LiveState, others: Mapping[str, Managed]) -> list[Problem]:
+    """One note per other owner whose live objects this fleet does not name: kept, not this run's to delete."""
+    notes: list[Problem] = []
+    for owner, managed in sorted(others.items()):
+        names = [f"{kind.title} {key}" for kind in DELETE_ORDER
+                 for key in sorted(doomed_of(kind, desired, live, managed).values())]
+        if not names:
+            continue
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        notes.append(Problem("owner", owner, f"kept: {len(names)} object(s) {describe(owner)} owns are not in this "
+                             f"fleet ({shown}); they are its to delete, not this run's (pass {TAKE_FLAG} with "
+                             "--allow-delete to take them over and delete them)", fatal=False, owner=owner))
+    return notes

@@ -129,8 +129,7 @@ async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str
     live = await read_live(mist, records, org_id, desired, concurrency=concurrency, refresh_vars=refresh_vars,
                            trust_records=trust_records)
     whole = only_site is None and only_kinds is None and with_sites and not trust_records
-    owner = ownership.owner if ownership else None
-    managed = await read_for_deletes(mist, store, desired, live, owner) if whole else None  # a whole fleet only
+    managed = await read_for_deletes(mist, store, desired, live, ownership) if whole else None  # a whole fleet only
     live.read_calls = mist.calls.total - before
     await respect_rotations(store, desired, live)  # a PSK mistctl rotated is not reverted to the fleet's
     plan = await asyncio.to_thread(lambda: compute_plan(desired, live, fleet_hash=fleet_hash(fleet),
