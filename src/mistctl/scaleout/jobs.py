@@ -98,7 +98,9 @@ async def _guard(ctx: dict[str, Any], run_id: str, work: Work, *, run_tries: boo
 async def _mist(w: WorkerState, run: Run, org_id: str) -> AsyncIterator[tuple[MistClient, Records]]:
     """A Mist client and the run's records for one job: its audit is flushed and its calls counted after."""
     ledger = CallLedger()
-    records = Records(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger)
+    ownership = (await w.book(run.id).options())["ownership"]  # what it writes is recorded under its owner
+    records = Records(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger,
+                      owner=ownership.owner if ownership else None)
     try:
         yield w.client(ledger), records
     finally:
@@ -129,7 +131,6 @@ async def _deploy(w: WorkerState, ctx: dict[str, Any], run: Run) -> None:
     await w.store.update_run(run.id, status="running", started_at=utcnow())
     async with _mist(w, run, run.org_id) as (mist, records):
         planned = await _plan(mist, w, fleet, run, opts)
-        records.owner = planned.plan.owner  # the org objects it writes are recorded under the run's owner
         applier = Applier(mist, records, planned.desired, planned.live, concurrency=opts["concurrency"])
         ok = await applier.prepare(planned.plan)
     if not ok:
