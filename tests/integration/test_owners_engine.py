@@ -67,6 +67,13 @@ async def test_a_fleet_never_deletes_another_owners_objects_but_deletes_its_own(
         label_id = (await store.get_objects(svc.org_id, "labels"))["scanners"].mist_id
         theirs = await deploy.plan_fleet(svc.mist, svc.store, smaller, svc.org_id, ownership=B)
         assert theirs.plan.deletes == [] and not theirs.plan.fatal_problems
+        notes = [p.message for p in theirs.plan.problems if p.kind == "owner"]
+        assert len(notes) == 1, notes  # a PSK, two policies, a label and a site: named, kept
+        assert notes[0].startswith("kept: 5 object(s) fleet 'branch-a' owns are not in this fleet (PSK ")
+        assert "label scanners" in notes[0] and f"site {fleet.sites[0].name}" in notes[0]
+        taking = await deploy.plan_fleet(svc.mist, svc.store, smaller, svc.org_id,
+                                         ownership=fleet_ownership("branch-b", take=True))
+        assert ("labels", "scanners") in {(c.kind, c.key) for c in taking.plan.deletes}  # with --take-ownership
         await _apply(svc, smaller, B, allow_delete=True)
         assert label_id in {o["id"] for o in twin.objects("wxtags")}  # A's label and A's site stay
         assert {s["name"] for s in twin.objects("sites")} == {fleet.sites[0].name}
