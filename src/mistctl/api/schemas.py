@@ -46,6 +46,12 @@ class OrgRequest(_Request):
     org_id: OrgId | None = Field(default=None, description=ORG_ID_HELP)
 
 
+class StepRequest(OrgRequest):
+    """One org-level step of the design."""
+
+    take_ownership: bool = Field(default=False, description=TAKE_HELP)
+
+
 class SiteRequest(OrgRequest):
     """One site of the org design: its name, zone and number in the zone, and optional site fields."""
 

@@ -128,13 +128,13 @@ async def deploy_full_stack(ctx: AppContext, access: Access,
     return answer, run_id
 
 
-async def converge_step(ctx: AppContext, access: Access, step: int) -> StepResponse:
+async def converge_step(ctx: AppContext, access: Access, step: int, *, take: bool = False) -> StepResponse:
     """One org-level step of the design: its objects, created or updated as needed."""
     kinds = STEP_KINDS[step]
     fleet = await run_in_threadpool(ctx.design.fleet)
     async with locked(ctx, access.org_id, [], actor=access.actor) as run_id:
         info = RunInfo(run_id, f"step-{K.STEP_NAMES[step]}", access.actor, record_empty=False)
-        scope = Scope(only_kinds=kinds, with_sites=False, ownership=design_owner(ctx))
+        scope = Scope(only_kinds=kinds, with_sites=False, ownership=design_owner(ctx, take))
         done = await run_converge(ctx, access, fleet, scope, info)
     return await _step_answer(ctx, access, step, kinds, done)
 
