@@ -122,8 +122,10 @@ def test_the_cli_fleet_refuses_the_designs_template_until_it_takes_it_over(tmp_p
         drift_cli = _cli(env, tmp_path, "drift", "fleet.yaml", "--json")
         report = json.loads(drift_cli.stdout)
         assert report["owner"] == "fleet:branch-east"
-        conflicts = [d for d in report["differences"] if d["what"] == "conflict"]
-        assert [(d["key"], d["owner"]) for d in conflicts] == [("store-access", "design:default")]
+        assert [d["what"] for d in report["differences"] if d["key"] == "store-access"] == ["changed"]
+        assert {d["owner"] for d in report["differences"] if d["key"] == "store-access"} == {"design:default"}
+        assert [c.split(";")[0] for c in report["owner_conflicts"]] == [
+            "switch template store-access is owned by design 'default'"]
 
 
 def test_plans_and_deployments_over_http_name_the_conflict_and_take_it_with_the_flag(tmp_path: Path) -> None:

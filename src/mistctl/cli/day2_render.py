@@ -8,7 +8,7 @@ from typing import Any
 from rich.table import Table
 
 from mistctl.cli.timefmt import human_duration, human_time
-from mistctl.domain.owners import describe
+from mistctl.domain.owners import TAKE_FLAG, describe, is_owner_conflict
 from mistctl.workflow.drift import DriftReport
 
 MAX_ROWS = 200
@@ -40,8 +40,11 @@ def drift_summary(report: DriftReport) -> str:
     if not report.drifted:
         return f"No drift: the org matches the fleet. {cost}."
     objects = len({(d.kind, d.key, d.site) for d in report.differences})
+    owned = [p for p in report.planned.plan.fatal_problems if is_owner_conflict(p)]
+    others = (f" {len(owned)} of them another owner's ({', '.join(sorted({describe(p.owner) for p in owned}))}): "
+              f"the fix changes them only with {TAKE_FLAG}." if owned else "")
     return (f"{len(report.differences)} difference(s) in {objects} object(s); fixing takes "
-            f"{report.planned.plan.estimated_calls} write call(s) (`mistctl drift --fix`). {cost}.")
+            f"{report.planned.plan.estimated_calls} write call(s) (`mistctl drift --fix`).{others} {cost}.")
 
 
 def health_table(report: Any) -> Table:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from mistctl.domain.devices_diff import HUB_GATEWAYS, ORDERS
 from mistctl.domain.fleet import Fleet
-from mistctl.domain.owners import Ownership
+from mistctl.domain.owners import Ownership, is_owner_conflict
 from mistctl.domain.plan import Change, Plan
 from mistctl.store.port import StateStore
 from mistctl.store.redact import REDACTED, is_secret_name, redact
@@ -63,6 +63,8 @@ class DriftReport:
         return {
             "org_id": self.org_id,
             "owner": self.planned.plan.owner,
+            # objects another owner recorded that the fix would change: refused without --take-ownership
+            "owner_conflicts": [p.message for p in self.planned.plan.fatal_problems if is_owner_conflict(p)],
             "drift": self.drifted,
             "objects": len(objects),
             "differences": [d.to_json() for d in self.differences],
@@ -75,7 +77,7 @@ class DriftReport:
 def differences(plan: Plan) -> list[Difference]:
     """Every difference a plan converges, by object and field, in the plan's order."""
     found = [Difference(p.kind, p.key, "(object)", "conflict", desired=p.message, site=p.site)
-             for p in plan.problems if p.fatal]
+             for p in plan.problems if p.fatal and not is_owner_conflict(p)]  # another owner's: not a difference
     for change in plan.changes:
         # a WLAN template's binding waits for a site reported missing; a hub profile's gateways do not
         if change.writes and (change.phase != "bind" or change.kind == HUB_GATEWAYS):
