@@ -70,6 +70,6 @@ def test_a_fleet_name_must_be_short_and_safe() -> None:
         return (EXAMPLE / name).read_text()
 
     assert parse_fleet("name: branch-east\n" + text, source="f.yaml", read_file=reader).name == "branch-east"
-    for bad in ('"a b"', "x" * 64, "-lead", "[1, 2]", '"fleet:x"'):
+    for bad in ('"a b"', "x" * 64, "-lead", "[1, 2]", '"fleet:x"', '"east\\n"'):
         with pytest.raises(FleetInvalid, match="name: must be 1 to 63 letters"):
             parse_fleet(f"name: {bad}\n" + text, source="f.yaml", read_file=reader)

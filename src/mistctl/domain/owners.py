@@ -8,7 +8,8 @@ without a name is `fleet:unnamed`.
 
 A plan that would change (update, recreate, delete) an org object recorded under another owner names it
 as a conflict; `--take-ownership` turns the conflict into a note and the apply records the new owner. An
-object recorded before owners were (an older mistctl) is claimed by the first run that changes it.
+object recorded before owners were (an older mistctl) is claimed by the first run that changes it. Another
+owner's objects a fleet does not name are not its to delete: they are kept, in one note per owner.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from mistctl.domain.diff import LiveState
 from mistctl.domain.plan import Change, Problem
 
 FLEET, DESIGN = "fleet", "design"
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 NAME_RULE = "1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"
 UNNAMED = "unnamed"
 TAKE_FLAG = "--take-ownership"
@@ -35,7 +36,7 @@ _ORG_KEYS = frozenset(k.key for k in K.ORG_KINDS)
 
 def name_problem(value: object) -> str | None:
     """Why `value` cannot be a fleet's `name:`, or None when it can."""
-    if not isinstance(value, str) or not NAME_RE.match(value):
+    if not isinstance(value, str) or not NAME_RE.fullmatch(value):
         return f"must be {NAME_RULE} (it names the owner of the org objects this file writes)"
     return None
 
