@@ -29,3 +29,19 @@ async def test_the_plan_page_shows_deletes_and_a_decommissioned_site_stays_visib
         assert [s["name"] for s in ui.svc.twin.objects("sites")] == ["Store-001"]
         site = await ui.get("/ui/sites/Store-002")
         assert site.status_code == 200 and "decommissioned" in site.text
+
+
+async def test_the_plan_page_names_the_owner_and_another_owners_template_as_a_conflict() -> None:
+    async with console() as ui:
+        east = {"name": "east", **fleet_of(ui.svc, 1)}
+        await deploy(ui.svc, east)
+        west = {**east, "name": "west", "sites": []}
+        template = next(t for t in west["org"]["switch_templates"] if t["name"] == "store-access")
+        template["port_usages"]["desk"]["description"] = "west desks"
+        await ui.login()
+        page = await ui.post("/ui/plan", data={"csrf": await ui.csrf(), "fleet": yaml.safe_dump(west)})
+        assert page.status_code == 200
+        assert "written as owner <code>fleet:west</code>" in page.text
+        assert "switch template store-access is owned by fleet &#39;east&#39;; pass --take-ownership" in page.text
+        desk = {t["name"]: t for t in ui.svc.twin.objects("networktemplates")}["store-access"]
+        assert desk["port_usages"]["desk"]["description"] == "{{store_code}} desks"  # a plan writes nothing

@@ -40,7 +40,7 @@ DELETE_ORDER = ["wlan_policies", "labels", "wlans", "sites", "rf_templates"]
 
 def _fleets(tmp: Path) -> tuple[Path, Path]:
     """The example's named stores plus two spare RF templates (A), and A minus the five objects (B)."""
-    data = yaml.safe_load(EXAMPLE.read_text())
+    data = {"name": "retail", **yaml.safe_load(EXAMPLE.read_text())}  # one fleet, two versions: one owner
     data["sites"] = [s for s in data["sites"] if "name" in s]
     data["org"]["rf_templates"] += [{"name": "spare-rf", "country_code": "US"},
                                     {"name": "old-rf", "country_code": "US"}]

@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from mistctl.api.jobs import site_lock
 from mistctl.config import Settings
 from mistctl.domain.fleet import Fleet
+from mistctl.domain.owners import Ownership, fleet_ownership
 from mistctl.scaleout.jobs import deploy, site
 from mistctl.scaleout.queue import RunBook, arq_pool, open_queue, queue_deployment
 from mistctl.scaleout.seal import SealError, seal, unseal
@@ -55,7 +56,7 @@ class Harness:
         return self.state.store
 
     async def submit(self, fleet: Fleet, tokens: list[SecretStr] | None = None, *,
-                     queued: bool = True) -> Run:
+                     queued: bool = True, ownership: Ownership | None = None) -> Run:
         """Record a run and queue it (`queued=False`: only its book, for calling `deploy` by hand)."""
         run = Run(kind="apply", org_id=self.twin.org_id, fleet_hash=fleet_hash(fleet))
         run = await self.store.create_run(run)
@@ -63,7 +64,7 @@ class Harness:
             await RunBook(self.store, run.id).create(fleet, self.state.tokens, saved=None, concurrency=4)
             return run
         async with open_queue(self.store) as queue:
-            await queue.submit(run, fleet, tokens or self.state.tokens, concurrency=4)
+            await queue.submit(run, fleet, tokens or self.state.tokens, concurrency=4, ownership=ownership)
         return run
 
     async def drain(self, jobs: int = 4) -> None:
@@ -295,7 +296,7 @@ async def test_only_a_redis_store_and_the_services_own_tokens_are_queued(harness
     assert not await queue_deployment(harness.store, run, fleet, callers, mine)
     assert await RunBook(harness.store, run.id).options() == {
         "saved": None, "concurrency": 8, "locks": [], "binds": [], "tokens": "", "checked": False,
-        "consent": DeleteConsent()}  # no consent to delete unless queued with one
+        "consent": DeleteConsent(), "ownership": None}  # no consent to delete unless queued with one
 
 
 async def test_two_runs_of_one_fleet_queued_together_take_turns_and_create_every_object_once(harness: Harness):
@@ -307,6 +308,26 @@ async def test_two_runs_of_one_fleet_queued_together_take_turns_and_create_every
     assert_twin_matches(harness.twin, fleet)  # every object once
     assert sorted(r.counts.get("writes", 0) for r in ended if r is not None)[0] == 0  # the second found it done
     assert await harness.store.get_lock(f"org:{harness.twin.org_id}") is None
+
+
+async def test_a_queued_run_records_its_owner_and_refuses_another_owners_object(harness: Harness):
+    fleet = example_fleet_for(harness.twin, sites=2)
+    await harness.submit(fleet, ownership=fleet_ownership("queued-east"))
+    await harness.drain()
+    org = harness.twin.org_id
+    assert {r.owner for r in (await harness.store.get_objects(org, "switch_templates")).values()} == {
+        "fleet:queued-east"}
+    assert {r.owner for r in (await harness.store.get_objects(org, "sites")).values()} == {"fleet:queued-east"}
+    templates = [dict(t) for t in fleet.org.switch_templates]
+    pos = {"mode": "access", "description": "west tills"}
+    templates[0] = {**templates[0], "port_usages": {**templates[0]["port_usages"], "pos": pos}}
+    other = fleet.model_copy(update={"org": fleet.org.model_copy(update={"switch_templates": templates})})
+    before = harness.twin.objects("networktemplates")
+    refused = await harness.submit(other, ownership=fleet_ownership("queued-west"))
+    await harness.drain()
+    ended = await harness.store.get_run(refused.id)
+    assert ended is not None and ended.status == "failed" and "owned by fleet 'queued-east'" in str(ended.error)
+    assert harness.twin.objects("networktemplates") == before  # nothing written
 
 
 async def test_a_queued_run_waits_for_the_org_lock_another_process_holds(harness: Harness):

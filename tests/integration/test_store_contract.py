@@ -202,6 +202,23 @@ async def test_object_map_put_get_delete(store):
     assert list(await store.get_objects(ORG, "networks")) == ["corp"]
 
 
+async def test_object_owners_are_recorded_kept_changed_and_forgotten(store):
+    put = await store.put_object(ORG, "wlan_templates", "store-access", "t-1", "h1", owner="design:default")
+    assert put.owner == "design:default"
+    kept = await store.put_object(ORG, "wlan_templates", "store-access", "t-1", "h2")  # no owner: keep it
+    assert kept.owner == "design:default"
+    await store.put_object(ORG, "wlan_templates", "legacy", "t-2", "h3")  # recorded before owners were
+    found = await store.get_objects(ORG, "wlan_templates")
+    assert {k: (v.applied_hash, v.owner) for k, v in found.items()} == {
+        "store-access": ("h2", "design:default"), "legacy": ("h3", None)}
+    await store.put_object(ORG, "wlan_templates", "store-access", "t-1", "h4", owner="fleet:branch-east")
+    assert (await store.get_objects(ORG, "wlan_templates"))["store-access"].owner == "fleet:branch-east"
+    assert await store.delete_object(ORG, "wlan_templates", "store-access")
+    again = await store.put_object(ORG, "wlan_templates", "store-access", "t-9", "h5")
+    assert again.owner is None  # a forgotten object's owner is forgotten with it
+    assert (await store.get_objects("other-org", "wlan_templates")) == {}
+
+
 # --- site states -------------------------------------------------------------------------------------------
 async def test_site_state_upsert_and_lookup_without_org(store):
     await store.put_site_state(SiteState(org_id="org-b", name="hq", status="planned"))

@@ -134,7 +134,7 @@ async def test_sqlite_records_its_schema_version_and_refuses_a_newer_file(tmp_pa
     path = tmp_path / "state.db"
     await SqliteStore(path).close()
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreConfigError, match="newer mistctl"):
         SqliteStore(path)
@@ -152,6 +152,23 @@ async def test_a_version_1_state_file_is_upgraded_and_keeps_its_locks(tmp_path):
         held = await store.get_lock("org:o1")
         assert (held.owner, held.holder) == ("run-old", "")
         assert not await store.acquire_lock("org:o1", "run-new", 30)
+
+
+async def test_a_version_2_state_file_keeps_its_objects_without_an_owner(tmp_path):
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        for statement in (*MIGRATIONS[1], *MIGRATIONS[2]):
+            db.execute(statement)
+        db.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+        body = '{"org_id":"o1","kind":"wlan_templates","key":"store-access","mist_id":"t-1",' \
+               '"applied_hash":"h1","updated_at":"2026-01-01T00:00:00Z"}'
+        db.execute("INSERT INTO objects VALUES ('o1', 'wlan_templates', 'store-access', ?)", (body,))
+    async with SqliteStore(path) as store:
+        old = (await store.get_objects("o1", "wlan_templates"))["store-access"]
+        assert (old.mist_id, old.applied_hash, old.owner) == ("t-1", "h1", None)
+        claimed = await store.put_object("o1", "wlan_templates", "store-access", "t-1", "h2", owner="fleet:a")
+        assert claimed.owner == "fleet:a"
 
 
 def test_sqlite_refuses_a_file_that_is_not_a_database(tmp_path):

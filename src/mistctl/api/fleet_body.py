@@ -28,7 +28,7 @@ M = TypeVar("M", bound=BaseModel)
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
 JSON_TYPES = frozenset({"application/json", ""})
 MULTIPART = "multipart/form-data"
-QUERY_FIELDS = ("org_id", "concurrency")
+QUERY_FIELDS = ("org_id", "concurrency", "take_ownership", "fleet_file")
 NOT_SENT = "was not sent with the fleet: add it as a file part named after it (multipart) or in \"files\" (JSON)"
 
 
@@ -105,6 +105,8 @@ async def _multipart(request: Request) -> dict[str, Any]:
             text = _text(await value.read(), f"the file part '{value.filename or key}'")
             if key == "fleet":
                 data["fleet"] = text
+                if value.filename:  # the owner of a fleet without `name:` (domain.owners)
+                    data["fleet_file"] = posixpath.basename(value.filename)
             else:
                 files[posixpath.basename(value.filename or key)] = text
         elif key == "plan":

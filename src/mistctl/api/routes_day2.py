@@ -25,7 +25,7 @@ from mistctl.api.schemas_day2 import (
     UpgradeAccepted,
     UpgradeRequest,
 )
-from mistctl.api.services_fleet import parse_fleet_body
+from mistctl.api.services_fleet import ownership_of, parse_fleet_body
 from mistctl.workflow.delete import DeleteConsent
 
 router = APIRouter(responses=ERRORS)
@@ -116,7 +116,7 @@ async def post_drift(ctx: Ctx, caller: CallerDep, req: FleetRequest) -> Report:
     """As GET /drift, against the fleet in the body; every site's setting is read (one call per site)."""
     fleet = await parse_fleet_body(req.fleet, req.files)
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
-    return await day2.drift_report(ctx, access, fleet)
+    return await day2.drift_report(ctx, access, fleet, ownership_of(fleet, req))
 
 
 @router.post("/drift/fix", tags=["day2"], response_model=Report, responses=BUSY,
@@ -129,4 +129,4 @@ async def post_drift_fix(ctx: Ctx, caller: CallerDep, req: DriftFixRequest) -> R
     fleet = await parse_fleet_body(req.fleet, req.files)
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
     consent = DeleteConsent(allow_delete=req.allow_delete, release_devices=req.release_devices)
-    return await day2.fix_drift(ctx, access, fleet, consent)
+    return await day2.fix_drift(ctx, access, fleet, consent, ownership_of(fleet, req))

@@ -23,7 +23,13 @@ from mistctl.api.schemas import (
     RunView,
     SiteView,
 )
-from mistctl.api.services_fleet import cancel_deployment, enqueue_deployment, parse_fleet_body, plan_document
+from mistctl.api.services_fleet import (
+    cancel_deployment,
+    enqueue_deployment,
+    ownership_of,
+    parse_fleet_body,
+    plan_document,
+)
 from mistctl.api.views import deployment_view, event_stream, run_view, site_view
 from mistctl.store.models import Run, RunStatus
 from mistctl.workflow.delete import DeleteConsent
@@ -43,7 +49,7 @@ async def make_plan(ctx: Ctx, caller: CallerDep, request: Request) -> dict[str, 
     req = await read_fleet_request(request, FleetRequest)
     fleet = await parse_fleet_body(req.fleet, req.files)
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
-    return await plan_document(ctx, access, fleet)
+    return await plan_document(ctx, access, fleet, ownership_of(fleet, req))
 
 
 @router.post("/deployments", tags=["fleet"], status_code=202, response_model=DeploymentAccepted,
@@ -58,7 +64,8 @@ async def start_deployment(ctx: Ctx, caller: CallerDep, request: Request) -> Dep
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
     consent = DeleteConsent(allow_delete=req.allow_delete, release_devices=req.release_devices,
                             unclaim=req.unclaim)
-    run = await enqueue_deployment(ctx, access, fleet, saved=req.plan, concurrency=req.concurrency, consent=consent)
+    run = await enqueue_deployment(ctx, access, fleet, saved=req.plan, concurrency=req.concurrency, consent=consent,
+                                   ownership=ownership_of(fleet, req))
     links = {"self": f"/deployments/{run.id}", "events": f"/deployments/{run.id}/events"}
     return DeploymentAccepted(id=run.id, status=run.status, org_id=run.org_id, links=links)
 

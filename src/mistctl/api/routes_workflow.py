@@ -26,6 +26,7 @@ from mistctl.api.schemas import (
     OrgRequest,
     ProbeResponse,
     SiteRequest,
+    StepRequest,
     StepResponse,
     ZtpRequest,
 )
@@ -58,9 +59,9 @@ async def deploy_full_stack(ctx: Ctx, caller: CallerDep, response: Response,
 
 
 def _step_route(step: int) -> Callable[..., Awaitable[StepResponse]]:
-    async def route(ctx: Ctx, caller: CallerDep, req: OrgRequest | None = None) -> StepResponse:
+    async def route(ctx: Ctx, caller: CallerDep, req: StepRequest | None = None) -> StepResponse:
         access = await authorize(ctx, caller, req.org_id if req else None)
-        return await services.converge_step(ctx, access, step)
+        return await services.converge_step(ctx, access, step, take=bool(req and req.take_ownership))
 
     route.__doc__ = f"Step {step}: converge the design's {_words(step)} and return them."
     route.__name__ = f"step_{step}_{K.STEP_NAMES[step]}"

@@ -32,6 +32,10 @@ ObjectAction = Literal["created", "updated", "unchanged", "failed"]
 ORG_ID_HELP = "The Mist org id; defaults to the service's org (MIST_ORG_ID, or the built-in twin's)."
 
 
+TAKE_HELP = ("Change org objects another fleet or the service's design owns, and take them over (as "
+             "`mistctl apply --take-ownership`); without it they are conflicts and nothing is written")
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -40,6 +44,12 @@ class OrgRequest(_Request):
     """A request about one org."""
 
     org_id: OrgId | None = Field(default=None, description=ORG_ID_HELP)
+
+
+class StepRequest(OrgRequest):
+    """One org-level step of the design."""
+
+    take_ownership: bool = Field(default=False, description=TAKE_HELP)
 
 
 class SiteRequest(OrgRequest):
@@ -54,6 +64,7 @@ class SiteRequest(OrgRequest):
     vars: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")],
                Annotated[str, StringConstraints(max_length=256)]] = Field(
         default_factory=dict, max_length=100, description="Site variables of the design's own (not planned)")
+    take_ownership: bool = Field(default=False, description=TAKE_HELP)
 
 
 class FullStackRequest(SiteRequest):
@@ -161,6 +172,10 @@ class FleetRequest(OrgRequest):
     fleet: str | dict[str, Any] = Field(description="The fleet file's YAML text, or its content as an object")
     files: dict[str, str] = Field(default_factory=dict, max_length=100,
                                   description="The CSV files the fleet names (`csv: sites.csv`): name to text")
+    fleet_file: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = Field(
+        default=None, description="The fleet file's name (a multipart upload sends it): the owner of the org "
+                                  "objects the fleet writes when it has no `name:`")
+    take_ownership: bool = Field(default=False, description=TAKE_HELP)
 
 
 class DeploymentRequest(FleetRequest):

@@ -27,6 +27,7 @@ from mistctl.api.schemas import (
 )
 from mistctl.domain import kinds as K
 from mistctl.domain.fleet import Fleet
+from mistctl.domain.owners import Ownership, design_ownership
 from mistctl.domain.plan import Change
 from mistctl.store.models import new_run_id
 from mistctl.workflow.deploy import CallLedger, desired_state
@@ -51,6 +52,12 @@ STEP_KINDS: dict[int, tuple[str, ...]] = {
 #: The org kinds a site object names (site groups and its templates): converged with the site.
 SITE_KINDS = (K.SITE_GROUPS.key, K.GATEWAY_TEMPLATES.key, K.SWITCH_TEMPLATES.key, K.RF_TEMPLATES.key)
 _ACTIONS: dict[str, ObjectAction] = {"create": "created", "update": "updated", "noop": "unchanged"}
+
+
+def design_owner(ctx: AppContext, take: bool = False) -> Ownership:
+    """The service's design as an owner: `design:<its name:>`, else `design:<its file's stem>`."""
+    name = ctx.design.data.get("name")
+    return design_ownership(name if isinstance(name, str) else None, ctx.design.source, take=take)
 
 
 def site_spec(req: SiteRequest) -> SiteSpec:
@@ -110,8 +117,8 @@ async def deploy_full_stack(ctx: AppContext, access: Access,
     org_done = await org_objects_recorded(ctx.store, access.org_id, desired_state(fleet, only_site=spec.name))
     names = [spec.name, place_lock(spec)]
     async with locked(ctx, access.org_id, names, actor=access.actor, org_wide=not org_done) as run_id:
-        done = await run_converge(ctx, access, fleet, Scope(only_site=spec.name, trust_records=True),
-                                  RunInfo(run_id, "deploy-site", access.actor))
+        scope = Scope(only_site=spec.name, trust_records=True, ownership=design_owner(ctx, req.take_ownership))
+        done = await run_converge(ctx, access, fleet, scope, RunInfo(run_id, "deploy-site", access.actor))
     step = K.TOTAL_STEPS if done.ok else done.failed_step or 1
     message = (f"13-Step Workflow Executed Successfully for {spec.name}" if done.ok else
                f"Step {step} ({K.STEP_NAMES.get(step, 'site')}) failed for {spec.name}: {done.error}; "
@@ -121,13 +128,14 @@ async def deploy_full_stack(ctx: AppContext, access: Access,
     return answer, run_id
 
 
-async def converge_step(ctx: AppContext, access: Access, step: int) -> StepResponse:
+async def converge_step(ctx: AppContext, access: Access, step: int, *, take: bool = False) -> StepResponse:
     """One org-level step of the design: its objects, created or updated as needed."""
     kinds = STEP_KINDS[step]
     fleet = await run_in_threadpool(ctx.design.fleet)
     async with locked(ctx, access.org_id, [], actor=access.actor) as run_id:
         info = RunInfo(run_id, f"step-{K.STEP_NAMES[step]}", access.actor, record_empty=False)
-        done = await run_converge(ctx, access, fleet, Scope(only_kinds=kinds, with_sites=False), info)
+        scope = Scope(only_kinds=kinds, with_sites=False, ownership=design_owner(ctx, take))
+        done = await run_converge(ctx, access, fleet, scope, info)
     return await _step_answer(ctx, access, step, kinds, done)
 
 
@@ -138,7 +146,8 @@ async def converge_site(ctx: AppContext, access: Access, req: SiteRequest, *,
     fleet = await run_in_threadpool(ctx.design.fleet, [spec.fleet_site(with_devices=False)])
     await refuse_held_place(ctx.store, access.org_id, spec, fleet)
     async with locked(ctx, access.org_id, [spec.name, place_lock(spec)], actor=access.actor) as run_id:
-        scope = Scope(only_site=spec.name, only_kinds=SITE_KINDS, trust_records=True)
+        scope = Scope(only_site=spec.name, only_kinds=SITE_KINDS, trust_records=True,
+                      ownership=design_owner(ctx, req.take_ownership))
         done = await run_converge(ctx, access, fleet, scope,
                                   RunInfo(run_id, "site", access.actor, record_empty=False))
     answer = await _step_answer(ctx, access, 1, (*SITE_KINDS, K.SITES.key, "site_vars"), done)

@@ -15,8 +15,10 @@ from mistctl.api.context import AppContext
 from mistctl.api.errors import ApiError
 from mistctl.api.jobs import LOCK_TTL
 from mistctl.api.schemas_day2 import PskRotateResponse, RotatedPsk, UpgradeRequest
+from mistctl.api.services import design_owner
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
+from mistctl.domain.owners import Ownership
 from mistctl.errors import UserError
 from mistctl.store.models import Run, new_run_id
 from mistctl.workflow import drift, psk
@@ -109,24 +111,28 @@ async def finish(ctx: AppContext, access: Access, *, names: list[str], every: bo
                                       every=every, force=force, actor=access.actor, ledger=ledger)
 
 
-async def drift_report(ctx: AppContext, access: Access, fleet: Fleet | None) -> dict[str, Any]:
+async def drift_report(ctx: AppContext, access: Access, fleet: Fleet | None,
+                       ownership: Ownership | None = None) -> dict[str, Any]:
     """Drift of the org against a fleet (or, without one, the service's design: its org objects)."""
     mist = ctx.client(access.tokens)
     compared = fleet if fleet is not None else await run_in_threadpool(ctx.design.fleet)  # off the loop
+    owner = ownership if fleet is not None else design_owner(ctx)
     report = await drift.detect_drift(mist, ctx.store, compared, access.org_id, concurrency=ctx.concurrency,
-                                      org_only=fleet is None)
+                                      org_only=fleet is None, ownership=owner)
     scope = "fleet" if fleet is not None else f"design {ctx.design.source} (org objects)"
     return {**report.to_json(), "compared_with": scope}
 
 
-async def fix_drift(ctx: AppContext, access: Access, fleet: Fleet, consent: DeleteConsent) -> dict[str, Any]:
+async def fix_drift(ctx: AppContext, access: Access, fleet: Fleet, consent: DeleteConsent,
+                    ownership: Ownership | None = None) -> dict[str, Any]:
     """Detect and fix drift under the org lock (409 when busy); removals only as `consent` allows."""
     run_id = new_run_id()
     ledger = CallLedger()
     mist = ctx.client(access.tokens, ledger)
     async with org_run(ctx.store, access.org_id, run_id, holder=holder_line("the service", access.actor),
                        wait=FIX_ORG_WAIT, ttl=LOCK_TTL):
-        report = await drift.detect_drift(mist, ctx.store, fleet, access.org_id, concurrency=ctx.concurrency)
+        report = await drift.detect_drift(mist, ctx.store, fleet, access.org_id, concurrency=ctx.concurrency,
+                                          ownership=ownership)
         answer: dict[str, Any] = {**report.to_json(), "compared_with": "fleet", "fix": None}
         if not report.drifted:
             return answer

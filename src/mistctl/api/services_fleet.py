@@ -18,10 +18,11 @@ from mistctl.api.context import AppContext
 from mistctl.api.errors import ApiError
 from mistctl.api.fleet_body import files_reader
 from mistctl.api.jobs import LOCK_TTL
-from mistctl.api.schemas import DevicesResponse, PrivilegeView, ProbeCheck, ProbeResponse
+from mistctl.api.schemas import DevicesResponse, FleetRequest, PrivilegeView, ProbeCheck, ProbeResponse
 from mistctl.api.services import locked, run_converge
 from mistctl.bootstrap import Services
 from mistctl.domain.fleet import Fleet
+from mistctl.domain.owners import Ownership, fleet_ownership
 from mistctl.domain.parse import parse_fleet
 from mistctl.mist.budget import token_fingerprint
 from mistctl.mist.probe import probe
@@ -52,11 +53,20 @@ def _parse_body(fleet: str | dict[str, Any], files: Mapping[str, str] | None) ->
     return parse_fleet(text, source="fleet", read_file=files_reader(files))
 
 
-async def plan_document(ctx: AppContext, access: Access, fleet: Fleet) -> dict[str, Any]:
-    """The plan of a fleet against the live org, as `mistctl plan --json` prints it (with its ETA)."""
+def ownership_of(fleet: Fleet, req: FleetRequest) -> Ownership:
+    """Who a posted fleet writes as: its `name:`, else the uploaded file's name, else `fleet:unnamed`."""
+    return fleet_ownership(fleet.name, req.fleet_file, take=req.take_ownership)
+
+
+async def plan_document(ctx: AppContext, access: Access, fleet: Fleet,
+                        ownership: Ownership | None = None) -> dict[str, Any]:
+    """The plan of a fleet against the live org, as `mistctl plan --json` prints it (with its ETA).
+
+    Its `problems` list the conflicts (fatal): duplicates in the live org, another owner's objects."""
     ledger = CallLedger()
     mist = ctx.client(access.tokens, ledger)
-    planned = await plan_fleet(mist, ctx.store, fleet, access.org_id, concurrency=ctx.concurrency)
+    planned = await plan_fleet(mist, ctx.store, fleet, access.org_id, concurrency=ctx.concurrency,
+                               ownership=ownership)
     svc = Services(ctx.settings, ctx.target, ctx.store, mist, ledger, access.org_id,
                    concurrency=ctx.concurrency, actor=access.actor)
     eta = await svc.eta(planned.plan)
@@ -65,7 +75,7 @@ async def plan_document(ctx: AppContext, access: Access, fleet: Fleet) -> dict[s
 
 async def enqueue_deployment(ctx: AppContext, access: Access, fleet: Fleet, *,
                              saved: dict[str, Any] | None = None, concurrency: int = 8,
-                             consent: DeleteConsent | None = None) -> Run:
+                             consent: DeleteConsent | None = None, ownership: Ownership | None = None) -> Run:
     """Record a deployment run (409 when one of its sites is being deployed) and start it in the background.
 
     The run takes the org lock (waited for) and its sites' in the background (here, or on a worker).
@@ -76,9 +86,9 @@ async def enqueue_deployment(ctx: AppContext, access: Access, fleet: Fleet, *,
     run = await ctx.store.create_run(Run(kind="apply", org_id=access.org_id, fleet_hash=fleet_hash(fleet),
                                          requested_by=access.actor))
     if await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens, saved=saved,
-                              concurrency=concurrency, consent=consent):
+                              concurrency=concurrency, consent=consent, ownership=ownership):
         return run  # on Redis the workers run it (mistctl.scaleout.queue); they take the locks
-    scope = Scope(saved_plan=saved, consent=consent or DeleteConsent())
+    scope = Scope(saved_plan=saved, consent=consent or DeleteConsent(), ownership=ownership)
     ctx.deployments.spawn(run.id, _deploy(ctx, access, fleet, run, scope, concurrency))
     return run
 

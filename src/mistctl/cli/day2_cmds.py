@@ -24,10 +24,11 @@ from mistctl.cli.deploy_cmds import AllowOutsideOpt, FleetArg, HostOpt, OrgOpt
 from mistctl.cli.errors import EXIT_DRIFT, EXIT_FAILED, EXIT_INVALID, fail, handle_errors
 from mistctl.cli.json_out import echo_json
 from mistctl.cli.lock_cmds import DEFAULT_LOCK_TIMEOUT, hold_org
-from mistctl.cli.options import ConcurrencyOpt
+from mistctl.cli.options import ConcurrencyOpt, TakeOwnershipOpt
 from mistctl.cli.render import console, report_table, safe
 from mistctl.cli.timefmt import human_duration
 from mistctl.domain.durations import parse_duration
+from mistctl.domain.owners import Ownership, fleet_ownership
 from mistctl.fleetio import load_fleet
 from mistctl.store.models import new_run_id, utcnow
 from mistctl.workflow import drift, psk
@@ -63,18 +64,21 @@ def drift_cmd(
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
     allow_outside: AllowOutsideOpt = False,
+    take_ownership: TakeOwnershipOpt = False,
 ) -> None:
     """Compare the live org (site settings included) with the fleet. Exit 0 none, 3 drift, 1 fix failed."""
     if (allow_delete and not fix) or (release_devices and not allow_delete):
         fail("--allow-delete goes with --fix, --release-devices with --allow-delete")
     fleet = load_fleet(fleet_file, allow_outside=allow_outside)
     consent = DeleteConsent(allow_delete=allow_delete, release_devices=release_devices)
+    ownership = fleet_ownership(fleet.name, str(fleet_file), take=take_ownership)
     raise typer.Exit(asyncio.run(_drift(fleet, as_json=as_json, fix=fix, yes=yes, concurrency=concurrency,
-                                        org_id=org_id or fleet.org_id, mist_host=mist_host, consent=consent)))
+                                        org_id=org_id or fleet.org_id, mist_host=mist_host, consent=consent,
+                                        ownership=ownership)))
 
 
 async def _drift(fleet: Any, *, as_json: bool, fix: bool, yes: bool, concurrency: int | None, org_id: str | None,
-                 mist_host: str | None, consent: DeleteConsent) -> int:
+                 mist_host: str | None, consent: DeleteConsent, ownership: Ownership | None = None) -> int:
     con, err = console(), console(stderr=True)
     async with open_services(mist_host=mist_host, org_id=org_id, concurrency=concurrency) as svc, \
             AsyncExitStack() as held:
@@ -83,7 +87,8 @@ async def _drift(fleet: Any, *, as_json: bool, fix: bool, yes: bool, concurrency
         if fix:  # a fix is a run of the org: it holds the org lock from before it reads (cli/lock_cmds.py)
             await held.enter_async_context(hold_org(svc, run_id, [], DEFAULT_LOCK_TIMEOUT, err))
         concurrency = svc.concurrency
-        report = await drift.detect_drift(svc.mist, svc.store, fleet, svc.org_id, concurrency=concurrency)
+        report = await drift.detect_drift(svc.mist, svc.store, fleet, svc.org_id, concurrency=concurrency,
+                                          ownership=ownership)
         if as_json:
             typer.echo(json.dumps(report.to_json(), indent=2, default=str))
         else:

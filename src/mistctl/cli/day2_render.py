@@ -8,6 +8,7 @@ from typing import Any
 from rich.table import Table
 
 from mistctl.cli.timefmt import human_duration, human_time
+from mistctl.domain.owners import TAKE_FLAG, describe, is_owner_conflict
 from mistctl.workflow.drift import DriftReport
 
 MAX_ROWS = 200
@@ -23,12 +24,13 @@ def _cell(value: Any) -> str:
 def drift_table(report: DriftReport) -> Table:
     """One row per difference: object, field, what, live value, fleet value."""
     table = Table(title=f"Drift in org {report.org_id}")
-    for col in ("kind", "object", "site / in", "field", "what", "live", "fleet"):
+    for col in ("kind", "object", "site / in", "field", "what", "live", "fleet", "owner"):
         table.add_column(col)
     for d in report.differences[:MAX_ROWS]:
-        table.add_row(d.kind, d.key, d.site or d.container or "", d.field, d.what, _cell(d.live), _cell(d.desired))
+        table.add_row(d.kind, d.key, d.site or d.container or "", d.field, d.what, _cell(d.live), _cell(d.desired),
+                      describe(d.owner) if d.owner else "")
     if len(report.differences) > MAX_ROWS:
-        table.add_row(f"... {len(report.differences) - MAX_ROWS} more (see --json)", "", "", "", "", "", "")
+        table.add_row(f"... {len(report.differences) - MAX_ROWS} more (see --json)", "", "", "", "", "", "", "")
     return table
 
 
@@ -40,8 +42,11 @@ def drift_summary(report: DriftReport) -> str:
     objects = len({(d.kind, d.key, d.site) for d in report.differences})
     removals = len(report.planned.plan.deletes)
     how = "`mistctl drift --fix`" + (f"; {removals} removal(s) only with --allow-delete" if removals else "")
+    owned = [p for p in report.planned.plan.fatal_problems if is_owner_conflict(p)]
+    others = (f" {len(owned)} of them another owner's ({', '.join(sorted({describe(p.owner) for p in owned}))}): "
+              f"the fix changes them only with {TAKE_FLAG}." if owned else "")
     return (f"{len(report.differences)} difference(s) in {objects} object(s); fixing takes "
-            f"{report.planned.plan.estimated_calls} write call(s) ({how}). {cost}.")
+            f"{report.planned.plan.estimated_calls} write call(s) ({how}).{others} {cost}.")
 
 
 def health_table(report: Any) -> Table:

@@ -18,10 +18,12 @@ from mistctl.cli.day2_gate import gate_applied
 from mistctl.cli.delete_render import kept_lines, nothing_to_do, outcome_lines
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.lock_cmds import DEFAULT_LOCK_TIMEOUT, LockTimeoutOpt, hold_org
-from mistctl.cli.options import ConcurrencyOpt
-from mistctl.cli.render import change_lines, console, format_eta, plan_table, report_table, safe
+from mistctl.cli.options import ConcurrencyOpt, TakeOwnershipOpt
+from mistctl.cli.plan_view import print_plan
+from mistctl.cli.render import console, report_table, safe
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
+from mistctl.domain.owners import Ownership, fleet_ownership
 from mistctl.domain.plan import Plan
 from mistctl.fleetio import load_fleet
 from mistctl.store.models import Run, new_run_id
@@ -58,23 +60,25 @@ def plan_cmd(
     allow_outside: AllowOutsideOpt = False,
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="Exit 0 when nothing would change, 4 when something would (for CI).")] = False,
+    take_ownership: TakeOwnershipOpt = False,
 ) -> None:
     """Show what `apply` would change, with the estimated API calls and ETA; writes nothing."""
     fleet = load_fleet(fleet_file, allow_outside=allow_outside)
     check_site(fleet, site)
     plan = asyncio.run(_plan(fleet, fleet_file, as_json=as_json, out=out, site=site, detail=detail,
-                             org_id=org_id, mist_host=mist_host))
+                             org_id=org_id, mist_host=mist_host, take=take_ownership))
     if detailed_exitcode and not plan.is_empty():
         raise typer.Exit(EXIT_CHANGES)
 
 
 async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, site: str | None, detail: bool,
-                org_id: str | None, mist_host: str | None, force_twin: bool = False) -> Plan:
+                org_id: str | None, mist_host: str | None, force_twin: bool = False, take: bool = False) -> Plan:
     err = console(stderr=True)
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id, force_twin=force_twin) as svc:
         err.print(safe(svc.banner))
         planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, only_site=site,
-                                          concurrency=svc.concurrency)
+                                          concurrency=svc.concurrency,
+                                          ownership=fleet_ownership(fleet.name, str(path), take=take))
         planned.plan.fleet_path = str(path.resolve())
         eta = await svc.eta(planned.plan)
         budgets = await svc.budget_lines()
@@ -84,36 +88,10 @@ async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, si
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
-        _print_plan(planned.plan, eta, detail or site is not None, site, out, budgets)
+        print_plan(planned.plan, eta, detail or site is not None, site, out, budgets, ownership=planned.ownership)
     if planned.plan.fatal_problems:  # never "no changes" while the org has conflicts
         raise typer.Exit(EXIT_FAILED)
     return planned.plan
-
-
-def _print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path | None,
-                budgets: list[str] | None = None, con: Any = None) -> None:
-    con = con or console()
-    con.print(plan_table(plan))
-    for p in plan.problems:
-        where = f" (site {p.site})" if p.site else ""
-        con.print(f"[{'red' if p.fatal else 'yellow'}]{'conflict' if p.fatal else 'warning'}[/]: "
-                  + safe(f"{p.kind} {p.key}{where}: {p.message}"), soft_wrap=True)  # one line, whole ids
-    if detail:
-        for line in change_lines(plan, site):
-            con.print(line, markup=False)
-    s = plan.summary()
-    con.print(f"{s['create']} to create, {s['update']} to update, {s['delete']} to delete, {s['unchanged']} unchanged; "
-              f"estimated API calls: {plan.estimated_calls} (plus {plan.read_calls} spent reading); "
-              f"ETA {format_eta(eta)}")
-    for line in budgets or ():
-        con.print(f"API budget: {line}", markup=False)
-    if plan.fatal_problems:
-        con.print(f"[red]{len(plan.fatal_problems)} conflict(s) in the live org[/red]: apply refuses until they "
-                  "are resolved (delete the younger duplicates named above, or run `mistctl dedupe FLEET`)")
-    elif plan.is_empty():
-        con.print("[green]No changes: the org matches the fleet.[/green]")
-    if out is not None:
-        con.print(f"plan saved to {out}; apply it with: mistctl apply {out}")
 
 
 @handle_errors
@@ -138,10 +116,12 @@ def apply_cmd(
         "--unclaim", help="With --release-devices: unclaim those devices (out of the org inventory).")] = False,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Stream one JSON event per line, ending with the report (human output on stderr).")] = False,
+    take_ownership: TakeOwnershipOpt = False,
 ) -> None:
     """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
     saved, fleet_path = resolve_apply_target(target, fleet_file)
     fleet = load_fleet(fleet_path, allow_outside=allow_outside)
+    ownership = fleet_ownership(fleet.name, str(fleet_path), take=take_ownership)
     gate = parse_duration(soak, what="--soak") if assure else None
     if (detach and not queue) or (queue and assure):
         fail("--detach goes with --queue; --assure does not (run `mistctl assure` once the queued run ended)")
@@ -153,7 +133,7 @@ def apply_cmd(
         fail("--json streams a run applied here; follow a queued run with `mistctl status --run ID --json`")
     code = asyncio.run(_apply(fleet, saved, yes=yes, concurrency=concurrency, org_id=org_id, mist_host=mist_host,
                               gate=gate, queue=queue, detach=detach, lock_timeout=wait, consent=consent,
-                              as_json=as_json))
+                              as_json=as_json, ownership=ownership))
     raise typer.Exit(code)
 
 
@@ -161,7 +141,7 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
                  org_id: str | None, mist_host: str | None, force_twin: bool = False,
                  gate: float | None = None, queue: bool = False, detach: bool = False,
                  lock_timeout: float = DEFAULT_LOCK_TIMEOUT, consent: DeleteConsent | None = None,
-                 as_json: bool = False) -> int:
+                 as_json: bool = False, ownership: Ownership | None = None) -> int:
     consent = consent or DeleteConsent()
     con, stream = console(stderr=as_json), JsonStream(as_json)
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
@@ -169,7 +149,7 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
         con.print(safe(svc.banner))
         concurrency = svc.concurrency  # the flag, else MIST_CONCURRENCY: sites at once and calls in flight
         if queue:  # the workers apply it (scale-out: mistctl.scaleout.queue); they take the org lock before planning
-            planned = await _planned(svc, fleet, saved, con, consent, stream)
+            planned = await _planned(svc, fleet, saved, con, consent, stream, ownership)
             if planned is None:
                 return 0
             _confirm(saved, yes, con)
@@ -180,7 +160,7 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
                                       consent=consent)
         run_id = new_run_id()
         async with hold_org(svc, run_id, [s.name for s in fleet.sites], lock_timeout, con) as lease:
-            planned = await _planned(svc, fleet, saved, con, consent, stream)
+            planned = await _planned(svc, fleet, saved, con, consent, stream, ownership)
             if planned is None:
                 return 0
             _confirm(saved, yes, con)
@@ -205,14 +185,16 @@ async def _adopt(svc: Services, planned: deploy.Planned, con: Any) -> None:
 
 
 async def _planned(svc: Services, fleet: Fleet, saved: dict[str, Any] | None, con: Console,
-                   consent: DeleteConsent, stream: JsonStream) -> deploy.Planned | None:
+                   consent: DeleteConsent, stream: JsonStream,
+                   ownership: Ownership | None = None) -> deploy.Planned | None:
     """The fresh plan, checked (a saved plan still holds, no conflicts) and shown; None when empty."""
-    planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=svc.concurrency)
+    planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=svc.concurrency,
+                                      ownership=ownership)
     if saved is not None:
         deploy.check_saved(saved, planned.plan)
     deploy.check_problems(planned.plan)
     eta = await svc.eta(planned.plan)
-    _print_plan(planned.plan, eta, False, None, None, con=con)
+    print_plan(planned.plan, eta, False, None, None, con=con, ownership=ownership)
     stream.plan(planned.plan, eta)
     for line in kept_lines(planned.plan, consent):
         con.print(line, markup=False)
@@ -286,7 +268,8 @@ def demo_cmd(
 ) -> None:
     """Provision the example fleet into the built-in twin (never a real Mist), then show a second plan is empty."""
     fleet = load_fleet(fleet_file).model_copy(update={"org_id": None})
-    code = asyncio.run(_apply(fleet, None, yes=True, concurrency=8, org_id=None, mist_host=None, force_twin=True))
+    code = asyncio.run(_apply(fleet, None, yes=True, concurrency=8, org_id=None, mist_host=None, force_twin=True,
+                              ownership=fleet_ownership(fleet.name, str(fleet_file))))
     asyncio.run(_plan(fleet, fleet_file, as_json=False, out=None, site=None, detail=False, org_id=None,
                       mist_host=None, force_twin=True))
     raise typer.Exit(code)

@@ -9,3 +9,6 @@ import typer
 ConcurrencyOpt = Annotated[int | None, typer.Option(
     "--concurrency", min=1, max=64, show_default=False,
     help="Sites at once, and Mist calls in flight (default: MIST_CONCURRENCY, else 8).")]
+TakeOwnershipOpt = Annotated[bool, typer.Option(
+    "--take-ownership", help="Change org objects another fleet or the service's design owns, and record this "
+    "fleet as their owner (else they are conflicts: nothing is written).")]

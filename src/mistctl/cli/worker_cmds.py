@@ -109,7 +109,8 @@ async def apply_queued(svc: Services, fleet: Fleet, planned: Planned, *, concurr
         run = await svc.store.create_run(run)
         saved = {"org_id": plan.org_id, "fleet_hash": plan.fleet_hash,
                  "live_fingerprint": plan.live_fingerprint}
-        await queue.submit(run, fleet, svc.target.tokens, saved=saved, concurrency=concurrency, consent=consent)
+        await queue.submit(run, fleet, svc.target.tokens, saved=saved, concurrency=concurrency, consent=consent,
+                           ownership=planned.ownership)
         alive = await queue.workers_alive()
     con.print(f"run {run.id}: queued for the workers" + ("" if alive else
               " [yellow](no worker is running: start one with `mistctl worker`)[/yellow]"))
@@ -123,7 +124,7 @@ async def apply_queued(svc: Services, fleet: Fleet, planned: Planned, *, concurr
                                                plan=plan.to_json(), requested_by=svc.actor))
         async with open_queue(svc.store) as queue:  # re-planned against the live org: what is done stays
             await queue.submit(again, fleet, svc.target.tokens, saved=None, concurrency=concurrency,
-                               consent=consent)
+                               consent=consent, ownership=planned.ownership)
         return again.id
 
     return await follow(svc.store, run.id, len(planned.desired.sites), con, requeue=requeue)

@@ -56,7 +56,7 @@ def kinds_to_check(managed: Managed) -> list[Kind]:
 
 def compute_deletes(desired: DesiredState, live: LiveState, managed: Managed) -> tuple[list[Change], list[Problem]]:
     """The delete changes, in delete order, and the deletes refused because an unmanaged object uses them."""
-    doomed = {kind.key: _doomed(kind, desired, live, managed) for kind in DELETE_ORDER}
+    doomed = {kind.key: doomed_of(kind, desired, live, managed) for kind in DELETE_ORDER}
     # A managed object that stays is in the fleet, whose references are checked by name: it cannot hold a
     # doomed one once its own update (which runs before the deletes) is made. Only unmanaged users count.
     ours = {i for objs in managed.values() for i in objs.values()}
@@ -66,7 +66,7 @@ def compute_deletes(desired: DesiredState, live: LiveState, managed: Managed) ->
         for mist_id, key in doomed[kind.key].items():
             users = _users(kind, mist_id, live, ours)
             if users:
-                problems.append(Problem(kind.key, key, f"kept: still used by {', '.join(users)}, which mistctl "
+                problems.append(Problem(kind.key, key, f"kept: still used by {', '.join(users)}, which this fleet "
                                         "does not manage; remove that use in Mist, then plan again", fatal=False))
                 continue
             changes.append(_delete_change(kind, key, mist_id, live))
@@ -86,7 +86,7 @@ def already_gone(desired: DesiredState, live: LiveState, managed: Managed) -> li
     return gone
 
 
-def _doomed(kind: Kind, desired: DesiredState, live: LiveState, managed: Managed) -> dict[str, str]:
+def doomed_of(kind: Kind, desired: DesiredState, live: LiveState, managed: Managed) -> dict[str, str]:
     """Managed objects of a kind, still live, that the fleet no longer names: Mist id -> natural key."""
     wanted = set(desired.sites) if kind is K.SITES else set(desired.org_objects(kind))
     live_ids = {str(o.get("id")) for o in live.objects.get(kind.key, [])}

@@ -243,6 +243,7 @@ class OrgDesign(_Strict):
 class Fleet(_Strict):
     """A whole deployment: the IP plan, zones, org objects, defaults and sites (effective values)."""
 
+    name: str | None = None  # who owns the org objects it writes (`domain.owners`); checked by `parse`
     org_id: str | None = None
     ip_plan: IpPlanSpec | None = None  # None: every site is plan-less (keeps its own variables)
     zones: list[Zone] = Field(default_factory=list)

@@ -29,6 +29,7 @@ from mistctl.domain.fleet import (
     Zone,
 )
 from mistctl.domain.origins import Origins
+from mistctl.domain.owners import name_problem
 from mistctl.domain.planless import missing_plan_issue, place_row
 from mistctl.domain.refs import describe
 from mistctl.domain.sites_csv import parse_sites_csv
@@ -40,7 +41,7 @@ from mistctl.domain.yamlsrc import YamlDoc, load_yaml
 ReadFile = Callable[[str], str]
 M = TypeVar("M", bound=BaseModel)
 
-TOP_KEYS = ("org_id", "ip_plan", "zones", "org", "site_defaults", "sites")
+TOP_KEYS = ("name", "org_id", "ip_plan", "zones", "org", "site_defaults", "sites")
 _MERGED = ("vars", "overrides")
 _MODELS: tuple[type[BaseModel], ...] = (IpPlanSpec, SegmentSpec, Zone, Site, SiteDefaults, DeviceRef, LatLng)
 _VOCABULARY = sorted({name for model in _MODELS for name in model.model_fields})
@@ -137,12 +138,16 @@ class _Reader:
         org_id = data.get("org_id")
         if org_id is not None and not isinstance(org_id, str):
             self.issues.append(Issue.at(top, "org_id", "must be the org's id as a string: quote it"))
+        name = data.get("name")
+        bad_name = name_problem(name) if name is not None else None
+        if bad_name:
+            self.issues.append(Issue.at(Origin(self.source, self.doc.top_key_lines.get("name", 1)), "name", bad_name))
         missing = missing_plan_issue(self.source, sites, org.count()) if "ip_plan" not in data else None
         self.issues += [missing] if missing else []
         self.issues += validate_parts(plan, zones, org, sites, self.origins)
         if self.issues:
             return None
-        return Fleet(org_id=org_id, ip_plan=plan, zones=zones, org=org, site_defaults=defaults, sites=sites)
+        return Fleet(name=name, org_id=org_id, ip_plan=plan, zones=zones, org=org, site_defaults=defaults, sites=sites)
 
     def _plan(self, raw: Any) -> IpPlanSpec | None:
         if raw is None:  # plan-less: allowed when no site has a zone and number (checked in `read`)

@@ -60,6 +60,8 @@ class Problem:
     fatal: bool = True
     #: a conflict's live objects, oldest first: [{"id": ..., "created_time": epoch seconds or None}]
     duplicates: list[dict[str, Any]] = field(default_factory=list)
+    #: an owner conflict's current owner ("fleet:<name>" / "design:<name>", see `domain.owners`)
+    owner: str | None = None
 
 
 @dataclass
@@ -77,6 +79,10 @@ class Plan:
     # managed objects gone from both the fleet and the org (a delete whose record a kill cut short, or one
     # made by hand): (kind, key, Mist id); apply forgets them, and records a site as decommissioned
     gone: list[tuple[str, str, str]] = field(default_factory=list)
+    # who this run writes as ("fleet:<name>" / "design:<name>"), and the recorded owner of each org object
+    # the plan names (kind -> key -> owner); None: a plan made without owners (a saved plan of old)
+    owner: str | None = None
+    owners: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def estimated_calls(self) -> int:
@@ -120,6 +126,7 @@ class Plan:
             "org_id": self.org_id,
             "fleet_hash": self.fleet_hash,
             "fleet_path": self.fleet_path,
+            "owner": self.owner,
             "live_fingerprint": self.live_fingerprint,
             "created_at": self.created_at,
             "summary": self.summary(),

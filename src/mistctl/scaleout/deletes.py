@@ -10,6 +10,7 @@ devices already back in the inventory) and makes only what is left.
 from __future__ import annotations
 
 from mistctl.domain.fleet import Fleet
+from mistctl.domain.owners import Ownership
 from mistctl.mist.errors import MistError
 from mistctl.store.port import StateStore
 from mistctl.workflow.apply import ApplyResult
@@ -21,10 +22,12 @@ from mistctl.workflow.records import Records
 
 
 async def queued_deletes(mist: MistApi, records: Records, store: StateStore, fleet: Fleet,
-                         consent: DeleteConsent, *, concurrency: int) -> DeleteOutcome:
+                         consent: DeleteConsent, *, concurrency: int,
+                         ownership: Ownership | None = None) -> DeleteOutcome:
     """Plan the deletes against the live org and make those `consent` allows (the rest are kept)."""
     try:
-        planned = await plan_fleet(mist, store, fleet, records.org_id, concurrency=concurrency)
+        planned = await plan_fleet(mist, store, fleet, records.org_id, concurrency=concurrency,
+                                   ownership=ownership)
     except MistError as exc:
         return DeleteOutcome(failed={"deletes": f"could not read the org from Mist: {exc}"})
     result = ApplyResult()

@@ -100,7 +100,9 @@ async def _guard(ctx: dict[str, Any], run_id: str, work: Work, *, run_tries: boo
 async def _mist(w: WorkerState, run: Run, org_id: str) -> AsyncIterator[tuple[MistClient, Records]]:
     """A Mist client and the run's records for one job: its audit is flushed and its calls counted after."""
     ledger = CallLedger()
-    records = Records(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger)
+    ownership = (await w.book(run.id).options())["ownership"]  # what it writes is recorded under its owner
+    records = Records(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger,
+                      owner=ownership.owner if ownership else None)
     try:
         yield w.client(ledger), records
     finally:
@@ -142,7 +144,8 @@ async def _plan(mist: Any, w: WorkerState, fleet: Fleet, run: Run, opts: dict[st
     with contextlib.suppress(MistError):  # learn the token's real count; the plan reports a dead Mist
         await mist.sync_budget()
     try:
-        planned = await plan_fleet(mist, w.store, fleet, run.org_id, concurrency=opts["concurrency"])
+        planned = await plan_fleet(mist, w.store, fleet, run.org_id, concurrency=opts["concurrency"],
+                                   ownership=opts["ownership"])
         if opts["saved"] and not opts["checked"]:
             check_saved(opts["saved"], planned.plan)
         check_problems(planned.plan)
@@ -268,7 +271,8 @@ async def _deletes(w: WorkerState, run: Run, book: RunBook, opts: dict[str, Any]
         return {"deletes": str(exc)}
     await renew_run_locks(w.store, book)
     async with _mist(w, run, run.org_id) as (mist, records):
-        out = await queued_deletes(mist, records, w.store, fleet, opts["consent"], concurrency=opts["concurrency"])
+        out = await queued_deletes(mist, records, w.store, fleet, opts["consent"], concurrency=opts["concurrency"],
+                                   ownership=opts["ownership"])
     await w.store.publish_event(run.id, {"type": "deletes", "deleted": out.deleted, "kept": out.kept,
                                          "failed": out.failed, "released": out.released})
     return {f"delete {what}": why for what, why in out.failed.items()}

@@ -27,6 +27,7 @@ from arq.connections import ArqRedis
 from pydantic import SecretStr
 
 from mistctl.domain.fleet import Fleet
+from mistctl.domain.owners import Ownership
 from mistctl.errors import UserError
 from mistctl.mist.budget import token_fingerprint
 from mistctl.scaleout.seal import SealError, seal, unseal
@@ -55,7 +56,7 @@ local all = redis.call('SCARD', KEYS[1]) >= redis.call('SCARD', KEYS[2])
 if redis.call('HGET', KEYS[3], 'enqueued') and all then last = 1 end
 return {added, last}
 """
-_OPTION_FIELDS = ("saved", "concurrency", "locks", "binds", "tokens", "checked", "consent")  # the book's meta
+_OPTION_FIELDS = ("saved", "concurrency", "locks", "binds", "tokens", "checked", "consent", "ownership")
 _LIGHT_FIELDS = tuple(name for name in Run.model_fields if name not in ("plan", "counts"))  # "id" first
 
 
@@ -107,10 +108,12 @@ class RunBook:
         return [self.meta, self.expected, self.done, self.by, self.failed]
 
     async def create(self, fleet: Fleet, tokens: Sequence[SecretStr], *, saved: dict[str, Any] | None,
-                     concurrency: int, consent: DeleteConsent | None = None) -> None:
+                     concurrency: int, consent: DeleteConsent | None = None,
+                     ownership: Ownership | None = None) -> None:
         """Seal the fleet and remember the run's options (the consent to delete among them)."""
         data = json.dumps(fleet.model_dump(mode="json"), separators=(",", ":")).encode()
         fields = {"fleet": seal(data, tokens, self.run_id), "saved": json.dumps(saved),
+                  "ownership": Ownership.dumps(ownership),
                   "concurrency": str(concurrency), "tokens": ", ".join(token_fingerprint(t) for t in tokens),
                   "consent": json.dumps(vars(consent or DeleteConsent()))}
         async with self.r.pipeline(transaction=True) as pipe:
@@ -120,7 +123,8 @@ class RunBook:
 
     async def options(self) -> dict[str, Any]:
         """The run's options: `saved` (a plan's identity, or None) and whether it was `checked`,
-        `concurrency`, `locks`, `binds`, the `tokens` it was sealed for (fingerprints), the `consent` to delete."""
+        `concurrency`, `locks`, `binds`, the `tokens` it was sealed for (fingerprints), the `consent` to delete,
+        its `ownership`."""
         # not HGETALL: the sealed fleet in the same hash is megabytes for thousands of sites
         values = await aw(self.r.hmget(self.meta, list(_OPTION_FIELDS)))
         raw = {k: v for k, v in zip(_OPTION_FIELDS, values, strict=True) if v is not None}
@@ -132,6 +136,7 @@ class RunBook:
             "tokens": raw.get("tokens", ""),
             "checked": bool(raw.get("checked")),
             "consent": DeleteConsent(**json.loads(raw.get("consent") or "{}")),
+            "ownership": Ownership.loads(raw.get("ownership")),
         }
 
     async def fleet(self, tokens: Sequence[SecretStr]) -> Fleet:
@@ -240,10 +245,10 @@ class DeploymentQueue:
 
     async def submit(self, run: Run, fleet: Fleet, tokens: Sequence[SecretStr], *,
                      saved: dict[str, Any] | None = None, concurrency: int = 8,
-                     consent: DeleteConsent | None = None) -> None:
+                     consent: DeleteConsent | None = None, ownership: Ownership | None = None) -> None:
         """Seal the fleet into the run's book and queue its deploy job (the run is recorded already)."""
         await RunBook(self.store, run.id).create(fleet, tokens, saved=saved, concurrency=concurrency,
-                                                 consent=consent)
+                                                 consent=consent, ownership=ownership)
         await self.pool.enqueue_job(DEPLOY, run.id, _job_id=f"{DEPLOY}:{run.id}", _expires=BOOK_TTL)
 
     async def enqueue_site(self, run_id: str, job: SiteJob) -> None:
@@ -280,7 +285,8 @@ def same_tokens(a: Sequence[SecretStr], b: Sequence[SecretStr]) -> bool:
 
 async def queue_deployment(store: StateStore, run: Run, fleet: Fleet, tokens: Sequence[SecretStr],
                            worker_tokens: Sequence[SecretStr], *, saved: dict[str, Any] | None = None,
-                           concurrency: int = 8, consent: DeleteConsent | None = None) -> bool:
+                           concurrency: int = 8, consent: DeleteConsent | None = None,
+                           ownership: Ownership | None = None) -> bool:
     """Queue a recorded run for the workers when the store is Redis; False when it must run in this process.
 
     A caller's own Mist token (not the service's) never goes to Redis: such a deployment stays in-process.
@@ -288,8 +294,10 @@ async def queue_deployment(store: StateStore, run: Run, fleet: Fleet, tokens: Se
     if not queue_enabled(store) or not same_tokens(tokens, worker_tokens):
         return False
     async with open_queue(store) as queue:
-        await queue.submit(run, fleet, tokens, saved=saved, concurrency=concurrency, consent=consent)
+        await queue.submit(run, fleet, tokens, saved=saved, concurrency=concurrency, consent=consent,
+                           ownership=ownership)
         if not await queue.workers_alive():
             log.warning("run %s is queued but no `mistctl worker` is running: start one", run.id,
                         extra={"run_id": run.id})
     return True
+

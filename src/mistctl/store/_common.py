@@ -49,7 +49,7 @@ class StoreLifecycle:
 async def record_done_in_turn(store: StateStore, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
     """`record_done` for a store with no one-write form: the record, the object's id, then the audit entries."""
     await store.record_step(rec)
-    await store.put_object(ref.org_id, ref.kind, ref.key, ref.mist_id, ref.applied_hash)
+    await store.put_object(ref.org_id, ref.kind, ref.key, ref.mist_id, ref.applied_hash, ref.owner)
     if audit:
         await store.append_audit_batch(audit)
 

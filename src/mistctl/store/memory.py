@@ -153,11 +153,15 @@ class MemoryStore(StoreLifecycle):
 
     # --- object map -----------------------------------------------------------------------------------
     async def put_object(
-        self, org_id: str, kind: str, key: str, mist_id: str, applied_hash: str | None = None
+        self, org_id: str, kind: str, key: str, mist_id: str, applied_hash: str | None = None,
+        owner: str | None = None,
     ) -> ObjRef:
-        """Remember a Mist id."""
-        ref = ObjRef(org_id=org_id, kind=kind, key=key, mist_id=mist_id, applied_hash=applied_hash)
-        self._objects.setdefault((org_id, kind), {})[key] = ref
+        """Remember a Mist id (and its owner; None keeps the one recorded)."""
+        known = self._objects.setdefault((org_id, kind), {})
+        if owner is None and key in known:
+            owner = known[key].owner
+        ref = ObjRef(org_id=org_id, kind=kind, key=key, mist_id=mist_id, applied_hash=applied_hash, owner=owner)
+        known[key] = ref
         return ref
 
     async def get_objects(self, org_id: str, kind: str) -> dict[str, ObjRef]:

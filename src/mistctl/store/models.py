@@ -149,6 +149,8 @@ class ObjRef(_Record):
     mist_id: str
     applied_hash: str | None = None
     updated_at: AwareDatetime = Field(default_factory=utcnow)
+    #: who owns it: "fleet:<name>" or "design:<name>" (`domain.owners`); None: recorded before owners were
+    owner: str | None = None
 
 
 class SiteState(_Record):

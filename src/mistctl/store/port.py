@@ -88,9 +88,10 @@ class StateStore(Protocol):
 
     # --- object map -----------------------------------------------------------------------------------
     async def put_object(
-        self, org_id: str, kind: str, key: str, mist_id: str, applied_hash: str | None = None
+        self, org_id: str, kind: str, key: str, mist_id: str, applied_hash: str | None = None,
+        owner: str | None = None,
     ) -> ObjRef:
-        """Remember the Mist id of a natural key."""
+        """Remember the Mist id of a natural key, and its owner (None: keep the owner recorded, if any)."""
 
     async def get_objects(self, org_id: str, kind: str) -> dict[str, ObjRef]:
         """Every known object of a kind, by natural key."""

@@ -9,7 +9,8 @@ cannot collide with another key. The scripts run where several commands must be 
     runs                     zset   run id by created_at
     step:<org>:<site>        hash   "<step>\\x1f<kind>\\x1f<key>" -> StepRecord JSON ('' site: org level)
     stepsites:<org>          set    the site parts that have step records
-    obj:<org>:<kind>         hash   natural key -> ObjRef JSON
+    obj:<org>:<kind>         hash   natural key -> ObjRef JSON (its owner left out)
+    objowner:<org>:<kind>    hash   natural key -> owner ("fleet:<name>" / "design:<name>"), when known
     site:data / site:status  hash   "<org>\\x1f<name>" -> SiteState JSON / status
     siteidx:<org|*>[:<st>]   zset   members at score 0, so ranks follow (org, name)
     sitename:<name>          zset   orgs having a site of that name

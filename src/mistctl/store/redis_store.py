@@ -115,23 +115,38 @@ class RedisStore(RedisRuns, StoreLifecycle):
     # --- object map -----------------------------------------------------------------------------------
     @_guarded
     async def put_object(
-        self, org_id: str, kind: str, key: str, mist_id: str, applied_hash: str | None = None
+        self, org_id: str, kind: str, key: str, mist_id: str, applied_hash: str | None = None,
+        owner: str | None = None,
     ) -> ObjRef:
-        """Remember a Mist id."""
-        ref = ObjRef(org_id=org_id, kind=kind, key=key, mist_id=mist_id, applied_hash=applied_hash)
-        await aw(self.r.hset(self.keys.k("obj", org_id, kind), key, ref.model_dump_json()))
-        return ref
+        """Remember a Mist id; its owner lives in a hash beside it (None keeps the one recorded)."""
+        ref = ObjRef(org_id=org_id, kind=kind, key=key, mist_id=mist_id, applied_hash=applied_hash, owner=owner)
+        owners = self.keys.k("objowner", org_id, kind)
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hset(self.keys.k("obj", org_id, kind), key, ref.model_dump_json(exclude={"owner"}))
+            if owner is not None:
+                pipe.hset(owners, key, owner)
+            pipe.hget(owners, key)
+            *_, recorded = await pipe.execute()
+        return ref.model_copy(update={"owner": recorded})
 
     @_guarded
     async def get_objects(self, org_id: str, kind: str) -> dict[str, ObjRef]:
-        """Known objects of a kind."""
-        found = await aw(self.r.hgetall(self.keys.k("obj", org_id, kind)))
-        return {key: ObjRef.model_validate_json(body) for key, body in found.items()}
+        """Known objects of a kind, with their owners."""
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hgetall(self.keys.k("obj", org_id, kind))
+            pipe.hgetall(self.keys.k("objowner", org_id, kind))
+            found, owners = await pipe.execute()
+        return {key: ObjRef.model_validate_json(body).model_copy(update={"owner": owners.get(key)})
+                for key, body in found.items()}
 
     @_guarded
     async def delete_object(self, org_id: str, kind: str, key: str) -> bool:
-        """Forget a key."""
-        return bool(await aw(self.r.hdel(self.keys.k("obj", org_id, kind), key)))
+        """Forget a key (and its owner)."""
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hdel(self.keys.k("obj", org_id, kind), key)
+            pipe.hdel(self.keys.k("objowner", org_id, kind), key)
+            gone, _ = await pipe.execute()
+        return bool(gone)
 
     # --- site states ----------------------------------------------------------------------------------
     @_guarded

@@ -149,12 +149,12 @@ class SqliteStore(StoreLifecycle):
 
     # --- object map -----------------------------------------------------------------------------------
     async def put_object(
-        self, org_id: str, kind: str, key: str, mist_id: str, applied_hash: str | None = None
+        self, org_id: str, kind: str, key: str, mist_id: str, applied_hash: str | None = None,
+        owner: str | None = None,
     ) -> ObjRef:
-        """Remember a Mist id."""
-        ref = ObjRef(org_id=org_id, kind=kind, key=key, mist_id=mist_id, applied_hash=applied_hash)
-        await self._call(rec_q.upsert_object, ref)
-        return ref
+        """Remember a Mist id (and its owner; None keeps the one recorded)."""
+        ref = ObjRef(org_id=org_id, kind=kind, key=key, mist_id=mist_id, applied_hash=applied_hash, owner=owner)
+        return await self._call(rec_q.upsert_object, ref)
 
     async def get_objects(self, org_id: str, kind: str) -> dict[str, ObjRef]:
         """Known objects of a kind."""

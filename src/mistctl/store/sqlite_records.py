@@ -69,18 +69,21 @@ def select_step(
     return None if row is None else StepRecord.model_validate_json(row[0])
 
 
-def upsert_object(conn: sqlite3.Connection, ref: ObjRef) -> None:
-    """Remember a Mist id."""
-    conn.execute(
-        "INSERT OR REPLACE INTO objects (org_id, kind, key, body) VALUES (?, ?, ?, ?)",
-        (ref.org_id, ref.kind, ref.key, ref.model_dump_json()),
-    )
+def upsert_object(conn: sqlite3.Connection, ref: ObjRef) -> ObjRef:
+    """Remember a Mist id; a ref without an owner keeps the owner recorded (one statement: atomic)."""
+    row = conn.execute(
+        "INSERT INTO objects (org_id, kind, key, body, owner) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (org_id, kind, key) DO UPDATE SET body = excluded.body,"
+        " owner = COALESCE(excluded.owner, objects.owner) RETURNING owner",
+        (ref.org_id, ref.kind, ref.key, ref.model_dump_json(exclude={"owner"}), ref.owner),
+    ).fetchone()
+    return ref.model_copy(update={"owner": row[0]})
 
 
 def select_objects(conn: sqlite3.Connection, org_id: str, kind: str) -> dict[str, ObjRef]:
-    """Known objects of a kind by key."""
-    rows = conn.execute("SELECT key, body FROM objects WHERE org_id = ? AND kind = ?", (org_id, kind))
-    return {key: ObjRef.model_validate_json(body) for key, body in rows}
+    """Known objects of a kind by key, with their owners."""
+    rows = conn.execute("SELECT key, body, owner FROM objects WHERE org_id = ? AND kind = ?", (org_id, kind))
+    return {key: ObjRef.model_validate_json(body).model_copy(update={"owner": owner}) for key, body, owner in rows}
 
 
 def delete_object(conn: sqlite3.Connection, org_id: str, kind: str, key: str) -> bool:

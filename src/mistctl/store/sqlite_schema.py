@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mistctl.store.errors import StoreConfigError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each version's statements, applied in order to bring an older file up to SCHEMA_VERSION.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -46,6 +46,8 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
              body TEXT NOT NULL, PRIMARY KEY (org_id, kind, key)) WITHOUT ROWID""",
     ),
     2: ("ALTER TABLE locks ADD COLUMN holder TEXT NOT NULL DEFAULT ''",),  # who holds it, for messages
+    # who owns each org object (a fleet or the service's design); NULL: recorded before owners were
+    3: ("ALTER TABLE objects ADD COLUMN owner TEXT",),
 }
 
 

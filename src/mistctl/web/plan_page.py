@@ -19,6 +19,7 @@ from mistctl.api.context import AppContext
 from mistctl.api.errors import ApiError
 from mistctl.api.services_fleet import plan_document
 from mistctl.domain.errors import FleetError, FleetInvalid, Issue
+from mistctl.domain.owners import fleet_ownership
 from mistctl.domain.parse import parse_fleet
 from mistctl.mist.errors import MistError
 from mistctl.web.session import Session, caller_of
@@ -45,12 +46,15 @@ class PlanOutcome:
         return max(0, len(self.plan.get("changes", [])) - CHANGES_SHOWN) if self.plan else 0
 
 
+PASTED, UPLOADED = "pasted fleet", "uploaded fleet"
+
+
 def source_name(filename: str | None) -> str:
     """How the page names the fleet: the uploaded file's base name, or `pasted fleet`."""
     if not filename:
-        return "pasted fleet"
+        return PASTED
     base = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return base[:MAX_NAME] or "uploaded fleet"
+    return base[:MAX_NAME] or UPLOADED
 
 
 def decode(data: bytes, source: str) -> str:
@@ -90,7 +94,8 @@ async def plan_posted(ctx: AppContext, session: Session, text: str, source: str,
         return PlanOutcome(source, issues=issues)
     try:
         access = await authorize(ctx, caller_of(ctx, session), fleet.org_id)
-        plan = await plan_document(ctx, access, fleet)
+        file_name = None if source in (PASTED, UPLOADED) else source
+        plan = await plan_document(ctx, access, fleet, fleet_ownership(fleet.name, file_name))
     except ApiError as exc:
         return PlanOutcome(source, error=exc.detail)
     except MistError as exc:

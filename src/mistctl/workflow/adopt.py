@@ -4,7 +4,8 @@ After `mistctl import`, the first apply has nothing to change; it still takes ow
 unchanged org object, site and site's variables is recorded in the state store (id and the hash of
 what the fleet asks for), exactly as if mistctl had written it, and every site gets a `done` state.
 Later plans then trust those records (no GET per site for variables). Objects already recorded
-with the same hash are left alone, so adopting again costs nothing.
+with the same hash are left alone, so adopting again costs nothing; so are objects another owner
+(a fleet or the service's design, `domain.owners`) recorded: agreeing with them takes nothing over.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 from mistctl.domain import kinds as K
 from mistctl.domain.desired import canonical_hash
 from mistctl.domain.plan import Change
-from mistctl.store.models import utcnow
+from mistctl.store.models import ObjRef, utcnow
 from mistctl.store.port import StateStore
 from mistctl.workflow.deploy import Planned, record_run
+from mistctl.workflow.owners import another_owners
 from mistctl.workflow.records import VARS_KIND, Records
 
 
@@ -23,14 +25,12 @@ async def adopt_unchanged(store: StateStore, planned: Planned, *, actor: str = "
     plan, desired = planned.plan, planned.desired
     org_id = plan.org_id
     todo = [c for c in plan.changes if c.action == "noop" and c.mist_id and c.kind != "devices"]
-    known: dict[str, dict[str, str | None]] = {}
-    for kind in {c.kind for c in todo}:
-        known[kind] = {k: ref.applied_hash for k, ref in (await store.get_objects(org_id, kind)).items()}
-    fresh = [(c, h) for c in todo if (h := _hash(planned, c)) and known[c.kind].get(c.key) != h]
+    refs: dict[str, dict[str, ObjRef]] = {k: await store.get_objects(org_id, k) for k in {c.kind for c in todo}}
+    fresh = [(c, h) for c in todo if (h := _hash(planned, c)) and _adoptable(refs[c.kind].get(c.key), h, plan.owner)]
     if not fresh:
         return 0
     run = await record_run(store, "adopt", plan, org_id=org_id, actor=actor)
-    records = Records(store, org_id, run.id, actor=actor)
+    records = Records(store, org_id, run.id, actor=actor, owner=plan.owner)
     for change, digest in fresh:
         await records.step_done(change.site, change.step, change.kind, change.key, str(change.mist_id), digest)
         if change.kind == K.SITES.key:
@@ -41,6 +41,11 @@ async def adopt_unchanged(store: StateStore, planned: Planned, *, actor: str = "
     await store.update_run(run.id, status="completed", started_at=utcnow(), finished_at=utcnow())
     await store.incr_run_counts(run.id, {"adopted": len(fresh), "sites_done": sites, "writes": 0, "calls": 0})
     return len(fresh)
+
+
+def _adoptable(ref: ObjRef | None, digest: str, owner: str | None) -> bool:
+    """Not recorded yet, or recorded with another hash and not under another owner."""
+    return ref is None or (ref.applied_hash != digest and not another_owners(ref, owner))
 
 
 def _hash(planned: Planned, change: Change) -> str | None:

@@ -17,6 +17,7 @@ from mistctl.domain.desired import DesiredState, build_desired, canonical_hash
 from mistctl.domain.diff import LiveState, compute_plan
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.ipplan import site_variables
+from mistctl.domain.owners import Ownership, is_owner_conflict
 from mistctl.domain.plan import Plan
 from mistctl.mist.meter import CallRecord
 from mistctl.store.models import Run, new_run_id, utcnow
@@ -25,6 +26,7 @@ from mistctl.workflow.apply import Applier, ApplyResult
 from mistctl.workflow.context import current_scope
 from mistctl.workflow.delete import DeleteConsent, apply_deletes
 from mistctl.workflow.delete_plan import add_deletes, read_for_deletes
+from mistctl.workflow.owners import check_owners
 from mistctl.workflow.ports import MistApi, Progress
 from mistctl.workflow.psk_records import respect_rotations
 from mistctl.workflow.read import read_live
@@ -43,6 +45,7 @@ class Planned:
     plan: Plan
     desired: DesiredState
     live: LiveState
+    ownership: Ownership | None = None  # who it was planned for (`domain.owners`)
 
 
 @dataclass
@@ -111,10 +114,11 @@ async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str
                      only_site: str | None = None, only_kinds: Collection[str] | None = None,
                      with_sites: bool = True, concurrency: int = 8,
                      clock: Callable[[], float] = time.time, refresh_vars: bool = False,
-                     trust_records: bool = False) -> Planned:
+                     trust_records: bool = False, ownership: Ownership | None = None) -> Planned:
     """Read the live org and diff it with the fleet (or the part of it the filters keep).
 
     `refresh_vars`: read every site's variables from Mist (drift) rather than trust recorded hashes.
+    `ownership`: who this run writes as; another owner's objects it would change are conflicts.
     """
     # The CPU-heavy parts (every site's variables, the diff) run in a worker thread: a service keeps
     # answering other requests while it plans a large fleet.
@@ -125,14 +129,16 @@ async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str
     live = await read_live(mist, records, org_id, desired, concurrency=concurrency, refresh_vars=refresh_vars,
                            trust_records=trust_records)
     whole = only_site is None and only_kinds is None and with_sites and not trust_records
-    managed = await read_for_deletes(mist, store, desired, live) if whole else None  # only a whole fleet deletes
+    managed = await read_for_deletes(mist, store, desired, live, ownership) if whole else None  # a whole fleet only
     live.read_calls = mist.calls.total - before
     await respect_rotations(store, desired, live)  # a PSK mistctl rotated is not reverted to the fleet's
     plan = await asyncio.to_thread(lambda: compute_plan(desired, live, fleet_hash=fleet_hash(fleet),
                                                         created_at=clock()))
     if managed is not None:
         add_deletes(plan, desired, live, managed)
-    return Planned(plan, desired, live)
+    if ownership is not None:
+        await check_owners(store, plan, ownership)
+    return Planned(plan, desired, live, ownership)
 
 
 async def record_run(store: StateStore, kind: str, plan: Plan, *, org_id: str, actor: str,
@@ -156,11 +162,12 @@ def check_saved(saved: dict[str, Any], fresh: Plan) -> None:
 
 
 def check_problems(plan: Plan) -> None:
-    """Refuse a plan with conflicts (two live objects with one name) before writing anything."""
+    """Refuse a plan with conflicts (two live objects with one name, another owner's object) before writing."""
     fatal = plan.fatal_problems
     if fatal:
         lines = "\n".join(f"  - {p.kind} {p.key}: {p.message}" for p in fatal)
-        raise PlanRefused(f"the live org has conflicts; nothing was written:\n{lines}")
+        where = "the plan has conflicts" if any(map(is_owner_conflict, fatal)) else "the live org has conflicts"
+        raise PlanRefused(f"{where}; nothing was written:\n{lines}")
 
 
 async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, ledger: CallLedger,
@@ -170,7 +177,8 @@ async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, l
 
     Its deletes are made last, and only as `consent` allows (none by default: they are listed as kept).
     """
-    records = Records(store, planned.plan.org_id, run.id, actor=run.requested_by, ledger=ledger)
+    records = Records(store, planned.plan.org_id, run.id, actor=run.requested_by, ledger=ledger,
+                      owner=planned.plan.owner)
     await store.update_run(run.id, status="running", started_at=utcnow())
     applier = Applier(mist, records, planned.desired, planned.live, concurrency=concurrency,
                       progress=progress)

@@ -13,13 +13,14 @@ removes those (the plan's deletes) only with `DeleteConsent(allow_delete=True)`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from mistctl.domain import kinds as K
 from mistctl.domain.devices_diff import HUB_GATEWAYS, ORDERS
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.handmade import find_handmade, is_by_hand
+from mistctl.domain.owners import Ownership, is_owner_conflict
 from mistctl.domain.plan import Change, Plan
 from mistctl.store.port import StateStore
 from mistctl.store.redact import REDACTED, is_secret_name, redact
@@ -47,6 +48,7 @@ class Difference:
     desired: Any = None
     site: str | None = None
     container: str | None = None  # added by hand: the managed WLAN template or site group holding it
+    owner: str | None = None  # the org object's recorded owner (`domain.owners`), when one is recorded
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,6 +73,9 @@ class DriftReport:
         objects = {(d.kind, d.key, d.site) for d in self.differences}
         return {
             "org_id": self.org_id,
+            "owner": self.planned.plan.owner,
+            # objects another owner recorded that the fix would change: refused without --take-ownership
+            "owner_conflicts": [p.message for p in self.planned.plan.fatal_problems if is_owner_conflict(p)],
             "drift": self.drifted,
             "objects": len(objects),
             "differences": [d.to_json() for d in self.differences],
@@ -83,12 +88,12 @@ class DriftReport:
 def differences(plan: Plan) -> list[Difference]:
     """Every difference a plan converges, by object and field, in the plan's order."""
     found = [Difference(p.kind, p.key, "(object)", "conflict", desired=p.message, site=p.site)
-             for p in plan.problems if p.fatal]
+             for p in plan.problems if p.fatal and not is_owner_conflict(p)]  # another owner's: not a difference
     for change in plan.changes:
         # a WLAN template's binding waits for a site reported missing; a hub profile's gateways do not
         if change.writes and (change.phase != "bind" or change.kind == HUB_GATEWAYS):
             found.extend(_of_change(change))
-    return found
+    return [replace(d, owner=plan.owners.get(d.kind, {}).get(d.key)) for d in found]
 
 
 def _of_change(change: Change) -> list[Difference]:
@@ -135,12 +140,16 @@ def _shown(name: str, pair: list[Any]) -> tuple[Any, Any]:
 
 
 async def detect_drift(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, *,
-                       concurrency: int = 8, org_only: bool = False) -> DriftReport:
+                       concurrency: int = 8, org_only: bool = False,
+                       ownership: Ownership | None = None) -> DriftReport:
     """Read the live org (every site's setting included) and list what differs from the fleet.
 
     `org_only`: the fleet is a design without sites (the service's GET /drift): it judges the org objects
-    only, so neither the sites it does not name nor their site-group memberships are drift."""
-    planned = await plan_fleet(mist, store, fleet, org_id, concurrency=concurrency, refresh_vars=True)
+    only, so neither the sites it does not name nor their site-group memberships are drift.
+    `ownership`: who compares; another owner's objects that differ are conflicts, each difference names
+    its object's recorded owner."""
+    planned = await plan_fleet(mist, store, fleet, org_id, concurrency=concurrency, refresh_vars=True,
+                               ownership=ownership)
     if org_only:
         plan = planned.plan
         plan.changes = [c for c in plan.changes if not (c.action == "delete" and c.kind == K.SITES.key)]
@@ -155,7 +164,8 @@ async def _add_handmade(mist: MistApi, store: StateStore, planned: Planned, *, m
     missing = [k for k in _HELD if k.key not in live.objects]
     lists = [await mist.list_org(plan.org_id, k.collection) for k in missing]
     live.objects.update({k.key: objs for k, objs in zip(missing, lists, strict=True)})
-    found = find_handmade(planned.desired, live, await managed_objects(store, plan.org_id), members=members)
+    found = find_handmade(planned.desired, live, (await managed_objects(store, plan.org_id)).every(),
+                          members=members)
     first = next((i for i, c in enumerate(plan.changes) if c.action == "delete"), len(plan.changes))
     plan.changes[first:first] = found
     return len(missing)

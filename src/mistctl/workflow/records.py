@@ -26,8 +26,9 @@ class Records:
     """Records of one run against one org."""
 
     def __init__(self, store: StateStore, org_id: str, run_id: str, *, actor: str = "cli",
-                 ledger: AuditSource | None = None) -> None:
+                 ledger: AuditSource | None = None, owner: str | None = None) -> None:
         self.store = store
+        self.owner = owner  # recorded with every object written (`domain.owners`); None keeps the recorded one
         self.org_id = org_id
         self.run_id = run_id
         self.actor = actor
@@ -49,7 +50,8 @@ class Records:
         """A change was made (or found made): remember its id and what was applied."""
         rec = StepRecord(run_id=self.run_id, org_id=self.org_id, site=site, step=step, kind=kind, key=key,
                          status="done", mist_id=mist_id, applied_hash=applied_hash)
-        ref = ObjRef(org_id=self.org_id, kind=kind, key=key, mist_id=mist_id, applied_hash=applied_hash)
+        ref = ObjRef(org_id=self.org_id, kind=kind, key=key, mist_id=mist_id, applied_hash=applied_hash,
+                     owner=self.owner)
         await self.store.record_done(rec, ref, self._drain((site, kind, key), mist_id))  # one write
 
     async def flush_audit(self, scope: tuple[str | None, str, str] | None = None,
