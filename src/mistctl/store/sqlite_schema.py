@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mistctl.store.errors import StoreConfigError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each version's statements, applied in order to bring an older file up to SCHEMA_VERSION.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -46,6 +46,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
              body TEXT NOT NULL, PRIMARY KEY (org_id, kind, key)) WITHOUT ROWID""",
     ),
     2: ("ALTER TABLE locks ADD COLUMN holder TEXT NOT NULL DEFAULT ''",),  # who holds it, for messages
+    3: (  # before-images of the objects a run writes (`mistctl rollback`)
+        """CREATE TABLE run_images (run_id TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+             seq INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, kind, key)) WITHOUT ROWID""",
+    ),
 }
 
 
