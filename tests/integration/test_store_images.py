@@ -9,7 +9,11 @@ import pytest
 from mistctl.store import open_store
 from mistctl.store.models import RunImage
 from mistctl.store.sqlite_schema import SCHEMA_VERSION
-from tests.integration.test_store_contract import ORG, PASSPHRASE, store, store_url  # noqa: F401
+from tests.integration import test_store_contract as contract
+from tests.integration.test_store_contract import ORG, PASSPHRASE
+
+store_url = contract.store_url  # the contract suite's fixtures: memory, SQLite and a real redis-server
+store = contract.store
 
 pytestmark = pytest.mark.timeout(60)
 

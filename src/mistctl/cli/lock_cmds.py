@@ -54,12 +54,12 @@ def describe(info: LockInfo) -> str:
 
 @asynccontextmanager
 async def hold_org(svc: Services, run_id: str, sites: Sequence[str], wait: float,
-                   con: Console) -> AsyncIterator[RunLease]:
+                   con: Console, command: str = "mistctl apply") -> AsyncIterator[RunLease]:
     """The org lock and the sites', waited for up to `wait` seconds, saying for whom; exit 1 when busy."""
     def waiting(info: LockInfo) -> None:
         con.print(f"waiting for the lock of org {safe(svc.org_id)}: held by {describe(info)}")
 
-    holder = holder_line("mistctl apply", svc.actor)
+    holder = holder_line(command, svc.actor)
     try:
         async with org_run(svc.store, svc.org_id, run_id, holder=holder, wait=wait, sites=sites,
                            on_wait=waiting) as lease:

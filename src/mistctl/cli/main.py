@@ -15,6 +15,7 @@ from mistctl.cli import (
     import_cmds,
     lock_cmds,
     probe_cmds,
+    rollback_cmds,
     serve_cmds,
     twin_cmds,
     worker_cmds,
@@ -64,7 +65,7 @@ def version() -> None:
 
 
 for module in (twin_cmds, fleet_cmds, probe_cmds, conformance_cmds, deploy_cmds, lock_cmds, dedupe_cmds, serve_cmds,
-               day2_cmds, worker_cmds, import_cmds):
+               day2_cmds, worker_cmds, import_cmds, rollback_cmds):
     module.register(app)
 helpfmt.tidy_help(app)
 

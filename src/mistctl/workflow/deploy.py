@@ -29,6 +29,7 @@ from mistctl.workflow.ports import MistApi, Progress
 from mistctl.workflow.psk_records import respect_rotations
 from mistctl.workflow.read import read_live
 from mistctl.workflow.records import Records
+from mistctl.workflow.run_images import record_before_images
 from mistctl.workflow.runlock import INTERRUPTED
 
 
@@ -172,6 +173,7 @@ async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, l
     """
     records = Records(store, planned.plan.org_id, run.id, actor=run.requested_by, ledger=ledger)
     await store.update_run(run.id, status="running", started_at=utcnow())
+    await record_before_images(store, run.id, planned.plan, planned.live)  # write-ahead, for rollback
     applier = Applier(mist, records, planned.desired, planned.live, concurrency=concurrency,
                       progress=progress)
     try:

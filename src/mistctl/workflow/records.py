@@ -54,6 +54,12 @@ class Records:
         await self.store.put_object(self.org_id, kind, key, mist_id, applied_hash)
         await self.flush_audit((site, kind, key), mist_id)
 
+    async def wrote(self, kind: str, key: str, obj: dict[str, Any]) -> None:
+        """A create or update was made: its before-image learns the id and Mist's `modified_time`."""
+        from mistctl.workflow.run_images import mark_written
+
+        await mark_written(self.store, self.run_id, kind, key, obj)
+
     async def flush_audit(self, scope: tuple[str | None, str, str] | None = None,
                           mist_id: str | None = None) -> None:
         """Write the audit entries of the writes made since the last flush (no bodies, no secrets).
