@@ -220,7 +220,7 @@ class RunImage(_Record):
     action: ImageAction
     mist_id: str | None = None
     before: RedactedDict | None = Field(default=None, repr=False)
-    after_modified: int | None = None
+    after_modified: float | None = None  # Mist's `modified_time`: epoch seconds, a number (spec: double)
     after_hash: str | None = None
     written: bool = False
     recorded_at: AwareDatetime = Field(default_factory=utcnow)

@@ -85,7 +85,7 @@ class PriorWrite:
 
     action: str
     mist_id: str | None
-    modified: int | None
+    modified: float | None
 
 
 def canon(obj: dict[str, Any]) -> dict[str, Any]:
@@ -115,6 +115,12 @@ def sendable(before: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     return strip({k: v for k, v in before.items() if k not in SERVER_FIELDS}), left_out
 
 
+def _modified(obj: dict[str, Any]) -> float | None:
+    """Mist's `modified_time` (epoch seconds, a number: the spec says double), or None."""
+    value = obj.get("modified_time")
+    return float(value) if isinstance(value, int | float) else None
+
+
 class _Planner:
     def __init__(self, run_id: str, live: LiveState, prior: dict[tuple[str, str], PriorWrite], force: bool) -> None:
         self.plan = RollbackPlan(run_id, live.org_id)
@@ -130,13 +136,13 @@ class _Planner:
         return matches[0] if len(matches) == 1 else None
 
     def changed_since(self, img: RunImage, live: dict[str, Any]) -> bool:
-        return img.after_modified is not None and live.get("modified_time") != img.after_modified
+        return img.after_modified is not None and _modified(live) != img.after_modified
 
     def undone_before(self, img: RunImage, live: dict[str, Any]) -> bool:
         """An earlier rollback of this run wrote this object and nobody changed it since."""
         prior = self.prior.get((img.kind, img.key))
         return (prior is not None and prior.mist_id == str(live.get("id"))
-                and prior.modified is not None and prior.modified == live.get("modified_time"))
+                and prior.modified is not None and prior.modified == _modified(live))
 
     def conflict(self, img: RunImage, why: str) -> bool:
         """Record a conflict (or, forced, note it); True when the undo goes ahead anyway."""

@@ -59,4 +59,4 @@ async def mark_written(store: StateStore, run_id: str, kind: str, key: str, obj:
     modified = obj.get("modified_time")
     await store.put_run_images([image.model_copy(update={
         "mist_id": str(obj.get("id") or image.mist_id), "written": True,
-        "after_modified": int(modified) if isinstance(modified, int | float) else None})])
+        "after_modified": float(modified) if isinstance(modified, int | float) else None})])
