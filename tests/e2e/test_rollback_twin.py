@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 from tests.e2e.rollback_support import NEW_PSK_PASSPHRASE, NEW_SITE, RUN_ID, fleets, org_by_key
-from tests.e2e.test_deletes_twin import Twin, _twin
+from tests.e2e.test_deletes_twin import Twin, _twin, cli_killed
 
 
 def _apply_b(tmp: Path, twin: Twin) -> tuple[str, dict[str, object], dict[str, object]]:
@@ -89,24 +86,12 @@ def test_unknown_and_ambiguous_runs_are_refused(tmp_path: Path) -> None:
         assert twin.state() == state
 
 
-def _rollback_killed(twin: Twin, run_id: str, after_calls: int) -> int:
-    cmd = [sys.executable, "-m", "mistctl", "rollback", run_id, "--yes"]
-    start = twin.counters()["total"]
-    proc = subprocess.Popen(cmd, env=twin.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while proc.poll() is None and twin.counters()["total"] - start < after_calls and time.monotonic() < deadline:
-        time.sleep(0.003)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    return proc.returncode
-
-
 def test_a_rollback_killed_midway_resumes_to_the_same_org_without_duplicates(tmp_path: Path) -> None:
     with _twin(tmp_path, latency_ms=40, jitter_ms=10) as twin:
         run_id, before, after = _apply_b(tmp_path, twin)
         kills, partial = 0, 0
         for at in (11, 13):  # GET /self and the reads (7 lists, the inventory), then into the 7 writes
-            kills += _rollback_killed(twin, run_id, at) == -signal.SIGKILL
+            kills += cli_killed(twin, ["rollback", run_id, "--yes"], at) == -signal.SIGKILL
             now = org_by_key(twin.state())
             partial += now not in (org_by_key(before), org_by_key(after))
             twin.cli("unlock", twin.org_id, "--yes")  # the killed run's lock (else it lapses within a minute)

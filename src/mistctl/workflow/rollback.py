@@ -26,7 +26,7 @@ from mistctl.workflow.ports import MistApi
 from mistctl.workflow.read import INVENTORY_QUERY
 from mistctl.workflow.records import AuditSource, Records
 from mistctl.workflow.rollback_plan import PriorWrite, RollbackPlan, Undo, compute_rollback, rebind
-from mistctl.workflow.runlock import INTERRUPTED
+from mistctl.workflow.runlock import INTERRUPTED, marks_stopped
 
 ROLLBACK = "rollback"
 MAX_RUNS = 100_000
@@ -186,15 +186,10 @@ async def apply_rollback(mist: MistApi, store: StateStore, plan: RollbackPlan, *
     records = Records(store, plan.org_id, run.id, actor=run.requested_by, ledger=ledger)
     await store.update_run(run.id, status="running", started_at=utcnow())
     await record_rollback_images(store, run, plan)
+    resume = INTERRUPTED.replace("apply the fleet", f"run `mistctl rollback {plan.run_id}`")
     try:
-        result = await Rollback(mist, records, plan).run()
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        await store.update_run(run.id, status="interrupted", finished_at=utcnow(),
-                               error=INTERRUPTED.replace("apply the fleet", f"run `mistctl rollback {plan.run_id}`"))
-        raise
-    except BaseException as exc:
-        await store.update_run(run.id, status="failed", finished_at=utcnow(), error=str(exc)[:500])
-        raise
+        async with marks_stopped(store, run.id, interrupted=resume):
+            result = await Rollback(mist, records, plan).run()
     finally:
         await records.flush_audit()
     status = "failed" if result.failed and not result.made else "partial" if result.failed or plan.conflicts \

@@ -183,6 +183,20 @@ async def org_run(store: StateStore, org_id: str, owner: str, *, holder: str, wa
         await lease.release()
 
 
+@asynccontextmanager
+async def marks_stopped(store: StateStore, run_id: str, *, interrupted: str = INTERRUPTED) -> AsyncIterator[None]:
+    """If the block raises, the run says how it stopped: `interrupted` (Ctrl-C, the service stopping, with
+    how to resume) or `failed` (with the error); the exception goes on."""
+    try:
+        yield
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        await store.update_run(run_id, status="interrupted", finished_at=utcnow(), error=interrupted)
+        raise
+    except BaseException as exc:
+        await store.update_run(run_id, status="failed", finished_at=utcnow(), error=str(exc)[:500])
+        raise
+
+
 async def shown_status(store: StateStore, runs: Sequence[Run]) -> list[Run]:
     """The runs as they stand: one still 'running' whose process stopped (it no longer holds its org
     lock, or its holder's process is gone from this host) is shown `interrupted`, saying how to resume it."""
