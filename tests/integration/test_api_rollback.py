@@ -103,3 +103,28 @@ async def test_an_object_changed_since_the_run_is_a_conflict_left_alone_unless_f
         assert forced.status_code == 202, forced.text
         await svc.ctx.deployments.wait(forced.json()["id"])
         assert "Store-Staff" not in {w["ssid"] for w in svc.twin.objects("wlans")}
+
+
+async def test_a_rollback_under_server_errors_and_lost_answers_ends_exact_without_duplicates() -> None:
+    async with service() as svc:
+        run_id, before = await _applied(svc)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.twin_app), base_url="http://twin",
+                                     headers={"Authorization": f"Token {svc.twin.token}"}) as twin:
+            knobs = (await twin.get("/__twin/faults")).json()
+            faulty = await twin.put("/__twin/faults", json={**knobs, "fault_rate": 0.2, "drop_rate": 0.5, "seed": 5})
+            assert faulty.status_code == 200, faulty.text
+            statuses = []
+            for _ in range(8):
+                answer = await _rollback(svc, run_id)
+                if answer.status_code == 202:
+                    await svc.ctx.deployments.wait(answer.json()["id"])
+                    view = await svc.client.get(f"/deployments/{answer.json()['id']}", headers=svc.key)
+                    statuses.append(view.json()["run"]["status"])
+                elif answer.status_code == 409 and "already" in answer.text:
+                    break
+            await twin.put("/__twin/faults", json=knobs)
+            counters = (await twin.get("/__twin/counters")).json()
+        assert counters["dropped"] > 0 and statuses, (counters, statuses)  # answers were lost, then looked up
+        assert snapshot(svc.twin) == before  # a duplicate would show in the lists
+        last = await _rollback(svc, run_id)
+        assert last.status_code == 409 and "nothing to do" in last.text

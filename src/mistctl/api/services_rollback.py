@@ -15,6 +15,8 @@ from mistctl.api.auth import Access
 from mistctl.api.context import AppContext
 from mistctl.api.errors import ApiError
 from mistctl.api.jobs import LOCK_TTL
+from mistctl.errors import UserError
+from mistctl.mist.errors import MistError
 from mistctl.store.models import AuditEntry, Run, new_run_id, utcnow
 from mistctl.workflow.deploy import CallLedger
 from mistctl.workflow.rollback import apply_rollback, plan_rollback, prior_rollbacks, rollback_run
@@ -67,8 +69,9 @@ async def _roll_back(ctx: AppContext, access: Access, target: Run, run: Run, for
             plan = await plan_rollback(mist, ctx.store, target.id, force=force)  # afresh, under the lock
             await ctx.store.update_run(run.id, plan=plan.to_json())
             await apply_rollback(mist, ctx.store, plan, run=run, ledger=ledger)
-    except Busy as exc:
-        await ctx.store.update_run(run.id, status="failed", finished_at=utcnow(), error=str(exc))
+    except (Busy, MistError, UserError) as exc:  # an outcome, not a bug: the run says it (roll back again)
+        await ctx.store.update_run(run.id, status="failed", finished_at=utcnow(),
+                                   error=f"{exc}; the rollback can be asked again"[:2000])
     except Exception as exc:  # logged by `Deployments`; the run says it stopped, never stays "running"
         with contextlib.suppress(Exception):
             await ctx.store.update_run(run.id, status="failed", finished_at=utcnow(),
