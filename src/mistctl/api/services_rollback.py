@@ -68,7 +68,7 @@ async def _roll_back(ctx: AppContext, access: Access, target: Run, run: Run, for
             mist = ctx.client(access.tokens, ledger)
             plan = await plan_rollback(mist, ctx.store, target.id, force=force)  # afresh, under the lock
             await ctx.store.update_run(run.id, plan=plan.to_json())
-            await apply_rollback(mist, ctx.store, plan, run=run, ledger=ledger)
+            await apply_rollback(mist, ctx.store, plan, run=run, ledger=ledger, concurrency=ctx.concurrency)
     except (Busy, MistError, UserError) as exc:  # an outcome, not a bug: the run says it (roll back again)
         await ctx.store.update_run(run.id, status="failed", finished_at=utcnow(),
                                    error=f"{exc}; the rollback can be asked again"[:2000])

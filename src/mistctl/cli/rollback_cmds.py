@@ -83,7 +83,8 @@ async def _rollback(given: str, *, yes: bool, force: bool, dry_run: bool, as_jso
             run = await svc.store.create_run(rollback_run(plan, actor=svc.actor, run_id=run_id))
             await lease.attach(run)
             con.print(f"run {run.id}: rolling back run {target.id} in org {safe(svc.org_id)}")
-            result = await apply_rollback(svc.mist, svc.store, plan, run=run, ledger=svc.ledger)
+            result = await apply_rollback(svc.mist, svc.store, plan, run=run, ledger=svc.ledger,
+                                          concurrency=svc.concurrency)
         calls = svc.ledger.total
     show_outcome(result, plan, calls, con)
     if as_json:
