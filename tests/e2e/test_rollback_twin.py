@@ -96,11 +96,15 @@ def test_a_rollback_killed_midway_resumes_to_the_same_org_without_duplicates(tmp
             partial += now not in (org_by_key(before), org_by_key(after))
             twin.cli("unlock", twin.org_id, "--yes")  # the killed run's lock (else it lapses within a minute)
         assert kills >= 1 and partial >= 1, (kills, partial)  # killed between two writes at least once
+        killed = sqlite3.connect(tmp_path / "state.db").execute(
+            "SELECT id FROM runs WHERE body LIKE '%\"kind\":\"rollback\"%' ORDER BY created_ts").fetchall()
+        code, out = twin.cli("status", "--run", killed[-1][0][:8], "--json")
+        assert "interrupted" in out and f"mistctl rollback {run_id}" in out, out[-2000:]
         code, out = twin.cli("rollback", run_id, "--yes")
         assert code == 0, out[-3000:]
         assert org_by_key(twin.state()) == org_by_key(before)  # lists: a duplicate would show
         code, out = twin.cli("rollback", run_id, "--yes")
         assert code == 0 and "Nothing to do" in out, out[-2000:]
         rows = sqlite3.connect(tmp_path / "state.db").execute(
-            "SELECT COUNT(*) FROM runs WHERE body LIKE '%\"rollback\"%'").fetchone()
-        assert rows[0] >= 2
+            "SELECT COUNT(*) FROM runs WHERE body LIKE '%\"kind\":\"rollback\"%'").fetchone()
+        assert rows[0] == len(killed) + 1  # the killed ones and the one that finished; the no-op made none

@@ -26,11 +26,11 @@ from mistctl.fleetio import load_fleet
 from mistctl.store.models import LockInfo, utcnow
 from mistctl.store.port import StateStore
 from mistctl.workflow.runlock import (
-    INTERRUPTED,
     Busy,
     RunLease,
     holder_gone,
     holder_line,
+    interrupted_note,
     org_lock,
     org_run,
     site_lock,
@@ -113,5 +113,5 @@ async def _break(store: StateStore, org_id: str, owner: str, sites: list[str]) -
     names = [org_lock(org_id), *(site_lock(org_id, s) for s in dict.fromkeys(sites))]
     freed = sum([await store.break_lock(n, owner) is not None for n in names])
     if run is not None and not run.is_terminal:
-        await store.update_run(owner, status="interrupted", finished_at=utcnow(), error=INTERRUPTED)
+        await store.update_run(owner, status="interrupted", finished_at=utcnow(), error=interrupted_note(run))
     return freed

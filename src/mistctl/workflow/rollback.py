@@ -27,7 +27,7 @@ from mistctl.workflow.ports import MistApi
 from mistctl.workflow.read import INVENTORY_QUERY
 from mistctl.workflow.records import AuditSource, Records
 from mistctl.workflow.rollback_plan import PriorWrite, RollbackPlan, Undo, compute_rollback, rebind
-from mistctl.workflow.runlock import INTERRUPTED, marks_stopped
+from mistctl.workflow.runlock import interrupted_note, marks_stopped
 
 ROLLBACK = "rollback"
 MAX_RUNS = 100_000
@@ -197,9 +197,8 @@ async def apply_rollback(mist: MistApi, store: StateStore, plan: RollbackPlan, *
     records = Records(store, plan.org_id, run.id, actor=run.requested_by, ledger=ledger)
     await store.update_run(run.id, status="running", started_at=utcnow())
     await record_rollback_images(store, run, plan)
-    resume = INTERRUPTED.replace("apply the fleet", f"run `mistctl rollback {plan.run_id}`")
     try:
-        async with marks_stopped(store, run.id, interrupted=resume):
+        async with marks_stopped(store, run.id, interrupted=interrupted_note(run)):
             result = await Rollback(mist, records, plan).run(concurrency)
     finally:
         await records.flush_audit()

@@ -21,7 +21,6 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from mistctl.store.models import LockInfo, Run, utcnow
 from mistctl.store.port import StateStore
@@ -212,9 +211,17 @@ async def shown_status(store: StateStore, runs: Sequence[Run]) -> list[Run]:
         if holders[run.org_id] == run.id:
             shown.append(run)
         else:
-            shown.append(run.model_copy(update={"status": "interrupted", "error": _why(run.heartbeat_at)}))
+            shown.append(run.model_copy(update={"status": "interrupted", "error": _why(run)}))
     return shown
 
 
-def _why(beat: datetime) -> str:
-    return f"{INTERRUPTED} (last heartbeat {beat.strftime('%Y-%m-%d %H:%M:%S UTC')})"
+def interrupted_note(run: Run) -> str:
+    """Why a run stopped and how to resume it: apply again, or for a rollback, roll back the same run again."""
+    if run.kind != "rollback":
+        return INTERRUPTED
+    return INTERRUPTED.replace("apply the fleet", f"run `mistctl rollback {run.plan.get('rolls_back') or 'RUN'}`")
+
+
+def _why(run: Run) -> str:
+    beat = run.heartbeat_at or run.created_at
+    return f"{interrupted_note(run)} (last heartbeat {beat.strftime('%Y-%m-%d %H:%M:%S UTC')})"
