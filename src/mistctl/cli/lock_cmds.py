@@ -97,8 +97,9 @@ async def _unlock(org_id: str, run_id: str | None, sites: list[str], *, yes: boo
             if not typer.confirm("Is that process gone? Unlock the org", default=False):
                 raise typer.Exit(1)
         freed = await _break(store, org_id, info.owner, sites)
+        how = "roll back the same run again" if "mistctl rollback" in info.holder else "apply the fleet again"
         con.print(f"unlocked org {safe(org_id)} ({freed} lock(s) freed); run {info.owner} is interrupted: "
-                  "apply the fleet again to resume it")
+                  f"{how} to resume it")
 
 
 def _on_this_host(holder: str) -> bool:
