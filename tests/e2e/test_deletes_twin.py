@@ -194,7 +194,12 @@ def test_a_fleet_that_loses_objects_deletes_exactly_them_only_with_consent(tmp_p
 
 def _apply_killed(twin: Twin, fleet: Path, after_calls: int) -> int:
     """`mistctl apply --allow-delete --release-devices`, SIGKILLed once the twin answered that many more calls."""
-    cmd = [sys.executable, "-m", "mistctl", "apply", str(fleet), "--yes", "--allow-delete", "--release-devices"]
+    return cli_killed(twin, ["apply", str(fleet), "--yes", "--allow-delete", "--release-devices"], after_calls)
+
+
+def cli_killed(twin: Twin, args: list[str], after_calls: int) -> int:
+    """`mistctl ARGS`, SIGKILLed once the twin answered that many more calls; its return code."""
+    cmd = [sys.executable, "-m", "mistctl", *args]
     start = twin.counters()["total"]
     proc = subprocess.Popen(cmd, env=twin.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120

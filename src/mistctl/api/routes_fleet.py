@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request
-from starlette.responses import StreamingResponse
+from fastapi import APIRouter, Body, Header, Path, Query, Request
+from starlette.responses import JSONResponse, StreamingResponse
 
 from mistctl.api.auth import Caller, authorize, identity_of, may_see
 from mistctl.api.context import AppContext
@@ -20,6 +20,7 @@ from mistctl.api.schemas import (
     DeploymentView,
     FleetRequest,
     OrgId,
+    RollbackRequest,
     RunView,
     SiteView,
 )
@@ -30,6 +31,7 @@ from mistctl.api.services_fleet import (
     parse_fleet_body,
     plan_document,
 )
+from mistctl.api.services_rollback import rollback_plan_document, start_rollback
 from mistctl.api.views import deployment_view, event_stream, run_view, site_view
 from mistctl.store.models import Run, RunStatus
 from mistctl.workflow.delete import DeleteConsent
@@ -96,6 +98,28 @@ async def cancel_run(ctx: Ctx, caller: CallerDep, run_id: RunId) -> RunView:
     run = await _visible_run(ctx, caller, run_id)
     await authorize(ctx, caller, run.org_id)
     return run_view(await cancel_deployment(ctx, run))
+
+
+@router.post("/deployments/{run_id}/rollback", tags=["fleet"], status_code=202, response_model=None,
+             responses={**NOT_FOUND, 200: {"description": "The rollback plan (`dry_run`)"},
+                        409: {"description": "Nothing to roll back (already rolled back, or only conflicts)"},
+                        422: {"description": "The run recorded nothing to roll back"}},
+             summary="Undo a run: delete what it created, restore what it updated, recreate what it deleted")
+async def rollback_deployment(ctx: Ctx, caller: CallerDep, run_id: RunId, request: Request,
+                              body: Annotated[RollbackRequest | None, Body()] = None) -> Any:
+    """`dry_run`: 200 with the plan (no write). Else 202 with the rollback's run id, run in the background
+    under the org lock (follow it at GET /deployments/{id}); 409 when there is nothing to do.
+
+    Objects changed since the run are conflicts, left alone unless `force`; PSK passphrases are not rolled back.
+    """
+    body = body or RollbackRequest()
+    target = await _visible_run(ctx, caller, run_id)
+    access = await authorize(ctx, caller, target.org_id)
+    if body.dry_run:
+        return JSONResponse(await rollback_plan_document(ctx, access, target, force=body.force))
+    run = await start_rollback(ctx, access, target, force=body.force, path=request.url.path)
+    links = {"self": f"/deployments/{run.id}", "events": f"/deployments/{run.id}/events"}
+    return DeploymentAccepted(id=run.id, status=run.status, org_id=run.org_id, links=links)
 
 
 @router.get("/deployments/{run_id}/events", tags=["fleet"], responses=NOT_FOUND,

@@ -224,6 +224,15 @@ class DeploymentAccepted(BaseModel):
     links: dict[str, str]
 
 
+class RollbackRequest(BaseModel):
+    """`POST /deployments/{id}/rollback`: plan only (`dry_run`), or roll back (also what changed since, `force`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dry_run: bool = False
+    force: bool = False
+
+
 class StepProgress(BaseModel):
     step: int
     name: str

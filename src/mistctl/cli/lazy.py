@@ -58,6 +58,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "Run queued deployments (MISTCTL_STATE=redis://...) until interrupted; start as many as you like."),
     "cancel": ("mistctl.cli.worker_cmds",
                "Ask a run to stop: sites not started yet are skipped; a re-run resumes where it stopped."),
+    "rollback": ("mistctl.cli.rollback_cmds",
+                 "Undo a run: delete what it created, restore what it updated, recreate what it deleted."),
     "import": ("mistctl.cli.import_cmds",
                "Write a fleet file for an existing org: org objects, sites, devices, the IP plan inferred."),
     "twin": ("mistctl.cli.twin_cmds", "Run the local twin of the Mist cloud API."),

@@ -26,11 +26,11 @@ from mistctl.fleetio import load_fleet
 from mistctl.store.models import LockInfo, utcnow
 from mistctl.store.port import StateStore
 from mistctl.workflow.runlock import (
-    INTERRUPTED,
     Busy,
     RunLease,
     holder_gone,
     holder_line,
+    interrupted_note,
     org_lock,
     org_run,
     site_lock,
@@ -54,12 +54,12 @@ def describe(info: LockInfo) -> str:
 
 @asynccontextmanager
 async def hold_org(svc: Services, run_id: str, sites: Sequence[str], wait: float,
-                   con: Console) -> AsyncIterator[RunLease]:
+                   con: Console, command: str = "mistctl apply") -> AsyncIterator[RunLease]:
     """The org lock and the sites', waited for up to `wait` seconds, saying for whom; exit 1 when busy."""
     def waiting(info: LockInfo) -> None:
         con.print(f"waiting for the lock of org {safe(svc.org_id)}: held by {describe(info)}")
 
-    holder = holder_line("mistctl apply", svc.actor)
+    holder = holder_line(command, svc.actor)
     try:
         async with org_run(svc.store, svc.org_id, run_id, holder=holder, wait=wait, sites=sites,
                            on_wait=waiting) as lease:
@@ -97,8 +97,9 @@ async def _unlock(org_id: str, run_id: str | None, sites: list[str], *, yes: boo
             if not typer.confirm("Is that process gone? Unlock the org", default=False):
                 raise typer.Exit(1)
         freed = await _break(store, org_id, info.owner, sites)
+        how = "roll back the same run again" if "mistctl rollback" in info.holder else "apply the fleet again"
         con.print(f"unlocked org {safe(org_id)} ({freed} lock(s) freed); run {info.owner} is interrupted: "
-                  "apply the fleet again to resume it")
+                  f"{how} to resume it")
 
 
 def _on_this_host(holder: str) -> bool:
@@ -113,5 +114,5 @@ async def _break(store: StateStore, org_id: str, owner: str, sites: list[str]) -
     names = [org_lock(org_id), *(site_lock(org_id, s) for s in dict.fromkeys(sites))]
     freed = sum([await store.break_lock(n, owner) is not None for n in names])
     if run is not None and not run.is_terminal:
-        await store.update_run(owner, status="interrupted", finished_at=utcnow(), error=INTERRUPTED)
+        await store.update_run(owner, status="interrupted", finished_at=utcnow(), error=interrupted_note(run))
     return freed

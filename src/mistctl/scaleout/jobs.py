@@ -50,6 +50,7 @@ from mistctl.workflow.deploy import (
 )
 from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
+from mistctl.workflow.run_images import record_before_images
 from mistctl.workflow.runlock import Busy
 from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, run_site_job, site_counter
 
@@ -133,6 +134,7 @@ async def _deploy(w: WorkerState, ctx: dict[str, Any], run: Run) -> None:
     await w.store.update_run(run.id, status="running", started_at=utcnow())
     async with _mist(w, run, run.org_id) as (mist, records):
         planned = await _plan(mist, w, fleet, run, opts)
+        await record_before_images(w.store, run.id, planned.plan, planned.live)  # write-ahead, for rollback
         applier = Applier(mist, records, planned.desired, planned.live, concurrency=opts["concurrency"])
         ok = await applier.prepare(planned.plan)
     if not ok:

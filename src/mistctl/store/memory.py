@@ -34,6 +34,7 @@ from mistctl.store.models import (
     LockInfo,
     ObjRef,
     Run,
+    RunImage,
     RunStatus,
     SiteState,
     SiteStatus,
@@ -58,6 +59,7 @@ class MemoryStore(StoreLifecycle):
         self._locks: dict[str, tuple[str, float]] = {}
         self._lock_holders: dict[str, str] = {}
         self._fingerprints: dict[tuple[str, str, str], Fingerprint] = {}
+        self._images: dict[str, dict[tuple[str, str], RunImage]] = {}  # run -> (kind, key) -> image, in order
 
     def __repr__(self) -> str:
         return "MemoryStore()"
@@ -336,6 +338,19 @@ class MemoryStore(StoreLifecycle):
         """The last fingerprint."""
         return self._fingerprints.get((org_id, kind, key))
 
+    # --- before-images (rollback) ---------------------------------------------------------------------
+    async def put_run_images(self, images: Sequence[RunImage]) -> None:
+        """Upsert by (run_id, kind, key) (a dict keeps the order first recorded)."""
+        for img in images:
+            self._images.setdefault(img.run_id, {})[(img.kind, img.key)] = img
+
+    async def get_run_image(self, run_id: str, kind: str, key: str) -> RunImage | None:
+        """One image by identity."""
+        return self._images.get(run_id, {}).get((kind, key))
+
+    async def get_run_images(self, run_id: str) -> list[RunImage]:
+        """A run's images, in the order first recorded."""
+        return list(self._images.get(run_id, {}).values())
 
 def _copy_run(run: Run) -> Run:
     """A deep copy of a run; its plan (JSON, and the big part) copied through `json`, several times faster

@@ -204,5 +204,29 @@ class LockInfo(_Record):
     expires_at: AwareDatetime
 
 
+ImageAction = Literal["create", "update", "delete"]
+
+
+class RunImage(_Record):
+    """What a run is about to do to one object, written before the write (for `mistctl rollback`).
+
+    `before`: the object as it was (update, delete), secrets redacted on validation; a create has none.
+    `after_modified`: the `modified_time` Mist answered the run's write with (None until it is made), so
+    a rollback can tell an object changed since the run; `written`: the write was made.
+    """
+
+    run_id: str
+    org_id: str
+    kind: str = Field(min_length=1)
+    key: str = Field(min_length=1)
+    action: ImageAction
+    mist_id: str | None = None
+    before: RedactedDict | None = Field(default=None, repr=False)
+    after_modified: float | None = None  # Mist's `modified_time`: epoch seconds, a number (spec: double)
+    after_hash: str | None = None
+    written: bool = False
+    recorded_at: AwareDatetime = Field(default_factory=utcnow)
+
+
 #: An event as published and read back: its sequence number in the run, and the (redacted) payload.
 Event = tuple[int, dict[str, Any]]

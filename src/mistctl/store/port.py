@@ -21,6 +21,7 @@ from mistctl.store.models import (
     LockInfo,
     ObjRef,
     Run,
+    RunImage,
     RunStatus,
     SiteState,
     SiteStatus,
@@ -177,3 +178,13 @@ class StateStore(Protocol):
 
     async def get_fingerprint(self, org_id: str, kind: str, key: str) -> Fingerprint | None:
         """The last recorded fingerprint, or None."""
+
+    # --- before-images (rollback) ---------------------------------------------------------------------
+    async def put_run_images(self, images: Sequence[RunImage]) -> None:
+        """Upsert by (run_id, kind, key), in one write (before-images carry no secret: redacted)."""
+
+    async def get_run_image(self, run_id: str, kind: str, key: str) -> RunImage | None:
+        """One image by its identity, or None."""
+
+    async def get_run_images(self, run_id: str) -> list[RunImage]:
+        """Every image a run recorded, in the order they were first recorded."""

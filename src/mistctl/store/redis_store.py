@@ -8,6 +8,7 @@ that is depends on the server's persistence settings (AOF for production).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -28,6 +29,7 @@ from mistctl.store.models import (
     AuditEntry,
     Fingerprint,
     ObjRef,
+    RunImage,
     SiteState,
     SiteStatus,
     StepRecord,
@@ -277,3 +279,29 @@ class RedisStore(RedisRuns, StoreLifecycle):
         """The last fingerprint."""
         body = await aw(self.r.hget(self.keys.k("fp", org_id), f"{kind}{rk.SEP}{key}"))
         return None if body is None else Fingerprint.model_validate_json(body)
+
+    # --- before-images (rollback): a hash per run (field kind|key) and a list of fields in first order ---
+    @_guarded
+    async def put_run_images(self, images: Sequence[RunImage]) -> None:
+        """Upsert by (run_id, kind, key) in one transaction."""
+        async with self.r.pipeline(transaction=True) as pipe:
+            for img in images:
+                field = f"{img.kind}{rk.SEP}{img.key}"
+                pipe.hset(self.keys.k("images", img.run_id), field, img.model_dump_json())
+                pipe.zadd(self.keys.k("imageorder", img.run_id), {field: time.time_ns()}, nx=True)
+            await pipe.execute()
+
+    @_guarded
+    async def get_run_image(self, run_id: str, kind: str, key: str) -> RunImage | None:
+        """One image by identity."""
+        body = await aw(self.r.hget(self.keys.k("images", run_id), f"{kind}{rk.SEP}{key}"))
+        return None if body is None else RunImage.model_validate_json(body)
+
+    @_guarded
+    async def get_run_images(self, run_id: str) -> list[RunImage]:
+        """A run's images, in the order first recorded."""
+        fields = await aw(self.r.zrange(self.keys.k("imageorder", run_id), 0, -1))
+        if not fields:
+            return []
+        bodies = await aw(self.r.hmget(self.keys.k("images", run_id), fields))
+        return [RunImage.model_validate_json(b) for b in bodies if b is not None]

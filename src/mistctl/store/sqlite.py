@@ -36,6 +36,7 @@ from mistctl.store.models import (
     LockInfo,
     ObjRef,
     Run,
+    RunImage,
     RunStatus,
     SiteState,
     SiteStatus,
@@ -270,3 +271,16 @@ class SqliteStore(StoreLifecycle):
     async def get_fingerprint(self, org_id: str, kind: str, key: str) -> Fingerprint | None:
         """The last fingerprint."""
         return await self._call(rec_q.select_fingerprint, org_id, kind, key)
+
+    # --- before-images (rollback) ---------------------------------------------------------------------
+    async def put_run_images(self, images: Sequence[RunImage]) -> None:
+        """Upsert by (run_id, kind, key), in one transaction."""
+        await self._call(rec_q.upsert_images, list(images))
+
+    async def get_run_image(self, run_id: str, kind: str, key: str) -> RunImage | None:
+        """One image by identity."""
+        return await self._call(rec_q.select_image, run_id, kind, key)
+
+    async def get_run_images(self, run_id: str) -> list[RunImage]:
+        """A run's images, in the order first recorded."""
+        return await self._call(rec_q.select_images, run_id)

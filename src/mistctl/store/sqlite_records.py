@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mistctl.store._common import SiteFilter
-from mistctl.store.models import SITE_STATUSES, AuditEntry, Fingerprint, ObjRef, SiteState, StepRecord
+from mistctl.store.models import SITE_STATUSES, AuditEntry, Fingerprint, ObjRef, RunImage, SiteState, StepRecord
 from mistctl.store.sqlite_schema import write_tx
 
 
@@ -172,3 +172,29 @@ def select_fingerprint(conn: sqlite3.Connection, org_id: str, kind: str, key: st
         "SELECT body FROM fingerprints WHERE org_id = ? AND kind = ? AND key = ?", (org_id, kind, key)
     ).fetchone()
     return None if row is None else Fingerprint.model_validate_json(row[0])
+
+
+def upsert_images(conn: sqlite3.Connection, images: Sequence[RunImage]) -> None:
+    """Insert or replace before-images by (run_id, kind, key), keeping the order first recorded."""
+    with write_tx(conn):
+        for img in images:
+            row = conn.execute("SELECT seq FROM run_images WHERE run_id = ? AND kind = ? AND key = ?",
+                               (img.run_id, img.kind, img.key)).fetchone()
+            if row is None:
+                row = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM run_images WHERE run_id = ?",
+                                   (img.run_id,)).fetchone()
+            conn.execute("INSERT OR REPLACE INTO run_images (run_id, kind, key, seq, body) VALUES (?, ?, ?, ?, ?)",
+                         (img.run_id, img.kind, img.key, row[0], img.model_dump_json()))
+
+
+def select_image(conn: sqlite3.Connection, run_id: str, kind: str, key: str) -> RunImage | None:
+    """One before-image by identity."""
+    row = conn.execute("SELECT body FROM run_images WHERE run_id = ? AND kind = ? AND key = ?",
+                       (run_id, kind, key)).fetchone()
+    return None if row is None else RunImage.model_validate_json(row[0])
+
+
+def select_images(conn: sqlite3.Connection, run_id: str) -> list[RunImage]:
+    """A run's before-images in the order first recorded."""
+    rows = conn.execute("SELECT body FROM run_images WHERE run_id = ? ORDER BY seq", (run_id,))
+    return [RunImage.model_validate_json(body) for (body,) in rows]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mistctl.store.errors import StoreConfigError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each version's statements, applied in order to bring an older file up to SCHEMA_VERSION.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -48,6 +48,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE locks ADD COLUMN holder TEXT NOT NULL DEFAULT ''",),  # who holds it, for messages
     # who owns each org object (a fleet or the service's design); NULL: recorded before owners were
     3: ("ALTER TABLE objects ADD COLUMN owner TEXT",),
+    4: (  # before-images of the objects a run writes (`mistctl rollback`)
+        """CREATE TABLE run_images (run_id TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+             seq INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, kind, key)) WITHOUT ROWID""",
+    ),
 }
 
 

@@ -4,6 +4,7 @@
     /ui/sites/{name}             one site: addresses, variables, bindings, devices, steps, audit, SLEs
     /ui/ipam  (/ui/ipam.svg)     the address plan as a picture
     /ui/deployments/{id}         a deployment, live (its /live fragment and /events stream)
+    /ui/deployments/{id}/rollback  its "Roll back": the plan, a confirmation, the rollback (rollback_page.py)
     /ui/plan                     validate and plan a pasted or uploaded fleet (no writes)
 """
 
@@ -90,7 +91,7 @@ async def ipam_svg(ctx: Ctx, _session: SessionDep) -> Response:
     return Response(str(render_ipam_svg(model, standalone=True)), media_type="image/svg+xml", headers=headers)
 
 
-async def _run(ctx: Ctx, run_id: str) -> Run | None:
+async def console_run(ctx: Ctx, run_id: str) -> Run | None:
     """The run, when it is one of the console's org (every org without a default org)."""
     run = await ctx.store.get_run(run_id)
     if run is None or (ctx.default_org_id is not None and run.org_id != ctx.default_org_id):
@@ -99,7 +100,7 @@ async def _run(ctx: Ctx, run_id: str) -> Run | None:
 
 
 async def _deployment(request: Request, ctx: Ctx, run_id: str, template: str) -> Response:
-    run = await _run(ctx, run_id)
+    run = await console_run(ctx, run_id)
     if run is None:
         return page(request, "message.html", status=404, title="No such deployment",
                     message=f"There is no deployment '{run_id}': the fleet page lists the recent ones.")
@@ -121,7 +122,7 @@ async def deployment_live(request: Request, ctx: Ctx, _session: SessionDep, run_
 @router.get("/ui/deployments/{run_id}/events")
 async def deployment_events(ctx: Ctx, _session: SessionDep, run_id: RunId) -> Response:
     """The run's events as server-sent events (as `GET /deployments/{id}/events`, with the session)."""
-    if await _run(ctx, run_id) is None:
+    if await console_run(ctx, run_id) is None:
         return Response("no such deployment", status_code=404, media_type="text/plain")
     return StreamingResponse(event_stream(ctx.store, run_id), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -31,7 +31,8 @@ from mistctl.workflow.ports import MistApi, Progress
 from mistctl.workflow.psk_records import respect_rotations
 from mistctl.workflow.read import read_live
 from mistctl.workflow.records import Records
-from mistctl.workflow.runlock import INTERRUPTED
+from mistctl.workflow.run_images import record_before_images
+from mistctl.workflow.runlock import marks_stopped
 
 
 class PlanRefused(Exception):
@@ -180,17 +181,13 @@ async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, l
     records = Records(store, planned.plan.org_id, run.id, actor=run.requested_by, ledger=ledger,
                       owner=planned.plan.owner)
     await store.update_run(run.id, status="running", started_at=utcnow())
+    await record_before_images(store, run.id, planned.plan, planned.live)  # write-ahead, for rollback
     applier = Applier(mist, records, planned.desired, planned.live, concurrency=concurrency,
                       progress=progress)
     try:
-        result = await applier.run(planned.plan)
-        await apply_deletes(mist, records, planned, consent or DeleteConsent(), result)
-    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C, or the service stopping
-        await store.update_run(run.id, status="interrupted", finished_at=utcnow(), error=INTERRUPTED)
-        raise
-    except BaseException as exc:
-        await store.update_run(run.id, status="failed", finished_at=utcnow(), error=str(exc)[:500])
-        raise
+        async with marks_stopped(store, run.id):  # Ctrl-C, the service stopping, an error
+            result = await applier.run(planned.plan)
+            await apply_deletes(mist, records, planned, consent or DeleteConsent(), result)
     finally:
         await records.flush_audit()
         await store.incr_run_counts(run.id, {"calls": ledger.total})

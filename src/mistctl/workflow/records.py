@@ -54,6 +54,12 @@ class Records:
                      owner=self.owner)
         await self.store.record_done(rec, ref, self._drain((site, kind, key), mist_id))  # one write
 
+    async def wrote(self, kind: str, key: str, obj: dict[str, Any]) -> None:
+        """A create or update was made: its before-image learns the id and Mist's `modified_time`."""
+        from mistctl.workflow.run_images import mark_written
+
+        await mark_written(self.store, self.run_id, kind, key, obj)
+
     async def flush_audit(self, scope: tuple[str | None, str, str] | None = None,
                           mist_id: str | None = None) -> None:
         """Write the audit entries of the writes made since the last flush (no bodies, no secrets).

@@ -21,7 +21,6 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from mistctl.store.models import LockInfo, Run, utcnow
 from mistctl.store.port import StateStore
@@ -183,6 +182,20 @@ async def org_run(store: StateStore, org_id: str, owner: str, *, holder: str, wa
         await lease.release()
 
 
+@asynccontextmanager
+async def marks_stopped(store: StateStore, run_id: str, *, interrupted: str = INTERRUPTED) -> AsyncIterator[None]:
+    """If the block raises, the run says how it stopped: `interrupted` (Ctrl-C, the service stopping, with
+    how to resume) or `failed` (with the error); the exception goes on."""
+    try:
+        yield
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        await store.update_run(run_id, status="interrupted", finished_at=utcnow(), error=interrupted)
+        raise
+    except BaseException as exc:
+        await store.update_run(run_id, status="failed", finished_at=utcnow(), error=str(exc)[:500])
+        raise
+
+
 async def shown_status(store: StateStore, runs: Sequence[Run]) -> list[Run]:
     """The runs as they stand: one still 'running' whose process stopped (it no longer holds its org
     lock, or its holder's process is gone from this host) is shown `interrupted`, saying how to resume it."""
@@ -198,9 +211,17 @@ async def shown_status(store: StateStore, runs: Sequence[Run]) -> list[Run]:
         if holders[run.org_id] == run.id:
             shown.append(run)
         else:
-            shown.append(run.model_copy(update={"status": "interrupted", "error": _why(run.heartbeat_at)}))
+            shown.append(run.model_copy(update={"status": "interrupted", "error": _why(run)}))
     return shown
 
 
-def _why(beat: datetime) -> str:
-    return f"{INTERRUPTED} (last heartbeat {beat.strftime('%Y-%m-%d %H:%M:%S UTC')})"
+def interrupted_note(run: Run) -> str:
+    """Why a run stopped and how to resume it: apply again, or for a rollback, roll back the same run again."""
+    if run.kind != "rollback":
+        return INTERRUPTED
+    return INTERRUPTED.replace("apply the fleet", f"run `mistctl rollback {run.plan.get('rolls_back') or 'RUN'}`")
+
+
+def _why(run: Run) -> str:
+    beat = run.heartbeat_at or run.created_at
+    return f"{interrupted_note(run)} (last heartbeat {beat.strftime('%Y-%m-%d %H:%M:%S UTC')})"

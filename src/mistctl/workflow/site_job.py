@@ -126,6 +126,7 @@ async def _site_object(mist: MistApi, records: Records, job: SiteJob, outcome: S
             obj = await _guard(1, "sites", lambda: mist.update_site(str(job.site_id), job.body))
     outcome.site_id = str(obj["id"])
     outcome.writes += 1
+    await records.wrote("sites", job.site, obj)
     await records.step_done(job.site, 1, "sites", job.site, outcome.site_id, job.site_hash)
 
 
