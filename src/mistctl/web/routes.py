@@ -29,6 +29,7 @@ from mistctl.web.plan_page import PlanOutcome, decode, plan_posted, source_name
 from mistctl.web.render import SECURITY_HEADERS, page
 from mistctl.web.session import csrf_ok
 from mistctl.web.site_page import design_fleet, site_page
+from mistctl.web.upgrade_page import UPGRADE_KINDS, upgrade_page
 from mistctl.workflow.runlock import shown_status
 
 router = APIRouter(include_in_schema=False)
@@ -103,6 +104,8 @@ async def _deployment(request: Request, ctx: Ctx, run_id: str, template: str) ->
     if run is None:
         return page(request, "message.html", status=404, title="No such deployment",
                     message=f"There is no deployment '{run_id}': the fleet page lists the recent ones.")
+    if run.kind in UPGRADE_KINDS:  # a rollout: waves, devices and gates rather than sites and steps
+        return page(request, "upgrade.html", nav="fleet", view=await upgrade_page(ctx, run))
     return page(request, template, nav="fleet", view=await deployment_page(ctx, run))
 
 
