@@ -16,14 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
 from mist_twin.config import TwinConfig
-from tests.e2e.test_api_serve import running_service
-from tests.e2e.test_console_browser import ARGS, KEY, SERVICE_KEY, TWIN_TOKEN, Console, _chromium, _fleet
-from tests.support.twin import running_twin
+from tests.e2e.test_console_browser import ARGS, KEY, SERVICE_KEY, TWIN_TOKEN, Console, _chromium, _fleet, serving
 
 pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency: make venv")
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
@@ -40,7 +37,6 @@ class Shots:
         self.folder, self.console, self.taken = folder, console, []  # type: list[Path]
 
     def take(self, page: Page, name: str, key_text: str) -> None:
-        print("shot", name, flush=True)  # DEBUG
         expect(page.get_by_text(key_text, exact=False).first).to_be_visible()
         width = page.viewport_size["width"] if page.viewport_size else 0
         scroll = page.evaluate("document.documentElement.scrollWidth")
@@ -57,15 +53,9 @@ class Shots:
 @pytest.fixture(scope="module")
 def lab() -> Iterator[tuple[Console, Path]]:
     config = TwinConfig(token=TWIN_TOKEN, inventory_count=4, latency_ms=5, upgrade_seconds=0)
-    with tempfile.TemporaryDirectory() as tmp, running_twin(config, via_cli=True) as (twin_url, org_id, _t), \
-            httpx.Client(base_url=twin_url, headers={"Authorization": f"Token {TWIN_TOKEN}"}) as twin:
-        keep = {k: v for k, v in os.environ.items() if not k.startswith(("MIST_", "MISTCTL_"))}
-        env = {**keep, "MIST_HOST": twin_url, "MIST_APITOKEN": TWIN_TOKEN, "MISTCTL_API_KEYS": SERVICE_KEY,
-               "MISTCTL_STATE": f"sqlite:///{tmp}/state.db", "PYTHONUNBUFFERED": "1"}
-        with running_service(env, Path(tmp)) as (url, _log), httpx.Client(base_url=url, timeout=120) as api:
-            shots = Path(tmp) / "shots"
-            shots.mkdir()
-            yield Console(url, api, twin, org_id, Path(tmp) / "state.db"), shots
+    with serving(config) as console, tempfile.TemporaryDirectory() as shots:
+        kept = os.environ.get("MISTCTL_TEST_SHOTS")  # a folder to keep the screenshots in, to look at them
+        yield console, Path(kept or shots)
 
 
 @pytest.fixture(scope="module")
@@ -172,4 +162,4 @@ def test_the_actions_at_a_laptops_and_a_phones_width(browser: Browser, lab: tupl
         assert console.twin_writes() != writes  # the fix, the rotation and the upgrade wrote to Mist
     finally:
         tab.context.close()
-    assert len(shots.taken) == 12
+    assert len(shots.taken) == 11

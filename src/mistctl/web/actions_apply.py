@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from mistctl.api.deps import Ctx
 from mistctl.api.services_fleet import enqueue_deployment
 from mistctl.web.access import SessionDep
-from mistctl.web.actions_common import ACTION_ERRORS, access_for, audit, failure, posted, refused, unconfirmed
+from mistctl.web.actions_common import ACTION_ERRORS, access_for, audit, confirmed, failure
 from mistctl.web.drafts import DRAFTS
 from mistctl.web.render import page
 from mistctl.workflow.delete import DeleteConsent
@@ -35,11 +35,9 @@ def _not_applied(request: Request, status: int, why: str) -> Response:
 @router.post("/ui/plan/apply")
 async def apply_plan(request: Request, ctx: Ctx, session: SessionDep) -> Response:
     """Deploy the reviewed plan, or say why not (stale, unknown, busy)."""
-    form = await posted(request, session)
-    if form is None:
-        return refused(request)
-    if not form.confirmed:
-        return unconfirmed(request, "Applying the plan")
+    form = await confirmed(request, session, "Applying the plan")
+    if isinstance(form, Response):
+        return form
     draft = DRAFTS.draft(form.get("draft"), session.actor)
     if draft is None:
         return _not_applied(request, 409, "this console no longer holds that plan (it lapses after an hour, "

@@ -51,6 +51,14 @@ async def posted(request: Request, session: Session, *, max_fields: int = 16) ->
     return Posted(fields) if csrf_ok(session, fields.get("csrf")) else None
 
 
+async def confirmed(request: Request, session: Session, what: str) -> Posted | Response:
+    """The form when its CSRF token is this session's and its box is ticked; else the 403 or 400 answer."""
+    form = await posted(request, session)
+    if form is None:
+        return refused(request)
+    return form if form.confirmed else unconfirmed(request, what)
+
+
 def refused(request: Request) -> Response:
     """The 403 answer to a form without this session's CSRF token (nothing was done)."""
     return page(request, "message.html", status=403, title="Form expired",

@@ -22,7 +22,7 @@ from mistctl.api import services_day2
 from mistctl.api.deps import Ctx
 from mistctl.api.services import locked
 from mistctl.web.access import SessionDep
-from mistctl.web.actions_common import ACTION_ERRORS, access_for, audit, failure, posted, refused, unconfirmed
+from mistctl.web.actions_common import ACTION_ERRORS, access_for, audit, confirmed, failure, posted, refused
 from mistctl.web.render import page
 from mistctl.workflow import drift
 from mistctl.workflow.deploy import CallLedger, PlanRefused
@@ -67,11 +67,9 @@ async def drift_check(request: Request, ctx: Ctx, session: SessionDep) -> Respon
 @router.post("/ui/drift/fix")
 async def drift_fix(request: Request, ctx: Ctx, session: SessionDep) -> Response:
     """Fix the drift: holds the org, checks again (the org may have changed since) and converges it."""
-    form = await posted(request, session)
-    if form is None:
-        return refused(request)
-    if not form.confirmed:
-        return unconfirmed(request, "The drift fix")
+    form = await confirmed(request, session, "The drift fix")
+    if isinstance(form, Response):
+        return form
     try:
         access = await access_for(ctx, session, None)
         async with locked(ctx, access.org_id, [], actor=access.actor) as run_id:

@@ -17,8 +17,9 @@ from starlette.responses import Response
 from mistctl.api import services_day2
 from mistctl.api.deps import Ctx
 from mistctl.web.access import SessionDep
-from mistctl.web.actions_common import ACTION_ERRORS, access_for, audit, failure, posted, refused, unconfirmed
+from mistctl.web.actions_common import ACTION_ERRORS, Posted, access_for, audit, confirmed, failure
 from mistctl.web.render import page
+from mistctl.web.session import Session
 
 router = APIRouter(include_in_schema=False)
 MAX_NAMES = 200
@@ -34,6 +35,17 @@ def _forms(request: Request, status: int = 200, error: str | None = None, **show
     return page(request, "psk_rotation.html", status=status, nav="psk", error=error, **context)
 
 
+async def _asked(request: Request, session: Session, what: str) -> tuple[Posted, list[str], bool] | Response:
+    """The confirmed form, the PSKs it names and whether it asks for every one; else the answer why not."""
+    form = await confirmed(request, session, what)
+    if isinstance(form, Response):
+        return form
+    names, every = names_of(form.get("names")), form.ticked("every")
+    if not names and not every:
+        return _forms(request, 422, f"{what} needs PSKs: name them (one a line), or tick 'every PSK'.")
+    return form, names, every
+
+
 @router.get("/ui/psk-rotation")
 async def psk_forms(request: Request, _session: SessionDep) -> Response:
     """The rotate and finish forms."""
@@ -43,14 +55,10 @@ async def psk_forms(request: Request, _session: SessionDep) -> Response:
 @router.post("/ui/psk-rotation")
 async def psk_rotate(request: Request, ctx: Ctx, session: SessionDep) -> Response:
     """Rotate: the answer shows each new passphrase once."""
-    form = await posted(request, session)
-    if form is None:
-        return refused(request)
-    names, every = names_of(form.get("names")), form.ticked("every")
-    if not form.confirmed:
-        return unconfirmed(request, "The PSK rotation")
-    if not names and not every:
-        return _forms(request, 422, "Name the PSKs to rotate (one a line), or tick 'every PSK of the org'.")
+    asked = await _asked(request, session, "The PSK rotation")
+    if isinstance(asked, Response):
+        return asked
+    form, names, every = asked
     try:
         access = await access_for(ctx, session, None)
         answer = await services_day2.rotate(ctx, access, names=names, every=every,
@@ -65,14 +73,10 @@ async def psk_rotate(request: Request, ctx: Ctx, session: SessionDep) -> Respons
 @router.post("/ui/psk-rotation/finish")
 async def psk_finish(request: Request, ctx: Ctx, session: SessionDep) -> Response:
     """Finish: remove the old passphrases whose grace period is over."""
-    form = await posted(request, session)
-    if form is None:
-        return refused(request)
-    names, every = names_of(form.get("names")), form.ticked("every")
-    if not form.confirmed:
-        return unconfirmed(request, "Finishing the PSK rotation")
-    if not names and not every:
-        return _forms(request, 422, "Name the PSKs whose rotation to finish (one a line), or tick 'every PSK'.")
+    asked = await _asked(request, session, "Finishing the PSK rotation")
+    if isinstance(asked, Response):
+        return asked
+    form, names, every = asked
     try:
         access = await access_for(ctx, session, None)
         outcome = await services_day2.finish(ctx, access, names=names, every=every, force=form.ticked("force"))
