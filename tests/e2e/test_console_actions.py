@@ -157,8 +157,13 @@ async def test_psk_rotation_shows_the_passphrase_once_and_keeps_it_nowhere(tmp_p
         early = await ui.post("/ui/psk-rotation/finish", data={"csrf": csrf, "every": "yes", "confirm": "yes"})
         assert early.status_code == 200 and "Refused" in early.text
         assert next(p for p in ui.svc.twin.objects("psks") if p["name"] == "shelf-labels").get("old_passphrase")
+        forced = await ui.post("/ui/psk-rotation/finish", data={"csrf": csrf, "names": "shelf-labels",
+                                                                "force": "yes", "confirm": "yes"})
+        assert forced.status_code == 200 and "Old passphrase removed: shelf-labels" in forced.text
+        assert not next(p for p in ui.svc.twin.objects("psks") if p["name"] == "shelf-labels").get("old_passphrase")
         audit = await console_audit(ui)
-        assert [a.name for a in audit] == ["rotate PSKs shelf-labels", "finish PSK rotation (none)"]
+        assert [a.name for a in audit] == ["rotate PSKs shelf-labels", "finish PSK rotation (none)",
+                                           "finish PSK rotation shelf-labels"]
         assert all(a.actor == KEY_ID for a in audit)
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     assert new.encode() not in raw and SERVICE_KEY.encode() not in raw
