@@ -20,10 +20,10 @@ import pytest
 import yaml
 
 from mist_twin.config import TwinConfig
-from tests.e2e.test_console_browser import ARGS, KEY, SERVICE_KEY, TWIN_TOKEN, Console, _chromium, _fleet, serving
+from tests.e2e.test_console_browser import KEY, SERVICE_KEY, TWIN_TOKEN, Console, _fleet, chromium, serving
 
 pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency: make venv")
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 WIDTHS = (1280, 390)
@@ -60,13 +60,8 @@ def lab() -> Iterator[tuple[Console, Path]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = _chromium()
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=executable, args=ARGS, headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def signed_in(browser: Browser, console: Console, width: int) -> Page:

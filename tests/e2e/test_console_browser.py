@@ -130,10 +130,17 @@ def serving(config: TwinConfig) -> Iterator[Console]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = _chromium()
     if SHOTS.exists():
         shutil.rmtree(SHOTS)
     SHOTS.mkdir(parents=True)
+    with chromium() as launched:
+        yield launched
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's chromium, headless, under Playwright."""
+    executable = _chromium()
     with sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=executable, args=ARGS, headless=True)
         try:

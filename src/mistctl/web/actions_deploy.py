@@ -17,7 +17,7 @@ from mistctl.api.errors import ApiError
 from mistctl.api.services_fleet import cancel_deployment, enqueue_deployment
 from mistctl.store.models import Run
 from mistctl.web.access import SessionDep
-from mistctl.web.actions_common import Posted, access_for, audit, posted, refused, unconfirmed
+from mistctl.web.actions_common import access_for, audit, posted, refused, unconfirmed
 from mistctl.web.drafts import DRAFTS
 from mistctl.web.render import page
 from mistctl.web.session import Session
@@ -36,24 +36,23 @@ def _to(run_id: str) -> Response:
     return RedirectResponse(f"/ui/deployments/{run_id}", status_code=303)
 
 
-async def _asked(request: Request, ctx: Ctx, session: Session, run_id: str, what: str) -> tuple[Run, Posted] | Response:
-    """The run and the confirmed form; else the 403 (CSRF), 404 (no such run) or 400 (not ticked) answer."""
+async def _asked(request: Request, ctx: Ctx, session: Session, run_id: str, what: str) -> Run | Response:
+    """The run, the form being confirmed; else the 403 (CSRF), 404 (no such run) or 400 (not ticked) answer."""
     form = await posted(request, session)
     if form is None:
         return refused(request)
     run = await ctx.store.get_run(run_id, include_plan=False)
     if run is None or (ctx.default_org_id is not None and run.org_id != ctx.default_org_id):
         return _gone(request, run_id)
-    return (run, form) if form.confirmed else unconfirmed(request, what)
+    return run if form.confirmed else unconfirmed(request, what)
 
 
 @router.post("/ui/deployments/{run_id}/cancel")
 async def cancel(request: Request, ctx: Ctx, session: SessionDep, run_id: RunId) -> Response:
     """Ask a running (or waiting) deployment to stop; the sites under way finish, the rest are skipped."""
-    asked = await _asked(request, ctx, session, run_id, "Cancelling the deployment")
-    if isinstance(asked, Response):
-        return asked
-    run = asked[0]
+    run = await _asked(request, ctx, session, run_id, "Cancelling the deployment")
+    if isinstance(run, Response):
+        return run
     try:
         await access_for(ctx, session, run.org_id)
         await cancel_deployment(ctx, run)
@@ -66,10 +65,9 @@ async def cancel(request: Request, ctx: Ctx, session: SessionDep, run_id: RunId)
 @router.post("/ui/deployments/{run_id}/retry")
 async def retry(request: Request, ctx: Ctx, session: SessionDep, run_id: RunId) -> Response:
     """Apply the run's fleet again as a new deployment (the failed sites are retried)."""
-    asked = await _asked(request, ctx, session, run_id, "Retrying the failed sites")
-    if isinstance(asked, Response):
-        return asked
-    run = asked[0]
+    run = await _asked(request, ctx, session, run_id, "Retrying the failed sites")
+    if isinstance(run, Response):
+        return run
     fleet = DRAFTS.fleet_of(run.id)
     if fleet is None or not run.is_terminal:
         why = ("it is still running: wait until it ends" if not run.is_terminal else

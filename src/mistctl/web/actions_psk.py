@@ -11,10 +11,14 @@ post), never in the store or the audit log (the workflow keeps its fingerprint),
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from mistctl.api import services_day2
+from mistctl.api.auth import Access
 from mistctl.api.deps import Ctx
 from mistctl.web.access import SessionDep
 from mistctl.web.actions_common import ACTION_ERRORS, Posted, access_for, audit, confirmed, failure
@@ -22,6 +26,7 @@ from mistctl.web.render import page
 from mistctl.web.session import Session
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 MAX_NAMES = 200
 
 
@@ -52,19 +57,26 @@ async def psk_forms(request: Request, _session: SessionDep) -> Response:
     return _forms(request)
 
 
+async def _act(request: Request, ctx: Ctx, session: Session, what: str,
+               action: Callable[[Access, Posted, list[str], bool], Awaitable[T]]) -> T | Response:
+    """Run a confirmed PSK action on the PSKs the form names; else the page saying why not."""
+    asked = await _asked(request, session, what)
+    if isinstance(asked, Response):
+        return asked
+    try:
+        return await action(await access_for(ctx, session, None), *asked)
+    except ACTION_ERRORS as exc:
+        return _forms(request, *failure(exc))
+
+
 @router.post("/ui/psk-rotation")
 async def psk_rotate(request: Request, ctx: Ctx, session: SessionDep) -> Response:
     """Rotate: the answer shows each new passphrase once."""
-    asked = await _asked(request, session, "The PSK rotation")
-    if isinstance(asked, Response):
-        return asked
-    form, names, every = asked
-    try:
-        access = await access_for(ctx, session, None)
-        answer = await services_day2.rotate(ctx, access, names=names, every=every,
-                                            grace=form.get("grace") or "24h", force=form.ticked("force"))
-    except ACTION_ERRORS as exc:
-        return _forms(request, *failure(exc))
+    answer = await _act(request, ctx, session, "The PSK rotation", lambda access, form, names, every:
+                        services_day2.rotate(ctx, access, names=names, every=every,
+                                             grace=form.get("grace") or "24h", force=form.ticked("force")))
+    if isinstance(answer, Response):
+        return answer
     rotated = [r.name for r in answer.rotated]
     await audit(ctx, request, session, f"rotate PSKs {', '.join(rotated) or '(none)'}", run_id=answer.run_id)
     return _forms(request, rotated=answer)
@@ -73,15 +85,10 @@ async def psk_rotate(request: Request, ctx: Ctx, session: SessionDep) -> Respons
 @router.post("/ui/psk-rotation/finish")
 async def psk_finish(request: Request, ctx: Ctx, session: SessionDep) -> Response:
     """Finish: remove the old passphrases whose grace period is over."""
-    asked = await _asked(request, session, "Finishing the PSK rotation")
-    if isinstance(asked, Response):
-        return asked
-    form, names, every = asked
-    try:
-        access = await access_for(ctx, session, None)
-        outcome = await services_day2.finish(ctx, access, names=names, every=every, force=form.ticked("force"))
-    except ACTION_ERRORS as exc:
-        return _forms(request, *failure(exc))
+    outcome = await _act(request, ctx, session, "Finishing the PSK rotation", lambda access, form, names, every:
+                         services_day2.finish(ctx, access, names=names, every=every, force=form.ticked("force")))
+    if isinstance(outcome, Response):
+        return outcome
     await audit(ctx, request, session, f"finish PSK rotation {', '.join(outcome.finished) or '(none)'}",
                 run_id=outcome.run_id)
     return _forms(request, finished=outcome)
