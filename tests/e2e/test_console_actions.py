@@ -167,3 +167,17 @@ async def test_psk_rotation_shows_the_passphrase_once_and_keeps_it_nowhere(tmp_p
         assert all(a.actor == KEY_ID for a in audit)
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     assert new.encode() not in raw and SERVICE_KEY.encode() not in raw
+
+
+async def test_a_reviewed_plans_deletes_are_made_only_with_their_own_box_ticked() -> None:
+    async with console() as ui:
+        fleet = fleet_of(ui.svc, 2)
+        await deploy(ui.svc, fleet)
+        await ui.login()
+        smaller = {**fleet, "sites": fleet["sites"][:1]}
+        for allow, left in (({}, ["Store-001", "Store-002"]), ({"allow_delete": "yes"}, ["Store-001"])):
+            csrf, draft = await plan_of(ui, smaller)
+            applied = await ui.post("/ui/plan/apply", data={"csrf": csrf, "draft": draft, "confirm": "yes", **allow})
+            assert applied.status_code == 303, applied.text
+            await ui.svc.ctx.deployments.wait(applied.headers["location"].rsplit("/", 1)[-1])
+            assert sorted(s["name"] for s in ui.svc.twin.objects("sites")) == left
