@@ -8,6 +8,7 @@ when the plan is the design's, else from what the sites recorded.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -61,16 +62,21 @@ def plan_groups(design: Fleet, sites: list[SiteState]) -> list[PlanGroup]:
     design_hash = canonical_hash(design.ip_plan.model_dump(mode="json")) if design.ip_plan else None
     if design.ip_plan is not None:
         groups[DESIGN] = PlanGroup(DESIGN, design.ip_plan, True)
+    seen: dict[str, tuple[str, IpPlanSpec] | None] = {}  # the plan as stored -> its group key and spec
     for state in sites:
         zone = int(state.zone) if state.zone and state.zone.isdigit() else None
-        spec = recorded_plan(state)
-        if spec is None:
+        stored = json.dumps(state.ip_plan, sort_keys=True) if state.ip_plan else ""
+        if stored not in seen:  # thousands of sites share a few plans: validate and hash each plan once
+            spec = recorded_plan(state)
+            digest = canonical_hash(spec.model_dump(mode="json")) if spec is not None else ""
+            seen[stored] = (DESIGN if digest == design_hash else digest[:12], spec) if spec is not None else None
+        found = seen[stored]
+        if found is None:
             if DESIGN in groups:
                 groups[DESIGN].add(state, zone)
                 groups[DESIGN].legacy += 1
             continue
-        digest = canonical_hash(spec.model_dump(mode="json"))
-        key = DESIGN if digest == design_hash else digest[:12]
+        key, spec = found
         groups.setdefault(key, PlanGroup(key, spec, False)).add(state, zone)
     designed = {z.id: z.name for z in design.zones}
     shown = [g for g in groups.values() if g.places or g.is_design]
