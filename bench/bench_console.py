@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/bench_console.py [--sites 2000] [--repeat 20]
 
-The store is filled directly (2,000 site states across three zones, a tenth failed, and one finished
-deployment of them all), then each page is requested `--repeat` times through httpx with a signed-in
+The store is filled directly (2,000 site states across three zones, a tenth failed, half of them deployed
+with a second IP plan on 172.16.0.0/12, and one finished deployment of them all), then each page is
+requested `--repeat` times through httpx with a signed-in
 session. Figures: median and worst time per request (render included), and the page's size.
 """
 
@@ -26,6 +27,9 @@ from tests.integration.test_api_support import SERVICE_KEY, service  # noqa: E40
 from mistctl.store.models import Run, SiteState, utcnow  # noqa: E402
 from mistctl.store.sqlite import SqliteStore  # noqa: E402
 
+LAB_PLAN = {"supernet": "172.16.0.0/12", "zone_prefix": 14, "site_prefix": 22,
+            "segments": [{"name": "mgmt", "vlan": 10, "prefix": 24}, {"name": "data", "vlan": 20, "prefix": 24}]}
+
 
 async def fill(store: SqliteStore, org_id: str, sites: int) -> str:
     """Site states and one completed run over all of them; the run id."""
@@ -34,9 +38,10 @@ async def fill(store: SqliteStore, org_id: str, sites: int) -> str:
     failed = sites // 10
     await store.incr_run_counts(run.id, {"sites_total": sites, "sites_done": sites - failed,
                                          "sites_failed": failed, "writes": 3 * sites, "calls": 4 * sites})
-    states = [SiteState(org_id=org_id, name=f"Store-{n:05d}", zone=str(1 + n % 3), number=1 + n // 3,
+    states = [SiteState(org_id=org_id, name=f"Store-{n:05d}", zone=str(1 + n % 3), number=1 + n // 6,
                         status="failed" if n % 10 == 0 else "done", site_id=f"site-{n}", last_run_id=run.id,
-                        failed_step=4 if n % 10 == 0 else None, error="boom" if n % 10 == 0 else None)
+                        failed_step=4 if n % 10 == 0 else None, error="boom" if n % 10 == 0 else None,
+                        ip_plan=LAB_PLAN if n % 2 else None)
               for n in range(sites)]
     await store.put_site_states(states)
     return run.id
@@ -65,7 +70,7 @@ async def run(sites: int, repeat: int) -> None:
                 "fleet, failed only": "/ui?status=failed",
                 "fleet, one zone (scan)": "/ui?zone=2",
                 "fleet, name search (scan)": "/ui?q=Store-019",
-                "IP plan (all sites placed)": "/ui/ipam",
+                "IP plan (two plans, all placed)": "/ui/ipam",
                 f"deployment of {sites} sites": f"/ui/deployments/{run_id}",
             }
             print(f"web console, {sites} sites in a SQLite store, {repeat} requests per page (in-process):")

@@ -112,7 +112,13 @@ class Console:
 
 @pytest.fixture(scope="module")
 def console() -> Iterator[Console]:
-    config = TwinConfig(token=TWIN_TOKEN, inventory_count=4, latency_ms=40)
+    with serving(TwinConfig(token=TWIN_TOKEN, inventory_count=4, latency_ms=40)) as running:
+        yield running
+
+
+@contextmanager
+def serving(config: TwinConfig) -> Iterator[Console]:
+    """`mistctl twin serve` with `config` and `mistctl serve` on it (a SQLite state file in a temp dir)."""
     with tempfile.TemporaryDirectory() as tmp, running_twin(config, via_cli=True) as (twin_url, org_id, _t), \
             httpx.Client(base_url=twin_url, headers={"Authorization": f"Token {TWIN_TOKEN}"}) as twin:
         keep = {k: v for k, v in os.environ.items() if not k.startswith(("MIST_", "MISTCTL_"))}
@@ -124,10 +130,17 @@ def console() -> Iterator[Console]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = _chromium()
     if SHOTS.exists():
         shutil.rmtree(SHOTS)
     SHOTS.mkdir(parents=True)
+    with chromium() as launched:
+        yield launched
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's chromium, headless, under Playwright."""
+    executable = _chromium()
     with sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=executable, args=ARGS, headless=True)
         try:

@@ -95,6 +95,7 @@ class DesiredState:
     org: dict[str, dict[str, DesiredObject]]  # kind key -> natural key -> object
     sites: dict[str, DesiredSite]
     hub_gateways: dict[str, list[str]] = field(default_factory=dict)  # hub profile -> its gateways' MACs
+    ip_plan: dict[str, Any] | None = None  # the fleet's IP plan (as JSON), recorded with each site deployed
 
     def org_objects(self, kind: Kind) -> dict[str, DesiredObject]:
         return self.org.get(kind.key, {})
@@ -122,7 +123,8 @@ def build_desired(fleet: Fleet, site_vars: dict[str, dict[str, str]]) -> Desired
         objs = [_org_object(kind, dict(entry), hubs) for entry in entries]
         org[kind.key] = {o.key: o for o in objs}
     sites = {s.name: _desired_site(s, site_vars.get(s.name, {})) for s in fleet.sites}
-    return DesiredState(org=org, sites=sites, hub_gateways=hubs)
+    ip_plan = fleet.ip_plan.model_dump(mode="json") if fleet.ip_plan is not None else None
+    return DesiredState(org=org, sites=sites, hub_gateways=hubs, ip_plan=ip_plan)
 
 
 def _org_object(kind: Kind, entry: dict[str, Any], hubs: dict[str, list[str]]) -> DesiredObject:

@@ -167,6 +167,8 @@ class SiteState(_Record):
     error: RedactedText | None = None
     sle: dict[str, float | None] | None = None
     updated_at: AwareDatetime = Field(default_factory=utcnow)
+    zone_name: str | None = None
+    ip_plan: dict[str, Any] | None = None  # the fleet's `ip_plan` the site was deployed with (no secrets)
 
 
 class AuditEntry(_Record):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from mistctl.web import access, rollback_page, routes
+from mistctl.web import access, actions_apply, actions_deploy, actions_drift, actions_psk, rollback_page, routes
 from mistctl.web.render import HERE
 
 
@@ -18,6 +18,7 @@ def install(app: FastAPI) -> None:
     """Add the console's routes, static files and login redirect to the service's app."""
     app.include_router(access.router)
     app.include_router(routes.router)
-    app.include_router(rollback_page.router)
+    for actions in (actions_apply, actions_deploy, actions_drift, actions_psk, rollback_page):  # the forms that change things
+        app.include_router(actions.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(access.LoginRequired, access.to_login)

@@ -16,6 +16,8 @@ from mistctl.api.views import deployment_view
 from mistctl.domain.kinds import STEP_NAMES
 from mistctl.mist.budget import BudgetState, token_fingerprint
 from mistctl.store.models import Run, utcnow
+from mistctl.web.drafts import DRAFTS
+from mistctl.workflow.runlock import org_lock
 
 DONE_SHOWN = 200  # a 2,000-site run lists its failures in full, its successes up to this many
 
@@ -26,6 +28,16 @@ class StepRow:
     name: str
     done: int
     failed: int
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The run holding the org a pending run waits for: its id, kind, who started it, the lock's holder line."""
+
+    run_id: str
+    kind: str | None
+    requested_by: str | None
+    holder: str
 
 
 @dataclass
@@ -43,6 +55,8 @@ class DeploymentPage:
     budget: BudgetState | None
     elapsed: float | None
     eta: float | None
+    waiting: Waiting | None = None
+    retryable: bool = False  # the console holds the run's fleet, so its failed sites can be retried
 
     @property
     def finished(self) -> int:
@@ -93,8 +107,21 @@ async def deployment_page(ctx: AppContext, run: Run) -> DeploymentPage:
     budget = await ctx.budget.state(token_fingerprint(tokens[0])) if tokens else None
     steps = [StepRow(p.step, STEP_NAMES.get(p.step, p.name), p.done, p.failed) for p in view.steps]
     return DeploymentPage(
+        waiting=await waiting_for(ctx, run), retryable=DRAFTS.fleet_of(run.id) is not None,
         run=run, steps=steps, done=done, failed=failed, total=total, writes=run.counts.get("writes", 0),
         calls=run.counts.get("calls"), estimated_calls=estimated_calls, budget=budget, elapsed=elapsed,
         eta=eta_seconds(run, elapsed, finished=len(done) + len(failed), total=total,
                         estimated_calls=estimated_calls),
     )
+
+
+async def waiting_for(ctx: AppContext, run: Run) -> Waiting | None:
+    """What a pending run waits for: the run holding its org's lock (None when it does not wait)."""
+    if run.status != "pending":
+        return None
+    lock = await ctx.store.get_lock(org_lock(run.org_id))
+    if lock is None or lock.owner == run.id:
+        return None
+    holder = await ctx.store.get_run(lock.owner, include_plan=False)
+    return Waiting(lock.owner, holder.kind if holder else None, holder.requested_by if holder else None,
+                   lock.holder)

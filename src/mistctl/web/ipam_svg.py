@@ -40,8 +40,9 @@ STYLE = """
 """
 
 
-def render_ipam_svg(model: IpamModel, *, standalone: bool = False) -> Markup:
-    """The plan as one `<svg>` element (every text escaped); `standalone` embeds its colours."""
+def render_ipam_svg(model: IpamModel, *, standalone: bool = False, key: str = "") -> Markup:
+    """The plan as one `<svg>` element (every text escaped); `standalone` embeds its colours; `key` keeps
+    its element ids apart from another plan's on the same page."""
     parts: list[str] = []
     y = ROWS_Y
     for zone in model.zones:
@@ -51,9 +52,10 @@ def render_ipam_svg(model: IpamModel, *, standalone: bool = False) -> Markup:
     legend_y = y + 8
     height = legend_y + 30
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="ipam" viewBox="0 0 {WIDTH} {height}" '
-            f'width="100%" role="img" aria-labelledby="ipam-title ipam-desc">')
+            f'width="100%" role="img" aria-labelledby="ipam-title{key} ipam-desc{key}">')
     title = f"Address plan of {model.supernet}"
-    body = [head, _tag("title", title, id="ipam-title"), _tag("desc", _describe(model), id="ipam-desc")]
+    body = [head, _tag("title", title, id=f"ipam-title{key}"),
+            _tag("desc", _describe(model), id=f"ipam-desc{key}")]
     if standalone:
         body.append(f"<style>{STYLE}</style>")
     body += [_supernet_bar(model), *parts, _legend(legend_y), "</svg>"]

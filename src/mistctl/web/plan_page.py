@@ -22,6 +22,7 @@ from mistctl.domain.errors import FleetError, FleetInvalid, Issue
 from mistctl.domain.owners import fleet_ownership
 from mistctl.domain.parse import parse_fleet
 from mistctl.mist.errors import MistError
+from mistctl.web.drafts import DRAFTS
 from mistctl.web.session import Session, caller_of
 
 CHANGES_SHOWN = 300
@@ -36,6 +37,7 @@ class PlanOutcome:
     issues: list[Issue] = field(default_factory=list)
     plan: dict[str, Any] | None = None
     error: str | None = None
+    draft_id: str | None = None  # the planned fleet held for "Apply this plan" (web.drafts)
 
     @property
     def changes(self) -> list[dict[str, Any]]:
@@ -102,4 +104,4 @@ async def plan_posted(ctx: AppContext, session: Session, text: str, source: str,
         return PlanOutcome(source, error=f"Mist could not be read, so there is no plan: {exc}")
     except FleetError as exc:
         return PlanOutcome(source, error=str(exc))
-    return PlanOutcome(source, plan=plan)
+    return PlanOutcome(source, plan=plan, draft_id=DRAFTS.keep(session.actor, fleet, plan).id)

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -24,12 +23,13 @@ from mistctl.store.models import Run
 from mistctl.web.access import SessionDep
 from mistctl.web.deploy_page import deployment_page
 from mistctl.web.fleet_view import FleetQuery, all_sites, fleet_page
+from mistctl.web.ipam_plans import PlanGroup, plan_groups
 from mistctl.web.ipam_svg import render_ipam_svg
-from mistctl.web.ipam_view import IpamModel, Placement, ipam_model
 from mistctl.web.plan_page import PlanOutcome, decode, plan_posted, source_name
 from mistctl.web.render import SECURITY_HEADERS, page
 from mistctl.web.session import csrf_ok
 from mistctl.web.site_page import design_fleet, site_page
+from mistctl.web.upgrade_page import UPGRADE_KINDS, upgrade_page
 from mistctl.workflow.runlock import shown_status
 
 router = APIRouter(include_in_schema=False)
@@ -62,33 +62,34 @@ async def site(request: Request, ctx: Ctx, _session: SessionDep, name: str) -> R
     return page(request, "site.html", nav="fleet", view=await site_page(ctx, state))
 
 
-async def _ipam(ctx: Ctx) -> tuple[IpamModel, dict[int, Counter[str]]]:
-    places: list[Placement] = []
-    states: dict[int, Counter[str]] = {}
-    for state in await all_sites(ctx.store, ctx.default_org_id):
-        zone = int(state.zone) if state.zone and state.zone.isdigit() else None
-        places.append((state.name, zone, state.number))
-        if zone is not None:
-            states.setdefault(zone, Counter())[state.status] += 1
-    fleet = design_fleet(ctx.design)
-    if fleet.ip_plan is None:  # a plan-less fleet (an imported org with irregular addressing)
-        raise HTTPException(404, "the fleet has no ip_plan: its sites keep their own addresses")
-    return ipam_model(fleet.ip_plan, fleet.zones, places), states
+async def _plans(ctx: Ctx) -> list[PlanGroup]:
+    groups = plan_groups(design_fleet(ctx.design), await all_sites(ctx.store, ctx.default_org_id))
+    if not groups:  # a plan-less fleet (an imported org with irregular addressing)
+        raise HTTPException(404, "no recorded site has an ip_plan and the design has none: sites keep their "
+                                 "own addresses")
+    return groups
 
 
 @router.get("/ui/ipam")
 async def ipam(request: Request, ctx: Ctx, _session: SessionDep) -> Response:
-    """The supernet, its zones and their blocks coloured by use, with capacity left per zone."""
-    model, states = await _ipam(ctx)
-    return page(request, "ipam.html", nav="ipam", model=model, svg=render_ipam_svg(model), states=states)
+    """Each IP plan of the recorded sites: its zones and blocks coloured by use, capacity left per zone."""
+    groups = await _plans(ctx)
+    pictures = {g.key: render_ipam_svg(g.model, key="" if i == 0 else f"-{g.key}")
+                for i, g in enumerate(groups) if g.model is not None}
+    return page(request, "ipam.html", nav="ipam", groups=groups, pictures=pictures)
 
 
 @router.get("/ui/ipam.svg")
-async def ipam_svg(ctx: Ctx, _session: SessionDep) -> Response:
-    """The same picture as a standalone SVG file (its colours embedded)."""
-    model, _ = await _ipam(ctx)
+async def ipam_svg(ctx: Ctx, _session: SessionDep,
+                   plan: Annotated[str | None, Query(max_length=16)] = None) -> Response:
+    """One plan's picture (`?plan=` as the page links it; the first plan without) as a standalone SVG."""
+    groups = await _plans(ctx)
+    group = next((g for g in groups if g.key == plan), None) if plan else groups[0]
+    if group is None or group.model is None:
+        raise HTTPException(404, f"no IP plan '{plan}': the IP plan page links each plan's picture")
     headers = {**SECURITY_HEADERS, "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
-    return Response(str(render_ipam_svg(model, standalone=True)), media_type="image/svg+xml", headers=headers)
+    return Response(str(render_ipam_svg(group.model, standalone=True)), media_type="image/svg+xml",
+                    headers=headers)
 
 
 async def console_run(ctx: Ctx, run_id: str) -> Run | None:
@@ -104,6 +105,8 @@ async def _deployment(request: Request, ctx: Ctx, run_id: str, template: str) ->
     if run is None:
         return page(request, "message.html", status=404, title="No such deployment",
                     message=f"There is no deployment '{run_id}': the fleet page lists the recent ones.")
+    if run.kind in UPGRADE_KINDS:  # a rollout: waves, devices and gates rather than sites and steps
+        return page(request, "upgrade.html", nav="fleet", view=await upgrade_page(ctx, run))
     return page(request, template, nav="fleet", view=await deployment_page(ctx, run))
 
 

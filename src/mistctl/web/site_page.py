@@ -1,6 +1,8 @@
-"""One site's page: its addresses from the design's IP plan, what the store recorded, and what Mist holds.
+"""One site's page: its addresses from its fleet's IP plan, what the store recorded, and what Mist holds.
 
-The address block, segments and planned variables are computed from the design (no calls); the step
+The address block, segments and planned variables are computed from the IP plan the site was deployed
+with (recorded with the site; the service's design for sites recorded before plans were kept), with no
+calls; the step
 history, audit entries and SLEs come from the state store; the site object (its template and site
 group bindings) and its devices are read from Mist: one `GET /sites/{id}` and one inventory list
 filtered by `site_id` per view (more pages only past 100 devices). The page says how many calls it made.
@@ -15,11 +17,12 @@ from typing import Any
 from mistctl.api.context import AppContext
 from mistctl.designs import Design
 from mistctl.domain import kinds as K
-from mistctl.domain.errors import FleetError
+from mistctl.domain.errors import FleetError, PlanError
 from mistctl.domain.fleet import Fleet, Zone, redact
 from mistctl.domain.ipplan import plan_site
 from mistctl.mist.errors import MistError
 from mistctl.store.models import AuditEntry, SiteState, StepRecord
+from mistctl.web.ipam_plans import recorded_plan
 from mistctl.workflow.deploy import CallLedger
 
 AUDIT_SHOWN = 50
@@ -65,6 +68,7 @@ class AddressPlan:
     zone_name: str | None
     segments: list[SegmentRow]
     variables: dict[str, str]
+    source: str = "the fleet's IP plan, recorded when the site was deployed"
 
 
 @dataclass(frozen=True)
@@ -111,17 +115,26 @@ class SitePage:
 
 
 def address_plan(fleet: Fleet, state: SiteState) -> AddressPlan:
-    """The site's addresses from its recorded zone and number; `FleetError` when the plan has no place."""
+    """The site's addresses from its recorded zone, number and plan (else the design's); `FleetError` when
+    there is no place for it."""
     if state.zone is None or state.number is None or not str(state.zone).isdigit():
         raise FleetError("the site's zone and number are not recorded yet: deploy it to place it in the plan")
-    if fleet.ip_plan is None:
+    spec = recorded_plan(state)
+    source = "the fleet's IP plan, recorded when the site was deployed"
+    if spec is None:
+        spec, source = fleet.ip_plan, "the service's design (no plan was recorded with this site)"
+    if spec is None:
         raise FleetError("the fleet has no ip_plan: the site keeps its own variables")
     zone_id = int(state.zone)
-    zone = fleet.zone(zone_id)
-    planned = plan_site(fleet.ip_plan, zone or Zone(id=zone_id, name=f"zone-{zone_id}"), state.number)
+    designed = fleet.zone(zone_id)
+    name = state.zone_name or (designed.name if designed else None)
+    try:
+        planned = plan_site(spec, Zone(id=zone_id, name=name or f"zone-{zone_id}"), state.number)
+    except PlanError as exc:
+        raise FleetError(f"the site has no place in {source}: {exc}") from None
     segments = [SegmentRow(s.name, s.vlan, str(s.cidr), str(s.gateway), str(s.netmask))
                 for s in planned.segments]
-    return AddressPlan(str(planned.block), zone.name if zone else None, segments, redact(planned.vars()))
+    return AddressPlan(str(planned.block), name, segments, redact(planned.vars()), source)
 
 
 async def site_page(ctx: AppContext, state: SiteState) -> SitePage:

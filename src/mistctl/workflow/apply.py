@@ -212,7 +212,8 @@ class Applier:
         by_kind = {c.kind: c for c in changes}
         site = by_kind.get("sites")
         job = SiteJob(self.org_id, name, zone=ds.zone, number=ds.number, site_hash=ds.site.hash(),
-                      vars_hash=canonical_hash(ds.vars))
+                      vars_hash=canonical_hash(ds.vars), ip_plan=self.desired.ip_plan,
+                      zone_name=ds.vars.get("zone_name"))
         try:
             if site is not None and site.writes:
                 job.action = site.action

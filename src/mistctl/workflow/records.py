@@ -84,11 +84,13 @@ class Records:
 
     async def site_status(self, name: str, status: str, *, site_id: str | None = None,
                           failed_step: int | None = None, error: str | None = None,
-                          zone: int | None = None, number: int | None = None) -> None:
+                          zone: int | None = None, number: int | None = None,
+                          ip_plan: dict[str, Any] | None = None, zone_name: str | None = None) -> None:
         await self.store.put_site_state(SiteState(
             org_id=self.org_id, name=name, status=status,
             site_id=site_id, last_run_id=self.run_id, failed_step=failed_step, error=error,
             zone=str(zone) if zone else None, number=number or None,  # 0: a plan-less site has no place
+            ip_plan=ip_plan if zone and number else None, zone_name=zone_name if zone else None,
         ))
 
     async def count(self, delta: dict[str, int]) -> dict[str, int]:

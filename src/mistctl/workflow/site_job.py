@@ -44,6 +44,8 @@ class SiteJob:
     pending: list[str] = field(default_factory=list)  # MACs of ordered devices not shipped yet
     error: str | None = None  # a problem found while preparing the job (the site fails at `error_step`)
     error_step: int = 2
+    ip_plan: dict[str, Any] | None = None  # the fleet's IP plan, recorded with the site (plain JSON)
+    zone_name: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,6 +53,10 @@ class SiteJob:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SiteJob:
         return cls(**data)
+
+    def place(self) -> dict[str, Any]:
+        """Where the site sits in the fleet's IP plan, as `Records.site_status` records it."""
+        return {"zone": self.zone, "number": self.number, "ip_plan": self.ip_plan, "zone_name": self.zone_name}
 
     @property
     def writes(self) -> int:
@@ -80,7 +86,7 @@ class _Failed(Exception):
 
 async def run_site_job(mist: MistApi, records: Records, job: SiteJob) -> SiteOutcome:
     """Converge one site; failures are recorded (step and error) and returned, not raised."""
-    await records.site_status(job.site, "provisioning", site_id=job.site_id, zone=job.zone, number=job.number)
+    await records.site_status(job.site, "provisioning", site_id=job.site_id, **job.place())
     outcome = SiteOutcome(job.site, ok=False, site_id=job.site_id)
     try:
         if job.error:
@@ -92,15 +98,15 @@ async def run_site_job(mist: MistApi, records: Records, job: SiteJob) -> SiteOut
         outcome.step, outcome.error = exc.step, str(exc)
         await records.step_failed(job.site, exc.step, exc.kind, job.site, str(exc))
         await records.site_status(job.site, "failed", site_id=outcome.site_id, failed_step=exc.step,
-                                  error=str(exc), zone=job.zone, number=job.number)
+                                  error=str(exc), **job.place())
         return outcome
     outcome.ok = True
     if job.pending:
         outcome.pending = list(job.pending)
-        await records.site_status(job.site, "pending", site_id=outcome.site_id, zone=job.zone, number=job.number,
+        await records.site_status(job.site, "pending", site_id=outcome.site_id, **job.place(),
                                   error=pending_note(job.pending))
         return outcome
-    await records.site_status(job.site, "done", site_id=outcome.site_id, zone=job.zone, number=job.number)
+    await records.site_status(job.site, "done", site_id=outcome.site_id, **job.place())
     return outcome
 
 

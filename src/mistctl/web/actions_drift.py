@@ -1,0 +1,88 @@
+"""Drift from the console: check the org against the service's design, see it by object and field, fix it.
+
+    GET  /ui/drift        the check's form
+    POST /ui/drift        check (reads only): `services_day2.drift_report`, as `GET /drift`
+    POST /ui/drift/fix    fix (confirmed): under the org lock, check again and apply the converging plan
+                          as a `drift-fix` run (`workflow.drift.fix_drift`, as `mistctl drift --fix`)
+
+The design holds the org's objects, not its sites, so a fix never deletes: a site or object the design
+does not name is left as it is (the plan lists it as kept), whatever the page shows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from mistctl.api import services_day2
+from mistctl.api.deps import Ctx
+from mistctl.api.services import locked
+from mistctl.web.access import SessionDep
+from mistctl.web.actions_common import ACTION_ERRORS, access_for, audit, confirmed, failure, posted, refused
+from mistctl.web.render import page
+from mistctl.workflow import drift
+from mistctl.workflow.deploy import CallLedger, PlanRefused
+from mistctl.workflow.runlock import Busy
+
+router = APIRouter(include_in_schema=False)
+ObjectKey = tuple[str, str, str]  # kind, key, site ("" at org level)
+
+
+def by_object(report: dict[str, Any]) -> list[tuple[ObjectKey, list[dict[str, Any]]]]:
+    """The report's differences grouped by object, in the report's order."""
+    grouped: dict[ObjectKey, list[dict[str, Any]]] = defaultdict(list)
+    for d in report.get("differences", []):
+        grouped[(str(d["kind"]), str(d["key"]), str(d.get("site") or ""))].append(d)
+    return list(grouped.items())
+
+
+def _page(request: Request, status: int = 200, **shown: Any) -> Response:
+    context: dict[str, Any] = {"report": None, "objects": [], "error": None, **shown}
+    return page(request, "drift.html", status=status, nav="drift", **context)
+
+
+@router.get("/ui/drift")
+async def drift_form(request: Request, _session: SessionDep) -> Response:
+    """The check's form."""
+    return _page(request)
+
+
+@router.post("/ui/drift")
+async def drift_check(request: Request, ctx: Ctx, session: SessionDep) -> Response:
+    """Check the org against the design (reads only) and show the differences by object and field."""
+    if await posted(request, session) is None:
+        return refused(request)
+    try:
+        report = await services_day2.drift_report(ctx, await access_for(ctx, session, None), None)
+    except ACTION_ERRORS as exc:
+        status, message = failure(exc)
+        return _page(request, status, error=message)
+    return _page(request, report=report, objects=by_object(report))
+
+
+@router.post("/ui/drift/fix")
+async def drift_fix(request: Request, ctx: Ctx, session: SessionDep) -> Response:
+    """Fix the drift: holds the org, checks again (the org may have changed since) and converges it."""
+    form = await confirmed(request, session, "The drift fix")
+    if isinstance(form, Response):
+        return form
+    try:
+        access = await access_for(ctx, session, None)
+        async with locked(ctx, access.org_id, [], actor=access.actor) as run_id:
+            fleet = await run_in_threadpool(ctx.design.fleet)
+            ledger = CallLedger()
+            mist = ctx.client(access.tokens, ledger)
+            report = await drift.detect_drift(mist, ctx.store, fleet, access.org_id, concurrency=ctx.concurrency)
+            if not report.drifted:
+                return _page(request, report=report.to_json(), objects=[])
+            await drift.fix_drift(mist, ctx.store, report, ledger=ledger, actor=access.actor,
+                                  concurrency=ctx.concurrency, run_id=run_id)
+    except (*ACTION_ERRORS, Busy, PlanRefused) as exc:
+        status, message = failure(exc) if isinstance(exc, ACTION_ERRORS) else (409, str(exc))
+        return _page(request, status, error=f"The drift was not fixed: {message}")
+    await audit(ctx, request, session, "fix drift", run_id=run_id)
+    return RedirectResponse(f"/ui/deployments/{run_id}", status_code=303)
