@@ -18,7 +18,8 @@ def install(app: FastAPI) -> None:
     """Add the console's routes, static files and login redirect to the service's app."""
     app.include_router(access.router)
     app.include_router(routes.router)
-    for actions in (actions_apply, actions_deploy, actions_drift, actions_psk, rollback_page):  # the forms that change things
+    # the forms that change things
+    for actions in (actions_apply, actions_deploy, actions_drift, actions_psk, rollback_page):
         app.include_router(actions.router)
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(access.LoginRequired, access.to_login)
