@@ -379,3 +379,26 @@ async def test_fingerprints_are_stored_and_plain_secrets_refused(store):
     with pytest.raises(RecordRejected, match="fingerprint_secret"):
         await store.put_fingerprint(ORG, "psks", "guest", PASSPHRASE)
     assert await store.get_fingerprint(ORG, "psks", "guest") is None
+
+
+async def test_sle_checks_are_kept_per_site_and_read_back_last_first_in_order(store):
+    from mistctl.store import SleCheck
+    from mistctl.store.sle_history import KEEP
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    checks = [SleCheck(org_id=ORG, site=site, ts=start + timedelta(minutes=10 * n), values={"coverage": n / 10},
+                       status="pass" if n > 2 else "fail", run_id=f"r{n}")
+              for n in range(6) for site in ("a:b <x>", "store-2")]
+    await store.append_sle_checks(checks[:4])
+    await store.append_sle_checks(checks[4:])
+    await store.append_sle_checks([SleCheck(org_id="org-2", site="store-2", values={"coverage": None})])
+    every = await store.sle_history(ORG, last=3)
+    assert sorted(every) == ["a:b <x>", "store-2"]
+    assert [c.values["coverage"] for c in every["a:b <x>"]] == [0.3, 0.4, 0.5]  # the last three, oldest first
+    assert [c.run_id for c in every["store-2"]] == ["r3", "r4", "r5"]
+    some = await store.sle_history(ORG, ["store-2", "never-checked"], last=2)
+    assert list(some) == ["store-2"] and [c.ts for c in some["store-2"]] == [checks[8].ts, checks[10].ts]
+    other = await store.sle_history("org-2")
+    assert other["store-2"][0].values == {"coverage": None} and other["store-2"][0].status == "no-data"
+    await store.append_sle_checks([SleCheck(org_id=ORG, site="busy", values={"coverage": 1.0})] * (KEEP + 5))
+    assert len((await store.sle_history(ORG, ["busy"], last=KEEP + 10))["busy"]) == KEEP

@@ -134,7 +134,7 @@ async def test_sqlite_records_its_schema_version_and_refuses_a_newer_file(tmp_pa
     path = tmp_path / "state.db"
     await SqliteStore(path).close()
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreConfigError, match="newer mistctl"):
         SqliteStore(path)

@@ -23,6 +23,7 @@ from mistctl.store.models import (
     Run,
     RunPatch,
     SiteState,
+    SleCheck,
     StepRecord,
 )
 from mistctl.store.port import StateStore
@@ -45,6 +46,7 @@ __all__ = [
     "Run",
     "RunPatch",
     "SiteState",
+    "SleCheck",
     "SqliteStore",
     "StateStore",
     "StepRecord",

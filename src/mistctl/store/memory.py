@@ -38,14 +38,16 @@ from mistctl.store.models import (
     SiteStatus,
     StepRecord,
 )
+from mistctl.store.sle_history import MemorySleHistory
 
 StepId = tuple[str, str | None, int, str, str]
 
 
-class MemoryStore(StoreLifecycle):
+class MemoryStore(MemorySleHistory, StoreLifecycle):
     """The `StateStore` port in memory; `clock` (seconds) drives lock expiry."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        MemorySleHistory.__init__(self)
         self._clock = clock
         self._runs: dict[str, Run] = {}
         self._steps: dict[StepId, StepRecord] = {}

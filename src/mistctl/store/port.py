@@ -24,6 +24,7 @@ from mistctl.store.models import (
     RunStatus,
     SiteState,
     SiteStatus,
+    SleCheck,
     StepRecord,
 )
 
@@ -133,6 +134,15 @@ class StateStore(Protocol):
         newest_first: bool = False,
     ) -> list[AuditEntry]:
         """A page of entries in append order (or newest first)."""
+
+    # --- SLE checks over time ------------------------------------------------------------------------
+    async def append_sle_checks(self, checks: Sequence[SleCheck]) -> None:
+        """Append the checks, in order, in one write."""
+
+    async def sle_history(
+        self, org_id: str, sites: Sequence[str] | None = None, last: int = 24
+    ) -> dict[str, list[SleCheck]]:
+        """Each site's last `last` checks, oldest first (sites None: every site checked in the org)."""
 
     # --- events ---------------------------------------------------------------------------------------
     async def publish_event(self, run_id: str, event: Mapping[str, Any]) -> int:

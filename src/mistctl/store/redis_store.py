@@ -34,9 +34,10 @@ from mistctl.store.models import (
 from mistctl.store.redis_retry import ReconnectingPool, reconnecting
 from mistctl.store.redis_runs import RedisRuns, aw
 from mistctl.store.redis_runs import guarded as _guarded
+from mistctl.store.sle_history import RedisSleHistory
 
 
-class RedisStore(RedisRuns, StoreLifecycle):
+class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
     """The `StateStore` port on Redis; `client` must decode responses (`decode_responses=True`)."""
 
     def __init__(self, client: Redis, *, prefix: str = "mistctl:", where: str = "redis") -> None:

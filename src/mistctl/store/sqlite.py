@@ -41,13 +41,14 @@ from mistctl.store.models import (
     SiteStatus,
     StepRecord,
 )
+from mistctl.store.sle_history import SqliteSleHistory
 from mistctl.store.sqlite_schema import connect
 
 POLL_INTERVAL_S = 0.05
 _T = TypeVar("_T")
 
 
-class SqliteStore(StoreLifecycle):
+class SqliteStore(SqliteSleHistory, StoreLifecycle):
     """The `StateStore` port on a SQLite file (created with its parent directories when missing)."""
 
     def __init__(

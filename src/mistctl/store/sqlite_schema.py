@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mistctl.store.errors import StoreConfigError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each version's statements, applied in order to bring an older file up to SCHEMA_VERSION.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -46,6 +46,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
              body TEXT NOT NULL, PRIMARY KEY (org_id, kind, key)) WITHOUT ROWID""",
     ),
     2: ("ALTER TABLE locks ADD COLUMN holder TEXT NOT NULL DEFAULT ''",),  # who holds it, for messages
+    3: (  # SLE checks over time (`sle_history`): the console's trends
+        """CREATE TABLE sle_checks (seq INTEGER PRIMARY KEY AUTOINCREMENT, org_id TEXT NOT NULL,
+             site TEXT NOT NULL, body TEXT NOT NULL)""",
+        "CREATE INDEX sle_checks_by_site ON sle_checks (org_id, site, seq)",
+    ),
 }
 
 

@@ -44,6 +44,7 @@ class SiteJob:
     pending: list[str] = field(default_factory=list)  # MACs of ordered devices not shipped yet
     error: str | None = None  # a problem found while preparing the job (the site fails at `error_step`)
     error_step: int = 2
+    latlng: list[float] | None = None  # [lat, lng] from the fleet, for the console's map
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,7 +81,8 @@ class _Failed(Exception):
 
 async def run_site_job(mist: MistApi, records: Records, job: SiteJob) -> SiteOutcome:
     """Converge one site; failures are recorded (step and error) and returned, not raised."""
-    await records.site_status(job.site, "provisioning", site_id=job.site_id, zone=job.zone, number=job.number)
+    await records.site_status(job.site, "provisioning", site_id=job.site_id, zone=job.zone, number=job.number,
+                                  latlng=job.latlng)
     outcome = SiteOutcome(job.site, ok=False, site_id=job.site_id)
     try:
         if job.error:
@@ -92,15 +94,18 @@ async def run_site_job(mist: MistApi, records: Records, job: SiteJob) -> SiteOut
         outcome.step, outcome.error = exc.step, str(exc)
         await records.step_failed(job.site, exc.step, exc.kind, job.site, str(exc))
         await records.site_status(job.site, "failed", site_id=outcome.site_id, failed_step=exc.step,
-                                  error=str(exc), zone=job.zone, number=job.number)
+                                  error=str(exc), zone=job.zone, number=job.number,
+                                  latlng=job.latlng)
         return outcome
     outcome.ok = True
     if job.pending:
         outcome.pending = list(job.pending)
         await records.site_status(job.site, "pending", site_id=outcome.site_id, zone=job.zone, number=job.number,
+                                  latlng=job.latlng,
                                   error=pending_note(job.pending))
         return outcome
-    await records.site_status(job.site, "done", site_id=outcome.site_id, zone=job.zone, number=job.number)
+    await records.site_status(job.site, "done", site_id=outcome.site_id, zone=job.zone, number=job.number,
+                                  latlng=job.latlng)
     return outcome
 
 
