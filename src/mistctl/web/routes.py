@@ -5,6 +5,7 @@
     /ui/ipam  (/ui/ipam.svg)     the address plan as a picture
     /ui/deployments/{id}         a deployment, live (its /live fragment and /events stream)
     /ui/plan                     validate and plan a pasted or uploaded fleet (no writes)
+    /ui/map, /ui/assurance, /ui/rollouts, /ui/psks, /ui/audit: fleet-wide pages (`routes_pages`)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mistctl.api.deps import Ctx
 from mistctl.api.views import event_stream
 from mistctl.domain.errors import FleetInvalid
 from mistctl.store.models import Run
+from mistctl.web import routes_pages
 from mistctl.web.access import SessionDep
 from mistctl.web.deploy_page import deployment_page
 from mistctl.web.fleet_view import FleetQuery, all_sites, fleet_page
@@ -32,6 +34,7 @@ from mistctl.web.site_page import design_fleet, site_page
 from mistctl.workflow.runlock import shown_status
 
 router = APIRouter(include_in_schema=False)
+router.include_router(routes_pages.router)
 RunId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 OptStr = Annotated[str | None, Query(max_length=200)]
 
