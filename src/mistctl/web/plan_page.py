@@ -21,6 +21,8 @@ from mistctl.api.services_fleet import plan_document
 from mistctl.domain.errors import FleetError, FleetInvalid, Issue
 from mistctl.domain.parse import parse_fleet
 from mistctl.mist.errors import MistError
+from mistctl.web.plan_groups import ChangeGroup, group_changes
+from mistctl.web.plan_keep import KeptFleet, keep
 from mistctl.web.session import Session, caller_of
 
 CHANGES_SHOWN = 300
@@ -35,6 +37,19 @@ class PlanOutcome:
     issues: list[Issue] = field(default_factory=list)
     plan: dict[str, Any] | None = None
     error: str | None = None
+    kept: KeptFleet | None = None  # the pasted fleet, secrets masked, back in the form after an error
+    kept_lost: bool = False  # pasted, failed, and could not go back without showing a secret
+
+    def keep_pasted(self, ctx: AppContext, session: Session, pasted: str | None) -> None:
+        """After an error, keep the pasted text (secrets masked and sealed) for the form."""
+        if pasted and (self.issues or self.error):
+            self.kept = keep(ctx, session, pasted)
+            self.kept_lost = self.kept is None
+
+    @property
+    def groups(self) -> list[ChangeGroup]:
+        """The changes shown, org objects by kind first, then each site's."""
+        return group_changes(self.changes)
 
     @property
     def changes(self) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from mistctl.web.deploy_page import deployment_page
 from mistctl.web.fleet_view import FleetQuery, all_sites, fleet_page
 from mistctl.web.ipam_svg import render_ipam_svg
 from mistctl.web.ipam_view import IpamModel, Placement, ipam_model
+from mistctl.web.plan_keep import restore
 from mistctl.web.plan_page import PlanOutcome, decode, plan_posted, source_name
 from mistctl.web.render import SECURITY_HEADERS, page
 from mistctl.web.session import csrf_ok
@@ -146,18 +147,21 @@ async def _upload(value: object) -> bytes | None:
 async def plan(request: Request, ctx: Ctx, session: SessionDep) -> Response:
     """Validate the posted fleet and show its problems, or its plan against the live org."""
     async with request.form(max_files=2, max_fields=8) as form:
-        token, text = form.get("csrf"), form.get("fleet")
+        token, text, sealed = form.get("csrf"), form.get("fleet"), form.get("kept")
         fleet_file, csv_file = await _upload(form.get("fleet_file")), await _upload(form.get("sites_csv"))
         filename = getattr(form.get("fleet_file"), "filename", None) if fleet_file else None
     if not csrf_ok(session, token if isinstance(token, str) else None):
         return page(request, "message.html", status=403, title="Form expired",
                     message="The form was stale: reload the plan page and submit the fleet again.")
     source = source_name(filename)
+    pasted = None if fleet_file else str(text or "")
     try:
-        body = decode(fleet_file, source) if fleet_file else str(text or "")
+        body = decode(fleet_file, source) if fleet_file else restore(ctx, session, pasted or "", str(sealed or ""),
+                                                                     source)
         csv_text = decode(csv_file, "sites CSV") if csv_file else None
     except FleetInvalid as exc:
         outcome = PlanOutcome(source, issues=exc.issues)
     else:
         outcome = await plan_posted(ctx, session, body, source, csv_text)
+    outcome.keep_pasted(ctx, session, pasted)
     return page(request, "plan.html", nav="plan", status=422 if outcome.issues else 200, outcome=outcome)
