@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from mistctl.domain.ipplan import plan_site
 from mistctl.store.models import AuditEntry, Run, SiteState, StepRecord, utcnow
+from mistctl.web.site_page import design_fleet
 from mistctl.workflow.assure import HealthReport, SiteHealth, record_health
 from mistctl.workflow.psk_records import FP_KIND, ROTATION_KIND, ROTATION_STEP
 from tests.e2e.test_console_pages import assert_no_secrets, console, deploy, fleet_of
@@ -150,3 +152,24 @@ async def test_the_audit_log_filters_by_run_kind_site_and_key_and_pages():
         assert shown((await ui.get("/ui/audit?q=%2Fo%2F12")).text) == ["129", "128", "127", "126", "125",
                                                                        "124", "123", "122", "121", "120", "12"]
         assert "No entry matches." in (await ui.get("/ui/audit?key=nothing")).text
+
+
+async def test_an_address_is_found_in_the_plan_with_its_site_segment_and_vlan():
+    async with console() as ui:
+        await deploy(ui.svc, fleet_of(ui.svc, 2))
+        await ui.login()
+        fleet = design_fleet(ui.svc.ctx.design)
+        zone = next(z for z in fleet.zones if z.id == 1)
+        seg = plan_site(fleet.ip_plan, zone, 2).segments[-1]
+        address = str(seg.cidr.network_address + 5)
+        page = (await ui.get(f"/ui/ipam/address?ip={address}")).text
+        assert f"<code>{address}</code>" in page and 'href="/ui/sites/Store-002"' in page
+        assert f"{seg.name}: VLAN {seg.vlan}, <code>{seg.cidr}</code>" in page and f"1 · {zone.name}" in page
+        free = (await ui.get(f"/ui/ipam/address?ip={plan_site(fleet.ip_plan, zone, 99).block.network_address}")).text
+        assert "No site is recorded at zone 1, number 99: the block is free." in free
+        outside = (await ui.get("/ui/ipam/address?ip=192.0.2.1")).text
+        assert "192.0.2.1 is not in the plan" in outside
+        hostile = (await ui.get("/ui/ipam/address", params={"ip": SCRIPT})).text
+        assert "is not an IPv4 address" in hostile and "<script>alert" not in hostile
+        ipam = (await ui.get("/ui/ipam")).text
+        assert 'action="/ui/ipam/address"' in ipam and 'class="zlink"' in ipam and "sites 1–1,024 from" in ipam

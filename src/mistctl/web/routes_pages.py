@@ -5,6 +5,7 @@
     /ui/rollouts     firmware upgrade runs with their waves and gates
     /ui/psks         org PSKs with their rotation state and grace left (never a passphrase)
     /ui/audit        every write to Mist, filtered by run, kind, site and key, searchable
+    /ui/ipam/address which site and segment (VLAN) of the IP plan an address belongs to
 
 Every page reads the state store only: none calls Mist.
 """
@@ -22,9 +23,11 @@ from mistctl.web.access import SessionDep
 from mistctl.web.assurance_view import assurance_page
 from mistctl.web.audit_view import AuditQuery, audit_page
 from mistctl.web.fleet_view import all_sites
+from mistctl.web.ipam_find import find_address
 from mistctl.web.map_view import colouring_of, map_view
 from mistctl.web.render import page
 from mistctl.web.rollouts_view import psk_rows, rollouts
+from mistctl.web.site_page import design_fleet
 
 router = APIRouter(include_in_schema=False)
 OptStr = Annotated[str | None, Query(max_length=200)]
@@ -66,3 +69,17 @@ async def audit(request: Request, ctx: Ctx, _session: SessionDep, run: OptStr = 
     """The audit log, newest first, filtered and paged."""
     view = await audit_page(ctx.store, AuditQuery.parse(run, kind, site, key, q, page_no))
     return page(request, "audit.html", nav="audit", view=view)
+
+
+@router.get("/ui/ipam/address")
+async def ipam_address(request: Request, ctx: Ctx, _session: SessionDep, ip: OptStr = None) -> Response:
+    """An address looked up in the design's IP plan: its zone, site number, segment and recorded sites."""
+    fleet = design_fleet(ctx.design)
+    if fleet.ip_plan is None:
+        return page(request, "message.html", status=404, title="No IP plan",
+                    message="The fleet has no ip_plan: its sites keep their own addresses.")
+    found = None
+    if ip and ip.strip():
+        sites = await all_sites(ctx.store, ctx.default_org_id)
+        found = find_address(fleet.ip_plan, {int(z.id): z.name for z in fleet.zones}, sites, ip)
+    return page(request, "ipam_address.html", nav="ipam", found=found, ip=ip or "")
