@@ -402,3 +402,21 @@ async def test_sle_checks_are_kept_per_site_and_read_back_last_first_in_order(st
     assert other["store-2"][0].values == {"coverage": None} and other["store-2"][0].status == "no-data"
     await store.append_sle_checks([SleCheck(org_id=ORG, site="busy", values={"coverage": 1.0})] * (KEEP + 5))
     assert len((await store.sle_history(ORG, ["busy"], last=KEEP + 10))["busy"]) == KEEP
+
+
+async def test_audit_filters_by_kind_and_name_with_run_site_and_pages(store):
+    names = ["Zürich <b>\"1\"", "lan", "Zürich <b>\"1\""]
+    await store.append_audit_batch([
+        AuditEntry(run_id=f"r{i % 2}", site=f"s{i % 3}", method="PUT", path=f"/api/v1/x/{i}",
+                   kind="wlans" if i % 4 == 0 else "networks", name=names[i % 3], status=200)
+        for i in range(24)])
+
+    async def paths(**filters) -> list[str]:
+        return [e.path.rsplit("/", 1)[1] for e in await store.list_audit(**filters)]
+
+    assert await paths(kind="wlans") == [str(i) for i in range(0, 24, 4)]
+    assert await paths(name=names[0], newest_first=True, limit=3) == ["23", "21", "20"]
+    assert await paths(kind="wlans", name=names[0], offset=1) == ["8", "12", "20"]
+    assert await paths(run_id="r0", kind="networks", site="s2") == ["2", "14"]
+    assert await paths(site="s1", name="lan") == ["1", "4", "7", "10", "13", "16", "19", "22"]
+    assert await paths(kind="nothing") == [] and await paths(name="Zürich") == []

@@ -221,6 +221,8 @@ class MemoryStore(MemorySleHistory, StoreLifecycle):
         offset: int = 0,
         *,
         newest_first: bool = False,
+        kind: str | None = None,
+        name: str | None = None,
     ) -> list[AuditEntry]:
         """A page of entries."""
         check_page(limit, offset)
@@ -228,6 +230,7 @@ class MemoryStore(MemorySleHistory, StoreLifecycle):
             e
             for e in self._audit
             if (run_id is None or e.run_id == run_id) and (site is None or e.site == site)
+            and (kind is None or e.kind == kind) and (name is None or e.name == name)
         ]
         if newest_first:
             found.reverse()

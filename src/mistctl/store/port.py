@@ -132,8 +132,10 @@ class StateStore(Protocol):
         offset: int = 0,
         *,
         newest_first: bool = False,
+        kind: str | None = None,
+        name: str | None = None,
     ) -> list[AuditEntry]:
-        """A page of entries in append order (or newest first)."""
+        """A page of entries in append order (or newest first); `kind` and `name` filter on the object."""
 
     # --- SLE checks over time ------------------------------------------------------------------------
     async def append_sle_checks(self, checks: Sequence[SleCheck]) -> None:

@@ -206,10 +206,12 @@ class SqliteStore(SqliteSleHistory, StoreLifecycle):
         offset: int = 0,
         *,
         newest_first: bool = False,
+        kind: str | None = None,
+        name: str | None = None,
     ) -> list[AuditEntry]:
-        """A page of entries."""
+        """A page of entries (`kind` and `name` read from the bodies by SQLite, without parsing them here)."""
         check_page(limit, offset)
-        return await self._call(rec_q.select_audit, run_id, site, (limit, offset), newest_first)
+        return await self._call(rec_q.select_audit, (run_id, site, kind, name), (limit, offset), newest_first)
 
     # --- events ---------------------------------------------------------------------------------------
     async def publish_event(self, run_id: str, event: Mapping[str, Any]) -> int:

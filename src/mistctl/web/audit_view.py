@@ -1,8 +1,8 @@
 """The audit page's data: every write mistctl made to Mist, newest first, filtered by run, kind, site and
 key (the object's name), and searched by text, a page at a time.
 
-The store filters by run and site itself; a kind, key or text filter reads the (run- and site-filtered)
-log newest first in batches and keeps the matches, stopping once the page and one more entry are found.
+The store filters by run, site, kind and key itself; a text search reads the (so filtered) log newest
+first in batches and keeps the matches, stopping once the page and one more entry are found.
 Entries never hold a body or a secret (see `AuditEntry`).
 """
 
@@ -37,16 +37,11 @@ class AuditQuery:
         def clean(value: str | None) -> str:
             return (value or "").strip()[:MAX_TEXT]
         number = int(page) if page and page.isdigit() and len(page) < 7 else 1
-        return cls(clean(run), clean(kind), clean(site), clean(key), clean(q), max(1, number))
-
-    @property
-    def scans(self) -> bool:
-        """Whether a filter the store has no index for is set."""
-        return bool(self.kind or self.key or self.q)
+        return cls(clean(run), clean(kind).lower(), clean(site), clean(key), clean(q), max(1, number))
 
     @property
     def filtered(self) -> bool:
-        return bool(self.run or self.site or self.scans)
+        return bool(self.run or self.site or self.kind or self.key or self.q)
 
     def link(self, **changes: object) -> str:
         values = {"run": self.run, "kind": self.kind, "site": self.site, "key": self.key, "q": self.q,
@@ -56,15 +51,10 @@ class AuditQuery:
         return "/ui/audit" + (f"?{query}" if (query := urlencode({k: v for k, v in values.items() if v})) else "")
 
     def matches(self, entry: AuditEntry) -> bool:
-        if self.kind and (entry.kind or "").casefold() != self.kind.casefold():
-            return False
-        if self.key and (entry.name or "") != self.key:
-            return False
-        if self.q:
-            text = " ".join(str(v) for v in (entry.method, entry.path, entry.kind, entry.name, entry.site,
-                                             entry.mist_id, entry.run_id, entry.actor, entry.status) if v)
-            return self.q.casefold() in text.casefold()
-        return True
+        """Whether the entry holds the search text (in its call, object, site, run or actor)."""
+        text = " ".join(str(v) for v in (entry.method, entry.path, entry.kind, entry.name, entry.site,
+                                         entry.mist_id, entry.run_id, entry.actor, entry.status) if v)
+        return self.q.casefold() in text.casefold()
 
 
 @dataclass(frozen=True)
@@ -81,14 +71,15 @@ class AuditView:
 async def audit_page(store: StateStore, query: AuditQuery) -> AuditView:
     """The asked page of entries, newest first, and whether another page follows."""
     offset, wanted = (query.page - 1) * PAGE_SIZE, PAGE_SIZE + 1
-    run, site = query.run or None, query.site or None
-    if not query.scans:
-        found = await store.list_audit(run, site, limit=wanted, offset=offset, newest_first=True)
+    filters = {"run_id": query.run or None, "site": query.site or None, "kind": query.kind or None,
+               "name": query.key or None}
+    if not query.q:
+        found = await store.list_audit(**filters, limit=wanted, offset=offset, newest_first=True)
         return AuditView(query, found[:PAGE_SIZE], len(found) > PAGE_SIZE)
     matched: list[AuditEntry] = []
     read = 0
     while len(matched) < offset + wanted:
-        batch = await store.list_audit(run, site, limit=BATCH, offset=read, newest_first=True)
+        batch = await store.list_audit(**filters, limit=BATCH, offset=read, newest_first=True)
         matched += [e for e in batch if query.matches(e)]
         read += len(batch)
         if len(batch) < BATCH:
