@@ -122,18 +122,25 @@ def console() -> Iterator[Console]:
             yield Console(url, api, twin, org_id, Path(tmp) / "state.db")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's chromium, headless, launched by Playwright (skips the test when it cannot be had)."""
     executable = _chromium()
-    if SHOTS.exists():
-        shutil.rmtree(SHOTS)
-    SHOTS.mkdir(parents=True)
     with sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=executable, args=ARGS, headless=True)
         try:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if SHOTS.exists():
+        shutil.rmtree(SHOTS)
+    SHOTS.mkdir(parents=True)
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture()

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from mistctl.store.sqlite import SqliteStore
-from tests.e2e.test_console_browser import ARGS, SERVICE_KEY, Console, _chromium, _fleet
+from tests.e2e.test_console_browser import SERVICE_KEY, Console, _fleet, chromium
 from tests.e2e.test_console_browser import console as console  # noqa: PLC0414 (the module's fixture)
 from tests.e2e.test_console_fleetwide import IMG, SCRIPT, hostile_records
 
 pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency: make venv")
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 WIDTHS = {"desktop": 1280, "phone": 390}
@@ -54,13 +54,8 @@ def shots() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = _chromium()
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=executable, args=ARGS, headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:  # no shared screenshot folder: this module keeps its own
+        yield launched
 
 
 @pytest.fixture(scope="module")
