@@ -64,7 +64,7 @@ async def test_the_map_places_a_deployed_fleet_by_its_coordinates_and_lists_the_
         await ui.login()
         answer = await ui.get("/ui/map")
         assert answer.status_code == 200
-        marks = re.findall(r'<a href="/ui/sites/([^"]+)" aria-label="([^"]+)"><circle cx="([\d.]+)" cy="([\d.]+)"'
+        marks = re.findall(r'<a href="/ui/sites/([^"]+)"><title>([^<]+)</title><circle cx="([\d.]+)" cy="([\d.]+)"'
                            r' r="4" class="m-([a-z_-]+)"', answer.text)
         assert [(m[0], m[4]) for m in marks] == [("Store-001", "done"), ("Store-002", "done")]
         new_york, sydney = (tuple(map(float, m[2:4])) for m in marks)

@@ -124,6 +124,7 @@ def test_a_map_mark_opens_its_site_and_names_it_on_hover(browser: Browser, fille
         mark = tab.locator('svg.worldmap a[href="/ui/sites/Store-002"]')
         expect(mark).to_have_count(1)
         expect(mark.locator("title")).to_have_text("Store-002: done (35.6762, 139.6503)")
+        expect(tab.get_by_role("link", name="Store-002: done (35.6762, 139.6503)")).to_have_count(1)
         hostile = tab.locator("svg.worldmap title").filter(has_text=SCRIPT)
         expect(hostile).to_have_count(1)  # the hostile name, as the mark's tooltip text
         mark.locator("circle").click()
