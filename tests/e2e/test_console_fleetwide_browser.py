@@ -15,9 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mistctl.store.sqlite import SqliteStore
-from tests.e2e.test_console_browser import SERVICE_KEY, Console, _fleet, chromium
+from tests.e2e.test_console_browser import PASSPHRASES, SERVICE_KEY, Console, _fleet, chromium
 from tests.e2e.test_console_browser import console as console  # noqa: PLC0414 (the module's fixture)
 from tests.e2e.test_console_fleetwide import IMG, SCRIPT, hostile_records
 
@@ -132,5 +133,34 @@ def test_a_map_mark_opens_its_site_and_names_it_on_hover(browser: Browser, fille
         expect(tab.get_by_role("heading", name="Store-002")).to_be_visible()
         tab.goto("/ui/map")
         expect(tab.locator(".unplaced")).to_contain_text("Store-003")
+    finally:
+        tab.context.close()
+
+
+@pytest.mark.parametrize("screen", list(WIDTHS))
+def test_a_pasted_fleet_stays_in_the_plan_form_after_an_error(browser: Browser, filled: Console, shots: Path,
+                                                            screen: str) -> None:
+    tab = signed_in(browser, filled, WIDTHS[screen])
+    try:
+        bad = _fleet(["Store-001", "Store-002", "Store-009"])
+        bad["sites"][2]["zone"] = 9
+        tab.goto("/ui/plan")
+        tab.get_by_label("Fleet file (YAML), pasted").fill(yaml.safe_dump(bad))
+        tab.get_by_role("button", name="Validate and plan").click()
+        expect(tab.get_by_role("heading", name="problem in pasted fleet")).to_be_visible()
+        kept = tab.get_by_label("Fleet file (YAML), pasted").input_value()
+        assert "Store-009" in kept and "zone: 9" in kept and "__kept_secret_1__" in kept
+        assert PASSPHRASES[0] not in tab.content()
+        tab.get_by_label("Fleet file (YAML), pasted").fill(kept.replace("zone: 9", "zone: 3"))
+        tab.get_by_role("button", name="Validate and plan").click()
+        expect(tab.get_by_role("heading", name="Plan of pasted fleet")).to_be_visible()
+        expect(tab.locator("details.group summary").filter(has_text="Site Store-009").first).to_be_visible()
+        overflow = tab.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        wide = tab.evaluate("""[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right >
+            document.documentElement.clientWidth + 1).slice(0, 6).map(e => e.tagName + '.' + e.className)""")
+        assert overflow <= 0, f"the plan scrolls sideways by {overflow}px: {wide}"
+        shot = shots / f"plan-{screen}.png"
+        tab.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 5_000 and png_width(shot) == WIDTHS[screen]
     finally:
         tab.context.close()

@@ -68,6 +68,10 @@ async def test_a_pasted_fleet_is_kept_after_an_error_with_its_secrets_masked_and
         assert 'c-update"><span class="n">0<' in again.text  # the passphrases put back: no PSK or WLAN change
         assert "__kept_secret_" not in again.text
 
+        twice = await ui.post("/ui/plan", data={"csrf": csrf, "fleet": kept, "kept": sealed})  # still zone 9
+        assert twice.status_code == 422 and PASSPHRASE not in twice.text
+        assert textarea(twice.text) == kept and kept_field(twice.text)  # kept again, secrets masked again
+
         lost = await ui.post("/ui/plan", data={"csrf": csrf, "fleet": fixed})
         assert lost.status_code == 422 and "write the passphrase in again" in lost.text
         other = await ui.post("/ui/plan", data={"csrf": csrf, "fleet": fixed, "kept": sealed[:-8] + "AAAAAAA="})

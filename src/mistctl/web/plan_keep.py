@@ -74,7 +74,8 @@ def _secret_values(text: str) -> set[str]:
         elif isinstance(node, list):
             for item in node:
                 walk(item, secret)
-        elif secret and isinstance(node, str | int | float) and len(str(node)) >= 4:
+        elif secret and isinstance(node, str | int | float) and len(str(node)) >= 4 \
+                and not PLACEHOLDER.fullmatch(str(node)):  # a kept secret's placeholder is no secret
             values.add(str(node))
 
     walk(data, False)

@@ -158,6 +158,7 @@ async def plan(request: Request, ctx: Ctx, session: SessionDep) -> Response:
     try:
         body = decode(fleet_file, source) if fleet_file else restore(ctx, session, pasted or "", str(sealed or ""),
                                                                      source)
+        pasted = None if fleet_file else body  # kept after an error: the text with its secrets put back
         csv_text = decode(csv_file, "sites CSV") if csv_file else None
     except FleetInvalid as exc:
         outcome = PlanOutcome(source, issues=exc.issues)
