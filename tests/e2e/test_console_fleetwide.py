@@ -173,3 +173,22 @@ async def test_an_address_is_found_in_the_plan_with_its_site_segment_and_vlan():
         assert "is not an IPv4 address" in hostile and "<script>alert" not in hostile
         ipam = (await ui.get("/ui/ipam")).text
         assert 'action="/ui/ipam/address"' in ipam and 'class="zlink"' in ipam and "sites 1–1,024 from" in ipam
+
+
+async def test_checks_through_the_service_build_the_assurance_trend():
+    from tests.e2e.test_day2_api import deploy as deploy_aps
+    from tests.e2e.test_day2_api import fleet_with_aps, site_id, svc_twin
+
+    async with console() as ui:
+        svc = ui.svc
+        await deploy_aps(svc, fleet_with_aps(svc))
+        for coverage in (0.95, 0.5, 0.3):
+            async with svc_twin(svc) as twin:
+                await twin.put(f"/__twin/sle/{site_id(svc, 'Store-1')}", json={"coverage": coverage})
+            assert (await svc.client.get("/assurance/health", headers=svc.key)).status_code == 200
+        kept = (await svc.store.sle_history(svc.org_id, ["Store-1"]))["Store-1"]
+        assert [c.values["coverage"] for c in kept] == [0.95, 0.5, 0.3] and kept[-1].status == "fail"
+        await ui.login()
+        page = (await ui.get("/ui/assurance")).text
+        row = page.split('href="/ui/sites/Store-1"')[1].split("</tr>")[0]
+        assert "below threshold" in row and "0.30" in row and ", 0.50, 0.30" in row  # the trend's last two
