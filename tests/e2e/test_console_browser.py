@@ -128,18 +128,9 @@ def serving(config: TwinConfig) -> Iterator[Console]:
             yield Console(url, api, twin, org_id, Path(tmp) / "state.db")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if SHOTS.exists():
-        shutil.rmtree(SHOTS)
-    SHOTS.mkdir(parents=True)
-    with chromium() as launched:
-        yield launched
-
-
 @contextmanager
 def chromium() -> Iterator[Browser]:
-    """Debian's chromium, headless, under Playwright."""
+    """Debian's chromium, headless, launched by Playwright (skips the test when it cannot be had)."""
     executable = _chromium()
     with sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=executable, args=ARGS, headless=True)
@@ -147,6 +138,15 @@ def chromium() -> Iterator[Browser]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if SHOTS.exists():
+        shutil.rmtree(SHOTS)
+    SHOTS.mkdir(parents=True)
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture()

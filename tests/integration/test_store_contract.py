@@ -410,3 +410,44 @@ async def test_record_done_writes_the_step_the_object_and_its_audit_entries(stor
     assert [(s.key, s.status, s.mist_id) for s in steps] == [("lan", "done", "m-1"), ("vars", "done", "m-1")]
     assert (await store.get_objects(ORG, "sites"))["store-001"].mist_id == "m-1"
     assert [(e.name, e.mist_id) for e in await store.list_audit()] == [("store-001", "m-1")]
+
+
+async def test_sle_checks_are_kept_per_site_and_read_back_last_first_in_order(store):
+    from mistctl.store import SleCheck
+    from mistctl.store.sle_history import KEEP
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    checks = [SleCheck(org_id=ORG, site=site, ts=start + timedelta(minutes=10 * n), values={"coverage": n / 10},
+                       status="pass" if n > 2 else "fail", run_id=f"r{n}")
+              for n in range(6) for site in ("a:b <x>", "store-2")]
+    await store.append_sle_checks(checks[:4])
+    await store.append_sle_checks(checks[4:])
+    await store.append_sle_checks([SleCheck(org_id="org-2", site="store-2", values={"coverage": None})])
+    every = await store.sle_history(ORG, last=3)
+    assert sorted(every) == ["a:b <x>", "store-2"]
+    assert [c.values["coverage"] for c in every["a:b <x>"]] == [0.3, 0.4, 0.5]  # the last three, oldest first
+    assert [c.run_id for c in every["store-2"]] == ["r3", "r4", "r5"]
+    some = await store.sle_history(ORG, ["store-2", "never-checked"], last=2)
+    assert list(some) == ["store-2"] and [c.ts for c in some["store-2"]] == [checks[8].ts, checks[10].ts]
+    other = await store.sle_history("org-2")
+    assert other["store-2"][0].values == {"coverage": None} and other["store-2"][0].status == "no-data"
+    await store.append_sle_checks([SleCheck(org_id=ORG, site="busy", values={"coverage": 1.0})] * (KEEP + 5))
+    assert len((await store.sle_history(ORG, ["busy"], last=KEEP + 10))["busy"]) == KEEP
+
+
+async def test_audit_filters_by_kind_and_name_with_run_site_and_pages(store):
+    names = ["Zürich <b>\"1\"", "lan", "Zürich <b>\"1\""]
+    await store.append_audit_batch([
+        AuditEntry(run_id=f"r{i % 2}", site=f"s{i % 3}", method="PUT", path=f"/api/v1/x/{i}",
+                   kind="wlans" if i % 4 == 0 else "networks", name=names[i % 3], status=200)
+        for i in range(24)])
+
+    async def paths(**filters) -> list[str]:
+        return [e.path.rsplit("/", 1)[1] for e in await store.list_audit(**filters)]
+
+    assert await paths(kind="wlans") == [str(i) for i in range(0, 24, 4)]
+    assert await paths(name=names[0], newest_first=True, limit=3) == ["23", "21", "20"]
+    assert await paths(kind="wlans", name=names[0], offset=1) == ["8", "12", "20"]
+    assert await paths(run_id="r0", kind="networks", site="s2") == ["2", "14"]
+    assert await paths(site="s1", name="lan") == ["1", "4", "7", "10", "13", "16", "19", "22"]
+    assert await paths(kind="nothing") == [] and await paths(name="Zürich") == []

@@ -17,6 +17,7 @@ from mistctl.store import (
     MemoryStore,
     Run,
     SiteState,
+    SleCheck,
     SqliteStore,
     StepRecord,
     StoreConfigError,
@@ -152,6 +153,8 @@ async def test_a_version_1_state_file_is_upgraded_and_keeps_its_locks(tmp_path):
         held = await store.get_lock("org:o1")
         assert (held.owner, held.holder) == ("run-old", "")
         assert not await store.acquire_lock("org:o1", "run-new", 30)
+        await store.append_sle_checks([SleCheck(org_id="o1", site="s1", values={"coverage": 0.9})])  # schema 3
+        assert [c.values for c in (await store.sle_history("o1"))["s1"]] == [{"coverage": 0.9}]
 
 
 async def test_a_version_2_state_file_keeps_its_objects_without_an_owner(tmp_path):

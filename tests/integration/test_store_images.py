@@ -53,7 +53,8 @@ async def test_a_state_file_from_before_images_is_migrated(tmp_path):
     conn = sqlite3.connect(path2)
     assert conn.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
     conn.execute("DROP TABLE run_images")
-    conn.execute("UPDATE meta SET value = '3'")  # version 3: owners, no before-images yet
+    conn.execute("DROP TABLE sle_checks")
+    conn.execute("UPDATE meta SET value = '3'")  # version 3: owners, no before-images (4) nor SLE history (5)
     conn.commit()
     conn.close()
     async with open_store(f"sqlite:///{path2}") as migrated:

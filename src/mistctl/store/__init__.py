@@ -25,6 +25,7 @@ from mistctl.store.models import (
     Run,
     RunPatch,
     SiteState,
+    SleCheck,
     StepRecord,
 )
 from mistctl.store.port import StateStore
@@ -49,6 +50,7 @@ __all__ = [
     "Run",
     "RunPatch",
     "SiteState",
+    "SleCheck",
     "SqliteStore",
     "StateStore",
     "StepRecord",

@@ -40,14 +40,16 @@ from mistctl.store.models import (
     SiteStatus,
     StepRecord,
 )
+from mistctl.store.sle_history import MemorySleHistory
 
 StepId = tuple[str, str | None, int, str, str]
 
 
-class MemoryStore(StoreLifecycle):
+class MemoryStore(MemorySleHistory, StoreLifecycle):
     """The `StateStore` port in memory; `clock` (seconds) drives lock expiry."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        MemorySleHistory.__init__(self)
         self._clock = clock
         self._runs: dict[str, Run] = {}
         self._steps: dict[StepId, StepRecord] = {}
@@ -230,6 +232,8 @@ class MemoryStore(StoreLifecycle):
         offset: int = 0,
         *,
         newest_first: bool = False,
+        kind: str | None = None,
+        name: str | None = None,
     ) -> list[AuditEntry]:
         """A page of entries."""
         check_page(limit, offset)
@@ -237,6 +241,7 @@ class MemoryStore(StoreLifecycle):
             e
             for e in self._audit
             if (run_id is None or e.run_id == run_id) and (site is None or e.site == site)
+            and (kind is None or e.kind == kind) and (name is None or e.name == name)
         ]
         if newest_first:
             found.reverse()

@@ -166,9 +166,21 @@ class SiteState(_Record):
     failed_step: int | None = Field(default=None, ge=0, le=13)
     error: RedactedText | None = None
     sle: dict[str, float | None] | None = None
+    latlng: tuple[float, float] | None = None  # (lat, lng), the site's `latlng` as the fleet gave it
     updated_at: AwareDatetime = Field(default_factory=utcnow)
     zone_name: str | None = None
     ip_plan: dict[str, Any] | None = None  # the fleet's `ip_plan` the site was deployed with (no secrets)
+
+
+class SleCheck(_Record):
+    """One SLE check of one site: its values (metric -> fraction, None: no data) at that moment."""
+
+    org_id: str
+    site: str = Field(min_length=1)
+    ts: AwareDatetime = Field(default_factory=utcnow)
+    values: dict[str, float | None] = Field(default_factory=dict)
+    status: Literal["pass", "fail", "no-data"] = "no-data"
+    run_id: str | None = None
 
 
 class AuditEntry(_Record):

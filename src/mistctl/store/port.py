@@ -25,6 +25,7 @@ from mistctl.store.models import (
     RunStatus,
     SiteState,
     SiteStatus,
+    SleCheck,
     StepRecord,
 )
 
@@ -137,8 +138,19 @@ class StateStore(Protocol):
         offset: int = 0,
         *,
         newest_first: bool = False,
+        kind: str | None = None,
+        name: str | None = None,
     ) -> list[AuditEntry]:
-        """A page of entries in append order (or newest first)."""
+        """A page of entries in append order (or newest first); `kind` and `name` filter on the object."""
+
+    # --- SLE checks over time ------------------------------------------------------------------------
+    async def append_sle_checks(self, checks: Sequence[SleCheck]) -> None:
+        """Append the checks, in order, in one write."""
+
+    async def sle_history(
+        self, org_id: str, sites: Sequence[str] | None = None, last: int = 24
+    ) -> dict[str, list[SleCheck]]:
+        """Each site's last `last` checks, oldest first (sites None: every site checked in the org)."""
 
     # --- events ---------------------------------------------------------------------------------------
     async def publish_event(self, run_id: str, event: Mapping[str, Any]) -> int:

@@ -66,6 +66,8 @@ _TEXT_PAIR = re.compile(
     r"(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;&}\]]+)",
     re.IGNORECASE,
 )
+#: `name: value` / `name=value` pairs with a secret name in free text (the console masks a pasted fleet's)
+SECRET_PAIR = _TEXT_PAIR
 _KEYED_FINGERPRINT = re.compile(r"^hk-[0-9a-f]{8}:[0-9a-f]{64}$")
 _FINGERPRINT = re.compile(r"^[a-z0-9_-]{2,32}:[0-9a-f]{16,128}$")
 

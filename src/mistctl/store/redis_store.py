@@ -8,6 +8,7 @@ that is depends on the server's persistence settings (AOF for production).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -37,9 +38,10 @@ from mistctl.store.models import (
 from mistctl.store.redis_retry import ReconnectingPool, reconnecting
 from mistctl.store.redis_runs import RedisRuns, aw
 from mistctl.store.redis_runs import guarded as _guarded
+from mistctl.store.sle_history import RedisSleHistory
 
 
-class RedisStore(RedisRuns, StoreLifecycle):
+class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
     """The `StateStore` port on Redis; `client` must decode responses (`decode_responses=True`)."""
 
     def __init__(self, client: Redis, *, prefix: str = "mistctl:", where: str = "redis") -> None:
@@ -240,15 +242,18 @@ class RedisStore(RedisRuns, StoreLifecycle):
         offset: int = 0,
         *,
         newest_first: bool = False,
+        kind: str | None = None,
+        name: str | None = None,
     ) -> list[AuditEntry]:
-        """A page of entries; with both filters, the run's list is read and filtered by site."""
+        """A page of entries; with both run and site, or a kind or name, a list is read whole and filtered
+        (bodies that cannot match are skipped before they are parsed)."""
         check_page(limit, offset)
-        if run_id is not None and site is not None:
-            entries = [
-                AuditEntry.model_validate_json(b)
-                for b in await aw(self.r.lrange(self._audit_key(run_id, None), 0, -1))
-            ]
-            found = [e for e in entries if e.site == site]
+        if (run_id is not None and site is not None) or kind is not None or name is not None:
+            hints = [json.dumps(v, ensure_ascii=False) for v in (kind, name, site) if v is not None]
+            bodies = await aw(self.r.lrange(self._audit_key(run_id, None if run_id else site), 0, -1))
+            entries = [AuditEntry.model_validate_json(b) for b in bodies if all(h in b for h in hints)]
+            found = [e for e in entries if (site is None or e.site == site) and (kind is None or e.kind == kind)
+                     and (name is None or e.name == name)]
             if newest_first:
                 found.reverse()
             return found[offset : offset + limit]

@@ -42,13 +42,14 @@ from mistctl.store.models import (
     SiteStatus,
     StepRecord,
 )
+from mistctl.store.sle_history import SqliteSleHistory
 from mistctl.store.sqlite_schema import connect
 
 POLL_INTERVAL_S = 0.05
 _T = TypeVar("_T")
 
 
-class SqliteStore(StoreLifecycle):
+class SqliteStore(SqliteSleHistory, StoreLifecycle):
     """The `StateStore` port on a SQLite file (created with its parent directories when missing)."""
 
     def __init__(
@@ -210,10 +211,12 @@ class SqliteStore(StoreLifecycle):
         offset: int = 0,
         *,
         newest_first: bool = False,
+        kind: str | None = None,
+        name: str | None = None,
     ) -> list[AuditEntry]:
-        """A page of entries."""
+        """A page of entries (`kind` and `name` read from the bodies by SQLite, without parsing them here)."""
         check_page(limit, offset)
-        return await self._call(rec_q.select_audit, run_id, site, (limit, offset), newest_first)
+        return await self._call(rec_q.select_audit, (run_id, site, kind, name), (limit, offset), newest_first)
 
     # --- events ---------------------------------------------------------------------------------------
     async def publish_event(self, run_id: str, event: Mapping[str, Any]) -> int:

@@ -146,11 +146,15 @@ def _put_audit(conn: sqlite3.Connection, entries: Sequence[AuditEntry]) -> None:
     conn.executemany("INSERT INTO audit (run_id, site, body) VALUES (?, ?, ?)", rows)
 
 
+_AUDIT_COLUMNS = ("run_id", "site", "json_extract(body, '$.kind')", "json_extract(body, '$.name')")
+
+
 def select_audit(
-    conn: sqlite3.Connection, run_id: str | None, site: str | None, page: tuple[int, int], newest_first: bool
+    conn: sqlite3.Connection, filters: tuple[str | None, ...], page: tuple[int, int], newest_first: bool
 ) -> list[AuditEntry]:
-    """A page (limit, offset) of audit entries in append order, or newest first."""
-    where, params = _where([(c, v) for c, v in (("run_id", run_id), ("site", site)) if v is not None])
+    """A page (limit, offset) of audit entries in append order, or newest first; `filters` are the run id,
+    site, kind and name (None: any)."""
+    where, params = _where([(c, v) for c, v in zip(_AUDIT_COLUMNS, filters, strict=True) if v is not None])
     order = "DESC" if newest_first else "ASC"
     rows = conn.execute(
         f"SELECT body FROM audit {where} ORDER BY seq {order} LIMIT ? OFFSET ?", [*params, *page]

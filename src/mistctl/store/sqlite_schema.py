@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mistctl.store.errors import StoreConfigError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Each version's statements, applied in order to bring an older file up to SCHEMA_VERSION.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -51,6 +51,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     4: (  # before-images of the objects a run writes (`mistctl rollback`)
         """CREATE TABLE run_images (run_id TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
              seq INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, kind, key)) WITHOUT ROWID""",
+    ),
+    5: (  # SLE checks over time (`sle_history`): the console's trends
+        """CREATE TABLE sle_checks (seq INTEGER PRIMARY KEY AUTOINCREMENT, org_id TEXT NOT NULL,
+             site TEXT NOT NULL, body TEXT NOT NULL)""",
+        "CREATE INDEX sle_checks_by_site ON sle_checks (org_id, site, seq)",
     ),
 }
 

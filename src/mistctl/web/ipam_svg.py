@@ -13,7 +13,8 @@ from markupsafe import Markup, escape
 
 from mistctl.web.ipam_view import Cell, IpamModel, ZoneUse
 
-WIDTH = 980
+ROW_LABEL_W = 196  # right of each row of cells: its site numbers and first address
+WIDTH = 980 + ROW_LABEL_W
 LABEL_W = 204
 COLS = 64
 CELL = 10
@@ -32,6 +33,8 @@ STYLE = """
 .ipam text{font:13px system-ui,sans-serif;fill:#1b1f24}
 .ipam .sub{fill:#4a5560;font-size:12px}
 .ipam .strong{font-weight:600}
+.ipam .rowlabel{fill:#4a5560;font-size:10px}
+.ipam .zlink text{fill:#0b5cad;text-decoration:underline}
 .c-free{fill:#eef2f6;stroke:#b8c3cf;stroke-width:.5}
 .c-alloc1{fill:#9ecae1}.c-alloc2{fill:#4292c6}.c-alloc3{fill:#08519c}
 .c-reserved{fill:#5f5f5f}.c-res-part{fill:#b0b0b0}
@@ -118,13 +121,28 @@ def _zone_title(zone: ZoneUse) -> str:
 def _zone_row(model: IpamModel, zone: ZoneUse, y: int) -> tuple[str, int]:
     rows = -(-len(zone.cells) // COLS)
     height = max(LABEL_LINES * LINE_H, rows * STEP) + 14
-    parts = [_text(0, y + 12, _zone_title(zone), "strong"), _text(0, y + 12 + LINE_H, zone.where, "sub"),
+    title = _text(0, y + 12, _zone_title(zone), "strong")
+    if zone.name:  # a designed zone: its title opens the fleet filtered to the zone
+        title = f'<a href="/ui?zone={zone.id}" class="zlink">{title}</a>'
+    parts = [title, _text(0, y + 12 + LINE_H, zone.where, "sub"),
              _text(0, y + 12 + 2 * LINE_H, f"{zone.free:,} of {zone.capacity:,} free", "sub")]
+    parts += _row_labels(model, zone, y)
     for index, cell in enumerate(zone.cells):
         x = LABEL_W + (index % COLS) * STEP
         parts.append(_rect(x, y + (index // COLS) * STEP, CELL, CELL, f"c-{cell.state}",
                            _cell_title(model, zone, cell)))
     return "".join(parts), height
+
+
+def _row_labels(model: IpamModel, zone: ZoneUse, y: int) -> list[str]:
+    """Each row of cells labelled with its site numbers and first address (readable without hovering)."""
+    labels = []
+    for row in range(0, len(zone.cells), COLS):
+        first, last = zone.cells[row], zone.cells[min(row + COLS, len(zone.cells)) - 1]
+        start = model.cell_addresses(zone, first).split("-", 1)[0]
+        words = f"sites {first.first:,}–{last.last:,}" + (f" from {start}" if start else "")
+        labels.append(_text(LABEL_W + GRID_W + 8, y + (row // COLS) * STEP + 9, words, "rowlabel"))
+    return labels
 
 
 def _cell_title(model: IpamModel, zone: ZoneUse, cell: Cell) -> str:

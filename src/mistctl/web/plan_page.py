@@ -23,6 +23,8 @@ from mistctl.domain.owners import fleet_ownership
 from mistctl.domain.parse import parse_fleet
 from mistctl.mist.errors import MistError
 from mistctl.web.drafts import DRAFTS
+from mistctl.web.plan_groups import ChangeGroup, group_changes
+from mistctl.web.plan_keep import KeptFleet, keep
 from mistctl.web.session import Session, caller_of
 
 CHANGES_SHOWN = 300
@@ -38,6 +40,19 @@ class PlanOutcome:
     plan: dict[str, Any] | None = None
     error: str | None = None
     draft_id: str | None = None  # the planned fleet held for "Apply this plan" (web.drafts)
+    kept: KeptFleet | None = None  # the pasted fleet, secrets masked, back in the form after an error
+    kept_lost: bool = False  # pasted, failed, and could not go back without showing a secret
+
+    def keep_pasted(self, ctx: AppContext, session: Session, pasted: str | None) -> None:
+        """After an error, keep the pasted text (secrets masked and sealed) for the form."""
+        if pasted and (self.issues or self.error):
+            self.kept = keep(ctx, session, pasted)
+            self.kept_lost = self.kept is None
+
+    @property
+    def groups(self) -> list[ChangeGroup]:
+        """The changes shown, org objects by kind first, then each site's."""
+        return group_changes(self.changes)
 
     @property
     def changes(self) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@
     /ui/deployments/{id}         a deployment, live (its /live fragment and /events stream)
     /ui/deployments/{id}/rollback  its "Roll back": the plan, a confirmation, the rollback (rollback_page.py)
     /ui/plan                     validate and plan a pasted or uploaded fleet (no writes)
+    /ui/map, /ui/assurance, /ui/rollouts, /ui/psks, /ui/audit: fleet-wide pages (`routes_pages`)
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from mistctl.api.deps import Ctx
 from mistctl.api.views import event_stream
 from mistctl.domain.errors import FleetInvalid
 from mistctl.store.models import Run
+from mistctl.web import routes_pages
 from mistctl.web.access import SessionDep
 from mistctl.web.deploy_page import deployment_page
 from mistctl.web.fleet_view import FleetQuery, all_sites, fleet_page
 from mistctl.web.ipam_plans import PlanGroup, plan_groups
 from mistctl.web.ipam_svg import render_ipam_svg
+from mistctl.web.plan_keep import restore
 from mistctl.web.plan_page import PlanOutcome, decode, plan_posted, source_name
 from mistctl.web.render import SECURITY_HEADERS, page
 from mistctl.web.session import csrf_ok
@@ -33,6 +36,7 @@ from mistctl.web.upgrade_page import UPGRADE_KINDS, upgrade_page
 from mistctl.workflow.runlock import shown_status
 
 router = APIRouter(include_in_schema=False)
+router.include_router(routes_pages.router)
 RunId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 OptStr = Annotated[str | None, Query(max_length=200)]
 
@@ -147,18 +151,22 @@ async def _upload(value: object) -> bytes | None:
 async def plan(request: Request, ctx: Ctx, session: SessionDep) -> Response:
     """Validate the posted fleet and show its problems, or its plan against the live org."""
     async with request.form(max_files=2, max_fields=8) as form:
-        token, text = form.get("csrf"), form.get("fleet")
+        token, text, sealed = form.get("csrf"), form.get("fleet"), form.get("kept")
         fleet_file, csv_file = await _upload(form.get("fleet_file")), await _upload(form.get("sites_csv"))
         filename = getattr(form.get("fleet_file"), "filename", None) if fleet_file else None
     if not csrf_ok(session, token if isinstance(token, str) else None):
         return page(request, "message.html", status=403, title="Form expired",
                     message="The form was stale: reload the plan page and submit the fleet again.")
     source = source_name(filename)
+    pasted = None if fleet_file else str(text or "")
     try:
-        body = decode(fleet_file, source) if fleet_file else str(text or "")
+        body = decode(fleet_file, source) if fleet_file else restore(ctx, session, pasted or "", str(sealed or ""),
+                                                                     source)
+        pasted = None if fleet_file else body  # kept after an error: the text with its secrets put back
         csv_text = decode(csv_file, "sites CSV") if csv_file else None
     except FleetInvalid as exc:
         outcome = PlanOutcome(source, issues=exc.issues)
     else:
         outcome = await plan_posted(ctx, session, body, source, csv_text)
+    outcome.keep_pasted(ctx, session, pasted)
     return page(request, "plan.html", nav="plan", status=422 if outcome.issues else 200, outcome=outcome)

@@ -211,9 +211,11 @@ class Applier:
         ds = self.desired.sites[name]
         by_kind = {c.kind: c for c in changes}
         site = by_kind.get("sites")
+        where = ds.site.body.get("latlng") or {}
         job = SiteJob(self.org_id, name, zone=ds.zone, number=ds.number, site_hash=ds.site.hash(),
                       vars_hash=canonical_hash(ds.vars), ip_plan=self.desired.ip_plan,
-                      zone_name=ds.vars.get("zone_name"))
+                      zone_name=ds.vars.get("zone_name"),
+                      latlng=[where["lat"], where["lng"]] if "lat" in where and "lng" in where else None)
         try:
             if site is not None and site.writes:
                 job.action = site.action

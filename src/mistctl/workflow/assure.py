@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from mistctl.errors import UserError
 from mistctl.mist.errors import MistError
 from mistctl.mist.models_day2 import ORG_SLE_KEYS, SITE_METRIC_OF, SiteSle, SleSummary
-from mistctl.store.models import SiteState, utcnow
+from mistctl.store.models import SiteState, SleCheck, utcnow
 from mistctl.store.port import StateStore
 
 DEFAULT_THRESHOLD = 0.9
@@ -205,14 +205,18 @@ def _worst(classifiers: list[dict[str, Any]]) -> str | None:
 
 
 async def record_health(store: StateStore, report: HealthReport, *, run_id: str | None = None) -> None:
-    """Write each site's SLE values to its state; below threshold: `sle_failed`, passing again: `done`."""
-    states = []
+    """Write each site's SLE values to its state (below threshold: `sle_failed`, passing again: `done`) and
+    append them to the site's SLE history (the console's trend)."""
+    states, checks = [], []
     for site in report.sites:
         if site.missing:
             continue
         before = await store.get_site_state(report.org_id, site.name)
         states.append(_state(report, site, before, run_id))
+        checks.append(SleCheck(org_id=report.org_id, site=site.name, values=dict(site.values),
+                               status=site.status, run_id=run_id))
     await store.put_site_states(states)
+    await store.append_sle_checks(checks)
 
 
 def _state(report: HealthReport, site: SiteHealth, before: SiteState | None, run_id: str | None) -> SiteState:

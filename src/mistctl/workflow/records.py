@@ -7,6 +7,7 @@ the store's record shapes stay in one place.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from mistctl.store.models import AuditEntry, ObjRef, SiteState, StepRecord
@@ -85,12 +86,14 @@ class Records:
     async def site_status(self, name: str, status: str, *, site_id: str | None = None,
                           failed_step: int | None = None, error: str | None = None,
                           zone: int | None = None, number: int | None = None,
-                          ip_plan: dict[str, Any] | None = None, zone_name: str | None = None) -> None:
+                          ip_plan: dict[str, Any] | None = None, zone_name: str | None = None,
+                          latlng: Sequence[float] | None = None) -> None:
         await self.store.put_site_state(SiteState(
             org_id=self.org_id, name=name, status=status,
             site_id=site_id, last_run_id=self.run_id, failed_step=failed_step, error=error,
             zone=str(zone) if zone else None, number=number or None,  # 0: a plan-less site has no place
             ip_plan=ip_plan if zone and number else None, zone_name=zone_name if zone else None,
+            latlng=(latlng[0], latlng[1]) if latlng else None,
         ))
 
     async def count(self, delta: dict[str, int]) -> dict[str, int]:

@@ -46,6 +46,7 @@ class SiteJob:
     error_step: int = 2
     ip_plan: dict[str, Any] | None = None  # the fleet's IP plan, recorded with the site (plain JSON)
     zone_name: str | None = None
+    latlng: list[float] | None = None  # [lat, lng] from the fleet, for the console's map
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,8 +56,9 @@ class SiteJob:
         return cls(**data)
 
     def place(self) -> dict[str, Any]:
-        """Where the site sits in the fleet's IP plan, as `Records.site_status` records it."""
-        return {"zone": self.zone, "number": self.number, "ip_plan": self.ip_plan, "zone_name": self.zone_name}
+        """Where the site sits (in the fleet's IP plan, on the map), as `Records.site_status` records it."""
+        return {"zone": self.zone, "number": self.number, "ip_plan": self.ip_plan, "zone_name": self.zone_name,
+                "latlng": self.latlng}
 
     @property
     def writes(self) -> int:
