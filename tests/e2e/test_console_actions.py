@@ -127,10 +127,13 @@ async def test_drift_is_shown_by_object_and_field_then_fixed() -> None:
         checked = await ui.post("/ui/drift", data={"csrf": csrf})
         assert checked.status_code == 200 and "1 object drifted" in checked.text
         assert "hide_ssid" in checked.text and "Fix the drift" in checked.text
+        assert "belong to another owner" in checked.text and 'name="take_ownership"' in checked.text
         writes = ui.svc.writes()
         assert (await ui.post("/ui/drift/fix", data={"csrf": csrf})).status_code == 400
+        refused = await ui.post("/ui/drift/fix", data={"csrf": csrf, "confirm": "yes"})
+        assert refused.status_code == 409 and "owned by fleet" in refused.text  # the fleet's WLAN, not the design's
         assert ui.svc.writes() == writes
-        fixed = await ui.post("/ui/drift/fix", data={"csrf": csrf, "confirm": "yes"})
+        fixed = await ui.post("/ui/drift/fix", data={"csrf": csrf, "confirm": "yes", "take_ownership": "yes"})
         assert fixed.status_code == 303, fixed.text
         run = await ui.svc.store.get_run(fixed.headers["location"].rsplit("/", 1)[-1])
         assert run is not None and run.kind == "drift-fix" and run.status == "completed"
@@ -181,3 +184,31 @@ async def test_a_reviewed_plans_deletes_are_made_only_with_their_own_box_ticked(
             assert applied.status_code == 303, applied.text
             await ui.svc.ctx.deployments.wait(applied.headers["location"].rsplit("/", 1)[-1])
             assert sorted(s["name"] for s in ui.svc.twin.objects("sites")) == left
+
+
+async def test_drift_fix_removes_what_was_added_by_hand_only_when_its_box_is_ticked() -> None:
+    async with console() as ui:
+        await ui.login()
+        await deploy(ui.svc, fleet_of(ui.svc, 2))
+        managed = next(w for w in ui.svc.twin.objects("wlans") if w["ssid"] == "Store-IoT")
+        org = ui.svc.org_id
+        async with svc_twin(ui.svc) as twin:  # a WLAN added by hand inside a managed template, one outside
+            inside = await twin.post(f"/api/v1/orgs/{org}/wlans",
+                                     json={"ssid": "Sneaky", "template_id": managed["template_id"]})
+            outside = await twin.post(f"/api/v1/orgs/{org}/wlans", json={"ssid": "Own-Org-WLAN"})
+            assert inside.status_code == outside.status_code == 200
+        csrf = await ui.csrf()
+        checked = await ui.post("/ui/drift", data={"csrf": csrf})
+        assert "added by hand" in checked.text and "Sneaky" in checked.text
+        assert 'name="allow_delete"' in checked.text and "Own-Org-WLAN" not in checked.text
+        kept = await ui.post("/ui/drift/fix", data={"csrf": csrf, "confirm": "yes", "take_ownership": "yes"})
+        assert kept.status_code == 303, kept.text
+        ssids = {w["ssid"] for w in ui.svc.twin.objects("wlans")}
+        assert {"Sneaky", "Own-Org-WLAN", "Store-IoT"} <= ssids  # not ticked: nothing removed
+        removed = await ui.post("/ui/drift/fix", data={"csrf": csrf, "confirm": "yes", "allow_delete": "yes",
+                                                       "take_ownership": "yes"})
+        assert removed.status_code == 303, removed.text
+        ssids = {w["ssid"] for w in ui.svc.twin.objects("wlans")}
+        assert "Sneaky" not in ssids and {"Own-Org-WLAN", "Store-IoT"} <= ssids
+        assert sorted(s["name"] for s in ui.svc.twin.objects("sites")) == ["Store-001", "Store-002"]  # no site deleted
+        assert [a.name for a in await console_audit(ui)] == ["fix drift", "fix drift (with deletes)"]
