@@ -38,7 +38,7 @@ from mistctl.store.models import (
 from mistctl.store.redis_retry import ReconnectingPool, reconnecting
 from mistctl.store.redis_runs import RedisRuns, aw
 from mistctl.store.redis_runs import guarded as _guarded
-from mistctl.store.sle_history import RedisSleHistory
+from mistctl.store.sle_history_redis import RedisSleHistory
 
 
 class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
