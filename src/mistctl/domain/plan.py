@@ -76,6 +76,8 @@ class Plan:
     # managed objects gone from both the fleet and the org (a delete whose record a kill cut short, or one
     # made by hand): (kind, key, Mist id); apply forgets them, and records a site as decommissioned
     gone: list[tuple[str, str, str]] = field(default_factory=list)
+    # a targeted plan's target (`domain/targets.Target.to_json`): only part of the fleet, and no deletes
+    target: dict[str, Any] | None = None
 
     @property
     def estimated_calls(self) -> int:
@@ -127,4 +129,4 @@ class Plan:
             "read_calls": self.read_calls,
             "problems": [asdict(p) for p in self.problems],
             "changes": [c.to_json() for c in self.changes if c.writes],
-        }
+        } | ({"target": self.target} if self.target is not None else {})
