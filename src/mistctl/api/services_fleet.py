@@ -23,6 +23,7 @@ from mistctl.api.services import locked, run_converge
 from mistctl.bootstrap import Services
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.parse import parse_fleet
+from mistctl.domain.targets import Target
 from mistctl.mist.budget import token_fingerprint
 from mistctl.mist.probe import probe
 from mistctl.scaleout.queue import queue_deployment
@@ -52,11 +53,11 @@ def _parse_body(fleet: str | dict[str, Any], files: Mapping[str, str] | None) ->
     return parse_fleet(text, source="fleet", read_file=files_reader(files))
 
 
-async def plan_document(ctx: AppContext, access: Access, fleet: Fleet) -> dict[str, Any]:
-    """The plan of a fleet against the live org, as `mistctl plan --json` prints it (with its ETA)."""
+async def plan_document(ctx: AppContext, access: Access, fleet: Fleet, target: Target | None = None) -> dict[str, Any]:
+    """The plan of a fleet (or of a target's part of it) against the live org, as `mistctl plan --json`."""
     ledger = CallLedger()
     mist = ctx.client(access.tokens, ledger)
-    planned = await plan_fleet(mist, ctx.store, fleet, access.org_id, concurrency=ctx.concurrency)
+    planned = await plan_fleet(mist, ctx.store, fleet, access.org_id, concurrency=ctx.concurrency, target=target)
     svc = Services(ctx.settings, ctx.target, ctx.store, mist, ledger, access.org_id,
                    concurrency=ctx.concurrency, actor=access.actor)
     eta = await svc.eta(planned.plan)
@@ -65,21 +66,21 @@ async def plan_document(ctx: AppContext, access: Access, fleet: Fleet) -> dict[s
 
 async def enqueue_deployment(ctx: AppContext, access: Access, fleet: Fleet, *,
                              saved: dict[str, Any] | None = None, concurrency: int = 8,
-                             consent: DeleteConsent | None = None) -> Run:
+                             consent: DeleteConsent | None = None, target: Target | None = None) -> Run:
     """Record a deployment run (409 when one of its sites is being deployed) and start it in the background.
 
     The run takes the org lock (waited for) and its sites' in the background (here, or on a worker).
-    A run that may delete runs here, never on the workers.
+    A run that may delete runs here, never on the workers; so does a targeted run (`domain/targets.py`).
     """
     sites = [s.name for s in fleet.sites]
     await check_sites_free(ctx, access.org_id, sites)
     run = await ctx.store.create_run(Run(kind="apply", org_id=access.org_id, fleet_hash=fleet_hash(fleet),
                                          requested_by=access.actor))
-    deletes = consent is not None and consent.allow_delete
-    if not deletes and await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens,
-                                              saved=saved, concurrency=concurrency):
+    here = target is not None or (consent is not None and consent.allow_delete)
+    if not here and await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens,
+                                           saved=saved, concurrency=concurrency):
         return run  # on Redis the workers run it (mistctl.scaleout.queue); they take the locks
-    scope = Scope(saved_plan=saved, consent=consent or DeleteConsent())
+    scope = Scope(saved_plan=saved, consent=consent or DeleteConsent(), target=target)
     ctx.deployments.spawn(run.id, _deploy(ctx, access, fleet, run, scope, concurrency))
     return run
 

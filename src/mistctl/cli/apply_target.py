@@ -12,8 +12,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mistctl.domain.fleet import Fleet
-from mistctl.domain.targets import Target, select
 from mistctl.errors import UserError
 from mistctl.fleetio import MAX_FLEET_BYTES, FileRefused, read_bounded
 
@@ -48,19 +46,3 @@ def resolve_apply_target(target: Path, fleet_file: Path | None) -> tuple[dict[st
         raise UserError(f"{target}: the plan does not name its fleet file; pass it with --fleet FLEET")
     return saved, path
 
-
-def target_of(fleet: Fleet, saved: dict[str, Any] | None, sites: list[str], kinds: list[str]) -> Target | None:
-    """The target of an apply: the options', or the one a saved plan recorded (the same, when both)."""
-    recorded = (saved or {}).get("target")
-    if recorded is None:
-        if saved is not None and (sites or kinds):
-            raise UserError("the saved plan covers the whole fleet; --site/--kind go with a fleet file "
-                            "(or save a targeted plan: `mistctl plan FLEET --site ... --out plan.json`)")
-        return select(fleet, sites, kinds)
-    if not isinstance(recorded, dict):
-        raise UserError("the saved plan's target is malformed: run `mistctl plan` again")
-    given = select(fleet, sites, kinds)
-    chosen = select(fleet, list(recorded.get("sites") or []), list(recorded.get("kinds") or []))
-    if given is not None and (chosen is None or given.to_json() != chosen.to_json()):
-        raise UserError("the saved plan was made for another target: apply it without --site/--kind")
-    return chosen

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from mistctl.bootstrap import Services, open_services
 from mistctl.cli.apply_json import JsonStream, progress_for
-from mistctl.cli.apply_target import resolve_apply_target, target_of
+from mistctl.cli.apply_target import resolve_apply_target
 from mistctl.cli.confirm import confirm
 from mistctl.cli.day2_gate import gate_applied
 from mistctl.cli.delete_render import kept_lines, nothing_to_do, outcome_lines
@@ -24,7 +24,7 @@ from mistctl.cli.render import change_lines, console, format_eta, plan_table, re
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.plan import Plan
-from mistctl.domain.targets import Target, headline, select
+from mistctl.domain.targets import Target, headline, select, target_for
 from mistctl.fleetio import load_fleet
 from mistctl.store.models import Run, new_run_id
 from mistctl.workflow import deploy
@@ -155,7 +155,7 @@ def apply_cmd(
     """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
     saved, fleet_path = resolve_apply_target(target, fleet_file)
     fleet = load_fleet(fleet_path, allow_outside=allow_outside)
-    chosen = target_of(fleet, saved, site or [], kind or [])
+    chosen = target_for(fleet, saved, site or [], kind or [])
     if chosen is not None and (queue or allow_delete):
         fail("--site/--kind apply in place and never delete: drop --queue/--allow-delete, or apply the whole fleet")
     gate = parse_duration(soak, what="--soak") if assure else None

@@ -185,3 +185,21 @@ def _pull(kind_key_: str, entry: Mapping[str, Any], entries: Mapping[str, list[d
                 target.pulled.setdefault(ref.target_kind_key, set()).add(key)
                 added.append((ref.target_kind_key, candidate))
     return added
+
+
+def target_for(fleet: Fleet, saved: Mapping[str, Any] | None, sites: Sequence[str],
+               kinds: Sequence[str]) -> Target | None:
+    """The target of an apply: the one asked for, or the one a saved plan recorded (the same, when both)."""
+    recorded = (saved or {}).get("target")
+    if recorded is None:
+        if saved is not None and (sites or kinds):
+            raise UserError("the saved plan covers the whole fleet; --site/--kind (sites/kinds) go with a fleet "
+                            "(or save a targeted plan: `mistctl plan FLEET --site ... --out plan.json`)")
+        return select(fleet, sites, kinds)
+    if not isinstance(recorded, Mapping):
+        raise UserError("the saved plan's target is malformed: make the plan again")
+    given = select(fleet, sites, kinds)
+    chosen = select(fleet, list(recorded.get("sites") or []), list(recorded.get("kinds") or []))
+    if given is not None and (chosen is None or given.to_json() != chosen.to_json()):
+        raise UserError("the saved plan was made for another target: apply it without --site/--kind (sites/kinds)")
+    return chosen
