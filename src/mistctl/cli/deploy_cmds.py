@@ -20,11 +20,12 @@ from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.lock_cmds import DEFAULT_LOCK_TIMEOUT, LockTimeoutOpt, hold_org
 from mistctl.cli.options import ConcurrencyOpt, KindOpt, SiteOpt
 from mistctl.cli.plan_detail import detail_json, detail_lines, fingerprinter, live_lookup
-from mistctl.cli.render import change_lines, console, format_eta, plan_table, report_table, safe
+from mistctl.cli.plan_view import print_plan
+from mistctl.cli.render import change_lines, console, report_table, safe
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.plan import Plan
-from mistctl.domain.targets import Target, headline, select, target_for
+from mistctl.domain.targets import Target, select, target_for
 from mistctl.fleetio import load_fleet
 from mistctl.store.models import Run, new_run_id
 from mistctl.workflow import deploy
@@ -93,38 +94,10 @@ async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, ta
         typer.echo(json.dumps(data, indent=2))
     else:
         lines = detail_lines(planned.plan, fp, live) if detail else change_lines(planned.plan) if target else []
-        _print_plan(planned.plan, eta, lines, out, budgets)
+        print_plan(planned.plan, eta, lines, out, budgets)
     if planned.plan.fatal_problems:  # never "no changes" while the org has conflicts
         raise typer.Exit(EXIT_FAILED)
     return planned.plan
-
-
-def _print_plan(plan: Plan, eta: float, lines: list[str], out: Path | None,
-                budgets: list[str] | None = None, con: Any = None) -> None:
-    con = con or console()
-    if plan.target is not None:
-        con.print(headline(plan.target), markup=False)
-    con.print(plan_table(plan))
-    for p in plan.problems:
-        where = f" (site {p.site})" if p.site else ""
-        con.print(f"[{'red' if p.fatal else 'yellow'}]{'conflict' if p.fatal else 'warning'}[/]: "
-                  + safe(f"{p.kind} {p.key}{where}: {p.message}"), soft_wrap=True)  # one line, whole ids
-    for line in lines:
-        con.print(line, markup=False, soft_wrap=True)
-    s = plan.summary()
-    con.print(f"{s['create']} to create, {s['update']} to update, {s['delete']} to delete, {s['unchanged']} unchanged; "
-              f"estimated API calls: {plan.estimated_calls} (plus {plan.read_calls} spent reading); "
-              f"ETA {format_eta(eta)}")
-    for line in budgets or ():
-        con.print(f"API budget: {line}", markup=False)
-    if plan.fatal_problems:
-        con.print(f"[red]{len(plan.fatal_problems)} conflict(s) in the live org[/red]: apply refuses until they "
-                  "are resolved (delete the younger duplicates named above, or run `mistctl dedupe FLEET`)")
-    elif plan.is_empty():
-        con.print("[green]No changes: the target's objects match the fleet.[/green]" if plan.target is not None
-                  else "[green]No changes: the org matches the fleet.[/green]")
-    if out is not None:
-        con.print(f"plan saved to {out}; apply it with: mistctl apply {out}")
 
 
 @handle_errors
@@ -229,7 +202,7 @@ async def _planned(svc: Services, fleet: Fleet, saved: dict[str, Any] | None, co
         deploy.check_saved(saved, planned.plan)
     deploy.check_problems(planned.plan)
     eta = await svc.eta(planned.plan)
-    _print_plan(planned.plan, eta, change_lines(planned.plan) if target else [], None, con=con)
+    print_plan(planned.plan, eta, change_lines(planned.plan) if target else [], None, con=con)
     stream.plan(planned.plan, eta)
     for line in kept_lines(planned.plan, consent):
         con.print(line, markup=False)

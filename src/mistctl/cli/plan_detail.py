@@ -100,7 +100,7 @@ def field_changes(change: Change, fp: Fingerprint, live: Mapping[str, Any] | Non
         for name, (old, new) in sorted(change.diff.items()):
             rows += _pairs(flatten(old, name, fp), flatten(new, name, fp), only_after=True)
         return rows
-    before_is = _MISSING if change.action in ("create", "claim") else _UNREAD
+    before_is = _MISSING if change.action in _NEW else _UNREAD
     return [{"path": p, "before": before_is, "after": v} for p, v in flatten(change.body, "", fp).items()]
 
 
@@ -144,13 +144,14 @@ def detail_lines(plan: Plan, fp: Fingerprint, live: Mapping[str, dict[str, Any]]
 
 
 def _arrow(change: Change, row: dict[str, Any]) -> str:
-    if change.action in ("create", "claim"):
+    if change.action in _NEW:
         return show(row["after"])
     if change.action == "delete":
         return f"{show(row['before'])} (deleted)"
     return f"{show(row['before'])} -> {show(row['after'])}"
 
 
+_NEW = ("create", "claim", "assign")  # all new values (an assign: devices to place on the site)
 _SIGN = {"create": "+", "update": "~", "claim": "+", "assign": "~", "delete": "-"}
 
 
