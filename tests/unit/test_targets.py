@@ -97,6 +97,10 @@ def test_keeps_only_the_target_and_never_a_delete(fleet: Fleet) -> None:
     assert not t.keeps(Change("create", 11, "labels", "scanners"))
     assert not t.keeps(Change("delete", 10, "wlans", "store-wifi/Store-Corp", phase="delete"))
     assert not t.keeps(Change("create", 2, "claims", "batch-1"))  # no device part selected
+    assert not t.keeps(Change("claim", 2, "orders", "ACT-1"))
+    devices = select(fleet, ["Store-NYC-001"], ["device"])
+    assert devices is not None and devices.keeps(Change("claim", 2, "orders", "ACT-1"))
+    assert devices.keeps(Change("claim", 2, "claims", "batch-1"))
 
 
 def test_the_headline_says_it_is_not_the_whole_org(fleet: Fleet) -> None:

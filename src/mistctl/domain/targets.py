@@ -98,7 +98,7 @@ class Target:
 
     sites: list[str]  # the --site names/globs as given
     kinds: list[str]  # the --kind kind keys
-    site_names: list[str]  # the fleet's sites in the selection (asked for, or pulled in as dependencies)
+    site_names: list[str]  # the fleet's sites in the selection, in fleet order
     site_parts: dict[str, set[str]]  # site -> its parts selected ("sites", "devices")
     org: dict[str, set[str]] = field(default_factory=dict)  # kind key -> natural keys selected
     total_sites: int = 0
@@ -109,7 +109,7 @@ class Target:
         if change.action == "delete":
             return False
         kind = PART_OF.get(change.kind, change.kind)
-        if change.kind == "claims":
+        if change.kind in ("claims", ORDERS) and change.site is None:  # batched for the sites planned
             return any(K.DEVICES.key in parts for parts in self.site_parts.values())
         if change.site is not None:
             return kind in self.site_parts.get(change.site, set())
