@@ -108,3 +108,13 @@ def test_the_headline_says_it_is_not_the_whole_org(fleet: Fleet) -> None:
     assert t is not None
     line = headline(t.to_json())
     assert line.startswith("Targeted plan: 2 of 20 sites, kinds: sites, wlans;") and "every delete" in line
+
+
+def test_a_late_binding_keeps_only_sites_that_exist_or_are_targeted(fleet: Fleet) -> None:
+    t = select(fleet, ["Store-NYC-001"], ["site", "wlantemplate"])
+    assert t is not None
+    bind = Change("update", 8, "wlan_templates", "store-wifi", phase="bind", calls=1, body={
+        "applies": {"sitegroup_ids": ["retail-stores"], "site_ids": ["Store-NYC-001", "Store-BOS-002", "Old"]}})
+    trimmed = t.trim_binding(bind, live_sites={"Old"})
+    assert trimmed.body["applies"] == {"sitegroup_ids": ["retail-stores"], "site_ids": ["Store-NYC-001", "Old"]}
+    assert bind.body["applies"]["site_ids"] == ["Store-NYC-001", "Store-BOS-002", "Old"]  # not changed in place

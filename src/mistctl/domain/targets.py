@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -116,6 +116,15 @@ class Target:
         if change.kind == HUB_GATEWAYS:
             return change.key in self.org.get(K.HUB_PROFILES.key, set())
         return change.key in self.org.get(kind, set())
+
+    def trim_binding(self, change: Change, live_sites: set[str]) -> Change:
+        """A WLAN template's late binding without the sites neither live nor in the target (a targeted run
+        creates no other site: binding one would fail; the next whole-fleet apply binds them)."""
+        applies = change.body.get("applies")
+        if change.phase != "bind" or not isinstance(applies, dict) or not isinstance(applies.get("site_ids"), list):
+            return change
+        kept = [n for n in applies["site_ids"] if n in live_sites or n in self.site_parts]
+        return replace(change, body={**change.body, "applies": {**applies, "site_ids": kept}})
 
     def to_json(self) -> dict[str, Any]:
         """What a saved plan records (and `apply PLAN` re-selects)."""

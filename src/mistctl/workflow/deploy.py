@@ -147,7 +147,8 @@ async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str
     if managed is not None:
         add_deletes(plan, desired, live, managed)
     if target is not None:
-        plan.changes = [c for c in plan.changes if target.keeps(c)]
+        live_sites = {str(o.get("name")) for o in live.objects.get(K.SITES.key, [])}
+        plan.changes = [target.trim_binding(c, live_sites) for c in plan.changes if target.keeps(c)]
         plan.target = target.to_json()
     return Planned(plan, desired, live)
 
