@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import yaml
+
 from tests.integration.test_api_fleet import _deploy, small_fleet
 from tests.integration.test_api_support import service
 
@@ -33,3 +35,19 @@ async def test_an_unknown_site_or_kind_is_422_naming_it_and_nothing_is_written()
         answer = await svc.client.post("/deployments", json=both, headers=svc.key)
         assert answer.status_code == 422 and "never deletes" in answer.text
         assert svc.writes() == {} and await svc.store.list_runs() == []
+
+
+async def test_a_target_rides_on_a_yaml_body_or_a_form() -> None:
+    async with service() as svc:
+        text = yaml.safe_dump(small_fleet(svc, sites=3))
+        answer = await svc.client.post("/plans?kinds=wlan&kinds=psk", content=text,
+                                       headers={**svc.key, "content-type": "application/yaml"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["target"]["kinds"] == ["wlans", "psks"]
+        form = await svc.client.post("/plans", files={"fleet": ("fleet.yaml", text)},
+                                     data={"sites": ["Store-1", "Store-3"], "kinds": "site"}, headers=svc.key)
+        assert form.status_code == 200, form.text
+        assert form.json()["target"]["site_names"] == ["Store-1", "Store-3"]
+        assert {c["kind"] for c in form.json()["changes"]} >= {"sites", "site_vars"}
+        assert "devices" not in {c["kind"] for c in form.json()["changes"]}
+        assert svc.writes() == {}
