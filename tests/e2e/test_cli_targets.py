@@ -113,9 +113,11 @@ def test_targeted_apply_never_deletes_and_detail_hides_secrets(twin: tuple[str, 
         corp = next(w for w in wlans if w["ssid"] == "Store-Corp")
         corp["auth"] = {**corp["auth"], "psk": NEW_PSK, "pairwise": ["wpa2-ccmp", "wpa3"]}
     fleet = _fleet(tmp, "changed.yaml", change)
-    whole = _json(mistctl(env, "plan", fleet, "--json").stdout)
-    assert ["wlans", "store-wifi/Store-Guest"] in [[c["kind"], c["key"]] for c in whole["changes"]
-                                                    if c["action"] == "delete"]
+    whole = _json(mistctl(env, "plan", fleet, "--json", "--detail").stdout)
+    (gone,) = [c for c in whole["changes"] if c["action"] == "delete" and c["kind"] == "wlans"]
+    assert gone["key"] == "store-wifi/Store-Guest"  # a whole plan deletes it: what goes away, field by field
+    assert {"path": "ssid", "before": "Store-Guest", "after": None} in gone["detail"]
+    assert {"path": "auth.type", "before": "open", "after": None} in gone["detail"]
 
     done = mistctl(env, "plan", fleet, "--kind", "wlan", "--detail")
     out = done.stdout + done.stderr
