@@ -91,13 +91,15 @@ def fleet_hash(fleet: Fleet) -> str:
 
 
 def desired_state(fleet: Fleet, *, only_site: str | None = None,
-                  only_kinds: Collection[str] | None = None, with_sites: bool = True) -> DesiredState:
+                  only_kinds: Collection[str] | None = None, with_sites: bool = True,
+                  target: Target | None = None) -> DesiredState:
     """The fleet's desired objects, optionally narrowed.
 
     `only_site`: the org objects and that one site; `only_kinds`: only those org kinds (by key);
     `with_sites=False`: no site at all (the per-step routes of the service converge one kind).
     """
-    sites = [s for s in fleet.sites if with_sites and (only_site is None or s.name == only_site)]
+    sites = [s for s in fleet.sites if with_sites and (only_site is None or s.name == only_site)
+             and (target is None or s.name in target.site_parts)]
     variables = {s.name: site_variables(fleet, s) for s in sites}
     desired = build_desired(fleet, variables)
     desired.sites = {n: d for n, d in desired.sites.items() if n in variables}
@@ -105,7 +107,7 @@ def desired_state(fleet: Fleet, *, only_site: str | None = None,
         desired.org = {k: v for k, v in desired.org.items() if k in only_kinds}
         if K.HUB_PROFILES.key not in only_kinds:
             desired.hub_gateways = {}
-    return desired
+    return desired if target is None else narrow(desired, target)
 
 
 def narrow(desired: DesiredState, target: Target) -> DesiredState:
@@ -131,9 +133,7 @@ async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str
     # The CPU-heavy parts (every site's variables, the diff) run in a worker thread: a service keeps
     # answering other requests while it plans a large fleet.
     desired = await asyncio.to_thread(desired_state, fleet, only_site=only_site, only_kinds=only_kinds,
-                                      with_sites=with_sites)
-    if target is not None:
-        desired = narrow(desired, target)
+                                      with_sites=with_sites, target=target)
     records = Records(store, org_id, run_id="plan")
     before = mist.calls.total
     live = await read_live(mist, records, org_id, desired, concurrency=concurrency, refresh_vars=refresh_vars,
