@@ -84,3 +84,15 @@ def test_secret_lists_and_key_material_are_fingerprinted() -> None:
     flat = flatten({"keys": ["a" * 40, "b" * 40], "key": "A" * 44, "psk_id": "p1"}, "", fp)
     assert str(flat["keys"]).startswith("fingerprint:") and str(flat["key"]).startswith("fingerprint:")
     assert flat["psk_id"] == "p1"  # a setting, not a secret
+
+
+def test_plan_json_hides_radius_secrets_in_bodies_and_diffs() -> None:
+    change = Change("update", 10, "wlans", "t/x", mist_id="w1", calls=1,
+                    body={"auth_servers": [{"host": "10.0.0.5", "secret": RADIUS}], "keywrap_kek": "kek-value"},
+                    diff={"auth_servers": [[{"host": "10.0.0.5", "secret": "old-radius"}],
+                                           [{"host": "10.0.0.5", "secret": RADIUS}]]})
+    dumped = json.dumps(_plan(change).to_json())
+    assert RADIUS not in dumped and "old-radius" not in dumped and "kek-value" not in dumped
+    assert "10.0.0.5" in dumped
+    flat = flatten(change.body, "", fingerprinter(ORG))
+    assert str(flat["keywrap_kek"]).startswith("fingerprint:")

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mistctl.domain.desired import SECRET_FIELDS, SERVER_FIELDS
+from mistctl.domain.fleet import is_secret_key
 from mistctl.domain.normalize import same
 from mistctl.domain.plan import Change, Plan
 from mistctl.domain.textsafe import printable
@@ -49,7 +50,7 @@ def fingerprinter(org_id: str) -> Fingerprint:
 
 def is_secret(name: str, value: Any) -> bool:
     """True when a field `name` holding `value` is a secret (the store's rule, and the plan's own)."""
-    return name in SECRET_FIELDS or store_redact({name: value}).get(name) == REDACTED
+    return name in SECRET_FIELDS or is_secret_key(name) or store_redact({name: value}).get(name) == REDACTED
 
 
 def flatten(value: Any, prefix: str, fp: Fingerprint, secret: bool = False) -> Paths:

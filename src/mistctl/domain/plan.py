@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from mistctl.domain.desired import SECRET_FIELDS
+from mistctl.domain.fleet import is_secret_key
 from mistctl.domain.normalize import redact
 
 Action = Literal["create", "update", "noop", "claim", "assign", "delete"]
@@ -39,7 +40,7 @@ class Change:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["body"] = redact(self.body)
-        data["diff"] = {k: ["<redacted>", "<redacted>"] if k in SECRET_FIELDS else redact(v)
+        data["diff"] = {k: ["<redacted>", "<redacted>"] if k in SECRET_FIELDS or is_secret_key(k) else redact(v)
                         for k, v in self.diff.items()}
         return data
 
