@@ -29,6 +29,7 @@ YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "
 JSON_TYPES = frozenset({"application/json", ""})
 MULTIPART = "multipart/form-data"
 QUERY_FIELDS = ("org_id", "concurrency", "take_ownership", "fleet_file")
+LIST_FIELDS = ("sites", "kinds")  # a target (`domain/targets.py`): repeated query parameters or form fields
 NOT_SENT = "was not sent with the fleet: add it as a file part named after it (multipart) or in \"files\" (JSON)"
 
 
@@ -39,7 +40,8 @@ def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
         "fleet": {"type": "string", "format": "binary", "description": "The fleet file"},
         "files": {"type": "array", "items": {"type": "string", "format": "binary"},
                   "description": "The CSV files the fleet names, each under its own file name"},
-        "org_id": {"type": "string"}, "concurrency": {"type": "integer", "minimum": 1, "maximum": 64}}}
+        "org_id": {"type": "string"}, "concurrency": {"type": "integer", "minimum": 1, "maximum": 64},
+        **{k: {"type": "array", "items": {"type": "string"}} for k in LIST_FIELDS if k in schema["properties"]}}}
     return {"requestBody": {"required": True, "content": {
         "application/json": {"schema": schema},
         "application/yaml": {"schema": {"type": "string", "description": "The fleet file as it is"}},
@@ -77,8 +79,9 @@ def files_reader(files: Mapping[str, str] | None) -> ReadFile:
     return read_file
 
 
-def _query(request: Request) -> dict[str, str]:
-    return {k: request.query_params[k] for k in QUERY_FIELDS if k in request.query_params}
+def _query(request: Request) -> dict[str, Any]:
+    data: dict[str, Any] = {k: request.query_params[k] for k in QUERY_FIELDS if k in request.query_params}
+    return data | {k: request.query_params.getlist(k) for k in LIST_FIELDS if k in request.query_params}
 
 
 def _json(body: bytes) -> Any:
@@ -111,6 +114,8 @@ async def _multipart(request: Request) -> dict[str, Any]:
                 files[posixpath.basename(value.filename or key)] = text
         elif key == "plan":
             data["plan"] = _json(value.encode())
+        elif key in LIST_FIELDS:
+            data.setdefault(key, []).append(value)
         else:
             data[key] = value
     return {**data, "files": files}

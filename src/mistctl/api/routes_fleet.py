@@ -18,8 +18,8 @@ from mistctl.api.schemas import (
     DeploymentAccepted,
     DeploymentRequest,
     DeploymentView,
-    FleetRequest,
     OrgId,
+    PlanRequest,
     RollbackRequest,
     RunView,
     SiteView,
@@ -33,6 +33,7 @@ from mistctl.api.services_fleet import (
 )
 from mistctl.api.services_rollback import rollback_plan_document, start_rollback
 from mistctl.api.views import deployment_view, event_stream, run_view, site_view
+from mistctl.domain.targets import select, target_for
 from mistctl.store.models import Run, RunStatus
 from mistctl.workflow.delete import DeleteConsent
 from mistctl.workflow.runlock import shown_status
@@ -43,15 +44,16 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such run 
 
 
 @router.post("/plans", tags=["fleet"], summary="Plan a fleet against the live org (writes nothing)",
-             openapi_extra=openapi_body(FleetRequest))
+             openapi_extra=openapi_body(PlanRequest))
 async def make_plan(ctx: Ctx, caller: CallerDep, request: Request) -> dict[str, object]:
     """What `POST /deployments` would change, with API calls and ETA; as `mistctl plan --json`.
 
     The body: JSON, the fleet file as it is (`application/yaml`), or multipart with its CSV files."""
-    req = await read_fleet_request(request, FleetRequest)
+    req = await read_fleet_request(request, PlanRequest)
     fleet = await parse_fleet_body(req.fleet, req.files)
+    target = select(fleet, req.sites or [], req.kinds or [])
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
-    return await plan_document(ctx, access, fleet, ownership_of(fleet, req))
+    return await plan_document(ctx, access, fleet, ownership_of(fleet, req), target)
 
 
 @router.post("/deployments", tags=["fleet"], status_code=202, response_model=DeploymentAccepted,
@@ -63,11 +65,12 @@ async def start_deployment(ctx: Ctx, caller: CallerDep, request: Request) -> Dep
     The body: JSON, the fleet file as it is (`application/yaml`), or multipart with its CSV files."""
     req = await read_fleet_request(request, DeploymentRequest)
     fleet = await parse_fleet_body(req.fleet, req.files)
+    target = target_for(fleet, req.plan, req.sites or [], req.kinds or [])
     access = await authorize(ctx, caller, req.org_id or fleet.org_id)
     consent = DeleteConsent(allow_delete=req.allow_delete, release_devices=req.release_devices,
                             unclaim=req.unclaim)
     run = await enqueue_deployment(ctx, access, fleet, saved=req.plan, concurrency=req.concurrency, consent=consent,
-                                   ownership=ownership_of(fleet, req))
+                                   ownership=ownership_of(fleet, req), target=target)
     links = {"self": f"/deployments/{run.id}", "events": f"/deployments/{run.id}/events"}
     return DeploymentAccepted(id=run.id, status=run.status, org_id=run.org_id, links=links)
 

@@ -178,7 +178,18 @@ class FleetRequest(OrgRequest):
     take_ownership: bool = Field(default=False, description=TAKE_HELP)
 
 
-class DeploymentRequest(FleetRequest):
+class PlanRequest(FleetRequest):
+    """A fleet to plan, optionally only part of it (as `mistctl plan --site/--kind`)."""
+
+    sites: list[Name] | None = Field(default=None, max_length=100, description=(
+        "Only these sites (names or globs such as `Store-NYC-*`) and what they depend on; 422 on one that "
+        "matches no site"), examples=[["Store-NYC-*"]])
+    kinds: list[Name] | None = Field(default=None, max_length=20, description=(
+        "Only these kinds (`wlan`, `wlantemplate`, `sitegroup`, `site`, `device`...) and what they depend on; "
+        "422 on an unknown kind. A targeted plan never deletes"), examples=[["wlan"]])
+
+
+class DeploymentRequest(PlanRequest):
     """Apply a fleet (or exactly a plan saved from POST /plans) in the background."""
 
     plan: dict[str, Any] | None = Field(default=None, description="A plan from POST /plans to apply exactly")
@@ -197,6 +208,8 @@ class DeploymentRequest(FleetRequest):
             raise ValueError("release_devices goes with allow_delete: set both to delete a site with devices")
         if self.unclaim and not self.release_devices:
             raise ValueError("unclaim goes with release_devices (and allow_delete)")
+        if self.allow_delete and (self.sites or self.kinds):
+            raise ValueError("allow_delete does not go with sites/kinds: a targeted deployment never deletes")
         return self
 
 

@@ -24,6 +24,7 @@ from mistctl.bootstrap import Services
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.owners import Ownership, fleet_ownership
 from mistctl.domain.parse import parse_fleet
+from mistctl.domain.targets import Target
 from mistctl.mist.budget import token_fingerprint
 from mistctl.mist.probe import probe
 from mistctl.scaleout.queue import queue_deployment
@@ -58,15 +59,15 @@ def ownership_of(fleet: Fleet, req: FleetRequest) -> Ownership:
     return fleet_ownership(fleet.name, req.fleet_file, take=req.take_ownership)
 
 
-async def plan_document(ctx: AppContext, access: Access, fleet: Fleet,
-                        ownership: Ownership | None = None) -> dict[str, Any]:
-    """The plan of a fleet against the live org, as `mistctl plan --json` prints it (with its ETA).
-
-    Its `problems` list the conflicts (fatal): duplicates in the live org, another owner's objects."""
+async def plan_document(ctx: AppContext, access: Access, fleet: Fleet, ownership: Ownership | None = None,
+                        target: Target | None = None) -> dict[str, Any]:
+    """The plan of a fleet (or of a target's part of it) against the live org, as `mistctl plan --json`
+    prints it (with its ETA). Its `problems` list the conflicts (fatal): duplicates in the live org, another
+    owner's objects."""
     ledger = CallLedger()
     mist = ctx.client(access.tokens, ledger)
     planned = await plan_fleet(mist, ctx.store, fleet, access.org_id, concurrency=ctx.concurrency,
-                               ownership=ownership)
+                               ownership=ownership, target=target)
     svc = Services(ctx.settings, ctx.target, ctx.store, mist, ledger, access.org_id,
                    concurrency=ctx.concurrency, actor=access.actor)
     eta = await svc.eta(planned.plan)
@@ -75,20 +76,23 @@ async def plan_document(ctx: AppContext, access: Access, fleet: Fleet,
 
 async def enqueue_deployment(ctx: AppContext, access: Access, fleet: Fleet, *,
                              saved: dict[str, Any] | None = None, concurrency: int = 8,
-                             consent: DeleteConsent | None = None, ownership: Ownership | None = None) -> Run:
+                             consent: DeleteConsent | None = None, ownership: Ownership | None = None,
+                             target: Target | None = None) -> Run:
     """Record a deployment run (409 when one of its sites is being deployed) and start it in the background.
 
     The run takes the org lock (waited for) and its sites' in the background (here, or on a worker).
     Queued with its consent, a worker makes its deletes (after its sites: `mistctl.scaleout.deletes`).
+    A targeted run (`domain/targets.py`) runs here, never on the workers.
     """
     sites = [s.name for s in fleet.sites]
     await check_sites_free(ctx, access.org_id, sites)
     run = await ctx.store.create_run(Run(kind="apply", org_id=access.org_id, fleet_hash=fleet_hash(fleet),
                                          requested_by=access.actor))
-    if await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens, saved=saved,
-                              concurrency=concurrency, consent=consent, ownership=ownership):
+    if target is None and await queue_deployment(ctx.store, run, fleet, access.tokens, ctx.server_tokens,
+                                                 saved=saved, concurrency=concurrency, consent=consent,
+                                                 ownership=ownership):
         return run  # on Redis the workers run it (mistctl.scaleout.queue); they take the locks
-    scope = Scope(saved_plan=saved, consent=consent or DeleteConsent(), ownership=ownership)
+    scope = Scope(saved_plan=saved, consent=consent or DeleteConsent(), ownership=ownership, target=target)
     ctx.deployments.spawn(run.id, _deploy(ctx, access, fleet, run, scope, concurrency))
     return run
 

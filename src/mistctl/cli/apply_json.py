@@ -46,7 +46,8 @@ class JsonStream:
         """The first line: what the run will do."""
         if self.on:
             echo_line({"type": "plan", "org_id": plan.org_id, "summary": plan.summary(),
-                       "estimated_calls": plan.estimated_calls, "eta_seconds": round(eta, 1)})
+                       "estimated_calls": plan.estimated_calls, "eta_seconds": round(eta, 1)}
+                      | ({"target": plan.target} if plan.target is not None else {}))
 
     def run(self, run_id: str, org_id: str) -> None:
         """The run's id, before its first write."""

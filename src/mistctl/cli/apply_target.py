@@ -45,3 +45,4 @@ def resolve_apply_target(target: Path, fleet_file: Path | None) -> tuple[dict[st
     if path is None:
         raise UserError(f"{target}: the plan does not name its fleet file; pass it with --fleet FLEET")
     return saved, path
+

@@ -18,13 +18,15 @@ from mistctl.cli.day2_gate import gate_applied
 from mistctl.cli.delete_render import kept_lines, nothing_to_do, outcome_lines
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.lock_cmds import DEFAULT_LOCK_TIMEOUT, LockTimeoutOpt, hold_org
-from mistctl.cli.options import ConcurrencyOpt, TakeOwnershipOpt
+from mistctl.cli.options import ConcurrencyOpt, KindOpt, SiteOpt, TakeOwnershipOpt
+from mistctl.cli.plan_detail import detail_json, detail_lines, fingerprinter, live_lookup
 from mistctl.cli.plan_view import print_plan
-from mistctl.cli.render import console, report_table, safe
+from mistctl.cli.render import change_lines, console, report_table, safe
 from mistctl.domain.durations import parse_duration
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.owners import Ownership, fleet_ownership
 from mistctl.domain.plan import Plan
+from mistctl.domain.targets import Target, select, target_for
 from mistctl.fleetio import load_fleet
 from mistctl.store.models import Run, new_run_id
 from mistctl.workflow import deploy
@@ -53,8 +55,10 @@ def plan_cmd(
     fleet_file: FleetArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Save the plan for `mistctl apply PLAN`.")] = None,
-    site: Annotated[str | None, typer.Option("--site", help="Only this site (and the org objects).")] = None,
-    detail: Annotated[bool, typer.Option("--detail", help="List every change, site by site.")] = False,
+    site: SiteOpt = None,
+    kind: KindOpt = None,
+    detail: Annotated[bool, typer.Option(
+        "--detail", help="Every changed value, before and after (secrets as fingerprints).")] = False,
     org_id: OrgOpt = None,
     mist_host: HostOpt = None,
     allow_outside: AllowOutsideOpt = False,
@@ -64,31 +68,36 @@ def plan_cmd(
 ) -> None:
     """Show what `apply` would change, with the estimated API calls and ETA; writes nothing."""
     fleet = load_fleet(fleet_file, allow_outside=allow_outside)
-    check_site(fleet, site)
-    plan = asyncio.run(_plan(fleet, fleet_file, as_json=as_json, out=out, site=site, detail=detail,
+    target = select(fleet, site or (), kind or ())
+    plan = asyncio.run(_plan(fleet, fleet_file, as_json=as_json, out=out, target=target, detail=detail,
                              org_id=org_id, mist_host=mist_host, take=take_ownership))
     if detailed_exitcode and not plan.is_empty():
         raise typer.Exit(EXIT_CHANGES)
 
 
-async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, site: str | None, detail: bool,
+async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, target: Target | None, detail: bool,
                 org_id: str | None, mist_host: str | None, force_twin: bool = False, take: bool = False) -> Plan:
     err = console(stderr=True)
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id, force_twin=force_twin) as svc:
         err.print(safe(svc.banner))
-        planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, only_site=site,
+        planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, target=target,
                                           concurrency=svc.concurrency,
                                           ownership=fleet_ownership(fleet.name, str(path), take=take))
         planned.plan.fleet_path = str(path.resolve())
         eta = await svc.eta(planned.plan)
         budgets = await svc.budget_lines()
     data = planned.plan.to_json() | {"eta_seconds": round(eta, 1)} | ({"token_budgets": budgets} if budgets else {})
+    fp, live = fingerprinter(svc.org_id), live_lookup(planned.live.objects)
+    if detail:
+        for change, rows in zip(data["changes"], detail_json(planned.plan, fp, live), strict=True):
+            change["detail"] = rows
     if out is not None:
         out.write_text(json.dumps(data, indent=2))
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
-        print_plan(planned.plan, eta, detail or site is not None, site, out, budgets, ownership=planned.ownership)
+        lines = detail_lines(planned.plan, fp, live) if detail else change_lines(planned.plan) if target else []
+        print_plan(planned.plan, eta, lines, out, budgets, ownership=planned.ownership)
     if planned.plan.fatal_problems:  # never "no changes" while the org has conflicts
         raise typer.Exit(EXIT_FAILED)
     return planned.plan
@@ -117,11 +126,16 @@ def apply_cmd(
     as_json: Annotated[bool, typer.Option(
         "--json", help="Stream one JSON event per line, ending with the report (human output on stderr).")] = False,
     take_ownership: TakeOwnershipOpt = False,
+    site: SiteOpt = None,
+    kind: KindOpt = None,
 ) -> None:
     """Apply a fleet (plan, confirm, apply) or exactly a saved plan. Exit 0 done, 1 sites failed, 2 bad input."""
     saved, fleet_path = resolve_apply_target(target, fleet_file)
     fleet = load_fleet(fleet_path, allow_outside=allow_outside)
     ownership = fleet_ownership(fleet.name, str(fleet_path), take=take_ownership)
+    chosen = target_for(fleet, saved, site or [], kind or [])
+    if chosen is not None and (queue or allow_delete):
+        fail("--site/--kind apply in place and never delete: drop --queue/--allow-delete, or apply the whole fleet")
     gate = parse_duration(soak, what="--soak") if assure else None
     if (detach and not queue) or (queue and assure):
         fail("--detach goes with --queue; --assure does not (run `mistctl assure` once the queued run ended)")
@@ -133,7 +147,7 @@ def apply_cmd(
         fail("--json streams a run applied here; follow a queued run with `mistctl status --run ID --json`")
     code = asyncio.run(_apply(fleet, saved, yes=yes, concurrency=concurrency, org_id=org_id, mist_host=mist_host,
                               gate=gate, queue=queue, detach=detach, lock_timeout=wait, consent=consent,
-                              as_json=as_json, ownership=ownership))
+                              as_json=as_json, ownership=ownership, target=chosen))
     raise typer.Exit(code)
 
 
@@ -141,7 +155,7 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
                  org_id: str | None, mist_host: str | None, force_twin: bool = False,
                  gate: float | None = None, queue: bool = False, detach: bool = False,
                  lock_timeout: float = DEFAULT_LOCK_TIMEOUT, consent: DeleteConsent | None = None,
-                 as_json: bool = False, ownership: Ownership | None = None) -> int:
+                 as_json: bool = False, ownership: Ownership | None = None, target: Target | None = None) -> int:
     consent = consent or DeleteConsent()
     con, stream = console(stderr=as_json), JsonStream(as_json)
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
@@ -160,7 +174,7 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
                                       consent=consent)
         run_id = new_run_id()
         async with hold_org(svc, run_id, [s.name for s in fleet.sites], lock_timeout, con) as lease:
-            planned = await _planned(svc, fleet, saved, con, consent, stream, ownership)
+            planned = await _planned(svc, fleet, saved, con, consent, stream, ownership, target)
             if planned is None:
                 return 0
             _confirm(saved, yes, con)
@@ -185,16 +199,16 @@ async def _adopt(svc: Services, planned: deploy.Planned, con: Any) -> None:
 
 
 async def _planned(svc: Services, fleet: Fleet, saved: dict[str, Any] | None, con: Console,
-                   consent: DeleteConsent, stream: JsonStream,
-                   ownership: Ownership | None = None) -> deploy.Planned | None:
+                   consent: DeleteConsent, stream: JsonStream, ownership: Ownership | None = None,
+                   target: Target | None = None) -> deploy.Planned | None:
     """The fresh plan, checked (a saved plan still holds, no conflicts) and shown; None when empty."""
     planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, concurrency=svc.concurrency,
-                                      ownership=ownership)
+                                      ownership=ownership, target=target)
     if saved is not None:
         deploy.check_saved(saved, planned.plan)
     deploy.check_problems(planned.plan)
     eta = await svc.eta(planned.plan)
-    print_plan(planned.plan, eta, False, None, None, con=con, ownership=ownership)
+    print_plan(planned.plan, eta, change_lines(planned.plan) if target else [], None, con=con, ownership=ownership)
     stream.plan(planned.plan, eta)
     for line in kept_lines(planned.plan, consent):
         con.print(line, markup=False)
@@ -270,7 +284,7 @@ def demo_cmd(
     fleet = load_fleet(fleet_file).model_copy(update={"org_id": None})
     code = asyncio.run(_apply(fleet, None, yes=True, concurrency=8, org_id=None, mist_host=None, force_twin=True,
                               ownership=fleet_ownership(fleet.name, str(fleet_file))))
-    asyncio.run(_plan(fleet, fleet_file, as_json=False, out=None, site=None, detail=False, org_id=None,
+    asyncio.run(_plan(fleet, fleet_file, as_json=False, out=None, target=None, detail=False, org_id=None,
                       mist_host=None, force_twin=True))
     raise typer.Exit(code)
 

@@ -12,3 +12,9 @@ ConcurrencyOpt = Annotated[int | None, typer.Option(
 TakeOwnershipOpt = Annotated[bool, typer.Option(
     "--take-ownership", help="Change org objects another fleet or the service's design owns, and record this "
     "fleet as their owner (else they are conflicts: nothing is written).")]
+SiteOpt = Annotated[list[str] | None, typer.Option(
+    "--site", show_default=False,
+    help="Only this site (a name or a glob like 'Store-NYC-*'; repeatable), with what it depends on.")]
+KindOpt = Annotated[list[str] | None, typer.Option(
+    "--kind", show_default=False,
+    help="Only this kind (wlan, wlantemplate, sitegroup, site, device...; repeatable), with what it depends on.")]

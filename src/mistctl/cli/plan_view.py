@@ -1,5 +1,5 @@
-"""How the CLI shows a plan (`mistctl plan`, `mistctl apply`): its table, problems and conflicts; and the
-owners table of `mistctl status`."""
+"""How the CLI shows a plan (`mistctl plan`, `mistctl apply`): the owner and the targeted headline, the table,
+problems, detail lines, the summary, the ETA and conflicts; and the owners table of `mistctl status`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Any
 
 from rich.table import Table
 
-from mistctl.cli.render import change_lines, console, format_eta, plan_table, safe
+from mistctl.cli.render import console, format_eta, plan_table, safe
 from mistctl.domain.owners import TAKE_FLAG, Ownership, describe, is_owner_conflict
 from mistctl.domain.plan import Plan
+from mistctl.domain.targets import headline
 
 
 def conflict_summary(plan: Plan) -> list[str]:
@@ -38,20 +39,22 @@ def owners_table(rows: list[tuple[str, str, str, str | None]]) -> Table:
     return table
 
 
-def print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path | None,
-                budgets: list[str] | None = None, con: Any = None, ownership: Ownership | None = None) -> None:
-    """The plan table, its problems, the summary line, and the conflicts or "No changes" under it."""
+def print_plan(plan: Plan, eta: float, lines: list[str], out: Path | None,
+               budgets: list[str] | None = None, con: Any = None, ownership: Ownership | None = None) -> None:
+    """The plan table (with its owner and its target's headline), problems, `lines`, the summary line, and
+    the conflicts or "No changes" under it."""
     con = con or console()
     if ownership is not None:
         con.print(safe(f"owner: {ownership.describe()}"), soft_wrap=True)
+    if plan.target is not None:
+        con.print(headline(plan.target), markup=False)
     con.print(plan_table(plan))
     for p in plan.problems:
         where = f" (site {p.site})" if p.site else ""
         con.print(f"[{'red' if p.fatal else 'yellow'}]{'conflict' if p.fatal else 'warning'}[/]: "
                   + safe(f"{p.kind} {p.key}{where}: {p.message}"), soft_wrap=True)  # one line, whole ids
-    if detail:
-        for line in change_lines(plan, site):
-            con.print(line, markup=False)
+    for line in lines:
+        con.print(line, markup=False, soft_wrap=True)
     s = plan.summary()
     con.print(f"{s['create']} to create, {s['update']} to update, {s['delete']} to delete, {s['unchanged']} unchanged; "
               f"estimated API calls: {plan.estimated_calls} (plus {plan.read_calls} spent reading); "
@@ -62,6 +65,7 @@ def print_plan(plan: Any, eta: float, detail: bool, site: str | None, out: Path 
         for line in conflict_summary(plan):
             con.print(line)
     elif plan.is_empty():
-        con.print("[green]No changes: the org matches the fleet.[/green]")
+        con.print("[green]No changes: the target's objects match the fleet.[/green]" if plan.target is not None
+                  else "[green]No changes: the org matches the fleet.[/green]")
     if out is not None:
         con.print(f"plan saved to {out}; apply it with: mistctl apply {out}")

@@ -32,8 +32,12 @@ def redact(value: Any) -> Any:
     return value
 
 
-def _is_secret(key: Any) -> bool:
+def is_secret_key(key: Any) -> bool:
+    """True for a field name that holds a secret (`passphrase`, `psk`, a RADIUS `secret`, `*_password`...)."""
     return isinstance(key, str) and key.lower().endswith(_SECRET_SUFFIXES)
+
+
+_is_secret = is_secret_key
 
 
 class _Strict(BaseModel):

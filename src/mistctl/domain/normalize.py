@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mistctl.domain.desired import SECRET_FIELDS, WireRef
+from mistctl.domain.fleet import is_secret_key
 
 _EMPTY: tuple[Any, ...] = (None, [], {}, "")
 
@@ -95,7 +96,8 @@ def _copy_ref_parents(obj: Mapping[str, Any], refs: tuple[WireRef, ...]) -> dict
 def redact(value: Any) -> Any:
     """A copy with secret fields replaced by a marker (for plans, logs and the store)."""
     if isinstance(value, Mapping):
-        return {k: ("<redacted>" if k in SECRET_FIELDS and v else redact(v)) for k, v in value.items()}
+        return {k: ("<redacted>" if (k in SECRET_FIELDS or is_secret_key(k)) and v else redact(v))
+                for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value

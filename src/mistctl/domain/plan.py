@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from mistctl.domain.desired import SECRET_FIELDS
+from mistctl.domain.fleet import is_secret_key
 from mistctl.domain.normalize import redact
 
 Action = Literal["create", "update", "noop", "claim", "assign", "delete"]
@@ -40,7 +41,7 @@ class Change:
         # asdict's order, without its deep copy of the body and the diff (redact copies them)
         return {"action": self.action, "step": self.step, "kind": self.kind, "key": self.key, "site": self.site,
                 "mist_id": self.mist_id, "body": redact(self.body),
-                "diff": {k: ["<redacted>", "<redacted>"] if k in SECRET_FIELDS else redact(v)
+                "diff": {k: ["<redacted>", "<redacted>"] if k in SECRET_FIELDS or is_secret_key(k) else redact(v)
                          for k, v in self.diff.items()},
                 "phase": self.phase, "calls": self.calls}
 
@@ -83,6 +84,8 @@ class Plan:
     # the plan names (kind -> key -> owner); None: a plan made without owners (a saved plan of old)
     owner: str | None = None
     owners: dict[str, dict[str, str]] = field(default_factory=dict)
+    # a targeted plan's target (`domain/targets.Target.to_json`): only part of the fleet, and no deletes
+    target: dict[str, Any] | None = None
 
     @property
     def estimated_calls(self) -> int:
@@ -135,4 +138,4 @@ class Plan:
             "read_calls": self.read_calls,
             "problems": [asdict(p) for p in self.problems],
             "changes": [c.to_json() for c in self.changes if c.writes],
-        }
+        } | ({"target": self.target} if self.target is not None else {})

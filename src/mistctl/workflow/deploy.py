@@ -19,6 +19,7 @@ from mistctl.domain.fleet import Fleet
 from mistctl.domain.ipplan import site_variables
 from mistctl.domain.owners import Ownership, is_owner_conflict
 from mistctl.domain.plan import Plan
+from mistctl.domain.targets import Target
 from mistctl.mist.meter import CallRecord
 from mistctl.store.models import Run, new_run_id, utcnow
 from mistctl.store.port import StateStore
@@ -94,13 +95,15 @@ def fleet_hash(fleet: Fleet) -> str:
 
 
 def desired_state(fleet: Fleet, *, only_site: str | None = None,
-                  only_kinds: Collection[str] | None = None, with_sites: bool = True) -> DesiredState:
+                  only_kinds: Collection[str] | None = None, with_sites: bool = True,
+                  target: Target | None = None) -> DesiredState:
     """The fleet's desired objects, optionally narrowed.
 
     `only_site`: the org objects and that one site; `only_kinds`: only those org kinds (by key);
     `with_sites=False`: no site at all (the per-step routes of the service converge one kind).
     """
-    sites = [s for s in fleet.sites if with_sites and (only_site is None or s.name == only_site)]
+    sites = [s for s in fleet.sites if with_sites and (only_site is None or s.name == only_site)
+             and (target is None or s.name in target.site_parts)]
     variables = {s.name: site_variables(fleet, s) for s in sites}
     desired = build_desired(fleet, variables)
     desired.sites = {n: d for n, d in desired.sites.items() if n in variables}
@@ -108,6 +111,16 @@ def desired_state(fleet: Fleet, *, only_site: str | None = None,
         desired.org = {k: v for k, v in desired.org.items() if k in only_kinds}
         if K.HUB_PROFILES.key not in only_kinds:
             desired.hub_gateways = {}
+    return desired if target is None else narrow(desired, target)
+
+
+def narrow(desired: DesiredState, target: Target) -> DesiredState:
+    """Only the target's sites and org objects (`domain/targets.py`)."""
+    desired.sites = {n: d for n, d in desired.sites.items() if n in target.site_parts}
+    desired.org = {k: {key: o for key, o in objs.items() if key in target.org.get(k, set())}
+                   for k, objs in desired.org.items()}
+    hubs = target.org.get(K.HUB_PROFILES.key, set())
+    desired.hub_gateways = {k: v for k, v in desired.hub_gateways.items() if k in hubs}
     return desired
 
 
@@ -115,21 +128,23 @@ async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str
                      only_site: str | None = None, only_kinds: Collection[str] | None = None,
                      with_sites: bool = True, concurrency: int = 8,
                      clock: Callable[[], float] = time.time, refresh_vars: bool = False,
-                     trust_records: bool = False, ownership: Ownership | None = None) -> Planned:
+                     trust_records: bool = False, ownership: Ownership | None = None,
+                     target: Target | None = None) -> Planned:
     """Read the live org and diff it with the fleet (or the part of it the filters keep).
 
     `refresh_vars`: read every site's variables from Mist (drift) rather than trust recorded hashes.
     `ownership`: who this run writes as; another owner's objects it would change are conflicts.
+    `target`: only the objects a `--site`/`--kind` target selects (and what they depend on); no deletes.
     """
     # The CPU-heavy parts (every site's variables, the diff) run in a worker thread: a service keeps
     # answering other requests while it plans a large fleet.
     desired = await asyncio.to_thread(desired_state, fleet, only_site=only_site, only_kinds=only_kinds,
-                                      with_sites=with_sites)
+                                      with_sites=with_sites, target=target)
     records = Records(store, org_id, run_id="plan")
     before = mist.calls.total
     live = await read_live(mist, records, org_id, desired, concurrency=concurrency, refresh_vars=refresh_vars,
                            trust_records=trust_records)
-    whole = only_site is None and only_kinds is None and with_sites and not trust_records
+    whole = only_site is None and only_kinds is None and with_sites and not trust_records and target is None
     managed = await read_for_deletes(mist, store, desired, live, ownership) if whole else None  # a whole fleet only
     live.read_calls = mist.calls.total - before
     await respect_rotations(store, desired, live)  # a PSK mistctl rotated is not reverted to the fleet's
@@ -137,6 +152,10 @@ async def plan_fleet(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str
                                                         created_at=clock()))
     if managed is not None:
         add_deletes(plan, desired, live, managed)
+    if target is not None:
+        live_sites = {str(o.get("name")) for o in live.objects.get(K.SITES.key, [])}
+        plan.changes = [target.trim_binding(c, live_sites) for c in plan.changes if target.keeps(c)]
+        plan.target = target.to_json()
     if ownership is not None:
         await check_owners(store, plan, ownership)
     return Planned(plan, desired, live, ownership)
@@ -157,6 +176,9 @@ def check_saved(saved: dict[str, Any], fresh: Plan) -> None:
         raise PlanRefused(f"the plan was made for org {saved.get('org_id')}, not {fresh.org_id}")
     if saved.get("fleet_hash") != fresh.fleet_hash:
         raise PlanRefused("the fleet file changed since the plan was made: run `mistctl plan` again")
+    if saved.get("target") != fresh.target:
+        raise PlanRefused("the plan was made for another target (--site/--kind) than this apply's: "
+                          "apply the saved plan without --site/--kind, or run `mistctl plan` again")
     if saved.get("live_fingerprint") != fresh.live_fingerprint:
         raise PlanRefused("the live org changed since the plan was made: run `mistctl plan` again "
                           "and review the new changes")

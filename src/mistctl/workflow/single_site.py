@@ -16,6 +16,7 @@ from mistctl.domain import kinds as K
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.owners import Ownership
 from mistctl.domain.plan import Problem
+from mistctl.domain.targets import Target
 from mistctl.mist.errors import MistError
 from mistctl.store.models import Run, utcnow
 from mistctl.store.port import StateStore
@@ -90,6 +91,7 @@ class Scope:
     trust_records: bool = False  # skip the list of kinds the store recorded as applied (see `read_live`)
     consent: DeleteConsent = field(default_factory=DeleteConsent)  # a whole fleet's deletes (workflow.delete)
     ownership: Ownership | None = None  # who this run writes as (domain.owners); None: no owner checks
+    target: Target | None = None  # only a `--site`/`--kind` target and its dependencies (domain/targets.py)
 
 
 @dataclass
@@ -111,7 +113,7 @@ async def converge(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, 
         planned = await plan_fleet(mist, store, fleet, org_id, only_site=scope.only_site,
                                    only_kinds=scope.only_kinds, with_sites=scope.with_sites,
                                    concurrency=concurrency, trust_records=scope.trust_records,
-                                   ownership=scope.ownership)
+                                   ownership=scope.ownership, target=scope.target)
     except MistError as exc:
         return await _refused(store, run, 1, f"could not read the org from Mist: {exc}")
     except Exception as exc:  # e.g. the store went away: the run must not stay pending forever
