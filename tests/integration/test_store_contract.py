@@ -314,6 +314,30 @@ async def test_locks_are_exclusive_reentrant_for_the_owner_and_released_by_owner
     assert await store.acquire_lock("site:hq", "w2", ttl_s=30)
 
 
+async def test_many_locks_at_once_answer_each_as_one_at_a_time_would(store):
+    assert await store.acquire_lock("site:b", "w2", ttl_s=30, holder="someone else")
+    names = [f"site:{n}" for n in ("a", "b", "c")]
+    assert await store.acquire_locks(names, "w1", ttl_s=30, holder="run w1") == [True, False, True]
+    assert (await store.get_lock("site:a")).holder == "run w1"
+    assert (await store.get_lock("site:b")).owner == "w2"  # left to its holder
+    assert await store.refresh_locks(names, "w1", ttl_s=60) == [True, False, True]
+    assert await store.acquire_locks(["site:a"], "w1", ttl_s=30) == [True]  # ours: extended
+    assert await store.release_locks(names, "w1") == [True, False, True]
+    assert await store.get_lock("site:a") is None and await store.get_lock("site:c") is None
+    assert (await store.get_lock("site:b")).owner == "w2"
+    assert await store.refresh_locks(names, "w1", ttl_s=60) == [False, False, False]  # released: not ours
+    assert await store.acquire_locks([], "w1", ttl_s=30) == []
+
+
+async def test_thousands_of_locks_at_once(store):
+    names = [f"site:o1:{n}" for n in range(1_200)]  # more than one script call on Redis
+    assert all(await store.acquire_locks(names, "run-1", ttl_s=30))
+    assert not any(await store.acquire_locks(names, "run-2", ttl_s=30))
+    assert (await store.get_lock(names[-1])).owner == "run-1"
+    assert all(await store.release_locks(names, "run-1"))
+    assert await store.get_lock(names[0]) is None and await store.get_lock(names[-1]) is None
+
+
 async def test_locks_expire(store):
     assert await store.acquire_lock("site:hq", "w1", ttl_s=0.2)
     await asyncio.sleep(0.35)

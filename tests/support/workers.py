@@ -12,7 +12,7 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,11 +45,13 @@ class WorkerProcess:
 
 @contextmanager
 def running_worker(env: dict[str, str], cwd: Path, *args: str, label: str = "worker",
-                   timeout: float = 30.0) -> Iterator[WorkerProcess]:
-    """`mistctl worker ARGS`, ready to take jobs; stopped (SIGTERM) on exit unless already dead."""
+                   timeout: float = 30.0, cli: Sequence[str] = CLI) -> Iterator[WorkerProcess]:
+    """`mistctl worker ARGS`, ready to take jobs; stopped (SIGTERM) on exit unless already dead.
+
+    `cli`: the command that starts mistctl (a benchmark passes `python -m cProfile -o FILE -m mistctl`)."""
     log = cwd / f"{label}.log"
     with log.open("w") as errors:
-        proc = subprocess.Popen([*CLI, "worker", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+        proc = subprocess.Popen([*cli, "worker", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
                                 stderr=errors, text=True)
         try:
             yield WorkerProcess(proc, _ready_name(proc, timeout, log), log)
