@@ -174,6 +174,22 @@ async def test_get_steps_filters_by_site_org_level_and_run_in_identity_order(sto
     assert await store.get_steps("other-org") == []
 
 
+async def test_record_done_keeps_the_step_its_object_and_its_audit_together(store):
+    writes = [AuditEntry(run_id="r2", actor="ops", method="POST", path=f"/api/v1/orgs/{ORG}/sites", status=200,
+                         site="store-001", kind="sites", name="store-001", mist_id="m-1")]
+    await store.record_done(a_step(run_id="r2", status="done", kind="sites", key="store-001", mist_id="m-1",
+                                   applied_hash="h1"), writes)
+    got = await store.get_step(ORG, "store-001", 4, "sites", "store-001")
+    assert (got.run_id, got.status, got.mist_id, got.applied_hash) == ("r2", "done", "m-1", "h1")
+    ref = (await store.get_objects(ORG, "sites"))["store-001"]
+    assert (ref.mist_id, ref.applied_hash) == ("m-1", "h1")
+    assert [(e.method, e.mist_id) for e in await store.list_audit(run_id="r2", site="store-001")] == [("POST", "m-1")]
+    await store.record_done(a_step(run_id="r3", status="done", kind="sites", key="store-001", mist_id="m-1",
+                                   applied_hash="h2"))  # no writes: no audit entry
+    assert (await store.get_objects(ORG, "sites"))["store-001"].applied_hash == "h2"
+    assert len(await store.list_audit()) == 1
+
+
 async def test_concurrent_step_records_all_land(store):
     recs = [a_step(site=f"s-{i:03d}", key=f"k{j}") for i in range(40) for j in range(3)]
     await asyncio.gather(*(store.record_step(r) for r in recs))

@@ -41,16 +41,7 @@ def control_chars(text: str, *, name: bool = True) -> list[str]:
 def unsafe_strings(data: Any, path: str = "") -> Iterator[tuple[str, str, list[str]]]:
     """(where, the text escaped, its control characters) for each unsafe string or key in `data`."""
     if isinstance(data, Mapping):
-        for key, value in data.items():
-            text_key = str(key)
-            if _CONTROL.search(text_key):
-                yield _join(path, key), printable(key), control_chars(text_key)
-            if isinstance(value, str):
-                found = control_chars(value, name=text_key in NAME_FIELDS) if _CONTROL.search(value) else None
-                if found:
-                    yield _join(path, key), printable(value), found
-            elif isinstance(value, Mapping | list | tuple):  # the path is built only where it is needed
-                yield from unsafe_strings(value, _join(path, key))
+        yield from _unsafe_in_mapping(data, path)
     elif isinstance(data, list | tuple):
         for i, item in enumerate(data):
             if isinstance(item, str):
@@ -58,6 +49,19 @@ def unsafe_strings(data: Any, path: str = "") -> Iterator[tuple[str, str, list[s
                     yield f"{path}[{i}]", printable(item), control_chars(item)
             elif isinstance(item, Mapping | list | tuple):
                 yield from unsafe_strings(item, f"{path}[{i}]")
+
+
+def _unsafe_in_mapping(data: Mapping[Any, Any], path: str) -> Iterator[tuple[str, str, list[str]]]:
+    for key, value in data.items():
+        text_key = str(key)
+        if _CONTROL.search(text_key):
+            yield _join(path, key), printable(key), control_chars(text_key)
+        if isinstance(value, str):
+            found = control_chars(value, name=text_key in NAME_FIELDS) if _CONTROL.search(value) else None
+            if found:
+                yield _join(path, key), printable(value), found
+        elif isinstance(value, Mapping | list | tuple):  # the path is built only where it is needed
+            yield from unsafe_strings(value, _join(path, key))
 
 
 def _join(path: str, key: object) -> str:

@@ -19,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from arq.worker import Retry
@@ -29,7 +30,7 @@ from mistctl.domain.fleet import Fleet
 from mistctl.domain.plan import Change, Plan
 from mistctl.mist.client import MistClient
 from mistctl.mist.errors import MistError
-from mistctl.scaleout.locks import chunked, release_run_locks, renew_run_locks, take_run_locks
+from mistctl.scaleout.locks import REFRESH_EVERY, chunked, release_run_locks, renew_run_locks, take_run_locks
 from mistctl.scaleout.queue import RunBook
 from mistctl.scaleout.seal import SealError
 from mistctl.scaleout.state import WorkerState, job_lease, state_of
@@ -68,15 +69,18 @@ class _Stop(Exception):
 Work = Callable[[WorkerState, Run], Awaitable[None]]
 
 
-async def _guard(ctx: dict[str, Any], run_id: str, work: Work, *, run_tries: bool = True) -> None:
+async def _guard(ctx: dict[str, Any], run_id: str, work: Work, *, run_tries: bool = True,
+                 read: Callable[[RunBook], Awaitable[Run | None]] | None = None) -> None:
     """Hold the lease; run `work` on a live run; a lost Redis is retried, a `_Stop` or a bug ends the run.
 
     `run_tries`: a job interrupted too often ends the run (a site job fails only its site instead).
+    `read`: how the run is read (a site job reads more in the same round trip); else `RunBook.run`.
     """
     w = state_of(ctx)
     async with job_lease(ctx):
         try:
-            run = await w.book(run_id).run()
+            book = w.book(run_id)
+            run = await (read(book) if read is not None else book.run())
             if run is None or run.is_terminal:
                 return
             if run_tries and ctx["job_try"] > TRIES:
@@ -168,17 +172,33 @@ async def _queue_sites(w: WorkerState, ctx: dict[str, Any], run: Run, jobs: list
 
 # -- site ---------------------------------------------------------------------------------------------
 
+@dataclass
+class _SiteStart:
+    """What a site job read with its run (`RunBook.site_start`)."""
+
+    done: bool = False  # finished by an earlier try that died before arq heard of it
+    renew: bool = False  # this job renews the run's locks
+
+
 async def site(ctx: dict[str, Any], run_id: str, job_data: dict[str, Any]) -> None:
     """Converge one site of a run; the last one queues `finish`."""
-    await _guard(ctx, run_id, lambda w, run: _site(w, ctx, run, SiteJob.from_json(job_data)), run_tries=False)
+    job, start = SiteJob.from_json(job_data), _SiteStart()
+
+    async def read(book: RunBook) -> Run | None:
+        run, start.done, start.renew = await book.site_start(job.site, REFRESH_EVERY)
+        return run
+
+    await _guard(ctx, run_id, lambda w, run: _site(w, ctx, run, job, start), run_tries=False, read=read)
 
 
-async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob) -> None:
+async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob, start: _SiteStart) -> None:
     book = w.book(run.id)
-    if await book.is_done(job.site):  # finished by an earlier try that died before arq heard of it
+    if start.done:
+        if start.renew:
+            await book.skip_lock_refresh()
         last = await book.all_done()
     else:
-        await renew_run_locks(w.store, book)
+        await renew_run_locks(w.store, book, start.renew)
         event, counts, failure = await _run_site(w, run, job, ctx["job_try"])
         added, last = await book.mark_done(job.site, w.name, failure, counts)
         if added:  # a try that died between its mark and here leaves the event out, never the counts

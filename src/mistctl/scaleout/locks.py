@@ -47,9 +47,14 @@ async def take_run_locks(store: StateStore, book: RunBook, run: Run, sites: Sequ
     await store.update_run(run_id, heartbeat_at=utcnow())
 
 
-async def renew_run_locks(store: StateStore, book: RunBook) -> None:
-    """Keep the run's locks alive while its site jobs run (one job per third of the TTL does it)."""
-    if await book.lock_refresh_due(RUN_LOCK_TTL / 3):
+REFRESH_EVERY = RUN_LOCK_TTL / 3
+
+
+async def renew_run_locks(store: StateStore, book: RunBook, due: bool | None = None) -> None:
+    """Keep the run's locks alive while its site jobs run (one job per third of the TTL does it).
+
+    `due`: whether this job took the turn already (`RunBook.site_start`); None: ask the book."""
+    if due or (due is None and await book.lock_refresh_due(REFRESH_EVERY)):
         names = (await book.options())["locks"]
         await store.refresh_locks(names, book.run_id, RUN_LOCK_TTL)
         await store.update_run(book.run_id, heartbeat_at=utcnow())

@@ -129,6 +129,12 @@ class MemoryStore(StoreLifecycle):
         for rec in recs:
             self._steps[rec.identity] = rec
 
+    async def record_done(self, rec: StepRecord, audit: Sequence[AuditEntry] = ()) -> None:
+        """The step's record, its object and its audit entries."""
+        await self.record_step(rec)
+        await self.put_object(rec.org_id, rec.kind, rec.key, str(rec.mist_id), rec.applied_hash)
+        await self.append_audit_batch(audit)
+
     async def get_steps(
         self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
     ) -> list[StepRecord]:

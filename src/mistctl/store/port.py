@@ -72,6 +72,10 @@ class StateStore(Protocol):
     async def record_steps(self, recs: Sequence[StepRecord]) -> None:
         """`record_step` for many records in one write."""
 
+    async def record_done(self, rec: StepRecord, audit: Sequence[AuditEntry] = ()) -> None:
+        """A step done, in one transaction: `record_step(rec)`, `put_object` of its Mist id and applied hash
+        (rec's org, kind and key), and `append_audit_batch(audit)` (the writes that made it)."""
+
     async def get_steps(
         self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
     ) -> list[StepRecord]:

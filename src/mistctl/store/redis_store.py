@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -71,14 +72,25 @@ class RedisStore(RedisRuns, StoreLifecycle):
     async def record_steps(self, recs: Sequence[StepRecord]) -> None:
         """Upsert many in one MULTI/EXEC."""
         async with self.r.pipeline(transaction=True) as pipe:
-            for rec in recs:
-                site = rec.site or ""
-                pipe.hset(
-                    self.keys.k("step", rec.org_id, site),
-                    rk.step_field(rec.step, rec.kind, rec.key),
-                    rec.model_dump_json(),
-                )
-                pipe.sadd(self.keys.k("stepsites", rec.org_id), site)
+            self._queue_steps(pipe, recs)
+            await pipe.execute()
+
+    def _queue_steps(self, pipe: Any, recs: Sequence[StepRecord]) -> None:
+        for rec in recs:
+            site = rec.site or ""
+            pipe.hset(self.keys.k("step", rec.org_id, site), rk.step_field(rec.step, rec.kind, rec.key),
+                      rec.model_dump_json())
+            pipe.sadd(self.keys.k("stepsites", rec.org_id), site)
+
+    @_guarded
+    async def record_done(self, rec: StepRecord, audit: Sequence[AuditEntry] = ()) -> None:
+        """The step's record, its object and its audit entries in one MULTI/EXEC (one round trip, not three)."""
+        ref = ObjRef(org_id=rec.org_id, kind=rec.kind, key=rec.key, mist_id=str(rec.mist_id),
+                     applied_hash=rec.applied_hash)
+        async with self.r.pipeline(transaction=True) as pipe:
+            self._queue_steps(pipe, (rec,))
+            pipe.hset(self.keys.k("obj", rec.org_id, rec.kind), rec.key, ref.model_dump_json())
+            self._queue_audit(pipe, audit)
             await pipe.execute()
 
     @_guarded
@@ -196,6 +208,11 @@ class RedisStore(RedisRuns, StoreLifecycle):
         """Append entries to the log and to their run's and site's lists, in one MULTI/EXEC."""
         if not entries:
             return
+        async with self.r.pipeline(transaction=True) as pipe:
+            self._queue_audit(pipe, entries)
+            await pipe.execute()
+
+    def _queue_audit(self, pipe: Any, entries: Sequence[AuditEntry]) -> None:
         lists: dict[str, list[str]] = {}
         for e in entries:
             body = e.model_dump_json()
@@ -204,10 +221,8 @@ class RedisStore(RedisRuns, StoreLifecycle):
                 lists.setdefault(self.keys.k("auditrun", e.run_id), []).append(body)
             if e.site is not None:
                 lists.setdefault(self.keys.k("auditsite", e.site), []).append(body)
-        async with self.r.pipeline(transaction=True) as pipe:
-            for key, bodies in lists.items():
-                pipe.rpush(key, *bodies)
-            await pipe.execute()
+        for key, bodies in lists.items():
+            pipe.rpush(key, *bodies)
 
     @_guarded
     async def list_audit(

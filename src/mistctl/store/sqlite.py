@@ -131,6 +131,10 @@ class SqliteStore(StoreLifecycle):
         """Upsert many in one transaction."""
         await self._call(rec_q.upsert_steps, list(recs))
 
+    async def record_done(self, rec: StepRecord, audit: Sequence[AuditEntry] = ()) -> None:
+        """The step's record, its object and its audit entries, in one transaction (one thread hop)."""
+        await self._call(rec_q.record_done, rec, list(audit))
+
     async def get_steps(
         self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
     ) -> list[StepRecord]:

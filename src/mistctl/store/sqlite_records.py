@@ -24,13 +24,26 @@ def _where(filters: Sequence[tuple[str, Any]]) -> tuple[str, list[Any]]:
 
 def upsert_steps(conn: sqlite3.Connection, recs: Sequence[StepRecord]) -> None:
     """Insert or replace step records by identity, in one transaction."""
-    rows = [(r.org_id, r.site or "", r.step, r.kind, r.key, r.run_id, r.model_dump_json()) for r in recs]
     with write_tx(conn):
-        conn.executemany(
-            "INSERT OR REPLACE INTO steps (org_id, site, step, kind, key, run_id, body)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        _upsert_steps(conn, recs)
+
+
+def _upsert_steps(conn: sqlite3.Connection, recs: Sequence[StepRecord]) -> None:
+    rows = [(r.org_id, r.site or "", r.step, r.kind, r.key, r.run_id, r.model_dump_json()) for r in recs]
+    conn.executemany(
+        "INSERT OR REPLACE INTO steps (org_id, site, step, kind, key, run_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def record_done(conn: sqlite3.Connection, rec: StepRecord, audit: Sequence[AuditEntry]) -> None:
+    """A step done: its record, its object's id and hash, its audit entries, in one transaction."""
+    ref = ObjRef(org_id=rec.org_id, kind=rec.kind, key=rec.key, mist_id=str(rec.mist_id),
+                 applied_hash=rec.applied_hash)
+    with write_tx(conn):
+        _upsert_steps(conn, (rec,))
+        upsert_object(conn, ref)
+        _insert_audit(conn, audit)
 
 
 def select_steps(
@@ -123,9 +136,13 @@ def count_sites(conn: sqlite3.Connection, org_id: str | None) -> dict[str, int]:
 
 def insert_audit(conn: sqlite3.Connection, entries: Sequence[AuditEntry]) -> None:
     """Append audit entries in order, in one transaction."""
-    rows = [(e.run_id, e.site, e.model_dump_json()) for e in entries]
     with write_tx(conn):
-        conn.executemany("INSERT INTO audit (run_id, site, body) VALUES (?, ?, ?)", rows)
+        _insert_audit(conn, entries)
+
+
+def _insert_audit(conn: sqlite3.Connection, entries: Sequence[AuditEntry]) -> None:
+    rows = [(e.run_id, e.site, e.model_dump_json()) for e in entries]
+    conn.executemany("INSERT INTO audit (run_id, site, body) VALUES (?, ?, ?)", rows)
 
 
 def select_audit(

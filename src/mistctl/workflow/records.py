@@ -46,13 +46,12 @@ class Records:
 
     async def step_done(self, site: str | None, step: int, kind: str, key: str, mist_id: str,
                         applied_hash: str) -> None:
-        """A change was made (or found made): remember its id and what was applied."""
-        await self.store.record_step(StepRecord(
+        """A change was made (or found made): remember its id and what was applied, with the audit entries
+        of the writes that made it, in one store transaction."""
+        await self.store.record_done(StepRecord(
             run_id=self.run_id, org_id=self.org_id, site=site, step=step, kind=kind, key=key,
             status="done", mist_id=mist_id, applied_hash=applied_hash,
-        ))
-        await self.store.put_object(self.org_id, kind, key, mist_id, applied_hash)
-        await self.flush_audit((site, kind, key), mist_id)
+        ), self._audit((site, kind, key), mist_id))
 
     async def flush_audit(self, scope: tuple[str | None, str, str] | None = None,
                           mist_id: str | None = None) -> None:
@@ -60,14 +59,16 @@ class Records:
 
         With a scope, only that object's writes (they made `mist_id`); without, all that are left.
         """
-        if self.ledger is None:
-            return
-        entries = [
-            AuditEntry(run_id=self.run_id, actor=self.actor, mist_id=mist_id, **e)
-            for e in self.ledger.drain_audit(scope)
-        ]
+        entries = self._audit(scope, mist_id)
         if entries:
             await self.store.append_audit_batch(entries)
+
+    def _audit(self, scope: tuple[str | None, str, str] | None, mist_id: str | None) -> list[AuditEntry]:
+        """The audit entries of the writes since the last flush (of `scope` only, when given)."""
+        if self.ledger is None:
+            return []
+        return [AuditEntry(run_id=self.run_id, actor=self.actor, mist_id=mist_id, **e)
+                for e in self.ledger.drain_audit(scope)]
 
     async def step_failed(self, site: str | None, step: int, kind: str, key: str, error: str) -> None:
         await self.store.record_step(StepRecord(
