@@ -99,15 +99,26 @@ async def _guard(ctx: dict[str, Any], run_id: str, work: Work, *, run_tries: boo
 
 
 @asynccontextmanager
-async def _mist(w: WorkerState, run: Run, org_id: str) -> AsyncIterator[tuple[MistClient, Records]]:
-    """A Mist client and the run's records for one job: its audit is flushed and its calls counted after."""
+async def _mist(w: WorkerState, run: Run, org_id: str,
+                counts: dict[str, int] | None = None) -> AsyncIterator[tuple[MistClient, Records]]:
+    """A Mist client and the run's records for one job: its audit is flushed and its calls counted after.
+
+    `counts`: when the job ends well its calls go there instead (a site job adds them to the run's counters
+    with its done mark, one round trip less); when it raises they are counted at once.
+    """
     ledger = CallLedger()
     records = Records(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger)
     try:
         yield w.client(ledger), records
+    except BaseException:
+        counts = None
+        raise
     finally:
         await records.flush_audit()
-        await w.store.incr_run_counts(run.id, {"calls": ledger.total})
+        if counts is None:
+            await w.store.incr_run_counts(run.id, {"calls": ledger.total})
+        else:
+            counts["calls"] = ledger.total
 
 
 # -- deploy -------------------------------------------------------------------------------------------
@@ -203,6 +214,8 @@ async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob, sta
         added, last = await book.mark_done(job.site, w.name, failure, counts)
         if added:  # a try that died between its mark and here leaves the event out, never the counts
             await w.store.publish_event(run.id, event)
+        else:  # done by an earlier try: this one's calls still count
+            await w.store.incr_run_counts(run.id, {"calls": counts["calls"]})
     if last:
         await w.queue(ctx).enqueue_finish(run.id)
 
@@ -211,15 +224,21 @@ async def _run_site(w: WorkerState, run: Run, job: SiteJob,
                     tries: int) -> tuple[dict[str, Any], dict[str, int], str | None]:
     """Run (or skip, when cancelled) the site's job: its event, its counts and its failure, if any.
 
-    Reported like `report_outcome`, but counted by `RunBook.mark_done` with the site's done mark.
+    Reported like `report_outcome`, but counted by `RunBook.mark_done` with the site's done mark (its
+    calls too).
     """
-    async with _mist(w, run, job.org_id) as (mist, records):
+    counts: dict[str, int] = {}
+    async with _mist(w, run, job.org_id, counts) as (mist, records):
         if run.cancel_requested:  # read as this job started
-            return {"type": "site_cancelled", "site": job.site}, {"sites_cancelled": 1}, None
-        outcome = await _converge_site(mist, records, job, tries)
-        counts = {site_counter(outcome): 1, "writes": outcome.writes}
-        failure = None if outcome.ok else f"step {outcome.step}: {outcome.error}"
-        return outcome_event(outcome), counts, failure
+            counts["sites_cancelled"] = 1
+            event: dict[str, Any] = {"type": "site_cancelled", "site": job.site}
+            failure = None
+        else:
+            outcome = await _converge_site(mist, records, job, tries)
+            counts.update({site_counter(outcome): 1, "writes": outcome.writes})
+            failure = None if outcome.ok else f"step {outcome.step}: {outcome.error}"
+            event = outcome_event(outcome)
+    return event, counts, failure
 
 
 async def _converge_site(mist: MistApi, records: Records, job: SiteJob, tries: int) -> SiteOutcome:
