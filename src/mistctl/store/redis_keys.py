@@ -119,27 +119,23 @@ end
 return out
 """
 
-REFRESH_LOCKS = """
-local out = {}
+
+def _each_owned_lock(action: str) -> str:
+    """A script doing `action` (on KEYS[i], KEYS[i + 1]) to each lock owned by ARGV[1]: its answer, else 0."""
+    return f"""
+local out = {{}}
 for i = 1, #KEYS, 2 do
   if redis.call('GET', KEYS[i]) == ARGV[1] then
-    redis.call('PEXPIRE', KEYS[i + 1], ARGV[2])
-    out[#out + 1] = redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    {action}
   else out[#out + 1] = 0 end
 end
 return out
 """
 
-RELEASE_LOCKS = """
-local out = {}
-for i = 1, #KEYS, 2 do
-  if redis.call('GET', KEYS[i]) == ARGV[1] then
-    redis.call('DEL', KEYS[i + 1])
-    out[#out + 1] = redis.call('DEL', KEYS[i])
-  else out[#out + 1] = 0 end
-end
-return out
-"""
+
+REFRESH_LOCKS = _each_owned_lock(
+    "redis.call('PEXPIRE', KEYS[i + 1], ARGV[2]); out[#out + 1] = redis.call('PEXPIRE', KEYS[i], ARGV[2])")
+RELEASE_LOCKS = _each_owned_lock("redis.call('DEL', KEYS[i + 1]); out[#out + 1] = redis.call('DEL', KEYS[i])")
 
 # KEYS: lock, lockholder; ARGV: the owner to match ('' for any). Returns {owner, holder, pttl} or false.
 BREAK_LOCK = """
