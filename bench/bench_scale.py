@@ -84,6 +84,7 @@ def one_size(sites: int, args: argparse.Namespace, tmp: Path) -> list[Figures]:
             wall, cpu, peak, code = run_measured(step, env, folder)
             calls = twin_calls(url) - before if step[0] in ("apply", "plan") else None
             results.append(Figures(step[0], sites, wall, cpu, peak, calls, code))
+            print(f"  measured: {results[-1]}", file=sys.stderr, flush=True)  # a long run's rows as they come
             if code != 0:
                 print(f"  {step[0]} of {sites} sites exited {code}:\n"
                       f"{(folder / 'out.txt').read_text()[-1500:]}", file=sys.stderr)
