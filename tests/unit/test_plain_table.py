@@ -37,4 +37,5 @@ def test_a_table_without_rows_is_drawn_as_rich_draws_it():
 
 def test_a_cell_rich_would_have_to_escape_or_wrap_is_left_to_rich():
     for name in ("a\nb", "a\x1b[2J"):
-        assert plain_lines("IP plan", HEADERS, RIGHT, [[name, "1", "1", "mgmt", "10", "10.0.0.0/24", "10.0.0.1"]]) is None
+        row = [name, "1", "1", "mgmt", "10", "10.0.0.0/24", "10.0.0.1"]
+        assert plain_lines("IP plan", HEADERS, RIGHT, [row]) is None
