@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.redis_server import redis_server  # noqa: E402
 from tests.support.twin import parse_ready_line, read_ready_line, stop_process, twin_command  # noqa: E402
-from tests.support.workers import claim_codes, fleet_data, mistctl_env, running_worker  # noqa: E402
+from tests.support.workers import CLI, claim_codes, fleet_data, mistctl_env, running_worker  # noqa: E402
 
 from mist_twin.config import TwinConfig  # noqa: E402
 from mistctl.domain.parse import parse_fleet  # noqa: E402
@@ -102,8 +102,10 @@ def one_run(redis_url: str, workers: int, args: argparse.Namespace, tmp: Path) -
         url, org_id, token, twin_pid = stack.enter_context(served_twin(config))
         env = mistctl_env(url, token, org_id, f"{redis_url}?prefix=bw-{uuid4().hex[:8]}:",
                           MIST_RATE_LIMIT="1000000", MIST_READ_TIMEOUT="120")
+        profiled = args.profile is not None and workers == 1
+        cli = [sys.executable, "-m", "cProfile", "-o", str(args.profile), "-m", "mistctl"] if profiled else CLI
         procs = [stack.enter_context(running_worker(env, tmp, "--concurrency", str(args.jobs), "--log-level",
-                                                    "warning", label=f"w{workers}-{i}"))
+                                                    "warning", label=f"w{workers}-{i}", cli=cli))
                  for i in range(workers)]
         data = fleet_data(args.sites, claim_codes(url, args.sites))
         rpid = redis_pid(redis_url)
@@ -152,11 +154,45 @@ def main() -> None:
     ap.add_argument("--latency-ms", type=float, default=50)
     ap.add_argument("--jobs", type=int, default=16, help="site jobs at once per worker")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    ap.add_argument("--profile", type=Path, help="run the 1-worker case under cProfile, its stats to this file, "
+                                                  "and print where the worker's time goes")
     args = ap.parse_args()
     args.load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     with redis_server() as redis_url, tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp:
         results = [one_run(redis_url, n, args, Path(tmp)) for n in args.workers]
     report(results, args)
+    if args.profile is not None and 1 in args.workers:
+        where_time_goes(args.profile, args.sites)
+
+
+# What a worker's CPU goes to, by the functions that own it (cumulative time of each; they overlap).
+BUCKETS = (
+    ("Mist calls (httpx: request, response, JSON)", "httpx/_client.py", "send"),
+    ("Redis round trips (redis-py execute_command)", "redis/asyncio/client.py", "execute_command"),
+    ("Redis pipelines / scripts (redis-py)", "redis/asyncio/client.py", "execute"),
+    ("arq: polling, starting and finishing jobs", "arq/worker.py", "start_jobs"),
+    ("job payloads: SiteJob from JSON", "workflow/site_job.py", "from_json"),
+    ("run-book writes (mark_done, events)", "scaleout/queue.py", "mark_done"),
+    ("lock renewals", "scaleout/locks.py", "renew_run_locks"),
+    ("site step records (store writes)", "workflow/records.py", "step_done"),
+    ("site states (store writes)", "workflow/records.py", "site_status"),
+    ("JSON (json.dumps/loads)", "json/__init__.py", "loads"),
+    ("pydantic validation", "~", "<method 'validate_python'"),
+)
+
+
+def where_time_goes(path: Path, sites: int) -> None:
+    """Per site, the CPU of the profiled single worker in the functions that matter (cProfile's cumtime)."""
+    import pstats
+
+    stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+    total = sum(tt for (_, _, _), (_, _, tt, _, _) in stats.items())
+    print(f"where one worker's time goes (cProfile, {total:.1f} s of function time; ms per site, cumulative, "
+          "so rows overlap):")
+    for label, file, name in BUCKETS:
+        cum = sum(ct for (f, _, fn), (_, _, _, ct, _) in stats.items() if f.endswith(file) and fn.startswith(name))
+        calls = sum(nc for (f, _, fn), (_, nc, _, _, _) in stats.items() if f.endswith(file) and fn.startswith(name))
+        print(f"  {label:<48} {1000 * cum / sites:7.2f} ms/site  ({calls / sites:.1f} calls/site)")
 
 
 if __name__ == "__main__":

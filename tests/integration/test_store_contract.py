@@ -175,6 +175,25 @@ async def test_get_steps_filters_by_site_org_level_and_run_in_identity_order(sto
     assert await store.get_steps("other-org") == []
 
 
+async def test_record_done_keeps_the_step_its_object_its_owner_and_its_audit_together(store):
+    writes = [AuditEntry(run_id="r2", actor="ops", method="POST", path=f"/api/v1/orgs/{ORG}/sites", status=200,
+                         site="store-001", kind="sites", name="store-001", mist_id="m-1")]
+    ref = ObjRef(org_id=ORG, kind="sites", key="store-001", mist_id="m-1", applied_hash="h1", owner="fleet:a")
+    await store.record_done(a_step(run_id="r2", status="done", kind="sites", key="store-001", mist_id="m-1",
+                                   applied_hash="h1"), ref, writes)
+    got = await store.get_step(ORG, "store-001", 4, "sites", "store-001")
+    assert (got.run_id, got.status, got.mist_id, got.applied_hash) == ("r2", "done", "m-1", "h1")
+    found = (await store.get_objects(ORG, "sites"))["store-001"]
+    assert (found.mist_id, found.applied_hash, found.owner) == ("m-1", "h1", "fleet:a")
+    assert [(e.method, e.mist_id) for e in await store.list_audit(run_id="r2", site="store-001")] == [("POST", "m-1")]
+    again = ref.model_copy(update={"applied_hash": "h2", "owner": None})  # no owner: the recorded one stays
+    await store.record_done(a_step(run_id="r3", status="done", kind="sites", key="store-001", mist_id="m-1",
+                                   applied_hash="h2"), again, [])  # no writes: no audit entry
+    found = (await store.get_objects(ORG, "sites"))["store-001"]
+    assert (found.applied_hash, found.owner) == ("h2", "fleet:a")
+    assert len(await store.list_audit()) == 1
+
+
 async def test_concurrent_step_records_all_land(store):
     recs = [a_step(site=f"s-{i:03d}", key=f"k{j}") for i in range(40) for j in range(3)]
     await asyncio.gather(*(store.record_step(r) for r in recs))
@@ -330,6 +349,30 @@ async def test_locks_are_exclusive_reentrant_for_the_owner_and_released_by_owner
     assert await store.refresh_lock("site:hq", "w1", ttl_s=30)
     assert await store.release_lock("site:hq", "w1")
     assert await store.acquire_lock("site:hq", "w2", ttl_s=30)
+
+
+async def test_many_locks_at_once_answer_each_as_one_at_a_time_would(store):
+    assert await store.acquire_lock("site:b", "w2", ttl_s=30, holder="someone else")
+    names = [f"site:{n}" for n in ("a", "b", "c")]
+    assert await store.acquire_locks(names, "w1", ttl_s=30, holder="run w1") == [True, False, True]
+    assert (await store.get_lock("site:a")).holder == "run w1"
+    assert (await store.get_lock("site:b")).owner == "w2"  # left to its holder
+    assert await store.refresh_locks(names, "w1", ttl_s=60) == [True, False, True]
+    assert await store.acquire_locks(["site:a"], "w1", ttl_s=30) == [True]  # ours: extended
+    assert await store.release_locks(names, "w1") == [True, False, True]
+    assert await store.get_lock("site:a") is None and await store.get_lock("site:c") is None
+    assert (await store.get_lock("site:b")).owner == "w2"
+    assert await store.refresh_locks(names, "w1", ttl_s=60) == [False, False, False]  # released: not ours
+    assert await store.acquire_locks([], "w1", ttl_s=30) == []
+
+
+async def test_thousands_of_locks_at_once(store):
+    names = [f"site:o1:{n}" for n in range(1_200)]  # more than one script call on Redis
+    assert all(await store.acquire_locks(names, "run-1", ttl_s=30))
+    assert not any(await store.acquire_locks(names, "run-2", ttl_s=30))
+    assert (await store.get_lock(names[-1])).owner == "run-1"
+    assert all(await store.release_locks(names, "run-1"))
+    assert await store.get_lock(names[0]) is None and await store.get_lock(names[-1]) is None
 
 
 async def test_locks_expire(store):

@@ -12,7 +12,7 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,11 +45,13 @@ class WorkerProcess:
 
 @contextmanager
 def running_worker(env: dict[str, str], cwd: Path, *args: str, label: str = "worker",
-                   timeout: float = 30.0) -> Iterator[WorkerProcess]:
-    """`mistctl worker ARGS`, ready to take jobs; stopped (SIGTERM) on exit unless already dead."""
+                   timeout: float = 30.0, cli: Sequence[str] = CLI) -> Iterator[WorkerProcess]:
+    """`mistctl worker ARGS`, ready to take jobs; stopped (SIGTERM) on exit unless already dead.
+
+    `cli`: the command that starts mistctl (a benchmark passes `python -m cProfile -o FILE -m mistctl`)."""
     log = cwd / f"{label}.log"
     with log.open("w") as errors:
-        proc = subprocess.Popen([*CLI, "worker", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+        proc = subprocess.Popen([*cli, "worker", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
                                 stderr=errors, text=True)
         try:
             yield WorkerProcess(proc, _ready_name(proc, timeout, log), log)
@@ -84,12 +86,18 @@ def claim_codes(twin_url: str, n: int) -> list[str]:
     return codes[:n]
 
 
-def fleet_data(sites: int, codes: list[str], prefix: str = "W") -> dict[str, Any]:
-    """The example's org design with `sites` generated stores over its three zones, one claim code each."""
+def fleet_data(sites: int, codes: list[str], prefix: str = "W", zones: int = 3) -> dict[str, Any]:
+    """The example's org design with `sites` generated stores over `zones` zones, one claim code each.
+
+    The example's plan has eight /11 zones of 2,048 /22 stores (zone 8 loses its last 64 to the reserved
+    10.255.0.0/16): 3 zones hold 6,000 stores, 8 zones 10,000 and more.
+    """
     data: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text())
     data.pop("org_id", None)
+    if zones > len(data["zones"]):
+        data["zones"] = [{"id": z, "name": f"zone-{z}"} for z in range(1, zones + 1)]
     data["sites"] = [
-        {"name": f"{prefix}-{i:05d}", "zone": 1 + i % 3, "number": 1 + i // 3,
+        {"name": f"{prefix}-{i:05d}", "zone": 1 + i % zones, "number": 1 + i // zones,
          "site_groups": ["retail-stores"], "vars": {"store_code": f"{prefix}{i:05d}"},
          "devices": [{"claim_code": codes[i]}] if i < len(codes) else []}
         for i in range(sites)

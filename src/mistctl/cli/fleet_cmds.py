@@ -19,6 +19,7 @@ from rich.text import Text
 
 from mistctl.cli.errors import EXIT_INVALID
 from mistctl.cli.json_out import echo_json
+from mistctl.cli.plain_table import plain_lines
 from mistctl.domain.errors import FleetError, FleetInvalid
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.ipam import ipam_records
@@ -114,7 +115,17 @@ def ipam(
     elif fmt is IpamFormat.csv:
         typer.echo(_csv(records), nl=False)
     else:
-        _print_wide(_table(records))
+        _print_table(records)
+
+
+def _print_table(records: list[dict[str, Any]]) -> None:
+    # Off a terminal the lines are plain text: written directly (linear); on a terminal Rich draws them.
+    rows = _shown_rows(records)
+    lines = None if _console().is_terminal else plain_lines("IP plan", COLUMNS, RIGHT, rows)
+    if lines is None:
+        _print_wide(_table(rows))
+    else:
+        typer.echo("\n".join(lines))
 
 
 def _print_wide(table: Table) -> None:
@@ -160,13 +171,23 @@ def _csv(records: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def _table(records: list[dict[str, Any]]) -> Table:
-    table = Table(title="IP plan")
-    for col in ("site", "zone", "number", "segment", "vlan", "cidr", "gateway"):
-        table.add_column(col, justify="right" if col in ("zone", "number", "vlan") else "left", no_wrap=True)
-    previous = None
+COLUMNS = ("site", "zone", "number", "segment", "vlan", "cidr", "gateway")
+RIGHT = tuple(col in ("zone", "number", "vlan") for col in COLUMNS)
+
+
+def _shown_rows(records: list[dict[str, Any]]) -> list[list[str]]:
+    """The table's rows: a site's name, zone and number on its first segment only."""
+    shown, previous = [], None
     for row in _rows(records):
-        shown = row if row[0] != previous else ["", "", "", *row[3:]]
-        table.add_row(*(Text(cell) for cell in shown))
+        shown.append(row if row[0] != previous else ["", "", "", *row[3:]])
         previous = row[0]
+    return shown
+
+
+def _table(rows: list[list[str]]) -> Table:
+    table = Table(title="IP plan")
+    for col, right in zip(COLUMNS, RIGHT, strict=True):
+        table.add_column(col, justify="right" if right else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
     return table

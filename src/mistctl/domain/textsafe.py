@@ -41,25 +41,31 @@ def control_chars(text: str, *, name: bool = True) -> list[str]:
 def unsafe_strings(data: Any, path: str = "") -> Iterator[tuple[str, str, list[str]]]:
     """(where, the text escaped, its control characters) for each unsafe string or key in `data`."""
     if isinstance(data, Mapping):
-        for key, value in data.items():
-            where = f"{path}.{printable(key)}" if path else printable(key)
-            bad = control_chars(str(key))
-            if bad:
-                yield where, printable(key), bad
-            if isinstance(value, str):
-                found = control_chars(value, name=str(key) in NAME_FIELDS)
-                if found:
-                    yield where, printable(value), found
-            else:
-                yield from unsafe_strings(value, where)
+        yield from _unsafe_in_mapping(data, path)
     elif isinstance(data, list | tuple):
         for i, item in enumerate(data):
             if isinstance(item, str):
-                found = control_chars(item)
-                if found:
-                    yield f"{path}[{i}]", printable(item), found
-            else:
+                if _CONTROL.search(item):
+                    yield f"{path}[{i}]", printable(item), control_chars(item)
+            elif isinstance(item, Mapping | list | tuple):
                 yield from unsafe_strings(item, f"{path}[{i}]")
+
+
+def _unsafe_in_mapping(data: Mapping[Any, Any], path: str) -> Iterator[tuple[str, str, list[str]]]:
+    for key, value in data.items():
+        text_key = str(key)
+        if _CONTROL.search(text_key):
+            yield _join(path, key), printable(key), control_chars(text_key)
+        if isinstance(value, str):
+            found = control_chars(value, name=text_key in NAME_FIELDS) if _CONTROL.search(value) else None
+            if found:
+                yield _join(path, key), printable(value), found
+        elif isinstance(value, Mapping | list | tuple):  # the path is built only where it is needed
+            yield from unsafe_strings(value, _join(path, key))
+
+
+def _join(path: str, key: object) -> str:
+    return f"{path}.{printable(key)}" if path else printable(key)
 
 
 def text_issues(data: Any, origin: Origin, prefix: str = "") -> list[Issue]:

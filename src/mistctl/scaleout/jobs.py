@@ -20,6 +20,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from arq.worker import Retry
@@ -31,7 +32,7 @@ from mistctl.domain.plan import Change, Plan
 from mistctl.mist.client import MistClient
 from mistctl.mist.errors import MistError
 from mistctl.scaleout.deletes import queued_deletes
-from mistctl.scaleout.locks import chunked, release_run_locks, renew_run_locks, take_run_locks
+from mistctl.scaleout.locks import REFRESH_EVERY, chunked, release_run_locks, renew_run_locks, take_run_locks
 from mistctl.scaleout.queue import RunBook
 from mistctl.scaleout.seal import SealError
 from mistctl.scaleout.state import WorkerState, job_lease, state_of
@@ -71,15 +72,18 @@ class _Stop(Exception):
 Work = Callable[[WorkerState, Run], Awaitable[None]]
 
 
-async def _guard(ctx: dict[str, Any], run_id: str, work: Work, *, run_tries: bool = True) -> None:
+async def _guard(ctx: dict[str, Any], run_id: str, work: Work, *, run_tries: bool = True,
+                 read: Callable[[RunBook], Awaitable[Run | None]] | None = None) -> None:
     """Hold the lease; run `work` on a live run; a lost Redis is retried, a `_Stop` or a bug ends the run.
 
     `run_tries`: a job interrupted too often ends the run (a site job fails only its site instead).
+    `read`: how the run is read (a site job reads more in the same round trip); else `RunBook.run`.
     """
     w = state_of(ctx)
     async with job_lease(ctx):
         try:
-            run = await w.book(run_id).run()
+            book = w.book(run_id)
+            run = await (read(book) if read is not None else book.run())
             if run is None or run.is_terminal:
                 return
             if run_tries and ctx["job_try"] > TRIES:
@@ -98,17 +102,28 @@ async def _guard(ctx: dict[str, Any], run_id: str, work: Work, *, run_tries: boo
 
 
 @asynccontextmanager
-async def _mist(w: WorkerState, run: Run, org_id: str) -> AsyncIterator[tuple[MistClient, Records]]:
-    """A Mist client and the run's records for one job: its audit is flushed and its calls counted after."""
+async def _mist(w: WorkerState, run: Run, org_id: str,
+                counts: dict[str, int] | None = None) -> AsyncIterator[tuple[MistClient, Records]]:
+    """A Mist client and the run's records for one job: its audit is flushed and its calls counted after.
+
+    `counts`: when the job ends well its calls go there instead (a site job adds them to the run's counters
+    with its done mark, one round trip less); when it raises they are counted at once.
+    """
     ledger = CallLedger()
     ownership = (await w.book(run.id).options())["ownership"]  # what it writes is recorded under its owner
     records = Records(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger,
                       owner=ownership.owner if ownership else None)
     try:
         yield w.client(ledger), records
+    except BaseException:
+        counts = None
+        raise
     finally:
         await records.flush_audit()
-        await w.store.incr_run_counts(run.id, {"calls": ledger.total})
+        if counts is None:
+            await w.store.incr_run_counts(run.id, {"calls": ledger.total})
+        else:
+            counts["calls"] = ledger.total
 
 
 # -- deploy -------------------------------------------------------------------------------------------
@@ -175,21 +190,39 @@ async def _queue_sites(w: WorkerState, ctx: dict[str, Any], run: Run, jobs: list
 
 # -- site ---------------------------------------------------------------------------------------------
 
+@dataclass
+class _SiteStart:
+    """What a site job read with its run (`RunBook.site_start`)."""
+
+    done: bool = False  # finished by an earlier try that died before arq heard of it
+    renew: bool = False  # this job renews the run's locks
+
+
 async def site(ctx: dict[str, Any], run_id: str, job_data: dict[str, Any]) -> None:
     """Converge one site of a run; the last one queues `finish`."""
-    await _guard(ctx, run_id, lambda w, run: _site(w, ctx, run, SiteJob.from_json(job_data)), run_tries=False)
+    job, start = SiteJob.from_json(job_data), _SiteStart()
+
+    async def read(book: RunBook) -> Run | None:
+        run, start.done, start.renew = await book.site_start(job.site, REFRESH_EVERY)
+        return run
+
+    await _guard(ctx, run_id, lambda w, run: _site(w, ctx, run, job, start), run_tries=False, read=read)
 
 
-async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob) -> None:
+async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob, start: _SiteStart) -> None:
     book = w.book(run.id)
-    if await book.is_done(job.site):  # finished by an earlier try that died before arq heard of it
+    if start.done:
+        if start.renew:
+            await book.skip_lock_refresh()
         last = await book.all_done()
     else:
-        await renew_run_locks(w.store, book)
+        await renew_run_locks(w.store, book, start.renew)
         event, counts, failure = await _run_site(w, run, job, ctx["job_try"])
         added, last = await book.mark_done(job.site, w.name, failure, counts)
         if added:  # a try that died between its mark and here leaves the event out, never the counts
             await w.store.publish_event(run.id, event)
+        else:  # done by an earlier try: this one's calls still count
+            await w.store.incr_run_counts(run.id, {"calls": counts["calls"]})
     if last:
         await w.queue(ctx).enqueue_finish(run.id)
 
@@ -198,15 +231,21 @@ async def _run_site(w: WorkerState, run: Run, job: SiteJob,
                     tries: int) -> tuple[dict[str, Any], dict[str, int], str | None]:
     """Run (or skip, when cancelled) the site's job: its event, its counts and its failure, if any.
 
-    Reported like `report_outcome`, but counted by `RunBook.mark_done` with the site's done mark.
+    Reported like `report_outcome`, but counted by `RunBook.mark_done` with the site's done mark (its
+    calls too).
     """
-    async with _mist(w, run, job.org_id) as (mist, records):
+    counts: dict[str, int] = {}
+    async with _mist(w, run, job.org_id, counts) as (mist, records):
         if run.cancel_requested:  # read as this job started
-            return {"type": "site_cancelled", "site": job.site}, {"sites_cancelled": 1}, None
-        outcome = await _converge_site(mist, records, job, tries)
-        counts = {site_counter(outcome): 1, "writes": outcome.writes}
-        failure = None if outcome.ok else f"step {outcome.step}: {outcome.error}"
-        return outcome_event(outcome), counts, failure
+            counts["sites_cancelled"] = 1
+            event: dict[str, Any] = {"type": "site_cancelled", "site": job.site}
+            failure = None
+        else:
+            outcome = await _converge_site(mist, records, job, tries)
+            counts.update({site_counter(outcome): 1, "writes": outcome.writes})
+            failure = None if outcome.ok else f"step {outcome.step}: {outcome.error}"
+            event = outcome_event(outcome)
+    return event, counts, failure
 
 
 async def _converge_site(mist: MistApi, records: Records, job: SiteJob, tries: int) -> SiteOutcome:

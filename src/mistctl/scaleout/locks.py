@@ -40,25 +40,30 @@ async def take_run_locks(store: StateStore, book: RunBook, run: Run, sites: Sequ
                                poll=ORG_POLL, on_wait=waiting)
     if held is not None:
         raise Busy.of(org_id, None, held if held.owner else None)
-    taken = await chunked(lambda n: store.acquire_lock(n, run_id, RUN_LOCK_TTL, holder=holder), names[1:])
+    taken = await store.acquire_locks(names[1:], run_id, RUN_LOCK_TTL, holder=holder)
     busy = [(site, name) for site, name, ok in zip(sites, names[1:], taken, strict=True) if not ok]
     if busy:  # a single-site request of the service holds it (they never wait): fail, naming it
         raise Busy.of(org_id, busy[0][0], await store.get_lock(busy[0][1]))
     await store.update_run(run_id, heartbeat_at=utcnow())
 
 
-async def renew_run_locks(store: StateStore, book: RunBook) -> None:
-    """Keep the run's locks alive while its site jobs run (one job per third of the TTL does it)."""
-    if await book.lock_refresh_due(RUN_LOCK_TTL / 3):
+REFRESH_EVERY = RUN_LOCK_TTL / 3
+
+
+async def renew_run_locks(store: StateStore, book: RunBook, due: bool | None = None) -> None:
+    """Keep the run's locks alive while its site jobs run (one job per third of the TTL does it).
+
+    `due`: whether this job took the turn already (`RunBook.site_start`); None: ask the book."""
+    if due or (due is None and await book.lock_refresh_due(REFRESH_EVERY)):
         names = (await book.options())["locks"]
-        await chunked(lambda n: store.refresh_lock(n, book.run_id, RUN_LOCK_TTL), names)
+        await store.refresh_locks(names, book.run_id, RUN_LOCK_TTL)
         await store.update_run(book.run_id, heartbeat_at=utcnow())
 
 
 async def release_run_locks(store: StateStore, book: RunBook) -> None:
     """Release what the run holds (a lock another run holds is left alone)."""
     names = (await book.options())["locks"]
-    await chunked(lambda n: store.release_lock(n, book.run_id), names)
+    await store.release_locks(names, book.run_id)
 
 
 async def chunked(call: Callable[[_T], Awaitable[Any]], items: Sequence[_T]) -> list[Any]:

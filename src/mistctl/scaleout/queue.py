@@ -151,11 +151,21 @@ class RunBook:
         """The run without its plan and counts, read in one round trip (`store.get_run` also loads the plan,
         megabytes for thousands of sites: far too slow for every site job). The fields are the store's own
         layout (`redis_keys`: one JSON value per Run field in `run:<id>`)."""
-        values = await aw(self.r.hmget(self.run_key, list(_LIGHT_FIELDS)))
-        if values[0] is None:
-            return None
-        return Run.model_validate({k: json.loads(v) for k, v in zip(_LIGHT_FIELDS, values, strict=True)
-                                   if v is not None})
+        return _light_run(await aw(self.r.hmget(self.run_key, list(_LIGHT_FIELDS))))
+
+    async def site_start(self, site: str, every: float) -> tuple[Run | None, bool, bool]:
+        """What a site job reads first, in one round trip: the run (as `run`), whether the site is done
+        already, and whether this job renews the run's locks (as `lock_refresh_due`)."""
+        async with self.r.pipeline(transaction=False) as pipe:
+            pipe.hmget(self.run_key, list(_LIGHT_FIELDS))
+            pipe.sismember(self.done, site)
+            pipe.set(self.lock_mark, "1", nx=True, px=max(1, int(every * 1000)))
+            values, done, due = await pipe.execute()
+        return _light_run(values), bool(done), bool(due)
+
+    async def skip_lock_refresh(self) -> None:
+        """The job that took the refresh turn (`site_start`) will not renew: the next one may."""
+        await aw(self.r.delete(self.lock_mark))
 
     async def mark_checked(self) -> None:
         """The saved plan held against the live org once: a retried deploy job, which finds its own first
@@ -223,6 +233,13 @@ class RunBook:
             for key in self._all:
                 pipe.expire(key, 24 * 3600)
             await pipe.execute()
+
+
+def _light_run(values: list[str | None]) -> Run | None:
+    if values[0] is None:
+        return None
+    return Run.model_validate({k: json.loads(v) for k, v in zip(_LIGHT_FIELDS, values, strict=True)
+                               if v is not None})
 
 
 # -- the queue ----------------------------------------------------------------------------------------

@@ -63,8 +63,16 @@ class WorkerState:
         return client_for(self.http, self.tokens, self.settings, clock=self.clock, budget=self.budget,
                           on_call=ledger.on_call, owners=self.owners)
 
+    books: dict[str, RunBook] = field(default_factory=dict, repr=False)
+
     def book(self, run_id: str) -> RunBook:
-        return RunBook(self.store, run_id)
+        """The run's book (kept: building one registers its script, a SHA-1 over its text, per job)."""
+        found = self.books.get(run_id)
+        if found is None:
+            if len(self.books) >= 64:  # runs of long-gone deployments
+                self.books.clear()
+            found = self.books[run_id] = RunBook(self.store, run_id)
+        return found
 
     def queue(self, ctx: dict[str, Any]) -> DeploymentQueue:
         """The queue, over the arq pool the worker polls with."""

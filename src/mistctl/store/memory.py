@@ -307,6 +307,19 @@ class MemoryStore(MemorySleHistory, StoreLifecycle):
         self._locks[name] = (owner, self._clock() + ttl_s)
         return True
 
+    async def acquire_locks(self, names: Sequence[str], owner: str, ttl_s: float, *,
+                            holder: str = "") -> list[bool]:
+        """`acquire_lock` of each name."""
+        return [await self.acquire_lock(n, owner, ttl_s, holder=holder) for n in names]
+
+    async def refresh_locks(self, names: Sequence[str], owner: str, ttl_s: float) -> list[bool]:
+        """`refresh_lock` of each name."""
+        return [await self.refresh_lock(n, owner, ttl_s) for n in names]
+
+    async def release_locks(self, names: Sequence[str], owner: str) -> list[bool]:
+        """`release_lock` of each name."""
+        return [await self.release_lock(n, owner) for n in names]
+
     async def get_lock(self, name: str) -> LockInfo | None:
         """The unexpired lock, or None."""
         owner = self._live_owner(name)

@@ -176,6 +176,16 @@ class StateStore(Protocol):
     async def release_lock(self, name: str, owner: str) -> bool:
         """Release a lock we hold; False if it was not ours (or already expired)."""
 
+    async def acquire_locks(self, names: Sequence[str], owner: str, ttl_s: float, *,
+                            holder: str = "") -> list[bool]:
+        """`acquire_lock` of each name, in one round trip (a run's thousands of site locks); each one's answer."""
+
+    async def refresh_locks(self, names: Sequence[str], owner: str, ttl_s: float) -> list[bool]:
+        """`refresh_lock` of each name, in one round trip; each one's answer."""
+
+    async def release_locks(self, names: Sequence[str], owner: str) -> list[bool]:
+        """`release_lock` of each name, in one round trip; each one's answer."""
+
     async def get_lock(self, name: str) -> LockInfo | None:
         """The unexpired lock of that name (owner, holder, expiry), or None."""
 

@@ -106,6 +106,38 @@ end
 return 0
 """
 
+# The same three over many locks: KEYS lock, lockholder pairs; one 0/1 per pair.
+ACQUIRE_LOCKS = """
+local out = {}
+for i = 1, #KEYS, 2 do
+  local cur = redis.call('GET', KEYS[i])
+  if cur and cur ~= ARGV[1] then out[#out + 1] = 0 else
+    redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
+    redis.call('SET', KEYS[i + 1], ARGV[3], 'PX', ARGV[2])
+    out[#out + 1] = 1
+  end
+end
+return out
+"""
+
+
+def _each_owned_lock(action: str) -> str:
+    """A script doing `action` (on KEYS[i], KEYS[i + 1]) to each lock owned by ARGV[1]: its answer, else 0."""
+    return f"""
+local out = {{}}
+for i = 1, #KEYS, 2 do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    {action}
+  else out[#out + 1] = 0 end
+end
+return out
+"""
+
+
+REFRESH_LOCKS = _each_owned_lock(
+    "redis.call('PEXPIRE', KEYS[i + 1], ARGV[2]); out[#out + 1] = redis.call('PEXPIRE', KEYS[i], ARGV[2])")
+RELEASE_LOCKS = _each_owned_lock("redis.call('DEL', KEYS[i + 1]); out[#out + 1] = redis.call('DEL', KEYS[i])")
+
 # KEYS: lock, lockholder; ARGV: the owner to match ('' for any). Returns {owner, holder, pttl} or false.
 BREAK_LOCK = """
 local cur = redis.call('GET', KEYS[1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
@@ -23,6 +23,7 @@ _R = TypeVar("_R")
 _B = TypeVar("_B", bound="RedisBase")
 
 _RUN_FIELDS = tuple(name for name in Run.model_fields if name != "counts")
+LOCK_BATCH = 500  # locks per script call: Redis serves nothing else while one runs
 _RUN_FIELDS_NO_PLAN = tuple(name for name in _RUN_FIELDS if name != "plan")
 
 
@@ -81,6 +82,9 @@ class RedisRuns(RedisBase):
         self._refresh = client.register_script(rk.REFRESH_LOCK)
         self._release = client.register_script(rk.RELEASE_LOCK)
         self._break = client.register_script(rk.BREAK_LOCK)
+        self._acquire_many = client.register_script(rk.ACQUIRE_LOCKS)
+        self._refresh_many = client.register_script(rk.REFRESH_LOCKS)
+        self._release_many = client.register_script(rk.RELEASE_LOCKS)
 
     # --- runs -----------------------------------------------------------------------------------------
     @guarded
@@ -210,6 +214,30 @@ class RedisRuns(RedisBase):
     async def release_lock(self, name: str, owner: str) -> bool:
         """Compare-and-delete."""
         return bool(await self._release(keys=self._lock_keys(name), args=[owner]))
+
+    async def _many(self, script: Any, names: Sequence[str], args: list[Any]) -> list[bool]:
+        """A multi-lock script over `names`, LOCK_BATCH locks per call (Redis runs each call alone)."""
+        answers: list[bool] = []
+        for i in range(0, len(names), LOCK_BATCH):
+            keys = [key for name in names[i:i + LOCK_BATCH] for key in self._lock_keys(name)]
+            answers += [bool(x) for x in await script(keys=keys, args=args)]
+        return answers
+
+    @guarded
+    async def acquire_locks(self, names: Sequence[str], owner: str, ttl_s: float, *,
+                            holder: str = "") -> list[bool]:
+        """`acquire_lock` of each name, a script call per LOCK_BATCH names."""
+        return await self._many(self._acquire_many, names, [owner, _ms(ttl_s), holder])
+
+    @guarded
+    async def refresh_locks(self, names: Sequence[str], owner: str, ttl_s: float) -> list[bool]:
+        """`refresh_lock` of each name, a script call per LOCK_BATCH names."""
+        return await self._many(self._refresh_many, names, [owner, _ms(ttl_s)])
+
+    @guarded
+    async def release_locks(self, names: Sequence[str], owner: str) -> list[bool]:
+        """`release_lock` of each name, a script call per LOCK_BATCH names."""
+        return await self._many(self._release_many, names, [owner])
 
     @guarded
     async def get_lock(self, name: str) -> LockInfo | None:

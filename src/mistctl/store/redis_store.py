@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -22,7 +23,6 @@ from mistctl.store._common import (
     StoreLifecycle,
     check_page,
     make_fingerprint,
-    record_done_in_turn,
     step_sort_key,
 )
 from mistctl.store.models import (
@@ -76,20 +76,27 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
     async def record_steps(self, recs: Sequence[StepRecord]) -> None:
         """Upsert many in one MULTI/EXEC."""
         async with self.r.pipeline(transaction=True) as pipe:
-            for rec in recs:
-                site = rec.site or ""
-                pipe.hset(
-                    self.keys.k("step", rec.org_id, site),
-                    rk.step_field(rec.step, rec.kind, rec.key),
-                    rec.model_dump_json(),
-                )
-                pipe.sadd(self.keys.k("stepsites", rec.org_id), site)
+            self._queue_steps(pipe, recs)
             await pipe.execute()
+
+    def _queue_steps(self, pipe: Any, recs: Sequence[StepRecord]) -> None:
+        for rec in recs:
+            site = rec.site or ""
+            pipe.hset(self.keys.k("step", rec.org_id, site), rk.step_field(rec.step, rec.kind, rec.key),
+                      rec.model_dump_json())
+            pipe.sadd(self.keys.k("stepsites", rec.org_id), site)
 
     @_guarded
     async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
-        """`record_step`, `put_object` and `append_audit_batch` in turn."""
-        await record_done_in_turn(self, rec, ref, audit)
+        """The step's record, its object (and owner, when `ref` has one) and its audit entries in one
+        MULTI/EXEC (one round trip, not three)."""
+        async with self.r.pipeline(transaction=True) as pipe:
+            self._queue_steps(pipe, (rec,))
+            pipe.hset(self.keys.k("obj", ref.org_id, ref.kind), ref.key, ref.model_dump_json(exclude={"owner"}))
+            if ref.owner is not None:
+                pipe.hset(self.keys.k("objowner", ref.org_id, ref.kind), ref.key, ref.owner)
+            self._queue_audit(pipe, audit)
+            await pipe.execute()
 
     async def get_steps(
         self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
@@ -220,6 +227,11 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
         """Append entries to the log and to their run's and site's lists, in one MULTI/EXEC."""
         if not entries:
             return
+        async with self.r.pipeline(transaction=True) as pipe:
+            self._queue_audit(pipe, entries)
+            await pipe.execute()
+
+    def _queue_audit(self, pipe: Any, entries: Sequence[AuditEntry]) -> None:
         lists: dict[str, list[str]] = {}
         for e in entries:
             body = e.model_dump_json()
@@ -228,10 +240,8 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
                 lists.setdefault(self.keys.k("auditrun", e.run_id), []).append(body)
             if e.site is not None:
                 lists.setdefault(self.keys.k("auditsite", e.site), []).append(body)
-        async with self.r.pipeline(transaction=True) as pipe:
-            for key, bodies in lists.items():
-                pipe.rpush(key, *bodies)
-            await pipe.execute()
+        for key, bodies in lists.items():
+            pipe.rpush(key, *bodies)
 
     @_guarded
     async def list_audit(

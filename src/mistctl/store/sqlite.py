@@ -254,6 +254,19 @@ class SqliteStore(SqliteSleHistory, StoreLifecycle):
         """Release a lock we hold."""
         return await self._call(run_q.release_lock, name, owner, self._clock())
 
+    async def acquire_locks(self, names: Sequence[str], owner: str, ttl_s: float, *,
+                            holder: str = "") -> list[bool]:
+        """`acquire_lock` of each name, in one transaction."""
+        return await self._call(run_q.acquire_locks, list(names), owner, self._clock(), ttl_s, holder)
+
+    async def refresh_locks(self, names: Sequence[str], owner: str, ttl_s: float) -> list[bool]:
+        """`refresh_lock` of each name, in one transaction."""
+        return await self._call(run_q.refresh_locks, list(names), owner, self._clock(), ttl_s)
+
+    async def release_locks(self, names: Sequence[str], owner: str) -> list[bool]:
+        """`release_lock` of each name, in one transaction."""
+        return await self._call(run_q.release_locks, list(names), owner, self._clock())
+
     async def get_lock(self, name: str) -> LockInfo | None:
         """The unexpired lock, or None."""
         return await self._call(run_q.select_lock, name, self._clock())

@@ -127,15 +127,24 @@ def select_events(conn: sqlite3.Connection, run_id: str, after_seq: int, limit: 
 def acquire_lock(conn: sqlite3.Connection, name: str, owner: str, now: float, ttl_s: float,
                  holder: str = "") -> bool:
     """Take the lock unless someone else holds it unexpired."""
+    return acquire_locks(conn, [name], owner, now, ttl_s, holder)[0]
+
+
+def acquire_locks(conn: sqlite3.Connection, names: list[str], owner: str, now: float, ttl_s: float,
+                  holder: str = "") -> list[bool]:
+    """`acquire_lock` of each name, in one transaction."""
+    taken = []
     with write_tx(conn):
-        row = conn.execute("SELECT owner, expires_at FROM locks WHERE name = ?", (name,)).fetchone()
-        if row is not None and row[0] != owner and row[1] > now:
-            return False
-        conn.execute(
-            "INSERT OR REPLACE INTO locks (name, owner, expires_at, holder) VALUES (?, ?, ?, ?)",
-            (name, owner, now + ttl_s, holder),
-        )
-    return True
+        for name in names:
+            row = conn.execute("SELECT owner, expires_at FROM locks WHERE name = ?", (name,)).fetchone()
+            ok = row is None or row[0] == owner or row[1] <= now
+            if ok:
+                conn.execute(
+                    "INSERT OR REPLACE INTO locks (name, owner, expires_at, holder) VALUES (?, ?, ?, ?)",
+                    (name, owner, now + ttl_s, holder),
+                )
+            taken.append(ok)
+    return taken
 
 
 def refresh_lock(conn: sqlite3.Connection, name: str, owner: str, now: float, ttl_s: float) -> bool:
@@ -147,12 +156,27 @@ def refresh_lock(conn: sqlite3.Connection, name: str, owner: str, now: float, tt
     return cur.rowcount == 1
 
 
+def refresh_locks(conn: sqlite3.Connection, names: list[str], owner: str, now: float,
+                  ttl_s: float) -> list[bool]:
+    """`refresh_lock` of each name, in one transaction."""
+    with write_tx(conn):
+        return [refresh_lock(conn, name, owner, now, ttl_s) for name in names]
+
+
 def release_lock(conn: sqlite3.Connection, name: str, owner: str, now: float) -> bool:
     """Drop our unexpired lock (an expired one is cleared too, but counts as not ours any more)."""
+    return release_locks(conn, [name], owner, now)[0]
+
+
+def release_locks(conn: sqlite3.Connection, names: list[str], owner: str, now: float) -> list[bool]:
+    """`release_lock` of each name, in one transaction."""
+    released = []
     with write_tx(conn):
-        conn.execute("DELETE FROM locks WHERE name = ? AND expires_at <= ?", (name, now))
-        cur = conn.execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
-    return cur.rowcount == 1
+        for name in names:
+            conn.execute("DELETE FROM locks WHERE name = ? AND expires_at <= ?", (name, now))
+            cur = conn.execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
+            released.append(cur.rowcount == 1)
+    return released
 
 
 def select_lock(conn: sqlite3.Connection, name: str, now: float) -> LockInfo | None:

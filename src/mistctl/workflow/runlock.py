@@ -122,8 +122,9 @@ class RunLease:
 
     async def beat(self) -> None:
         """Renew the locks (a lost one is logged) and the run's heartbeat."""
-        for name in self.names:
-            if not await self.store.refresh_lock(name, self.owner, self.ttl):
+        kept = await self.store.refresh_locks(self.names, self.owner, self.ttl)  # one round trip for all
+        for name, ok in zip(self.names, kept, strict=True):
+            if not ok:
                 log.warning("lock %s of run %s lapsed while held", name, self.owner)
         if self.run_id is not None:
             await self.store.update_run(self.run_id, heartbeat_at=utcnow())
@@ -135,9 +136,8 @@ class RunLease:
 
     async def release(self) -> None:
         """Release every lock held (a lapsed one is left to its new holder)."""
-        for name in reversed(self.names):
-            with contextlib.suppress(Exception):
-                await self.store.release_lock(name, self.owner)
+        with contextlib.suppress(Exception):
+            await self.store.release_locks(self.names[::-1], self.owner)
         self.names.clear()
 
     async def keep_alive(self) -> None:
@@ -165,13 +165,17 @@ async def org_run(store: StateStore, org_id: str, owner: str, *, holder: str, wa
         if held is not None:
             raise Busy.of(org_id, None, held if held.owner else None)
         lease.names.append(org_lock(org_id))
-        for site in dict.fromkeys(sites):
+        names = {site: site_lock(org_id, site) for site in sites}  # all at once: one store round trip
+        taken = await store.acquire_locks(list(names.values()), owner, ttl, holder=holder) if names else []
+        lease.names += [name for name, ok in zip(names.values(), taken, strict=True) if ok]
+        for (site, name), ok in zip(names.items(), taken, strict=True):
+            if ok:
+                continue
             left = min(SITE_GRACE, max(deadline - loop.time(), 0.0))
-            held = await wait_for_lock(store, site_lock(org_id, site), owner, holder=holder, ttl=ttl,
-                                       wait=left)
+            held = await wait_for_lock(store, name, owner, holder=holder, ttl=ttl, wait=left)
             if held is not None:
                 raise Busy.of(org_id, site, held if held.owner else None)
-            lease.names.append(site_lock(org_id, site))
+            lease.names.append(name)
         renewer = asyncio.create_task(lease.keep_alive())
         yield lease
     finally:

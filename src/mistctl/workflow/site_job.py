@@ -8,7 +8,7 @@ JSON and carries no secret). Running it twice is safe: a lost create is looked u
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from mistctl.domain import kinds as K
@@ -49,7 +49,9 @@ class SiteJob:
     latlng: list[float] | None = None  # [lat, lng] from the fleet, for the console's map
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """Its fields as JSON data (a shallow copy: the values are JSON data already; `asdict` deep-copies
+        every body, a millisecond per site when a run queues thousands)."""
+        return {name: getattr(self, name) for name in _FIELDS}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SiteJob:
@@ -64,6 +66,9 @@ class SiteJob:
     def writes(self) -> int:
         """The writes this job will make (for estimates and progress)."""
         return (self.action != "noop") + (self.vars is not None) + bool(self.macs) + len(self.names)
+
+
+_FIELDS = tuple(f.name for f in fields(SiteJob))
 
 
 @dataclass
