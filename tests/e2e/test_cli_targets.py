@@ -36,6 +36,7 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
 def _fleet(tmp: Path, name: str, edit: Any = None) -> str:
     data = yaml.safe_load(EXAMPLE.read_text())
     data["sites"] = [s for s in data["sites"] if "name" in s]  # the named stores (no CSV beside it)
+    data["name"] = "retail"  # versions of one fleet in several files: one owner (see "Who owns what")
     if edit is not None:
         edit(data)
     path = tmp / name
