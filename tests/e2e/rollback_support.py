@@ -24,6 +24,7 @@ def fleets(tmp: Path) -> tuple[Path, Path]:
     a site's address changed, a label and the WLAN policy using it gone (B)."""
     data = yaml.safe_load(EXAMPLE.read_text())
     data["sites"] = [s for s in data["sites"] if "name" in s]
+    data["name"] = "retail"  # two versions of one fleet: one owner (README "Who owns what")
     a = tmp / "fleet-a.yaml"
     a.write_text(yaml.safe_dump(data, sort_keys=False))
     org = data["org"]

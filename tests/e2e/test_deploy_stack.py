@@ -97,8 +97,9 @@ def test_the_compose_commands_deploy_a_fleet_and_redis_keeps_the_runs(tmp_path: 
                                                   "org_id": org_id})
         assert accepted.status_code == 202, accepted.text
         ended = _until_ended(api, accepted.json()["id"])
-        single = api.post("/orchestrator/deploy-full-stack", json={"site_name": "Branch-K-9", "zone_id": 2,
-                                                                   "site_id": 9})
+        branch = {"site_name": "Branch-K-9", "zone_id": 2, "site_id": 9}
+        refused = api.post("/orchestrator/deploy-full-stack", json=branch)  # the fleet owns the shared objects
+        single = api.post("/orchestrator/deploy-full-stack", json={**branch, "take_ownership": True})
         probes = [httpx.get(url + path, timeout=30) for path in _probe_paths()]  # as Kubernetes: no credentials
         healthcheck = subprocess.run(_healthcheck(url), capture_output=True, text=True, timeout=30)
         twin = DumpedTwin(twin_url)
@@ -115,6 +116,7 @@ def test_the_compose_commands_deploy_a_fleet_and_redis_keeps_the_runs(tmp_path: 
     assert probes[0].json()["checked"]["store"] == "ping (RedisStore)"
     assert healthcheck.returncode == 0, healthcheck.stderr
     assert restarted.returncode == 0 and "completed" in restarted.stdout, restarted.stdout + restarted.stderr
+    assert refused.json()["status"] == "failed" and "owned by fleet 'retail'" in refused.text, refused.text
     assert single.status_code == 200 and single.json()["status"] == "completed", single.text
     sites = {s["name"] for s in twin.objects("sites")}
     assert {"K-00000", "K-00001", "K-00002", "Branch-K-9"} <= sites
