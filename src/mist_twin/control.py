@@ -11,12 +11,13 @@ from typing import Any, TypeVar
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mist_twin.access import json_body, twin_of
 from mist_twin.auth import ROLES
 from mist_twin.devices import normalise_device
 from mist_twin.errors import bad_request
+from mist_twin.jsonresp import JSONResponse
 from mist_twin.rules import COLLECTIONS
 
 M = TypeVar("M", bound=BaseModel)

@@ -19,11 +19,12 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mist_twin import firmware, sle
 from mist_twin.access import json_body, twin_of
 from mist_twin.errors import bad_request, not_found
+from mist_twin.jsonresp import JSONResponse
 from mist_twin.state import TwinState
 
 router = APIRouter(prefix="/__twin")

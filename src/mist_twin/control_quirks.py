@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mist_twin.access import json_body, twin_of
 from mist_twin.control import updated
 from mist_twin.errors import bad_request
+from mist_twin.jsonresp import JSONResponse
 
 router = APIRouter(prefix="/__twin")
 

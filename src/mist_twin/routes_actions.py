@@ -6,11 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mist_twin import crud
 from mist_twin.access import item_access, json_body, org_access
 from mist_twin.inventory import normalise_mac
+from mist_twin.jsonresp import JSONResponse
 from mist_twin.rules import DEVICEPROFILES, PSKS
 from mist_twin.state import INVENTORY, TwinState
 from mist_twin.store import Obj

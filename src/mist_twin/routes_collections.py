@@ -6,10 +6,11 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mist_twin import crud
 from mist_twin.access import item_access, json_body, org_access
+from mist_twin.jsonresp import JSONResponse
 from mist_twin.rules import RULES
 
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mist_twin import upgrades
 from mist_twin.access import json_body, site_access
 from mist_twin.devices import DEVICE_TYPES, MODELS
 from mist_twin.errors import bad_request, not_found
 from mist_twin.firmware import UPGRADES, available
+from mist_twin.jsonresp import JSONResponse
 from mist_twin.routes_site_devices import site_device
 from mist_twin.state import TwinState
 from mist_twin.store import Obj

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mist_twin import inventory
 from mist_twin.access import json_body, org_access
 from mist_twin.crud import paginate
+from mist_twin.jsonresp import JSONResponse
 from mist_twin.validation import check_request
 
 router = APIRouter()

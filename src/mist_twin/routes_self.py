@@ -6,9 +6,10 @@ import math
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mist_twin.access import caller, org_access, twin_of
+from mist_twin.jsonresp import JSONResponse
 
 router = APIRouter()
 

@@ -6,13 +6,14 @@ import hashlib
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mist_twin.access import json_body, site_access
 from mist_twin.crud import paginate
 from mist_twin.devices import DEVICE_TYPES
 from mist_twin.errors import bad_request, not_found
 from mist_twin.firmware import JOBS, LAST, fwupdate
+from mist_twin.jsonresp import JSONResponse
 from mist_twin.state import INVENTORY, TwinState
 from mist_twin.store import Obj
 from mist_twin.validation import check_request

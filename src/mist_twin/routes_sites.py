@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mist_twin.access import json_body, site_access
 from mist_twin.crud import SERVER_FIELDS, without_server_fields
 from mist_twin.errors import bad_request
+from mist_twin.jsonresp import JSONResponse
 from mist_twin.state import SITE_SETTINGS
 from mist_twin.validation import check_request
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mist_twin import sle, timeparse
 from mist_twin.access import org_access, site_access
 from mist_twin.crud import DEFAULT_LIMIT, MAX_LIMIT, query_int
 from mist_twin.errors import bad_request, not_found
 from mist_twin.firmware import sle_drops
+from mist_twin.jsonresp import JSONResponse
 from mist_twin.state import TwinState
 from mist_twin.store import Obj
 

@@ -44,7 +44,17 @@ def test_validate_does_not_import_the_service_the_twin_or_redis() -> None:
     loaded = _imported_after(
         f"import sys\nfrom mistctl.cli.main import main\nsys.argv = ['mistctl', 'validate', {str(example)!r}]\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code")
-    assert not loaded & {"fastapi", "starlette", "uvicorn", "arq", "redis", "mist_twin"}
+    assert not loaded & {"fastapi", "starlette", "uvicorn", "arq", "redis", "mist_twin", "pydantic_settings"}
+
+
+def test_a_named_profile_is_still_checked_against_the_settings(tmp_path: Path) -> None:
+    (tmp_path / ".mistctl").mkdir()
+    (tmp_path / ".mistctl" / "profiles.toml").write_text('[profiles.lab]\nmist_hots = "x"\n', encoding="utf-8")
+    example = Path(__file__).resolve().parents[2] / "examples" / "fleet.yaml"
+    done = subprocess.run([sys.executable, "-m", "mistctl", "--profile", "lab", "validate", str(example)],
+                          capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": SRC})
+    assert done.returncode != 0 and "mist_hots" in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_the_help_table_matches_every_command() -> None:

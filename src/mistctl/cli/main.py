@@ -38,10 +38,13 @@ def _root(
              "environment variables and .env still come first."),
 ) -> None:
     """Plan, provision and operate Juniper Mist networks across many sites, as code."""
-    from mistctl.config import Settings
+    known: frozenset[str] = frozenset()
+    if profile is not None:  # only a named profile needs the settings' names (pydantic-settings: 0.1 s to import)
+        from mistctl.config import Settings
 
+        known = frozenset(Settings.model_fields)
     try:
-        profiles.activate(profile, frozenset(Settings.model_fields))
+        profiles.activate(profile, known)
     except UserError as exc:
         fail(str(exc))
     ctx.call_on_close(lambda: profiles.activate(None))  # for this command only (tests run many in one process)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -60,6 +61,31 @@ def default_limits(concurrency: int = DEFAULT_CONCURRENCY) -> httpx.Limits:
     return httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency, keepalive_expiry=30.0)
 
 
+class _Cookies(httpx.Cookies):
+    """httpx's cookie jar, skipped for an answer that sets no cookie: httpx builds a urllib request and
+    response for the jar on every answer (a tenth of a call's CPU), and Mist's token calls set none."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers or "set-cookie2" in response.headers:
+            super().extract_cookies(response)
+
+
+class _Client(httpx.AsyncClient):
+    """An `httpx.AsyncClient` whose cookie jar is `_Cookies` (the same cookies are kept and sent)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._jar = _Cookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._jar
+
+    @cookies.setter
+    def cookies(self, cookies: httpx._types.CookieTypes) -> None:
+        self._jar = _Cookies(cookies)
+
+
 def build_http_client(
     host: str,
     *,
@@ -73,7 +99,7 @@ def build_http_client(
     `transport`, the connections are spread over one-connection pools (`pools.SpreadTransport`).
     """
     limits = limits or default_limits()
-    return httpx.AsyncClient(
+    return _Client(
         base_url=base_url_for(host),
         transport=transport or SpreadTransport(limits),
         timeout=timeout,
