@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from mist_twin.config import TwinConfig
-from tests.e2e.test_console_browser import KEY, SERVICE_KEY, TWIN_TOKEN, Console, _fleet, chromium, serving
+from tests.e2e.test_console_browser import KEY, SERVICE_KEY, TWIN_TOKEN, Console, _fleet, chromium, serving, signed_in
 
 pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency: make venv")
 from playwright.sync_api import Browser, Page, expect  # noqa: E402
@@ -64,16 +64,6 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
-def signed_in(browser: Browser, console: Console, width: int) -> Page:
-    context = browser.new_context(base_url=console.url, viewport={"width": width, "height": 800})
-    tab = context.new_page()
-    tab.goto("/ui")
-    tab.get_by_label("Service key").fill(SERVICE_KEY)
-    tab.get_by_role("button", name="Sign in").click()
-    expect(tab.get_by_role("heading", name="Fleet", exact=True)).to_be_visible()
-    return tab
-
-
 def aps_fleet(console: Console, names: list[str]) -> dict[str, Any]:
     fleet = _fleet(names)
     inventory = console.twin.get(f"/api/v1/orgs/{console.org_id}/inventory").json()
@@ -86,7 +76,7 @@ def test_the_actions_at_a_laptops_and_a_phones_width(browser: Browser, lab: tupl
                                                      width: int) -> None:
     console, folder = lab
     shots = Shots(folder, console)
-    tab = signed_in(browser, console, width)
+    tab = signed_in(browser, console.url, width)
     try:
         shots.take(tab, "fleet", "Fleet")
         names = [f"W{width}-{n}" for n in range(1, 4)]

@@ -152,16 +152,23 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture()
 def page(browser: Browser, console: Console) -> Iterator[Page]:
     """A fresh browser context (its own cookies) on a laptop-sized screen, signed in."""
-    context = browser.new_context(base_url=console.url, viewport={"width": 1366, "height": 800})
-    tab = context.new_page()
-    tab.goto("/ui")
-    tab.get_by_label("Service key").fill(SERVICE_KEY)
-    tab.get_by_role("button", name="Sign in").click()
-    expect(tab.get_by_role("heading", name="Fleet", exact=True)).to_be_visible()
+    tab = signed_in(browser, console.url, 1366)
     try:
         yield tab
     finally:
-        context.close()
+        tab.context.close()
+
+
+def signed_in(browser: Browser, url: str, width: int, height: int = 800, start: str = "/ui") -> Page:
+    """A new browser context (its own cookies) of this screen size, signed in from `start` with the
+    service key; the fleet page is showing."""
+    context = browser.new_context(base_url=url, viewport={"width": width, "height": height})
+    tab = context.new_page()
+    tab.goto(start)
+    tab.get_by_label("Service key").fill(SERVICE_KEY)
+    tab.get_by_role("button", name="Sign in").click()
+    expect(tab.get_by_role("heading", name="Fleet", exact=True)).to_be_visible()
+    return tab
 
 
 def test_login_is_required_and_a_wrong_key_is_refused(browser: Browser, console: Console) -> None:

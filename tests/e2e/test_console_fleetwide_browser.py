@@ -18,12 +18,12 @@ import pytest
 import yaml
 
 from mistctl.store.sqlite import SqliteStore
-from tests.e2e.test_console_browser import PASSPHRASES, SERVICE_KEY, Console, _fleet, chromium
+from tests.e2e.test_console_browser import PASSPHRASES, SERVICE_KEY, Console, _fleet, chromium, signed_in
 from tests.e2e.test_console_browser import console as console  # noqa: PLC0414 (the module's fixture)
 from tests.e2e.test_console_fleetwide import IMG, SCRIPT, hostile_records
 
 pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency: make venv")
-from playwright.sync_api import Browser, Page, expect  # noqa: E402
+from playwright.sync_api import Browser, expect  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 WIDTHS = {"desktop": 1280, "phone": 390}
@@ -76,16 +76,6 @@ def filled(console: Console) -> Console:
     return console
 
 
-def signed_in(browser: Browser, console: Console, width: int) -> Page:
-    context = browser.new_context(base_url=console.url, viewport={"width": width, "height": 900})
-    tab = context.new_page()
-    tab.goto("/ui/login")
-    tab.get_by_label("Service key").fill(SERVICE_KEY)
-    tab.get_by_role("button", name="Sign in").click()
-    expect(tab.get_by_role("heading", name="Fleet", exact=True)).to_be_visible()
-    return tab
-
-
 def png_width(path: Path) -> int:
     header = path.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n", path
@@ -96,7 +86,7 @@ def png_width(path: Path) -> int:
 def test_each_fleet_wide_page_at_desktop_and_phone_widths(browser: Browser, filled: Console, shots: Path,
                                                           screen: str) -> None:
     width = WIDTHS[screen]
-    tab = signed_in(browser, filled, width)
+    tab = signed_in(browser, filled.url, width, 900, start="/ui/login")
     dialogs: list[str] = []
     tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     try:
@@ -119,7 +109,7 @@ def test_each_fleet_wide_page_at_desktop_and_phone_widths(browser: Browser, fill
 
 
 def test_a_map_mark_opens_its_site_and_names_it_on_hover(browser: Browser, filled: Console) -> None:
-    tab = signed_in(browser, filled, 1280)
+    tab = signed_in(browser, filled.url, 1280, 900, start="/ui/login")
     try:
         tab.goto("/ui/map")
         mark = tab.locator('svg.worldmap a[href="/ui/sites/Store-002"]')
@@ -140,7 +130,7 @@ def test_a_map_mark_opens_its_site_and_names_it_on_hover(browser: Browser, fille
 @pytest.mark.parametrize("screen", list(WIDTHS))
 def test_a_pasted_fleet_stays_in_the_plan_form_after_an_error(browser: Browser, filled: Console, shots: Path,
                                                             screen: str) -> None:
-    tab = signed_in(browser, filled, WIDTHS[screen])
+    tab = signed_in(browser, filled.url, WIDTHS[screen], 900, start="/ui/login")
     try:
         bad = _fleet(["Store-001", "Store-002", "Store-009"])
         bad["sites"][2]["zone"] = 9
