@@ -110,7 +110,7 @@ async def _mist(w: WorkerState, run: Run, org_id: str,
     with its done mark, one round trip less); when it raises they are counted at once.
     """
     ledger = CallLedger()
-    ownership = (await w.book(run.id).options())["ownership"]  # what it writes is recorded under its owner
+    ownership = await w.book(run.id).ownership()  # what it writes is recorded under its owner
     records = Records(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger,
                       owner=ownership.owner if ownership else None)
     try:

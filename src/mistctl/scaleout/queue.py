@@ -102,6 +102,7 @@ class RunBook:
         self.run_key = store.keys.k("run", run_id)
         self.counts = store.keys.k("runcounts", run_id)  # the store's counters (redis_keys: HINCRBY)
         self._mark = store.r.register_script(_MARK_DONE)
+        self._ownership: tuple[Ownership | None] | None = None  # read once: set when the run was queued
 
     @property
     def _all(self) -> list[str]:
@@ -138,6 +139,13 @@ class RunBook:
             "consent": DeleteConsent(**json.loads(raw.get("consent") or "{}")),
             "ownership": Ownership.loads(raw.get("ownership")),
         }
+
+    async def ownership(self) -> Ownership | None:
+        """Who the run writes as (its `ownership` option), read from Redis once per book: it never changes
+        after `create`, and every site job needs it (the workers keep one book per run)."""
+        if self._ownership is None:
+            self._ownership = (Ownership.loads(await aw(self.r.hget(self.meta, "ownership"))),)
+        return self._ownership[0]
 
     async def fleet(self, tokens: Sequence[SecretStr]) -> Fleet:
         """The run's fleet, unsealed with these tokens (`SealError` when they do not fit or it is gone)."""
