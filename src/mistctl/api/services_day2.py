@@ -124,16 +124,20 @@ async def drift_report(ctx: AppContext, access: Access, fleet: Fleet | None,
 
 
 async def fix_drift(ctx: AppContext, access: Access, fleet: Fleet, consent: DeleteConsent,
-                    ownership: Ownership | None = None) -> dict[str, Any]:
-    """Detect and fix drift under the org lock (409 when busy); removals only as `consent` allows."""
+                    ownership: Ownership | None = None, *, org_only: bool = False) -> dict[str, Any]:
+    """Detect and fix drift under the org lock (409 when busy); removals only as `consent` allows.
+
+    `org_only`: `fleet` is the service's design (org objects, no sites), as the console's drift fix uses it.
+    The answer's `fix` is None when there was nothing to fix (no run was made)."""
     run_id = new_run_id()
     ledger = CallLedger()
     mist = ctx.client(access.tokens, ledger)
     async with org_run(ctx.store, access.org_id, run_id, holder=holder_line("the service", access.actor),
                        wait=FIX_ORG_WAIT, ttl=LOCK_TTL):
         report = await drift.detect_drift(mist, ctx.store, fleet, access.org_id, concurrency=ctx.concurrency,
-                                          ownership=ownership)
-        answer: dict[str, Any] = {**report.to_json(), "compared_with": "fleet", "fix": None}
+                                          org_only=org_only, ownership=ownership)
+        scope = f"design {ctx.design.source} (org objects)" if org_only else "fleet"
+        answer: dict[str, Any] = {**report.to_json(), "compared_with": scope, "fix": None}
         if not report.drifted:
             return answer
         try:

@@ -3,7 +3,7 @@
     GET  /ui/drift        the check's form
     POST /ui/drift        check (reads only): `services_day2.drift_report`, as `GET /drift`
     POST /ui/drift/fix    fix (confirmed): under the org lock, check again and apply the converging plan
-                          as a `drift-fix` run (`workflow.drift.fix_drift`, as `mistctl drift --fix`)
+                          as a `drift-fix` run (`services_day2.fix_drift`, as `POST /drift/fix`)
 
 The design holds the org's objects, not its sites, so the check and the fix judge org objects only (as
 `GET /drift`): sites are never deleted from here. What was added by hand inside the WLAN templates and site
@@ -22,13 +22,11 @@ from starlette.responses import RedirectResponse, Response
 
 from mistctl.api import services_day2
 from mistctl.api.deps import Ctx
-from mistctl.api.services import design_owner, locked
+from mistctl.api.services import design_owner
 from mistctl.web.access import SessionDep
 from mistctl.web.actions_common import ACTION_ERRORS, access_for, audit, confirmed, failure, posted, refused
 from mistctl.web.render import page
-from mistctl.workflow import drift
 from mistctl.workflow.delete import DeleteConsent
-from mistctl.workflow.deploy import CallLedger, PlanRefused
 from mistctl.workflow.runlock import Busy
 
 router = APIRouter(include_in_schema=False)
@@ -73,23 +71,18 @@ async def drift_fix(request: Request, ctx: Ctx, session: SessionDep) -> Response
     form = await confirmed(request, session, "The drift fix")
     if isinstance(form, Response):
         return form
+    consent = DeleteConsent(allow_delete=form.ticked("allow_delete"))
     try:
         access = await access_for(ctx, session, None)
-        async with locked(ctx, access.org_id, [], actor=access.actor) as run_id:
-            fleet = await run_in_threadpool(ctx.design.fleet)
-            ledger = CallLedger()
-            mist = ctx.client(access.tokens, ledger)
-            report = await drift.detect_drift(mist, ctx.store, fleet, access.org_id, concurrency=ctx.concurrency,
-                                              org_only=True,
-                                              ownership=design_owner(ctx, take=form.ticked("take_ownership")))
-            if not report.drifted:
-                return _page(request, report=report.to_json(), objects=[])
-            consent = DeleteConsent(allow_delete=form.ticked("allow_delete"))
-            await drift.fix_drift(mist, ctx.store, report, ledger=ledger, actor=access.actor,
-                                  concurrency=ctx.concurrency, run_id=run_id, consent=consent)
-    except (*ACTION_ERRORS, Busy, PlanRefused) as exc:
+        fleet = await run_in_threadpool(ctx.design.fleet)
+        answer = await services_day2.fix_drift(ctx, access, fleet, consent, org_only=True,
+                                               ownership=design_owner(ctx, take=form.ticked("take_ownership")))
+    except (*ACTION_ERRORS, Busy) as exc:
         status, message = failure(exc) if isinstance(exc, ACTION_ERRORS) else (409, str(exc))
         return _page(request, status, error=f"The drift was not fixed: {message}")
+    if answer["fix"] is None:
+        return _page(request, report=answer, objects=[])
+    run_id = str(answer["fix"]["run_id"])
     await audit(ctx, request, session, "fix drift" + (" (with deletes)" if consent.allow_delete else ""),
                 run_id=run_id)
     return RedirectResponse(f"/ui/deployments/{run_id}", status_code=303)
