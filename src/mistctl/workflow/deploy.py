@@ -203,7 +203,8 @@ async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, l
     records = Records(store, planned.plan.org_id, run.id, actor=run.requested_by, ledger=ledger,
                       owner=planned.plan.owner)
     await store.update_run(run.id, status="running", started_at=utcnow())
-    await record_before_images(store, run.id, planned.plan, planned.live)  # write-ahead, for rollback
+    records.images = {}  # this process records the run's images: `wrote` need not read them back
+    await record_before_images(store, run.id, planned.plan, planned.live, book=records.images)  # write-ahead
     applier = Applier(mist, records, planned.desired, planned.live, concurrency=concurrency,
                       progress=progress)
     try:
