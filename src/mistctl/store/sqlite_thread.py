@@ -12,10 +12,11 @@ instead of per call; a lone call runs on its own, as before.
 from __future__ import annotations
 
 import asyncio
+import queue
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,54 +30,66 @@ _Outcome = tuple["asyncio.Future[Any]", bool, Any]
 
 
 class SqliteThread:
-    """One connection, used only from one thread, fed by a queue that is drained a batch at a time."""
+    """One connection, used only from its own thread, fed by a queue that it drains a batch at a time."""
 
     def __init__(self, path: Path, busy_timeout_s: float) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mistctl-sqlite")
-        try:
-            self.conn = self._pool.submit(connect, path, busy_timeout_s).result()
-        except BaseException:
-            self._pool.shutdown(wait=True)
-            raise
-        self._guard = threading.Lock()
-        self._queue: list[_Item] = []
-        self._draining = False
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        opened: Future[sqlite3.Connection] = Future()
+        self._thread = threading.Thread(target=self._serve, args=(path, busy_timeout_s, opened),
+                                        name="mistctl-sqlite", daemon=True)
+        self._thread.start()
+        self.conn = opened.result()  # the error of `connect` (a bad path, not a database), raised here
         self.batches = 0  # batches run (a lone call is one): how many commits group commit made
 
     async def call(self, fn: Callable[..., _T], *args: Any) -> _T:
         """Run `fn(conn, *args)` in the thread; its result once committed (or its exception)."""
         fut: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
-        with self._guard:
-            self._queue.append((fn, args, fut))
-            start = not self._draining
-            self._draining = True
-        if start:
-            self._pool.submit(self._drain)
+        self._queue.put((fn, args, fut))
         return await fut
 
     async def close(self) -> None:
         """Run what is queued, close the connection and stop the thread."""
-        await asyncio.get_running_loop().run_in_executor(self._pool, self.conn.close)
-        self._pool.shutdown(wait=True)
+        self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
 
     # --- in the thread --------------------------------------------------------------------------------
-    def _drain(self) -> None:
-        while True:
-            with self._guard:
-                batch, self._queue = self._queue, []
-                if not batch:
-                    self._draining = False
-                    return
+    def _serve(self, path: Path, busy_timeout_s: float, opened: Future[sqlite3.Connection]) -> None:
+        try:
+            conn = connect(path, busy_timeout_s)
+        except BaseException as exc:
+            opened.set_exception(exc)
+            return
+        opened.set_result(conn)
+        try:
+            while self._drain(self._queue.get()):
+                pass
+        finally:
+            conn.close()
+
+    def _drain(self, item: _Item | None) -> bool:
+        """Run `item` and every call queued behind it as one batch; False once told to stop (None)."""
+        batch: list[_Item] = []
+        more = True
+        while item is not None:
+            batch.append(item)
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+        else:
+            more = False
+        if batch:
             self.batches += 1
             outcomes = self._run(batch)
             loops: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
             for outcome in outcomes:
                 loops.setdefault(outcome[0].get_loop(), []).append(outcome)
-            for loop, done in loops.items():
+            for loop, done in loops.items():  # one wake-up per event loop for the whole batch
                 try:
                     loop.call_soon_threadsafe(_settle, done)
                 except RuntimeError:  # that loop is closed: nobody awaits these any more
                     pass
+        return more
 
     def _run(self, batch: list[_Item]) -> list[_Outcome]:
         conn = self.conn
