@@ -165,8 +165,11 @@ async def record_run(store: StateStore, kind: str, plan: Plan, *, org_id: str, a
                      run_id: str | None = None) -> Run:
     """Record a new run of `plan` (stored redacted, its sites counted) before any write."""
     sites = len({c.site for c in plan.changes if c.site})
-    run = Run(id=run_id or new_run_id(), kind=kind, org_id=org_id, fleet_hash=plan.fleet_hash,
-              plan=plan.to_json(), counts={"sites_total": sites}, requested_by=actor)
+    # Made in a worker thread: the plan of thousands of sites is walked to redact it (seconds), and the event
+    # loop keeps renewing the run's locks meanwhile.
+    run = await asyncio.to_thread(lambda: Run(
+        id=run_id or new_run_id(), kind=kind, org_id=org_id, fleet_hash=plan.fleet_hash, plan=plan.to_json(),
+        counts={"sites_total": sites}, requested_by=actor))
     return await store.create_run(run)
 
 
