@@ -178,6 +178,7 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
             if planned is None:
                 return 0
             _confirm(saved, yes, con)
+            await lease.ensure(svc.org_id)  # planning (or the prompt) may have outlasted the locks' lifetime
             await _adopt(svc, planned, con)
             run = await svc.new_run("apply", planned.plan, run_id=run_id)
             await lease.attach(run)

@@ -27,6 +27,7 @@ from mistctl.store.models import LockInfo, utcnow
 from mistctl.store.port import StateStore
 from mistctl.workflow.runlock import (
     Busy,
+    LockLost,
     RunLease,
     holder_gone,
     holder_line,
@@ -64,6 +65,8 @@ async def hold_org(svc: Services, run_id: str, sites: Sequence[str], wait: float
         async with org_run(svc.store, svc.org_id, run_id, holder=holder, wait=wait, sites=sites,
                            on_wait=waiting) as lease:
             yield lease
+    except LockLost as exc:
+        fail(str(exc), EXIT_FAILED)
     except Busy as exc:
         fail(f"{exc} (waited {wait:g} s; --lock-timeout sets how long)", EXIT_FAILED)
 

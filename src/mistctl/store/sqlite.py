@@ -1,18 +1,17 @@
 """`SqliteStore`: the default state store, one SQLite file, usable by several processes at once.
 
-The stdlib `sqlite3` connection lives in one dedicated thread; every call hops to it and returns
-once its transaction is committed, so the event loop never blocks on disk and a `kill -9` after a call
-returned loses nothing. `wait_events` polls (SQLite has no notifications across processes).
+The stdlib `sqlite3` connection lives in one dedicated thread (`sqlite_thread`); every call is queued to it
+and returns once its transaction is committed, so the event loop never blocks on disk and a `kill -9` after
+a call returned loses nothing. Calls queued together share one transaction (group commit).
+`wait_events` polls (SQLite has no notifications across processes).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,7 +42,7 @@ from mistctl.store.models import (
     StepRecord,
 )
 from mistctl.store.sle_history import SqliteSleHistory
-from mistctl.store.sqlite_schema import connect
+from mistctl.store.sqlite_thread import SqliteThread
 
 POLL_INTERVAL_S = 0.05
 _T = TypeVar("_T")
@@ -58,13 +57,7 @@ class SqliteStore(SqliteSleHistory, StoreLifecycle):
         self.path = Path(path)
         self._busy_timeout_s = busy_timeout_s
         self._clock = clock
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mistctl-sqlite")
-        try:
-            # Opened in its own thread, where every later query runs too.
-            self._conn = self._thread.submit(connect, self.path, busy_timeout_s).result()
-        except BaseException:
-            self._thread.shutdown(wait=True)
-            raise
+        self._thread = SqliteThread(self.path, busy_timeout_s)  # opened in its thread, where every query runs
         self._closed = False
 
     def __repr__(self) -> str:
@@ -73,9 +66,8 @@ class SqliteStore(SqliteSleHistory, StoreLifecycle):
     async def _call(self, fn: Callable[..., _T], *args: Any) -> _T:
         if self._closed:
             raise StoreError(f"the state store {self.path} is closed")
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._thread, functools.partial(fn, self._conn, *args))
+            return await self._thread.call(fn, *args)
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(
                 f"state file {self.path}: {exc} (another mistctl process kept it busy for more than "
@@ -87,9 +79,7 @@ class SqliteStore(SqliteSleHistory, StoreLifecycle):
         if self._closed:
             return
         self._closed = True
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._thread, self._conn.close)
-        self._thread.shutdown(wait=True)
+        await self._thread.close()
 
     async def ping(self) -> None:
         """Run a trivial query."""

@@ -180,15 +180,19 @@ def select_fingerprint(conn: sqlite3.Connection, org_id: str, kind: str, key: st
 
 def upsert_images(conn: sqlite3.Connection, images: Sequence[RunImage]) -> None:
     """Insert or replace before-images by (run_id, kind, key), keeping the order first recorded."""
+    next_seq: dict[str, int] = {}  # per run: its last seq is read once, not once per new image
     with write_tx(conn):
         for img in images:
-            row = conn.execute("SELECT seq FROM run_images WHERE run_id = ? AND kind = ? AND key = ?",
-                               (img.run_id, img.kind, img.key)).fetchone()
-            if row is None:
-                row = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM run_images WHERE run_id = ?",
-                                   (img.run_id,)).fetchone()
-            conn.execute("INSERT OR REPLACE INTO run_images (run_id, kind, key, seq, body) VALUES (?, ?, ?, ?, ?)",
-                         (img.run_id, img.kind, img.key, row[0], img.model_dump_json()))
+            body = img.model_dump_json()
+            if conn.execute("UPDATE run_images SET body = ? WHERE run_id = ? AND kind = ? AND key = ?",
+                            (body, img.run_id, img.kind, img.key)).rowcount:
+                continue
+            if img.run_id not in next_seq:
+                next_seq[img.run_id] = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM run_images "
+                                                    "WHERE run_id = ?", (img.run_id,)).fetchone()[0]
+            conn.execute("INSERT INTO run_images (run_id, kind, key, seq, body) VALUES (?, ?, ?, ?, ?)",
+                         (img.run_id, img.kind, img.key, next_seq[img.run_id], body))
+            next_seq[img.run_id] += 1
 
 
 def select_image(conn: sqlite3.Connection, run_id: str, kind: str, key: str) -> RunImage | None:

@@ -62,14 +62,18 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
 
 @contextmanager
 def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A write transaction that takes the file's write lock up front (no upgrade deadlocks)."""
-    conn.execute("BEGIN IMMEDIATE")
+    """A write transaction that takes the file's write lock up front (no upgrade deadlocks); inside a
+    transaction already (a group commit, `sqlite_thread`), a savepoint: all or nothing within it."""
+    nested = conn.in_transaction
+    conn.execute("SAVEPOINT tx" if nested else "BEGIN IMMEDIATE")
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        conn.execute("ROLLBACK TO tx" if nested else "ROLLBACK")
+        if nested:
+            conn.execute("RELEASE tx")
         raise
-    conn.execute("COMMIT")
+    conn.execute("RELEASE tx" if nested else "COMMIT")
 
 
 def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:

@@ -165,8 +165,11 @@ async def record_run(store: StateStore, kind: str, plan: Plan, *, org_id: str, a
                      run_id: str | None = None) -> Run:
     """Record a new run of `plan` (stored redacted, its sites counted) before any write."""
     sites = len({c.site for c in plan.changes if c.site})
-    run = Run(id=run_id or new_run_id(), kind=kind, org_id=org_id, fleet_hash=plan.fleet_hash,
-              plan=plan.to_json(), counts={"sites_total": sites}, requested_by=actor)
+    # Made in a worker thread: the plan of thousands of sites is walked to redact it (seconds), and the event
+    # loop keeps renewing the run's locks meanwhile.
+    run = await asyncio.to_thread(lambda: Run(
+        id=run_id or new_run_id(), kind=kind, org_id=org_id, fleet_hash=plan.fleet_hash, plan=plan.to_json(),
+        counts={"sites_total": sites}, requested_by=actor))
     return await store.create_run(run)
 
 
@@ -203,7 +206,8 @@ async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, l
     records = Records(store, planned.plan.org_id, run.id, actor=run.requested_by, ledger=ledger,
                       owner=planned.plan.owner)
     await store.update_run(run.id, status="running", started_at=utcnow())
-    await record_before_images(store, run.id, planned.plan, planned.live)  # write-ahead, for rollback
+    records.images = {}  # this process records the run's images: `wrote` need not read them back
+    await record_before_images(store, run.id, planned.plan, planned.live, book=records.images)  # write-ahead
     applier = Applier(mist, records, planned.desired, planned.live, concurrency=concurrency,
                       progress=progress)
     try:

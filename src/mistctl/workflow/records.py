@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from mistctl.store.models import AuditEntry, ObjRef, SiteState, StepRecord
+from mistctl.store.models import AuditEntry, ObjRef, RunImage, SiteState, StepRecord
 from mistctl.store.port import StateStore
 
 VARS_KIND = "site_vars"
@@ -36,6 +36,8 @@ class Records:
         self.ledger = ledger
         self._cancel = False
         self._cancel_checked = -CANCEL_POLL_S
+        #: the run's before-images, when this process recorded them (`run_images.ImageBook`); None: read them
+        self.images: dict[tuple[str, str], RunImage] | None = None
 
     async def vars_hashes(self, org_id: str) -> dict[str, tuple[str, str]]:
         """Site name -> (Mist site id, hash of the variables mistctl last wrote there)."""
@@ -59,7 +61,7 @@ class Records:
         """A create or update was made: its before-image learns the id and Mist's `modified_time`."""
         from mistctl.workflow.run_images import mark_written
 
-        await mark_written(self.store, self.run_id, kind, key, obj)
+        await mark_written(self.store, self.run_id, kind, key, obj, self.images)
 
     async def flush_audit(self, scope: tuple[str | None, str, str] | None = None,
                           mist_id: str | None = None) -> None:

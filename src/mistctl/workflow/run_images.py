@@ -42,21 +42,38 @@ def _writes(changes: Iterable[Change]) -> Iterable[Change]:
     return (c for c in changes if c.action in ("create", "update", "delete") and c.kind in IMAGED_KINDS)
 
 
-async def record_before_images(store: StateStore, run_id: str, plan: Plan, live: LiveState) -> int:
-    """Write the run's before-images (one store write); how many new (a retried job keeps the first ones)."""
-    known = {(i.kind, i.key) for i in await store.get_run_images(run_id)}
+#: A run's images by (kind, key), as the process applying it wrote them (none of them read back).
+ImageBook = dict[tuple[str, str], RunImage]
+
+
+async def record_before_images(store: StateStore, run_id: str, plan: Plan, live: LiveState, *,
+                               book: ImageBook | None = None) -> int:
+    """Write the run's before-images (one store write); how many new (a retried job keeps the first ones).
+
+    `book`: filled with every image of the run (those found and those written), for `mark_written`."""
+    found = await store.get_run_images(run_id)
+    known = {(i.kind, i.key) for i in found}
     images = [i for i in before_images(run_id, plan, live) if (i.kind, i.key) not in known]
     if images:
         await store.put_run_images(images)
+    if book is not None:
+        book.update({(i.kind, i.key): i for i in (*found, *images)})
     return len(images)
 
 
-async def mark_written(store: StateStore, run_id: str, kind: str, key: str, obj: dict[str, Any]) -> None:
-    """The run wrote the object: remember its id and the `modified_time` Mist answered with."""
-    image = await store.get_run_image(run_id, kind, key)
+async def mark_written(store: StateStore, run_id: str, kind: str, key: str, obj: dict[str, Any],
+                       book: ImageBook | None = None) -> None:
+    """The run wrote the object: remember its id and the `modified_time` Mist answered with.
+
+    `book`: the run's images as this process holds them (`record_before_images`), so none is read back;
+    None: read it from the store (another process may have recorded it)."""
+    image = await store.get_run_image(run_id, kind, key) if book is None else book.get((kind, key))
     if image is None:
         return
     modified = obj.get("modified_time")
-    await store.put_run_images([image.model_copy(update={
+    image = image.model_copy(update={
         "mist_id": str(obj.get("id") or image.mist_id), "written": True,
-        "after_modified": float(modified) if isinstance(modified, int | float) else None})])
+        "after_modified": float(modified) if isinstance(modified, int | float) else None})
+    await store.put_run_images([image])
+    if book is not None:
+        book[(kind, key)] = image

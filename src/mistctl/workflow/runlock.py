@@ -85,6 +85,21 @@ class Busy(Exception):
         return cls(org_id, site, info.owner if info else None, info.holder if info else "")
 
 
+class LockLost(Busy):
+    """A lock of ours lapsed before the run wrote anything (it could not be renewed in time) and another run
+    took it: this run must not write; the message names that run."""
+
+    def __init__(self, org_id: str, site: str | None, run_id: str | None, holder: str = "") -> None:
+        self.org_id, self.site, self.run_id, self.holder = org_id, site, run_id, holder
+        what = f"the lock of site {site!r} of org {org_id}" if site else f"the lock of org {org_id}"
+        by = f"run {run_id}" if run_id else "another mistctl process"
+        if holder:
+            by += f" ({holder})"
+        Exception.__init__(self, f"{what} lapsed before this run wrote anything (the process could not renew "
+                                 f"it in time) and {by} took it; nothing was written: apply again once that "
+                                 "run has finished")
+
+
 OnWait = Callable[[LockInfo], Awaitable[None] | None]
 
 
@@ -112,22 +127,47 @@ async def wait_for_lock(store: StateStore, name: str, owner: str, *, holder: str
 
 @dataclass
 class RunLease:
-    """The locks a run holds, renewed every third of `ttl` (with the run's heartbeat) until released."""
+    """The locks a run holds, renewed every third of `ttl` (with the run's heartbeat) until released.
+
+    A lock can lapse while held when the process could not renew it in time (a plan of thousands of sites
+    on a loaded machine, a confirmation prompt left open): the next renewal takes it again if nobody else
+    did, and `ensure()`, called before the run's first write, refuses (`Busy`) when another run has it.
+    """
 
     store: StateStore
     owner: str
     ttl: float
     names: list[str] = field(default_factory=list)
     run_id: str | None = None  # once recorded, its heartbeat is renewed with the locks
+    holder: str = ""
+    lost: list[str] = field(default_factory=list)  # lapsed, then taken by another run: no longer ours
 
     async def beat(self) -> None:
-        """Renew the locks (a lost one is logged) and the run's heartbeat."""
-        kept = await self.store.refresh_locks(self.names, self.owner, self.ttl)  # one round trip for all
-        for name, ok in zip(self.names, kept, strict=True):
-            if not ok:
-                log.warning("lock %s of run %s lapsed while held", name, self.owner)
+        """Renew the locks (a lapsed one is taken again if free, else logged as lost) and the heartbeat."""
+        names = [n for n in self.names if n not in self.lost]
+        kept = await self.store.refresh_locks(names, self.owner, self.ttl) if names else []  # one round trip
+        lapsed = [name for name, ok in zip(names, kept, strict=True) if not ok]
+        if lapsed:
+            retaken = await self.store.acquire_locks(lapsed, self.owner, self.ttl, holder=self.holder)
+            for name, ok in zip(lapsed, retaken, strict=True):
+                if ok:
+                    log.warning("lock %s of run %s lapsed while held; it was free and is taken again",
+                                name, self.owner)
+                else:
+                    log.warning("lock %s of run %s lapsed while held and another run took it", name, self.owner)
+                    self.lost.append(name)
         if self.run_id is not None:
             await self.store.update_run(self.run_id, heartbeat_at=utcnow())
+
+    async def ensure(self, org_id: str) -> None:
+        """Before the run's first write: renew every lock now (a lapsed one taken again if free); `Busy`
+        naming the run that took one meanwhile (nothing of ours was written yet)."""
+        await self.beat()
+        if self.lost:
+            name = self.lost[0]
+            site = name.removeprefix(site_lock(org_id, "")) if name != org_lock(org_id) else None
+            info = await self.store.get_lock(name)
+            raise LockLost(org_id, site, info.owner if info else None, info.holder if info else "")
 
     async def attach(self, run: Run) -> None:
         """The run is recorded: its heartbeat starts now."""
@@ -155,7 +195,7 @@ async def org_run(store: StateStore, org_id: str, owner: str, *, holder: str, wa
                   sites: Sequence[str] = (), ttl: float = CLI_LOCK_TTL,
                   on_wait: OnWait | None = None) -> AsyncIterator[RunLease]:
     """Hold the org lock, then the sites', for the block (waited for up to `wait`); `Busy` names the holder."""
-    lease = RunLease(store, owner, ttl)
+    lease = RunLease(store, owner, ttl, holder=holder)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(wait, 0.0)
     renewer: asyncio.Task[None] | None = None
