@@ -4,8 +4,8 @@ a tenth of a call's CPU under bench_twin's load.
 The bytes mean what Starlette's would: compact, UTF-8. What orjson renders differently falls back to
 Starlette's encoder: a value it cannot encode (an integer past 64 bits, a non-text key) raises, and a
 float that is NaN or infinite, which orjson writes as `null` where the standard library refuses it (a
-500, as before). Only an answer with a `null` token can hide one, so only those are searched for such
-floats; a `null` inside a text ("nullable") is not a token and costs nothing.
+500, as before). Only an answer with a `null` token can hide one, so only those are searched
+(`plainjson.is_plain`); a `null` inside a text ("nullable") is not a token and costs nothing.
 """
 
 from __future__ import annotations
@@ -15,28 +15,11 @@ from typing import Any
 import orjson
 from starlette.responses import JSONResponse as _StarletteJSON
 
+from mist_twin.plainjson import is_plain
+
 #: A `null` token in compact JSON follows `:`, `,` or `[` (or is the whole document); inside a text it
 #: may too, which only costs a search of the content.
 _NULL_TOKENS = (b":null", b",null", b"[null")
-_SCALARS = (str, int, bool, type(None))
-_CONTAINERS = (dict, list, tuple)
-
-
-def finite_only(content: Any) -> bool:
-    """True when `content` (plain JSON types) holds no NaN or infinite float; False when unsure."""
-    stack = [content]
-    while stack:
-        node = stack.pop()
-        for value in node.values() if type(node) is dict else node:
-            kind = type(value)
-            if kind is float:
-                if value - value != 0.0:  # NaN and the infinities give NaN
-                    return False
-            elif kind in _CONTAINERS:
-                stack.append(value)
-            elif kind not in _SCALARS:
-                return False  # a subclass or another type: let the standard library decide
-    return True
 
 
 def _has_null_token(body: bytes) -> bool:
@@ -51,6 +34,6 @@ class JSONResponse(_StarletteJSON):
             body = orjson.dumps(content)
         except (TypeError, orjson.JSONEncodeError):
             return super().render(content)
-        if _has_null_token(body) and not (type(content) in _CONTAINERS and finite_only(content)):
+        if _has_null_token(body) and not is_plain(content):
             return super().render(content)
         return body

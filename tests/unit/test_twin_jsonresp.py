@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from starlette.responses import JSONResponse as StarletteJSON
 
-from mist_twin.jsonresp import JSONResponse, finite_only
+from mist_twin.jsonresp import JSONResponse
+from mist_twin.plainjson import is_plain
 
 SAMPLES: list[Any] = [
     {"name": "café-ünïcode ☕", "vlan_id": 10, "ratio": 2.5, "on": True, "tags": ["a", "b"], "nested": {"x": []}},
@@ -51,14 +52,16 @@ def test_a_float_subclass_beside_a_null_is_left_to_the_standard_library() -> Non
         pass
 
     content = {"gone": None, "r": Ratio("nan")}
-    assert not finite_only(content)
+    assert not is_plain(content)
     with pytest.raises(ValueError):
         JSONResponse(content)
 
 
 def test_finite_only_searches_every_container() -> None:
-    assert finite_only({"a": [1, 2.5, None, "nan", {"b": (True, -0.0)}]})
-    assert not finite_only({"a": [1, {"b": (True, float("inf"))}]})
+    assert is_plain({"a": [1, 2.5, None, "nan", {"b": (True, -0.0)}]})
+    assert not is_plain({"a": [1, {"b": (True, float("inf"))}]})
+    assert not is_plain([{"big": 2**63}]) and is_plain([{"big": 2**63 - 1, "small": -(2**63)}])
+    assert not is_plain({1: "a non-text key"}) and not is_plain({"x": {"y": b"bytes"}})
 
 
 def test_headers_and_status_are_starlettes() -> None:
