@@ -17,13 +17,13 @@ from starlette.responses import JSONResponse as _StarletteJSON
 
 from mist_twin.plainjson import is_plain
 
-#: A `null` token in compact JSON follows `:`, `,` or `[` (or is the whole document); inside a text it
-#: may too, which only costs a search of the content.
-_NULL_TOKENS = (b":null", b",null", b"[null")
-
 
 def _has_null_token(body: bytes) -> bool:
-    return body == b"null" or any(token in body for token in _NULL_TOKENS)
+    """A `null` token in compact JSON follows `:`, `,` or `[` (or is the whole document); a text may hold
+    those too, which only costs a search of the content."""
+    if b"null" not in body:
+        return False
+    return body == b"null" or b":null" in body or b",null" in body or b"[null" in body
 
 
 class JSONResponse(_StarletteJSON):
