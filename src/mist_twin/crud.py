@@ -142,7 +142,7 @@ def without_server_fields(obj: Obj, fixed: frozenset[str] = SERVER_FIELDS) -> Ob
 
 
 def _copy_defaults(defaults: Mapping[str, Any]) -> Obj:
-    return copy.deepcopy(dict(defaults))
+    return copy.deepcopy(dict(defaults)) if defaults else {}
 
 
 def create(twin: TwinState, rule: Rule, body: Any, upsert: bool = False) -> Obj:

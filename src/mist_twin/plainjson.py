@@ -25,7 +25,10 @@ def is_plain(content: Any) -> bool:
         if values is None:
             return False
         for value in values:
-            if type(value) in _CONTAINERS:
+            kind = type(value)
+            if kind is str:
+                continue
+            if kind in _CONTAINERS:
                 stack.append(value)
             elif not _plain_scalar(value):
                 return False
