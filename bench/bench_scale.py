@@ -4,8 +4,9 @@ Each command runs as its own process (as a user runs it); the twin runs in anoth
 small latency (default 2 ms), a fresh one per fleet size. The fleet is the example's org design with N
 generated stores over the example plan's eight zones, one device each (tests/support/workers.fleet_data).
 `apply --yes` provisions the empty org; `plan` then runs against the org that already has everything.
-Printed side by side: wall, CPU (user + system of the mistctl process), its peak memory (ru_maxrss), and the
-Mist calls it made (the twin's counters); then the goals beside the 10,000-site figures.
+Printed side by side: wall, CPU (user + system of the mistctl process), its peak memory (ru_maxrss), the
+Mist calls it made (the twin's counters) and the twin's CPU meanwhile (from /proc: the twin is not what
+is measured); then the goals beside the 10,000-site figures.
 
     .venv/bin/python bench/bench_scale.py [--sizes 100 1000] [--latency-ms 2] [--full]
 
@@ -28,7 +29,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.twin import running_twin  # noqa: E402
+from tests.support.twin import process_cpu, running_twin_process  # noqa: E402
 from tests.support.workers import CLI, claim_codes, fleet_data, mistctl_env, write_fleet  # noqa: E402
 
 from mist_twin.config import TwinConfig  # noqa: E402
@@ -49,6 +50,7 @@ class Figures:
     peak_mb: float
     calls: int | None
     exit: int
+    twin_cpu: float = 0.0
 
 
 def run_measured(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float, int]:
@@ -70,7 +72,7 @@ def one_size(sites: int, args: argparse.Namespace, tmp: Path) -> list[Figures]:
     online = args.full or sites < 10_000
     config = TwinConfig(latency_ms=args.latency_ms, rate_limit=10_000_000, device_count=sites + 10)
     results: list[Figures] = []
-    with running_twin(config, timeout=60) as (url, org_id, token):
+    with running_twin_process(config, timeout=60) as (url, org_id, token, twin_pid):
         folder = tmp / str(sites)
         folder.mkdir()
         fleet = write_fleet(folder / "fleet.yaml", fleet_data(sites, claim_codes(url, sites), "S", zones=ZONES))
@@ -80,10 +82,11 @@ def one_size(sites: int, args: argparse.Namespace, tmp: Path) -> list[Figures]:
         if online:
             steps += [["apply", str(fleet), "--yes"], ["plan", str(fleet)]]
         for step in steps:
-            before = twin_calls(url)
+            before, twin_before = twin_calls(url), process_cpu(twin_pid)
             wall, cpu, peak, code = run_measured(step, env, folder)
+            twin_cpu = process_cpu(twin_pid) - twin_before
             calls = twin_calls(url) - before if step[0] in ("apply", "plan") else None
-            results.append(Figures(step[0], sites, wall, cpu, peak, calls, code))
+            results.append(Figures(step[0], sites, wall, cpu, peak, calls, code, twin_cpu))
             print(f"  measured: {results[-1]}", file=sys.stderr, flush=True)  # a long run's rows as they come
             if code != 0:
                 print(f"  {step[0]} of {sites} sites exited {code}:\n"
@@ -95,13 +98,14 @@ def report(results: list[Figures], args: argparse.Namespace) -> None:
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     print(f"Scaling: each command a process; twin over HTTP with {args.latency_ms:g} ms latency; "
           f"{os.cpu_count()} cores, load before {args.load}, after {load}")
-    header = ("command", "sites", "wall s", "CPU s", "ms CPU/site", "peak MB", "calls", "calls/site", "exit")
+    header = ("command", "sites", "wall s", "CPU s", "ms CPU/site", "peak MB", "calls", "calls/site", "twin CPU s",
+              "exit")
     rows = [header]
     for r in results:
         calls = "-" if r.calls is None else str(r.calls)
         per = "-" if r.calls is None else f"{r.calls / r.sites:.2f}"
         rows.append((r.command, f"{r.sites:,}", f"{r.wall:.2f}", f"{r.cpu:.2f}", f"{1000 * r.cpu / r.sites:.2f}",
-                     f"{r.peak_mb:.0f}", calls, per, str(r.exit)))
+                     f"{r.peak_mb:.0f}", calls, per, f"{r.twin_cpu:.2f}", str(r.exit)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)))

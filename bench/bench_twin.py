@@ -10,7 +10,10 @@
 The mix is what a provisioning run sends: GET one object, GET a page of a list, POST a create.
 
     .venv/bin/python bench/bench_twin.py [--calls 3000] [--connections 8] [--sites 2000] [--in-flight 64]
-        [--latency-ms 50] [--load-calls 6000] [--only-load]
+        [--latency-ms 50] [--load-calls 6000] [--only-load] [--compare-src /work/wt/base/src] [--rounds 2]
+
+`--compare-src DIR` runs the twin under load from another checkout's `src` too (e.g. main's), alternated
+with this one `--rounds` times, for before/after figures from one run on a shared machine.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
@@ -167,18 +171,39 @@ async def under_load(url: str, org: str, token: str, calls: int, in_flight: int)
     return rate
 
 
-def load_figures(calls: int, in_flight: int, latency_ms: float) -> str:
-    """The twin under load as a process: calls/s, its CPU per call, the driver's CPU per call."""
+def load_figures(calls: int, in_flight: int, latency_ms: float, src: Path | None = None) -> dict[str, float]:
+    """The twin under load as a process (from `src` when given): calls/s, its CPU per call, the driver's."""
     config = TwinConfig(latency_ms=latency_ms, rate_limit=10**9, device_count=0)
-    with running_twin_process(config) as (url, org, token, pid):
-        twin_cpu, own_cpu = process_cpu(pid), time.process_time()
-        rate = asyncio.run(under_load(url, org, token, calls, in_flight))
-        twin_cpu, own_cpu = process_cpu(pid) - twin_cpu, time.process_time() - own_cpu
+    saved = os.environ.get("PYTHONPATH")
+    if src is not None:
+        os.environ["PYTHONPATH"] = str(src)
+    try:
+        with running_twin_process(config) as (url, org, token, pid):
+            twin_cpu, own_cpu = process_cpu(pid), time.process_time()
+            rate = asyncio.run(under_load(url, org, token, calls, in_flight))
+            twin_cpu, own_cpu = process_cpu(pid) - twin_cpu, time.process_time() - own_cpu
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
     done = calls // in_flight * in_flight
-    ceiling = in_flight / (latency_ms / 1000) if latency_ms else float("inf")
-    return (f"twin over HTTP, {latency_ms:.0f} ms latency, {in_flight} in flight: {rate:,.0f} calls/s "
-            f"(goal >= 1,000; ceiling {ceiling:,.0f} = in flight / latency); twin CPU "
-            f"{1000 * twin_cpu / done:.2f} ms per call, driver CPU {1000 * own_cpu / done:.2f} ms per call")
+    return {"rate": rate, "twin_ms": 1000 * twin_cpu / done, "driver_ms": 1000 * own_cpu / done}
+
+
+def print_load(args: argparse.Namespace) -> None:
+    """The under-load figures, alternating this src and `--compare-src` (the machine's noise is shared)."""
+    ceiling = args.in_flight / (args.latency_ms / 1000) if args.latency_ms else float("inf")
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    print(f"twin over HTTP, {args.latency_ms:.0f} ms latency, {args.in_flight} in flight, {args.load_calls} calls "
+          f"(goal >= 1,000 calls/s; ceiling {ceiling:,.0f} = in flight / latency; load average {load}):")
+    runs: list[tuple[str, Path | None]] = [("this src", None)]
+    if args.compare_src:
+        runs = [*runs, ("compare-src", args.compare_src)] * args.rounds
+    for label, src in runs:
+        r = load_figures(args.load_calls, args.in_flight, args.latency_ms, src)
+        print(f"  {label:<12} {r['rate']:>6,.0f} calls/s; twin CPU {r['twin_ms']:.3f} ms per call, "
+              f"driver CPU {r['driver_ms']:.3f} ms per call", flush=True)
 
 
 def main() -> None:
@@ -191,8 +216,10 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--load-calls", type=int, default=6000)
     parser.add_argument("--only-load", action="store_true", help="only the twin under load")
+    parser.add_argument("--compare-src", type=Path, help="also run the twin under load from this src (main's)")
+    parser.add_argument("--rounds", type=int, default=2, help="alternations with --compare-src")
     args = parser.parse_args()
-    print(load_figures(args.load_calls, args.in_flight, args.latency_ms), flush=True)
+    print_load(args)
     if args.only_load:
         return
     sequential = asyncio.run(in_process(args.calls, 1))

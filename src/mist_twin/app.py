@@ -1,4 +1,9 @@
-"""`create_app`: the Mist twin as a FastAPI app (state, middlewares, one router per area).
+"""`create_app`: the Mist twin as an ASGI app (state, middlewares, one router per area).
+
+The areas declare their routes on FastAPI routers; the app serves them as plain Starlette routes on an
+`IndexedRouter` (router.py), inside Starlette's app with FastAPI's JSON answer for an unrouted call
+(`{"detail": "Not Found"}`, 405 `Method Not Allowed`). FastAPI's own app added per-call work the twin
+does not use (telemetry checks, a body-size limit, an exit stack for dependencies).
 
 Middlewares, outermost first: counters -> latency -> rate limit -> faults -> routes. So every call is
 counted with its final status, 429s are delayed like any answer, injected 5xx still count against
@@ -10,12 +15,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.routing import APIRoute
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Route
 
 from mist_twin import (
-    __version__,
     control,
     control_day2,
     control_quirks,
@@ -33,6 +40,7 @@ from mist_twin.errors import TwinError, handle_twin_error
 from mist_twin.faults import FaultMiddleware, LatencyMiddleware
 from mist_twin.firmware import SettleMiddleware
 from mist_twin.ratelimit import RateLimitMiddleware
+from mist_twin.router import IndexedRouter
 from mist_twin.routes_collections import build_router
 from mist_twin.state import TwinState
 
@@ -51,25 +59,20 @@ def flat_routes(router: APIRouter) -> list[BaseRoute]:
     return flat
 
 
-def create_app(config: TwinConfig | None = None, *, clock: Callable[[], float] | None = None) -> FastAPI:
+def create_app(config: TwinConfig | None = None, *, clock: Callable[[], float] | None = None) -> Starlette:
     """A twin of the Mist cloud; `app.state.twin` is its `TwinState`. `clock` drives time (tests)."""
     twin = TwinState(config or TwinConfig(), clock=clock)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         del app
         yield
         twin.close()
 
-    app = FastAPI(
-        title="Mist twin",
-        version=__version__,
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-        lifespan=lifespan,
-    )
+    app = Starlette()
+    app.router = IndexedRouter(lifespan=lifespan)
     app.state.twin = twin
+    app.add_exception_handler(HTTPException, http_exception_handler)  # type: ignore[arg-type]
     app.add_exception_handler(TwinError, handle_twin_error)
     # Specific routes first: `/psks/delete` must not be taken for a PSK id.
     areas = (routes_self.router, routes_sites.router, routes_inventory.router, routes_actions.router)

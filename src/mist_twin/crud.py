@@ -75,14 +75,22 @@ def query_int(query: QueryParams, name: str, default: int, minimum: int) -> int:
     return value
 
 
-def paginate(items: list[Obj], query: QueryParams) -> tuple[list[Obj], dict[str, str]]:
-    """One page of `items` (`limit` default 100, max 1000; `page` from 1) and Mist's X-Page headers."""
+def page_bounds(query: QueryParams) -> tuple[int, int]:
+    """(limit, page) of a list call: `limit` default 100, max 1000 (0 means the default); `page` from 1."""
     limit = query_int(query, "limit", DEFAULT_LIMIT, 0) or DEFAULT_LIMIT
-    limit = min(limit, MAX_LIMIT)
-    page = query_int(query, "page", 1, 1)
+    return min(limit, MAX_LIMIT), query_int(query, "page", 1, 1)
+
+
+def page_headers(limit: int, page: int, total: int) -> dict[str, str]:
+    """Mist's X-Page headers."""
+    return {"X-Page-Limit": str(limit), "X-Page-Page": str(page), "X-Page-Total": str(total)}
+
+
+def paginate(items: list[Obj], query: QueryParams) -> tuple[list[Obj], dict[str, str]]:
+    """One page of `items` and Mist's X-Page headers."""
+    limit, page = page_bounds(query)
     start = (page - 1) * limit
-    headers = {"X-Page-Limit": str(limit), "X-Page-Page": str(page), "X-Page-Total": str(len(items))}
-    return items[start : start + limit], headers
+    return items[start : start + limit], page_headers(limit, page, len(items))
 
 
 def matches(obj: Obj, query: QueryParams, filters: tuple[str, ...]) -> bool:
@@ -96,10 +104,14 @@ def matches(obj: Obj, query: QueryParams, filters: tuple[str, ...]) -> bool:
 
 def listing(twin: TwinState, rule: Rule, query: QueryParams) -> tuple[list[Obj], dict[str, str]]:
     """The filtered, paginated list of a collection and its headers."""
-    items = twin.store.all(rule.collection)
-    if any(name in query for name in rule.filters):  # most lists are asked for unfiltered: no scan then
-        items = [obj for obj in items if matches(obj, query, rule.filters)]
-    page, headers = paginate(items, query)
+    if any(name in query for name in rule.filters):
+        items = [obj for obj in twin.store.all(rule.collection) if matches(obj, query, rule.filters)]
+        page, headers = paginate(items, query)
+    else:  # most lists are asked for unfiltered: only the page is read from the store
+        limit, number = page_bounds(query)
+        start = (number - 1) * limit
+        page = twin.store.page(rule.collection, start, start + limit)
+        headers = page_headers(limit, number, twin.store.count(rule.collection))
     if twin.quirks.no_page_total:
         del headers["X-Page-Total"]
     return shown(twin, rule, page), headers
@@ -130,7 +142,7 @@ def without_server_fields(obj: Obj, fixed: frozenset[str] = SERVER_FIELDS) -> Ob
 
 
 def _copy_defaults(defaults: Mapping[str, Any]) -> Obj:
-    return copy.deepcopy(dict(defaults))
+    return copy.deepcopy(dict(defaults)) if defaults else {}
 
 
 def create(twin: TwinState, rule: Rule, body: Any, upsert: bool = False) -> Obj:

@@ -2,9 +2,10 @@
 a tenth of a call's CPU under bench_twin's load.
 
 The bytes mean what Starlette's would: compact, UTF-8. What orjson renders differently falls back to
-Starlette's encoder: a value it cannot encode (an integer past 64 bits, a non-text key) raises, and any
-`null` in the output is rendered again by the standard library, which refuses NaN (orjson writes it as
-null) exactly as before.
+Starlette's encoder: a value it cannot encode (an integer past 64 bits, a non-text key) raises, and a
+float that is NaN or infinite, which orjson writes as `null` where the standard library refuses it (a
+500, as before). Only an answer with a `null` token can hide one, so only those are searched
+(`plainjson.is_plain`); a `null` inside a text ("nullable") is not a token and costs nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +14,16 @@ from typing import Any
 
 import orjson
 from starlette.responses import JSONResponse as _StarletteJSON
+
+from mist_twin.plainjson import is_plain
+
+
+def _has_null_token(body: bytes) -> bool:
+    """A `null` token in compact JSON follows `:`, `,` or `[` (or is the whole document); a text may hold
+    those too, which only costs a search of the content."""
+    if b"null" not in body:
+        return False
+    return body == b"null" or b":null" in body or b",null" in body or b"[null" in body
 
 
 class JSONResponse(_StarletteJSON):
@@ -23,4 +34,6 @@ class JSONResponse(_StarletteJSON):
             body = orjson.dumps(content)
         except (TypeError, orjson.JSONEncodeError):
             return super().render(content)
-        return super().render(content) if b"null" in body else body
+        if _has_null_token(body) and not is_plain(content):
+            return super().render(content)
+        return body

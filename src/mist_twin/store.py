@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,10 @@ class Store:
     def all(self, coll: str) -> list[Obj]:
         """The objects of a collection in creation order (the stored dicts: do not mutate)."""
         return list(self._colls.get(coll, {}).values())
+
+    def page(self, coll: str, start: int, stop: int) -> list[Obj]:
+        """`all(coll)[start:stop]` without copying the rest of the collection."""
+        return list(islice(self._colls.get(coll, {}).values(), start, stop))
 
     def get(self, coll: str, key: str) -> Obj | None:
         """One object, or None."""

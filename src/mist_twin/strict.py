@@ -67,3 +67,22 @@ def _resolve(node: Any, defs: dict[str, Any]) -> Any:
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
         return _resolve(defs[ref.removeprefix("#/$defs/")], defs)
     return node
+
+
+def reachable_defs(schema: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    """The definitions `schema` refers to (`#/$defs/<name>`), directly or through one another."""
+    found: dict[str, Any] = {}
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                name = ref.removeprefix("#/$defs/")
+                if name not in found:
+                    found[name] = defs[name]
+                    stack.append(defs[name])
+            stack.extend(value for key, value in node.items() if key not in _DATA)
+    return found

@@ -1,6 +1,6 @@
 """Helpers to run the Mist twin in tests: in-process (ASGI) or as a real subprocess over HTTP.
 
-    app = twin_app(inventory_count=5)                    # a FastAPI app; app.state.twin is its state
+    app = twin_app(inventory_count=5)                    # an ASGI app; app.state.twin is its state
     async with twin_client(app) as client:               # httpx.AsyncClient, base_url http://twin,
         await client.get("/api/v1/self")                 #   admin token header already set
 
@@ -49,7 +49,7 @@ class FakeClock:
 
 
 def twin_app(clock: Callable[[], float] | None = None, **config: Any) -> Any:
-    """A twin FastAPI app from TwinConfig fields (`twin_app(inventory_count=3, rate_limit=10)`)."""
+    """A twin ASGI app from TwinConfig fields (`twin_app(inventory_count=3, rate_limit=10)`)."""
     return create_app(TwinConfig(**config), clock=clock)
 
 
