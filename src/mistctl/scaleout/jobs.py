@@ -146,7 +146,7 @@ async def _deploy(w: WorkerState, ctx: dict[str, Any], run: Run) -> None:
         await take_run_locks(w.store, book, run, [s.name for s in fleet.sites])
     except Busy as exc:
         raise _Stop("failed", str(exc)) from None
-    await w.store.update_run(run.id, status="running", started_at=utcnow())
+    await w.store.set_run_fields(run.id, status="running", started_at=utcnow())
     async with _mist(w, run, run.org_id) as (mist, records):
         planned = await _plan(mist, w, fleet, run, opts)
         await record_before_images(w.store, run.id, planned.plan, planned.live)  # write-ahead, for rollback
@@ -171,7 +171,7 @@ async def _plan(mist: Any, w: WorkerState, fleet: Fleet, run: Run, opts: dict[st
     except PlanRefused as exc:
         raise _Stop("failed", str(exc)) from None
     await w.book(run.id).mark_checked()
-    await w.store.update_run(run.id, plan=planned.plan.to_json(), fleet_hash=planned.plan.fleet_hash)
+    await w.store.set_run_fields(run.id, plan=planned.plan.to_json(), fleet_hash=planned.plan.fleet_hash)
     return planned
 
 
@@ -218,10 +218,8 @@ async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob, sta
     else:
         await renew_run_locks(w.store, book, start.renew)
         event, counts, failure = await _run_site(w, run, job, ctx["job_try"])
-        added, last = await book.mark_done(job.site, w.name, failure, counts)
-        if added:  # a try that died between its mark and here leaves the event out, never the counts
-            await w.store.publish_event(run.id, event)
-        else:  # done by an earlier try: this one's calls still count
+        added, last = await book.mark_done(job.site, w.name, failure, counts, event)
+        if not added:  # done by an earlier try: this one's calls still count
             await w.store.incr_run_counts(run.id, {"calls": counts["calls"]})
     if last:
         await w.queue(ctx).enqueue_finish(run.id)
@@ -336,7 +334,7 @@ def _summary(failures: dict[str, str], bind_errors: dict[str, str]) -> str | Non
 
 async def _end(w: WorkerState, run_id: str, status: str, error: str | None) -> None:
     """Record the run's end, tell its event stream, release its locks, drop its sealed fleet."""
-    await w.store.update_run(run_id, status=status, finished_at=utcnow(), error=error)
+    await w.store.set_run_fields(run_id, status=status, finished_at=utcnow(), error=error)
     await w.store.publish_event(run_id, {"type": "finished", "status": status})
     book = w.book(run_id)
     await release_run_locks(w.store, book)

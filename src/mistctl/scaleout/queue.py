@@ -31,6 +31,7 @@ from mistctl.domain.owners import Ownership
 from mistctl.errors import UserError
 from mistctl.mist.budget import token_fingerprint
 from mistctl.scaleout.seal import SealError, seal, unseal
+from mistctl.store._common import prepare_event
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
 from mistctl.store.redis_runs import aw
@@ -42,14 +43,19 @@ log = logging.getLogger("mistctl.queue")
 
 DEPLOY, SITE, FINISH = "deploy", "site", "finish"
 BOOK_TTL = 7 * 24 * 3600  # seconds a run's book outlives its last change (abandoned runs leave nothing)
-# KEYS: done, expected, meta, by, failed, the run's counters; ARGV: site, worker, failure ('' = none),
-# then counter/delta pairs. The counters move only when the site is newly done.
+# KEYS: done, expected, meta, by, failed, the run's counters, its event stream and sequence (the store's
+# layout: `RedisRuns.publish_event`); ARGV: site, worker, failure ('' = none), the event ('' = none), then
+# counter/delta pairs. The counters move and the event is published only when the site is newly done.
 _MARK_DONE = """
 local added = redis.call('SADD', KEYS[1], ARGV[1])
 if added == 1 then
   redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
   if ARGV[3] ~= '' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[3]) end
-  for i = 4, #ARGV, 2 do redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1]) end
+  for i = 5, #ARGV, 2 do redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1]) end
+  if ARGV[4] ~= '' then
+    local seq = redis.call('INCR', KEYS[8])
+    redis.call('XADD', KEYS[7], seq .. '-0', 'e', ARGV[4])
+  end
 end
 local last = 0
 local all = redis.call('SCARD', KEYS[1]) >= redis.call('SCARD', KEYS[2])
@@ -101,6 +107,7 @@ class RunBook:
         self.lock_mark = store.keys.k("qrun", run_id, "lockmark")
         self.run_key = store.keys.k("run", run_id)
         self.counts = store.keys.k("runcounts", run_id)  # the store's counters (redis_keys: HINCRBY)
+        self.events, self.event_seq = store.keys.k("ev", run_id), store.keys.k("evseq", run_id)  # its events
         self._mark = store.r.register_script(_MARK_DONE)
         self._ownership: tuple[Ownership | None] | None = None  # read once: set when the run was queued
 
@@ -206,14 +213,16 @@ class RunBook:
     async def is_done(self, site: str) -> bool:
         return bool(await aw(self.r.sismember(self.done, site)))
 
-    async def mark_done(self, site: str, worker: str, failure: str | None,
-                        counts: dict[str, int]) -> tuple[bool, bool]:
-        """Mark a site done and add its `counts` to the run's counters in one atomic step, so a job retried
-        after its worker died never counts a site twice. (Newly done, the run's last site.)"""
+    async def mark_done(self, site: str, worker: str, failure: str | None, counts: dict[str, int],
+                        event: dict[str, Any] | None = None) -> tuple[bool, bool]:
+        """Mark a site done, add its `counts` to the run's counters and publish its `event` on the run's
+        stream in one atomic step, so a job retried after its worker died never counts a site twice nor
+        leaves its event out. (Newly done, the run's last site.)"""
         args = [site, worker, failure[:500] if failure is not None else "",
+                prepare_event(self.run_id, event) if event is not None else "",
                 *(x for name, n in counts.items() for x in (name, str(int(n))))]
         added, last = await self._mark(keys=[self.done, self.expected, self.meta, self.by, self.failed,
-                                             self.counts], args=args)
+                                             self.counts, self.events, self.event_seq], args=args)
         return bool(added), bool(last)
 
     async def all_done(self) -> bool:
