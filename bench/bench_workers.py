@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -169,6 +170,14 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     widths = [max(len(x[i]) for x in rows) for i in range(len(COLUMNS))]
     for cells in rows:
         print("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
+    if args.repeat > 1:
+        print(f"medians of {args.repeat} runs:")
+        for src in dict.fromkeys(r["src"] for r in results):
+            for n in args.workers:
+                runs = [r for r in results if r["src"] == src and r["workers"] == n]
+                walls = statistics.median(r["wall"] for r in runs)
+                per_site = statistics.median(1000 * r["site_cpu"] / args.sites for r in runs)
+                print(f"  {src:>11}  {n} worker(s): wall {walls:.1f} s, site jobs {per_site:.2f} ms of CPU per site")
     last = results[-1]
     cpu = last["worker_cpu"] + last["twin_cpu"] + last["redis_cpu"]
     busy = 100 * cpu / last["wall"] / (os.cpu_count() or 1)
@@ -186,13 +195,15 @@ def main() -> None:
                                                   "and print where the worker's time goes")
     ap.add_argument("--compare-src", type=Path, help="also run the workers from this src (e.g. main's), "
                                                       "each worker count right after this src's")
+    ap.add_argument("--repeat", type=int, default=1, help="run everything this many times (medians printed)")
     ap.add_argument("--py-spy", type=Path, help="sample the 1-worker case with py-spy (raw stacks to this file)")
     args = ap.parse_args()
     args.load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     srcs = [("this src", ROOT / "src")] + ([("compare-src", args.compare_src)] if args.compare_src else [])
     with redis_server() as redis_url, tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp:
         # alternated, so the shared machine's noise falls on both sources alike
-        results = [one_run(redis_url, n, args, Path(tmp), src) for n in args.workers for src in srcs]
+        results = [one_run(redis_url, n, args, Path(tmp), src)
+                   for _ in range(args.repeat) for n in args.workers for src in srcs]
     report(results, args)
     if args.profile is not None and 1 in args.workers:
         where_time_goes(args.profile, args.sites)

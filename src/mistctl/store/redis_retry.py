@@ -55,8 +55,9 @@ class ReconnectingPool(ConnectionPool):
         return await self._retry.call_with_retry(self._checkout, _forget)
 
     async def _checkout(self) -> AbstractConnection:
-        """`ConnectionPool.get_connection` without its arguments (with any, redis-py warns on every call)."""
-        found: AbstractConnection = await ConnectionPool.get_connection(self)
+        """`ConnectionPool.get_connection`, without the wrapper that inspects its arguments on every call
+        (and warns when there are any)."""
+        found: AbstractConnection = await _POOL_GET(self)
         return found
 
     async def ensure_connection(self, connection: AbstractConnection) -> None:
@@ -66,6 +67,9 @@ class ReconnectingPool(ConnectionPool):
         if pending:  # a stray reply, a closed socket: redis-py's own check may miss bytes still in the socket
             await connection.disconnect()
         await super().ensure_connection(connection)  # connect (and check, redis-py's way)
+
+
+_POOL_GET = getattr(ConnectionPool.get_connection, "__wrapped__", ConnectionPool.get_connection)
 
 
 async def _forget(_error: Exception) -> None:
