@@ -26,6 +26,7 @@ from typing import Any
 from arq.connections import ArqRedis
 from pydantic import SecretStr
 
+from mistctl.domain import kinds as K
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.owners import Ownership
 from mistctl.errors import UserError
@@ -34,6 +35,7 @@ from mistctl.scaleout.seal import SealError, seal, unseal
 from mistctl.store._common import prepare_event
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
+from mistctl.store.redis_keys import SEP
 from mistctl.store.redis_runs import aw
 from mistctl.store.redis_store import RedisStore
 from mistctl.workflow.delete import DeleteConsent
@@ -108,6 +110,7 @@ class RunBook:
         self.run_key = store.keys.k("run", run_id)
         self.counts = store.keys.k("runcounts", run_id)  # the store's counters (redis_keys: HINCRBY)
         self.events, self.event_seq = store.keys.k("ev", run_id), store.keys.k("evseq", run_id)  # its events
+        self.images = store.keys.k("images", run_id)  # its before-images (`RedisStore.put_run_images`)
         self._mark = store.r.register_script(_MARK_DONE)
         self._ownership: tuple[Ownership | None] | None = None  # read once: set when the run was queued
 
@@ -168,15 +171,17 @@ class RunBook:
         layout (`redis_keys`: one JSON value per Run field in `run:<id>`)."""
         return _light_run(await aw(self.r.hmget(self.run_key, list(_LIGHT_FIELDS))))
 
-    async def site_start(self, site: str, every: float) -> tuple[Run | None, bool, bool]:
+    async def site_start(self, site: str, every: float) -> tuple[Run | None, bool, bool, str | None]:
         """What a site job reads first, in one round trip: the run (as `run`), whether the site is done
-        already, and whether this job renews the run's locks (as `lock_refresh_due`)."""
+        already, whether this job renews the run's locks (as `lock_refresh_due`), and the site's
+        before-image as stored (`RedisStore.get_run_image`'s layout; None: the run has none for it)."""
         async with self.r.pipeline(transaction=False) as pipe:
             pipe.hmget(self.run_key, list(_LIGHT_FIELDS))
             pipe.sismember(self.done, site)
             pipe.set(self.lock_mark, "1", nx=True, px=max(1, int(every * 1000)))
-            values, done, due = await pipe.execute()
-        return _light_run(values), bool(done), bool(due)
+            pipe.hget(self.images, f"{K.SITES.key}{SEP}{site}")
+            values, done, due, image = await pipe.execute()
+        return _light_run(values), bool(done), bool(due), image
 
     async def skip_lock_refresh(self) -> None:
         """The job that took the refresh turn (`site_start`) will not renew: the next one may."""

@@ -54,9 +54,13 @@ async def record_before_images(store: StateStore, run_id: str, plan: Plan, live:
 async def mark_written(store: StateStore, run_id: str, kind: str, key: str, obj: dict[str, Any]) -> None:
     """The run wrote the object: remember its id and the `modified_time` Mist answered with."""
     image = await store.get_run_image(run_id, kind, key)
-    if image is None:
-        return
+    if image is not None:
+        await store.put_run_images([written_image(image, obj)])
+
+
+def written_image(image: RunImage, obj: dict[str, Any]) -> RunImage:
+    """The image once the run wrote its object: Mist's id for it and the `modified_time` it answered with."""
     modified = obj.get("modified_time")
-    await store.put_run_images([image.model_copy(update={
+    return image.model_copy(update={
         "mist_id": str(obj.get("id") or image.mist_id), "written": True,
-        "after_modified": float(modified) if isinstance(modified, int | float) else None})])
+        "after_modified": float(modified) if isinstance(modified, int | float) else None})
