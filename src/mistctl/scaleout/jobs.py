@@ -32,7 +32,7 @@ from mistctl.domain.plan import Change, Plan
 from mistctl.mist.client import MistClient
 from mistctl.mist.errors import MistError
 from mistctl.scaleout.deletes import queued_deletes
-from mistctl.scaleout.locks import REFRESH_EVERY, chunked, release_run_locks, renew_run_locks, take_run_locks
+from mistctl.scaleout.locks import REFRESH_EVERY, release_run_locks, renew_run_locks, take_run_locks
 from mistctl.scaleout.queue import RunBook
 from mistctl.scaleout.seal import SealError
 from mistctl.scaleout.site_records import SiteRecords
@@ -187,7 +187,7 @@ async def _queue_sites(w: WorkerState, ctx: dict[str, Any], run: Run, jobs: list
     if added:
         await w.store.incr_run_counts(run.id, {"sites_total": added})
     queue = w.queue(ctx)
-    await chunked(lambda job: queue.enqueue_site(run.id, job), jobs)
+    await queue.enqueue_sites(run.id, jobs)
     if await book.mark_enqueued():
         await queue.enqueue_finish(run.id)
 

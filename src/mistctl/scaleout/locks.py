@@ -8,9 +8,7 @@ it plans, renewed (with the run's heartbeat) by the run's site jobs and released
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
 
 from mistctl.scaleout.queue import RunBook
 from mistctl.store.models import LockInfo, Run, utcnow
@@ -20,8 +18,6 @@ from mistctl.workflow.runlock import Busy, org_lock, site_lock, wait_for_lock
 RUN_LOCK_TTL = 600.0  # seconds; the run's site jobs renew the locks every third of it
 ORG_WAIT = 24 * 3600.0  # a queued deployment waits for the org as long as it takes
 ORG_POLL = 0.5
-CHUNK = 100  # Redis round trips in flight at once when one job queues or locks many sites
-_T = TypeVar("_T")
 
 
 async def take_run_locks(store: RedisStore, book: RunBook, run: Run, sites: Sequence[str]) -> None:
@@ -64,11 +60,3 @@ async def release_run_locks(store: RedisStore, book: RunBook) -> None:
     """Release what the run holds (a lock another run holds is left alone)."""
     names = (await book.options())["locks"]
     await store.release_locks(names, book.run_id)
-
-
-async def chunked(call: Callable[[_T], Awaitable[Any]], items: Sequence[_T]) -> list[Any]:
-    """`call` on every item, `CHUNK` at a time (one by one, thousands of sites cost seconds)."""
-    results: list[Any] = []
-    for i in range(0, len(items), CHUNK):
-        results += await asyncio.gather(*(call(item) for item in items[i:i + CHUNK]))
-    return results
