@@ -4,9 +4,15 @@ The twin is served over HTTP with 50 ms latency (a fresh twin per run, so every 
 one redis-server holds the state and the queue. The clock runs from queueing the run to its end, so it
 covers the worker side: plan, org-level steps, claims, the site jobs and the finish. Printed side by side:
 wall time, speed-up against one worker, sites/s, calls, CPU of the workers and of the twin, and the floor
-that latency alone sets (calls x latency / jobs in flight).
+that latency alone sets (calls x latency / jobs in flight). "site jobs ms/site" is the workers' CPU from the
+moment the deploy job has queued the sites to the run's end, per site: what a site job costs (goal: 5 ms).
+
+`--compare-src DIR` runs the workers from another src right after this one's, for each worker count (e.g.
+main's: /work/wt/base/src); `--repeat N` runs everything N times and prints medians (the shared machine is
+noisy); `--py-spy FILE` samples the one-worker case with py-spy (raw stacks; CPU only: `--gil`).
 
     .venv/bin/python bench/bench_workers.py [--sites 2000] [--latency-ms 50] [--jobs 16] [--workers 1 2 4]
+        [--compare-src DIR] [--repeat N] [--py-spy FILE | --profile FILE]
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from mistctl.store.models import Run  # noqa: E402
 from mistctl.workflow.deploy import fleet_hash  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
+GOAL_MS, GOAL_SPEEDUP = 5, 1.8  # issue #16
 PY_SPY = os.environ.get("PY_SPY", "/tmp/prof/venv/bin/py-spy")
 
 
@@ -165,19 +172,22 @@ def row(r: dict[str, Any], base: float, args: argparse.Namespace) -> list[str]:
 def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(f"{args.sites} sites, twin over HTTP with {args.latency_ms:.0f} ms latency, {args.jobs} site jobs "
           f"at once per worker, {os.cpu_count()} CPU cores on this machine (load before: {args.load})")
-    one = {r["src"]: r["wall"] for r in reversed(results) if r["workers"] == min(args.workers)}
-    rows = [list(COLUMNS), *(row(r, one[r["src"]], args) for r in results)]
+    one = {(r["src"], r["rep"]): r["wall"] for r in results if r["workers"] == min(args.workers)}
+    rows = [list(COLUMNS), *(row(r, one[r["src"], r["rep"]], args) for r in results)]
     widths = [max(len(x[i]) for x in rows) for i in range(len(COLUMNS))]
     for cells in rows:
         print("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
-    if args.repeat > 1:
-        print(f"medians of {args.repeat} runs:")
-        for src in dict.fromkeys(r["src"] for r in results):
-            for n in args.workers:
-                runs = [r for r in results if r["src"] == src and r["workers"] == n]
-                walls = statistics.median(r["wall"] for r in runs)
-                per_site = statistics.median(1000 * r["site_cpu"] / args.sites for r in runs)
-                print(f"  {src:>11}  {n} worker(s): wall {walls:.1f} s, site jobs {per_site:.2f} ms of CPU per site")
+    what = f"medians of {args.repeat} runs" if args.repeat > 1 else "summary"
+    print(f"{what} (goals: site jobs at most "
+          f"{GOAL_MS} ms of CPU per site; {GOAL_SPEEDUP}x with 2 workers):")
+    for src in dict.fromkeys(r["src"] for r in results):
+        walls = {n: statistics.median(r["wall"] for r in results if r["src"] == src and r["workers"] == n)
+                 for n in args.workers}
+        for n in args.workers:
+            per_site = statistics.median(1000 * r["site_cpu"] / args.sites for r in results
+                                         if r["src"] == src and r["workers"] == n)
+            print(f"  {src:>11}  {n} worker(s): wall {walls[n]:.1f} s ({walls[min(walls)] / walls[n]:.2f}x), "
+                  f"site jobs {per_site:.2f} ms of CPU per site")
     last = results[-1]
     cpu = last["worker_cpu"] + last["twin_cpu"] + last["redis_cpu"]
     busy = 100 * cpu / last["wall"] / (os.cpu_count() or 1)
@@ -202,8 +212,8 @@ def main() -> None:
     srcs = [("this src", ROOT / "src")] + ([("compare-src", args.compare_src)] if args.compare_src else [])
     with redis_server() as redis_url, tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp:
         # alternated, so the shared machine's noise falls on both sources alike
-        results = [one_run(redis_url, n, args, Path(tmp), src)
-                   for _ in range(args.repeat) for n in args.workers for src in srcs]
+        results = [{**one_run(redis_url, n, args, Path(tmp), src), "rep": rep}
+                   for rep in range(args.repeat) for n in args.workers for src in srcs]
     report(results, args)
     if args.profile is not None and 1 in args.workers:
         where_time_goes(args.profile, args.sites)

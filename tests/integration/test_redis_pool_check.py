@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import warnings
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -20,6 +21,15 @@ async def _store(redis_url: str) -> RedisStore:
     store = RedisStore.from_url(redis_url, prefix=f"pc-{uuid4().hex[:8]}:")
     assert isinstance(store.r.connection_pool, ReconnectingPool)
     return store
+
+
+async def _until_unread(conn: Any) -> None:
+    """Wait until the connection has something to read (a reply, or the end of its stream)."""
+    for _ in range(100):
+        if not surely_idle(conn):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the connection stayed idle")
 
 
 async def test_an_idle_connection_is_handed_out_as_it_is(redis_url: str) -> None:
@@ -46,11 +56,7 @@ async def test_a_connection_with_an_unread_reply_is_replaced(redis_url: str) -> 
         conn = await pool.get_connection()
         await conn.send_command("ECHO", "stray")  # its reply is never read
         await pool.release(conn)
-        for _ in range(100):  # the reply reaches the socket
-            if not surely_idle(conn):
-                break
-            await asyncio.sleep(0.01)
-        assert not surely_idle(conn)
+        await _until_unread(conn)  # the reply reaches the socket
         assert await store.r.get("pc:k2") == "value"  # not "stray"
         assert await store.r.echo("mine") == "mine"
     finally:
@@ -69,11 +75,7 @@ async def test_a_connection_the_server_closed_is_replaced(redis_url: str) -> Non
             assert await killer.r.execute_command("CLIENT", "KILL", "ID", str(victim)) == 1
         finally:
             await killer.close()
-        for _ in range(100):
-            if not surely_idle(conn):
-                break
-            await asyncio.sleep(0.01)
-        assert not surely_idle(conn)
+        await _until_unread(conn)
         assert await store.r.set("pc:k3", "after") is True
         assert await store.r.get("pc:k3") == "after"
         assert await store.r.client_id() != victim
