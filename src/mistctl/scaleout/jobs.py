@@ -118,7 +118,7 @@ async def _mist(w: WorkerState, run: Run, org_id: str, counts: dict[str, int] | 
     records = kind(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger,
                    owner=ownership.owner if ownership else None, **extra)
     try:
-        yield w.client(ledger), records
+        yield await w.ready_client(ledger), records
     except BaseException:
         counts = None
         raise

@@ -64,6 +64,16 @@ class WorkerState:
         return client_for(self.http, self.tokens, self.settings, clock=self.clock, budget=self.budget,
                           on_call=ledger.on_call, owners=self.owners)
 
+    async def ready_client(self, ledger: CallLedger) -> MistClient:
+        """`client`, its tokens' owners known: the first job asks ``GET /self`` (once per token per process)
+        while the jobs started with it wait for the answer instead of each asking it too."""
+        mist = self.client(ledger)
+        if any(key not in self.owners for key in mist.token_keys):
+            async with self._owner_lock:
+                await mist.group_tokens()  # asks only for tokens still unknown (none once the first answered)
+        return mist
+
+    _owner_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     books: dict[str, RunBook] = field(default_factory=dict, repr=False)
 
     def book(self, run_id: str) -> RunBook:
