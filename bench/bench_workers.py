@@ -4,9 +4,15 @@ The twin is served over HTTP with 50 ms latency (a fresh twin per run, so every 
 one redis-server holds the state and the queue. The clock runs from queueing the run to its end, so it
 covers the worker side: plan, org-level steps, claims, the site jobs and the finish. Printed side by side:
 wall time, speed-up against one worker, sites/s, calls, CPU of the workers and of the twin, and the floor
-that latency alone sets (calls x latency / jobs in flight).
+that latency alone sets (calls x latency / jobs in flight). "site jobs ms/site" is the workers' CPU from the
+moment the deploy job has queued the sites to the run's end, per site: what a site job costs (goal: 5 ms).
+
+`--compare-src DIR` runs the workers from another src right after this one's, for each worker count (e.g.
+main's: /work/wt/base/src); `--repeat N` runs everything N times and prints medians (the shared machine is
+noisy); `--py-spy FILE` samples the one-worker case with py-spy (raw stacks; CPU only: `--gil`).
 
     .venv/bin/python bench/bench_workers.py [--sites 2000] [--latency-ms 50] [--jobs 16] [--workers 1 2 4]
+        [--compare-src DIR] [--repeat N] [--py-spy FILE | --profile FILE]
 """
 
 from __future__ import annotations
@@ -14,11 +20,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,7 +35,8 @@ import httpx
 import yaml
 from pydantic import SecretStr
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from tests.support.redis_server import redis_server  # noqa: E402
 from tests.support.twin import parse_ready_line, read_ready_line, stop_process, twin_command  # noqa: E402
@@ -42,6 +50,8 @@ from mistctl.store.models import Run  # noqa: E402
 from mistctl.workflow.deploy import fleet_hash  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
+GOAL_MS, GOAL_SPEEDUP = 5, 1.8  # issue #16
+PY_SPY = os.environ.get("PY_SPY", "/tmp/prof/venv/bin/py-spy")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -64,12 +74,12 @@ def served_twin(config: TwinConfig) -> Iterator[tuple[str, str, str, int]]:
             proc.stdout.close()
 
 
-async def deploy_and_wait(state_url: str, data: dict[str, Any], org_id: str,
-                          token: str) -> tuple[float, Run, float]:
+async def deploy_and_wait(state_url: str, data: dict[str, Any], org_id: str, token: str,
+                          on_deployed: Callable[[], None]) -> tuple[float, Run, float]:
     """Queue the fleet as a run (as `apply --queue` does) and wait for its end.
 
     Wall seconds, the run, and the seconds its deploy job took (plan, org level, claims, queueing the sites:
-    one worker's serial part) as seen when the run's site total appears.
+    one worker's serial part) as seen when the run's site total appears, when `on_deployed` is called.
     """
     fleet = parse_fleet(yaml.safe_dump(data, sort_keys=False), source="bench")
     async with open_store(state_url) as store:
@@ -84,8 +94,22 @@ async def deploy_and_wait(state_url: str, data: dict[str, Any], org_id: str,
             run = await book.run() or run  # without the plan: get_run would load megabytes each time
             if not deployed and "sites_total" in await store.incr_run_counts(run.id, {}):
                 deployed = time.perf_counter() - start
+                on_deployed()
         run = await store.get_run(run.id) or run
         return time.perf_counter() - start, run, deployed
+
+
+@contextmanager
+def py_spy(pid: int, out: Path) -> Iterator[None]:
+    """A sampling profile (py-spy, raw stacks) of a running worker, written to `out` when it stops."""
+    spy = subprocess.Popen([PY_SPY, "record", "--pid", str(pid), "-r", "250", "-f", "raw", "-o", str(out),
+                            "--nonblocking", "--gil"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)  # attached
+    try:
+        yield
+    finally:
+        spy.send_signal(2)  # SIGINT: py-spy writes its file and exits
+        spy.wait(timeout=60)
 
 
 def redis_pid(redis_url: str) -> int:
@@ -96,31 +120,41 @@ def redis_pid(redis_url: str) -> int:
         return int(r.info("server")["process_id"])
 
 
-def one_run(redis_url: str, workers: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+def one_run(redis_url: str, workers: int, args: argparse.Namespace, tmp: Path,
+            src: tuple[str, Path] = ("this src", ROOT / "src")) -> dict[str, Any]:
     config = TwinConfig(latency_ms=args.latency_ms, rate_limit=1_000_000, device_count=args.sites + 10)
     with ExitStack() as stack:
         url, org_id, token, twin_pid = stack.enter_context(served_twin(config))
         env = mistctl_env(url, token, org_id, f"{redis_url}?prefix=bw-{uuid4().hex[:8]}:",
-                          MIST_RATE_LIMIT="1000000", MIST_READ_TIMEOUT="120")
-        profiled = args.profile is not None and workers == 1
+                          MIST_RATE_LIMIT="1000000", MIST_READ_TIMEOUT="120", PYTHONPATH=str(src[1]))
+        profiled = args.profile is not None and workers == 1 and src[0] == "this src"
         cli = [sys.executable, "-m", "cProfile", "-o", str(args.profile), "-m", "mistctl"] if profiled else CLI
         procs = [stack.enter_context(running_worker(env, tmp, "--concurrency", str(args.jobs), "--log-level",
                                                     "warning", label=f"w{workers}-{i}", cli=cli))
                  for i in range(workers)]
         data = fleet_data(args.sites, claim_codes(url, args.sites))
         rpid = redis_pid(redis_url)
+        if args.py_spy is not None and workers == 1 and src[0] == "this src":
+            stack.enter_context(py_spy(procs[0].proc.pid, args.py_spy))
         cpu0 = [cpu_seconds(p.proc.pid) for p in procs], cpu_seconds(twin_pid), cpu_seconds(rpid)
-        wall, run, deployed = asyncio.run(deploy_and_wait(env["MISTCTL_STATE"], data, org_id, token))
-        worker_cpu = sum(cpu_seconds(p.proc.pid) - c for p, c in zip(procs, cpu0[0], strict=True))
+        def workers_cpu() -> float:
+            return sum(cpu_seconds(p.proc.pid) - c for p, c in zip(procs, cpu0[0], strict=True))
+
+        at_deploy: list[float] = []
+        wall, run, deployed = asyncio.run(deploy_and_wait(env["MISTCTL_STATE"], data, org_id, token,
+                                                          lambda: at_deploy.append(workers_cpu())))
+        worker_cpu = workers_cpu()
+        site_cpu = worker_cpu - (at_deploy[0] if at_deploy else 0.0)
         twin_cpu = cpu_seconds(twin_pid) - cpu0[1]
         redis_cpu = cpu_seconds(rpid) - cpu0[2]
         calls = httpx.get(f"{url}/__twin/counters", timeout=30).json()["total"]
-    return {"workers": workers, "wall": wall, "deploy": deployed, "status": run.status, "counts": run.counts,
-            "calls": calls, "worker_cpu": worker_cpu, "twin_cpu": twin_cpu, "redis_cpu": redis_cpu}
+    return {"src": src[0], "workers": workers, "wall": wall, "deploy": deployed, "status": run.status,
+            "counts": run.counts, "calls": calls, "worker_cpu": worker_cpu, "site_cpu": site_cpu,
+            "twin_cpu": twin_cpu, "redis_cpu": redis_cpu}
 
 
-COLUMNS = ("workers", "wall s", "speed-up", "deploy s", "sites s", "sites/s", "calls", "floor s",
-           "worker CPU s", "ms/site", "twin CPU s", "redis CPU s", "status")
+COLUMNS = ("src", "workers", "wall s", "speed-up", "deploy s", "sites s", "sites/s", "calls", "floor s",
+           "worker CPU s", "ms/site", "site jobs ms/site", "twin CPU s", "redis CPU s", "status")
 
 
 def row(r: dict[str, Any], base: float, args: argparse.Namespace) -> list[str]:
@@ -128,19 +162,32 @@ def row(r: dict[str, Any], base: float, args: argparse.Namespace) -> list[str]:
     sites = r["wall"] - r["deploy"]
     floor = r["calls"] * args.latency_ms / 1000 / (r["workers"] * args.jobs)
     done = r["counts"].get("sites_done", 0)
-    return [str(r["workers"]), f"{r['wall']:.1f}", f"{base / r['wall']:.2f}x", f"{r['deploy']:.1f}",
+    return [r["src"], str(r["workers"]), f"{r['wall']:.1f}", f"{base / r['wall']:.2f}x", f"{r['deploy']:.1f}",
             f"{sites:.1f}", f"{args.sites / sites:.0f}", str(r["calls"]), f"{floor:.1f}",
-            f"{r['worker_cpu']:.1f}", f"{1000 * r['worker_cpu'] / args.sites:.2f}", f"{r['twin_cpu']:.1f}",
+            f"{r['worker_cpu']:.1f}", f"{1000 * r['worker_cpu'] / args.sites:.2f}",
+            f"{1000 * r['site_cpu'] / args.sites:.2f}", f"{r['twin_cpu']:.1f}",
             f"{r['redis_cpu']:.1f}", f"{r['status']} ({done} done)"]
 
 
 def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(f"{args.sites} sites, twin over HTTP with {args.latency_ms:.0f} ms latency, {args.jobs} site jobs "
           f"at once per worker, {os.cpu_count()} CPU cores on this machine (load before: {args.load})")
-    rows = [list(COLUMNS), *(row(r, results[0]["wall"], args) for r in results)]
+    one = {(r["src"], r["rep"]): r["wall"] for r in results if r["workers"] == min(args.workers)}
+    rows = [list(COLUMNS), *(row(r, one[r["src"], r["rep"]], args) for r in results)]
     widths = [max(len(x[i]) for x in rows) for i in range(len(COLUMNS))]
     for cells in rows:
         print("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
+    what = f"medians of {args.repeat} runs" if args.repeat > 1 else "summary"
+    print(f"{what} (goals: site jobs at most "
+          f"{GOAL_MS} ms of CPU per site; {GOAL_SPEEDUP}x with 2 workers):")
+    for src in dict.fromkeys(r["src"] for r in results):
+        walls = {n: statistics.median(r["wall"] for r in results if r["src"] == src and r["workers"] == n)
+                 for n in args.workers}
+        for n in args.workers:
+            per_site = statistics.median(1000 * r["site_cpu"] / args.sites for r in results
+                                         if r["src"] == src and r["workers"] == n)
+            print(f"  {src:>11}  {n} worker(s): wall {walls[n]:.1f} s ({walls[min(walls)] / walls[n]:.2f}x), "
+                  f"site jobs {per_site:.2f} ms of CPU per site")
     last = results[-1]
     cpu = last["worker_cpu"] + last["twin_cpu"] + last["redis_cpu"]
     busy = 100 * cpu / last["wall"] / (os.cpu_count() or 1)
@@ -156,10 +203,17 @@ def main() -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--profile", type=Path, help="run the 1-worker case under cProfile, its stats to this file, "
                                                   "and print where the worker's time goes")
+    ap.add_argument("--compare-src", type=Path, help="also run the workers from this src (e.g. main's), "
+                                                      "each worker count right after this src's")
+    ap.add_argument("--repeat", type=int, default=1, help="run everything this many times (medians printed)")
+    ap.add_argument("--py-spy", type=Path, help="sample the 1-worker case with py-spy (raw stacks to this file)")
     args = ap.parse_args()
     args.load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    srcs = [("this src", ROOT / "src")] + ([("compare-src", args.compare_src)] if args.compare_src else [])
     with redis_server() as redis_url, tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp:
-        results = [one_run(redis_url, n, args, Path(tmp)) for n in args.workers]
+        # alternated, so the shared machine's noise falls on both sources alike
+        results = [{**one_run(redis_url, n, args, Path(tmp), src), "rep": rep}
+                   for rep in range(args.repeat) for n in args.workers for src in srcs]
     report(results, args)
     if args.profile is not None and 1 in args.workers:
         where_time_goes(args.profile, args.sites)

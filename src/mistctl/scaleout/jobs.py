@@ -32,9 +32,10 @@ from mistctl.domain.plan import Change, Plan
 from mistctl.mist.client import MistClient
 from mistctl.mist.errors import MistError
 from mistctl.scaleout.deletes import queued_deletes
-from mistctl.scaleout.locks import REFRESH_EVERY, chunked, release_run_locks, renew_run_locks, take_run_locks
+from mistctl.scaleout.locks import REFRESH_EVERY, release_run_locks, renew_run_locks, take_run_locks
 from mistctl.scaleout.queue import RunBook
 from mistctl.scaleout.seal import SealError
+from mistctl.scaleout.site_records import SiteRecords
 from mistctl.scaleout.state import WorkerState, job_lease, state_of
 from mistctl.store.errors import StoreUnavailable
 from mistctl.store.models import Run, utcnow
@@ -102,19 +103,22 @@ async def _guard(ctx: dict[str, Any], run_id: str, work: Work, *, run_tries: boo
 
 
 @asynccontextmanager
-async def _mist(w: WorkerState, run: Run, org_id: str,
-                counts: dict[str, int] | None = None) -> AsyncIterator[tuple[MistClient, Records]]:
+async def _mist(w: WorkerState, run: Run, org_id: str, counts: dict[str, int] | None = None,
+                site: _SiteStart | None = None) -> AsyncIterator[tuple[MistClient, Records]]:
     """A Mist client and the run's records for one job: its audit is flushed and its calls counted after.
 
     `counts`: when the job ends well its calls go there instead (a site job adds them to the run's counters
-    with its done mark, one round trip less); when it raises they are counted at once.
+    with its done mark, one round trip less); when it raises they are counted at once. `site`: a site job's
+    start (its records know its site's before-image).
     """
     ledger = CallLedger()
     ownership = await w.book(run.id).ownership()  # what it writes is recorded under its owner
-    records = Records(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger,
-                      owner=ownership.owner if ownership else None)
+    extra: dict[str, Any] = {} if site is None else {"site": site.name, "image": site.image}
+    kind = Records if site is None else SiteRecords
+    records = kind(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger,
+                   owner=ownership.owner if ownership else None, **extra)
     try:
-        yield w.client(ledger), records
+        yield await w.ready_client(ledger), records
     except BaseException:
         counts = None
         raise
@@ -146,7 +150,7 @@ async def _deploy(w: WorkerState, ctx: dict[str, Any], run: Run) -> None:
         await take_run_locks(w.store, book, run, [s.name for s in fleet.sites])
     except Busy as exc:
         raise _Stop("failed", str(exc)) from None
-    await w.store.update_run(run.id, status="running", started_at=utcnow())
+    await w.store.set_run_fields(run.id, status="running", started_at=utcnow())
     async with _mist(w, run, run.org_id) as (mist, records):
         planned = await _plan(mist, w, fleet, run, opts)
         await record_before_images(w.store, run.id, planned.plan, planned.live)  # write-ahead, for rollback
@@ -171,7 +175,7 @@ async def _plan(mist: Any, w: WorkerState, fleet: Fleet, run: Run, opts: dict[st
     except PlanRefused as exc:
         raise _Stop("failed", str(exc)) from None
     await w.book(run.id).mark_checked()
-    await w.store.update_run(run.id, plan=planned.plan.to_json(), fleet_hash=planned.plan.fleet_hash)
+    await w.store.set_run_fields(run.id, plan=planned.plan.to_json(), fleet_hash=planned.plan.fleet_hash)
     return planned
 
 
@@ -183,7 +187,7 @@ async def _queue_sites(w: WorkerState, ctx: dict[str, Any], run: Run, jobs: list
     if added:
         await w.store.incr_run_counts(run.id, {"sites_total": added})
     queue = w.queue(ctx)
-    await chunked(lambda job: queue.enqueue_site(run.id, job), jobs)
+    await queue.enqueue_sites(run.id, jobs)
     if await book.mark_enqueued():
         await queue.enqueue_finish(run.id)
 
@@ -194,16 +198,19 @@ async def _queue_sites(w: WorkerState, ctx: dict[str, Any], run: Run, jobs: list
 class _SiteStart:
     """What a site job read with its run (`RunBook.site_start`)."""
 
+    name: str  # the site
     done: bool = False  # finished by an earlier try that died before arq heard of it
     renew: bool = False  # this job renews the run's locks
+    image: str | None = None  # the site's before-image as stored
 
 
 async def site(ctx: dict[str, Any], run_id: str, job_data: dict[str, Any]) -> None:
     """Converge one site of a run; the last one queues `finish`."""
-    job, start = SiteJob.from_json(job_data), _SiteStart()
+    job = SiteJob.from_json(job_data)
+    start = _SiteStart(job.site)
 
     async def read(book: RunBook) -> Run | None:
-        run, start.done, start.renew = await book.site_start(job.site, REFRESH_EVERY)
+        run, start.done, start.renew, start.image = await book.site_start(job.site, REFRESH_EVERY)
         return run
 
     await _guard(ctx, run_id, lambda w, run: _site(w, ctx, run, job, start), run_tries=False, read=read)
@@ -217,25 +224,23 @@ async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob, sta
         last = await book.all_done()
     else:
         await renew_run_locks(w.store, book, start.renew)
-        event, counts, failure = await _run_site(w, run, job, ctx["job_try"])
-        added, last = await book.mark_done(job.site, w.name, failure, counts)
-        if added:  # a try that died between its mark and here leaves the event out, never the counts
-            await w.store.publish_event(run.id, event)
-        else:  # done by an earlier try: this one's calls still count
+        event, counts, failure = await _run_site(w, run, job, ctx["job_try"], start)
+        added, last = await book.mark_done(job.site, w.name, failure, counts, event)
+        if not added:  # done by an earlier try: this one's calls still count
             await w.store.incr_run_counts(run.id, {"calls": counts["calls"]})
     if last:
         await w.queue(ctx).enqueue_finish(run.id)
 
 
-async def _run_site(w: WorkerState, run: Run, job: SiteJob,
-                    tries: int) -> tuple[dict[str, Any], dict[str, int], str | None]:
+async def _run_site(w: WorkerState, run: Run, job: SiteJob, tries: int,
+                    start: _SiteStart) -> tuple[dict[str, Any], dict[str, int], str | None]:
     """Run (or skip, when cancelled) the site's job: its event, its counts and its failure, if any.
 
     Reported like `report_outcome`, but counted by `RunBook.mark_done` with the site's done mark (its
     calls too).
     """
     counts: dict[str, int] = {}
-    async with _mist(w, run, job.org_id, counts) as (mist, records):
+    async with _mist(w, run, job.org_id, counts, start) as (mist, records):
         if run.cancel_requested:  # read as this job started
             counts["sites_cancelled"] = 1
             event: dict[str, Any] = {"type": "site_cancelled", "site": job.site}
@@ -336,7 +341,7 @@ def _summary(failures: dict[str, str], bind_errors: dict[str, str]) -> str | Non
 
 async def _end(w: WorkerState, run_id: str, status: str, error: str | None) -> None:
     """Record the run's end, tell its event stream, release its locks, drop its sealed fleet."""
-    await w.store.update_run(run_id, status=status, finished_at=utcnow(), error=error)
+    await w.store.set_run_fields(run_id, status=status, finished_at=utcnow(), error=error)
     await w.store.publish_event(run_id, {"type": "finished", "status": status})
     book = w.book(run_id)
     await release_run_locks(w.store, book)

@@ -8,23 +8,19 @@ it plans, renewed (with the run's heartbeat) by the run's site jobs and released
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
 
 from mistctl.scaleout.queue import RunBook
 from mistctl.store.models import LockInfo, Run, utcnow
-from mistctl.store.port import StateStore
+from mistctl.store.redis_store import RedisStore
 from mistctl.workflow.runlock import Busy, org_lock, site_lock, wait_for_lock
 
 RUN_LOCK_TTL = 600.0  # seconds; the run's site jobs renew the locks every third of it
 ORG_WAIT = 24 * 3600.0  # a queued deployment waits for the org as long as it takes
 ORG_POLL = 0.5
-CHUNK = 100  # Redis round trips in flight at once when one job queues or locks many sites
-_T = TypeVar("_T")
 
 
-async def take_run_locks(store: StateStore, book: RunBook, run: Run, sites: Sequence[str]) -> None:
+async def take_run_locks(store: RedisStore, book: RunBook, run: Run, sites: Sequence[str]) -> None:
     """The org's lock, waited for, then the run's sites' (`mistctl.workflow.runlock`: the org first,
     everywhere); `Busy` names the holder of one that stays held. The run's heartbeat starts."""
     run_id, org_id = book.run_id, run.org_id
@@ -44,31 +40,23 @@ async def take_run_locks(store: StateStore, book: RunBook, run: Run, sites: Sequ
     busy = [(site, name) for site, name, ok in zip(sites, names[1:], taken, strict=True) if not ok]
     if busy:  # a single-site request of the service holds it (they never wait): fail, naming it
         raise Busy.of(org_id, busy[0][0], await store.get_lock(busy[0][1]))
-    await store.update_run(run_id, heartbeat_at=utcnow())
+    await store.set_run_fields(run_id, heartbeat_at=utcnow())
 
 
 REFRESH_EVERY = RUN_LOCK_TTL / 3
 
 
-async def renew_run_locks(store: StateStore, book: RunBook, due: bool | None = None) -> None:
+async def renew_run_locks(store: RedisStore, book: RunBook, due: bool | None = None) -> None:
     """Keep the run's locks alive while its site jobs run (one job per third of the TTL does it).
 
     `due`: whether this job took the turn already (`RunBook.site_start`); None: ask the book."""
     if due or (due is None and await book.lock_refresh_due(REFRESH_EVERY)):
         names = (await book.options())["locks"]
         await store.refresh_locks(names, book.run_id, RUN_LOCK_TTL)
-        await store.update_run(book.run_id, heartbeat_at=utcnow())
+        await store.set_run_fields(book.run_id, heartbeat_at=utcnow())
 
 
-async def release_run_locks(store: StateStore, book: RunBook) -> None:
+async def release_run_locks(store: RedisStore, book: RunBook) -> None:
     """Release what the run holds (a lock another run holds is left alone)."""
     names = (await book.options())["locks"]
     await store.release_locks(names, book.run_id)
-
-
-async def chunked(call: Callable[[_T], Awaitable[Any]], items: Sequence[_T]) -> list[Any]:
-    """`call` on every item, `CHUNK` at a time (one by one, thousands of sites cost seconds)."""
-    results: list[Any] = []
-    for i in range(0, len(items), CHUNK):
-        results += await asyncio.gather(*(call(item) for item in items[i:i + CHUNK]))
-    return results

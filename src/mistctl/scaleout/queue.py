@@ -24,15 +24,21 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from arq.connections import ArqRedis
+from arq.constants import job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms
 from pydantic import SecretStr
 
+from mistctl.domain import kinds as K
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.owners import Ownership
 from mistctl.errors import UserError
 from mistctl.mist.budget import token_fingerprint
 from mistctl.scaleout.seal import SealError, seal, unseal
+from mistctl.store._common import prepare_event
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
+from mistctl.store.redis_keys import SEP
 from mistctl.store.redis_runs import aw
 from mistctl.store.redis_store import RedisStore
 from mistctl.workflow.delete import DeleteConsent
@@ -42,20 +48,40 @@ log = logging.getLogger("mistctl.queue")
 
 DEPLOY, SITE, FINISH = "deploy", "site", "finish"
 BOOK_TTL = 7 * 24 * 3600  # seconds a run's book outlives its last change (abandoned runs leave nothing)
-# KEYS: done, expected, meta, by, failed, the run's counters; ARGV: site, worker, failure ('' = none),
-# then counter/delta pairs. The counters move only when the site is newly done.
+# KEYS: done, expected, meta, by, failed, the run's counters, its event stream and sequence (the store's
+# layout: `RedisRuns.publish_event`); ARGV: site, worker, failure ('' = none), the event ('' = none), then
+# counter/delta pairs. The counters move and the event is published only when the site is newly done.
 _MARK_DONE = """
 local added = redis.call('SADD', KEYS[1], ARGV[1])
 if added == 1 then
   redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
   if ARGV[3] ~= '' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[3]) end
-  for i = 4, #ARGV, 2 do redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1]) end
+  for i = 5, #ARGV, 2 do redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1]) end
+  if ARGV[4] ~= '' then
+    local seq = redis.call('INCR', KEYS[8])
+    redis.call('XADD', KEYS[7], seq .. '-0', 'e', ARGV[4])
+  end
 end
 local last = 0
 local all = redis.call('SCARD', KEYS[1]) >= redis.call('SCARD', KEYS[2])
 if redis.call('HGET', KEYS[3], 'enqueued') and all then last = 1 end
 return {added, last}
 """
+# KEYS[1]: the queue, then each job's key and its result's key; ARGV[1]: the score (now, ms), ARGV[2]: the
+# job's time to live (ms), then each job's id and payload. A job queued already, or finished with its result
+# kept, is left alone (as arq's `enqueue_job` leaves it); how many were queued.
+_ENQUEUE = """
+local queued = 0
+for i = 0, (#KEYS - 1) / 2 - 1 do
+  if redis.call('EXISTS', KEYS[2 + 2 * i], KEYS[3 + 2 * i]) == 0 then
+    redis.call('PSETEX', KEYS[2 + 2 * i], ARGV[2], ARGV[4 + 2 * i])
+    redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3 + 2 * i])
+    queued = queued + 1
+  end
+end
+return queued
+"""
+ENQUEUE_BATCH = 200  # site jobs per script call (Redis serves nothing else while one runs)
 _OPTION_FIELDS = ("saved", "concurrency", "locks", "binds", "tokens", "checked", "consent", "ownership")
 _LIGHT_FIELDS = tuple(name for name in Run.model_fields if name not in ("plan", "counts"))  # "id" first
 
@@ -101,6 +127,8 @@ class RunBook:
         self.lock_mark = store.keys.k("qrun", run_id, "lockmark")
         self.run_key = store.keys.k("run", run_id)
         self.counts = store.keys.k("runcounts", run_id)  # the store's counters (redis_keys: HINCRBY)
+        self.events, self.event_seq = store.keys.k("ev", run_id), store.keys.k("evseq", run_id)  # its events
+        self.images = store.keys.k("images", run_id)  # its before-images (`RedisStore.put_run_images`)
         self._mark = store.r.register_script(_MARK_DONE)
         self._ownership: tuple[Ownership | None] | None = None  # read once: set when the run was queued
 
@@ -161,15 +189,17 @@ class RunBook:
         layout (`redis_keys`: one JSON value per Run field in `run:<id>`)."""
         return _light_run(await aw(self.r.hmget(self.run_key, list(_LIGHT_FIELDS))))
 
-    async def site_start(self, site: str, every: float) -> tuple[Run | None, bool, bool]:
+    async def site_start(self, site: str, every: float) -> tuple[Run | None, bool, bool, str | None]:
         """What a site job reads first, in one round trip: the run (as `run`), whether the site is done
-        already, and whether this job renews the run's locks (as `lock_refresh_due`)."""
+        already, whether this job renews the run's locks (as `lock_refresh_due`), and the site's
+        before-image as stored (`RedisStore.get_run_image`'s layout; None: the run has none for it)."""
         async with self.r.pipeline(transaction=False) as pipe:
             pipe.hmget(self.run_key, list(_LIGHT_FIELDS))
             pipe.sismember(self.done, site)
             pipe.set(self.lock_mark, "1", nx=True, px=max(1, int(every * 1000)))
-            values, done, due = await pipe.execute()
-        return _light_run(values), bool(done), bool(due)
+            pipe.hget(self.images, f"{K.SITES.key}{SEP}{site}")
+            values, done, due, image = await pipe.execute()
+        return _light_run(values), bool(done), bool(due), image
 
     async def skip_lock_refresh(self) -> None:
         """The job that took the refresh turn (`site_start`) will not renew: the next one may."""
@@ -206,14 +236,16 @@ class RunBook:
     async def is_done(self, site: str) -> bool:
         return bool(await aw(self.r.sismember(self.done, site)))
 
-    async def mark_done(self, site: str, worker: str, failure: str | None,
-                        counts: dict[str, int]) -> tuple[bool, bool]:
-        """Mark a site done and add its `counts` to the run's counters in one atomic step, so a job retried
-        after its worker died never counts a site twice. (Newly done, the run's last site.)"""
+    async def mark_done(self, site: str, worker: str, failure: str | None, counts: dict[str, int],
+                        event: dict[str, Any] | None = None) -> tuple[bool, bool]:
+        """Mark a site done, add its `counts` to the run's counters and publish its `event` on the run's
+        stream in one atomic step, so a job retried after its worker died never counts a site twice nor
+        leaves its event out. (Newly done, the run's last site.)"""
         args = [site, worker, failure[:500] if failure is not None else "",
+                prepare_event(self.run_id, event) if event is not None else "",
                 *(x for name, n in counts.items() for x in (name, str(int(n))))]
         added, last = await self._mark(keys=[self.done, self.expected, self.meta, self.by, self.failed,
-                                             self.counts], args=args)
+                                             self.counts, self.events, self.event_seq], args=args)
         return bool(added), bool(last)
 
     async def all_done(self) -> bool:
@@ -267,6 +299,7 @@ class DeploymentQueue:
     def __init__(self, store: RedisStore, pool: ArqRedis) -> None:
         self.store = store
         self.pool = pool
+        self._enqueue: Any = None  # the script (registered on first use)
 
     async def submit(self, run: Run, fleet: Fleet, tokens: Sequence[SecretStr], *,
                      saved: dict[str, Any] | None = None, concurrency: int = 8,
@@ -276,11 +309,24 @@ class DeploymentQueue:
                                                  consent=consent, ownership=ownership)
         await self.pool.enqueue_job(DEPLOY, run.id, _job_id=f"{DEPLOY}:{run.id}", _expires=BOOK_TTL)
 
-    async def enqueue_site(self, run_id: str, job: SiteJob) -> None:
-        # arq drops a job not started within a day by default; under the rate limit, a big fleet's
-        # last sites may wait longer than that
-        await self.pool.enqueue_job(SITE, run_id, job.to_json(), _job_id=f"{SITE}:{run_id}:{job.site}",
-                                    _expires=BOOK_TTL)
+    async def enqueue_sites(self, run_id: str, jobs: Sequence[SiteJob]) -> int:
+        """Queue the run's site jobs, `ENQUEUE_BATCH` per round trip; how many were new.
+
+        As arq's `enqueue_job` queues each (`_job_id=site:<run>:<site>`, `_expires=BOOK_TTL`: arq drops a
+        job not started within a day by default, and under the rate limit a big fleet's last sites may
+        wait longer), in one script per batch instead of three round trips per job."""
+        if self._enqueue is None:
+            self._enqueue = self.pool.register_script(_ENQUEUE)
+        queued = 0
+        for i in range(0, len(jobs), ENQUEUE_BATCH):
+            now, ids = timestamp_ms(), [f"{SITE}:{run_id}:{job.site}" for job in jobs[i:i + ENQUEUE_BATCH]]
+            keys = [k for job_id in ids for k in (job_key_prefix + job_id, result_key_prefix + job_id)]
+            payloads = [serialize_job(SITE, (run_id, job.to_json()), {}, None, now, serializer=job_serializer)
+                        for job in jobs[i:i + ENQUEUE_BATCH]]
+            queued += int(await self._enqueue(
+                keys=[queue_name(self.store), *keys],
+                args=[now, BOOK_TTL * 1000, *(x for pair in zip(ids, payloads, strict=True) for x in pair)]))
+        return queued
 
     async def enqueue_finish(self, run_id: str) -> None:
         await self.pool.enqueue_job(FINISH, run_id, _job_id=f"{FINISH}:{run_id}", _expires=BOOK_TTL)

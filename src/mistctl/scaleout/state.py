@@ -2,9 +2,10 @@
 
 A worker that dies (SIGKILL, a lost machine) must not hold its jobs for long: arq marks a started job
 "in progress" for the job's timeout, which must stay long here (a job may wait an hour for Mist's rate
-window). So every job holds a short lease instead: it shortens arq's in-progress key to `lease` seconds
-at once and renews it every third of that while it runs. When the worker dies the key expires, and the
-next poll of any other worker starts the job again (arq's retry: the job never left the queue).
+window). So every job holds a short lease instead: arq's in-progress key is set to `lease` seconds as the
+worker takes the job, and the job renews it every third of that while it runs. When the worker dies the
+key expires, and the next poll of any other worker starts the job again (arq's retry: the job never left
+the queue).
 """
 
 from __future__ import annotations
@@ -63,6 +64,16 @@ class WorkerState:
         return client_for(self.http, self.tokens, self.settings, clock=self.clock, budget=self.budget,
                           on_call=ledger.on_call, owners=self.owners)
 
+    async def ready_client(self, ledger: CallLedger) -> MistClient:
+        """`client`, its tokens' owners known: the first job asks ``GET /self`` (once per token per process)
+        while the jobs started with it wait for the answer instead of each asking it too."""
+        mist = self.client(ledger)
+        if any(key not in self.owners for key in mist.token_keys):
+            async with self._owner_lock:
+                await mist.group_tokens()  # asks only for tokens still unknown (none once the first answered)
+        return mist
+
+    _owner_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     books: dict[str, RunBook] = field(default_factory=dict, repr=False)
 
     def book(self, run_id: str) -> RunBook:
@@ -112,12 +123,13 @@ def state_of(ctx: dict[str, Any]) -> WorkerState:
 
 @asynccontextmanager
 async def job_lease(ctx: dict[str, Any]) -> AsyncIterator[None]:
-    """Hold the running job's in-progress key for `lease` seconds at a time (see the module docstring)."""
+    """Hold the running job's in-progress key for `lease` seconds at a time (see the module docstring).
+
+    The worker set it to `lease` as it took the job (`worker.create_worker`): this renews it."""
     pool: ArqRedis = ctx["redis"]
     lease = state_of(ctx).lease
     key = in_progress_key_prefix + str(ctx["job_id"])
     ms = max(1, int(lease * 1000))
-    await pool.pexpire(key, ms)
 
     async def renew() -> None:
         while True:

@@ -6,9 +6,10 @@ run keeps its own audit trail. Several workers (on one machine or many) share on
 
 A worker that dies (SIGKILL, a lost machine) must not hold its jobs for long: arq marks a started job
 "in progress" for the job's timeout, which must stay long here (a job may wait an hour for Mist's rate
-window). So every job holds a short lease instead: it shortens arq's in-progress key to `lease` seconds
-at once and renews it every third of that while it runs. When the worker dies the key expires, and the
-next poll of any other worker starts the job again (arq's retry: the job never left the queue).
+window). So every job holds a short lease instead: the worker sets arq's in-progress key to `lease`
+seconds as it takes the job (`ClaimingWorker`, which takes all it can in one round trip), and the job
+renews it every third of that while it runs. When the worker dies the key expires, and the next poll of
+any other worker starts the job again (arq's retry: the job never left the queue).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from arq.worker import Worker, func
 
 from mistctl.config import Settings
+from mistctl.scaleout.claim import ClaimingWorker
 from mistctl.scaleout.jobs import deploy, finish, site
 from mistctl.scaleout.queue import (
     DEPLOY,
@@ -75,7 +77,7 @@ def create_worker(state: WorkerState, *, jobs: int = 8, burst: bool = False,
     runs; a worker killed in that instant would hold the job for hours. Starting the mark at the lease
     closes the gap (`job_lease` then keeps renewing it).
     """
-    worker = Worker(**worker_settings(state, jobs=jobs, burst=burst), handle_signals=handle_signals)
+    worker = ClaimingWorker(**worker_settings(state, jobs=jobs, burst=burst), handle_signals=handle_signals)
     worker.in_progress_timeout_s = state.lease
     return worker
 

@@ -123,11 +123,20 @@ class RedisRuns(RedisBase):
         """Set the given fields only (one HSET: concurrent counters and other fields are untouched)."""
         return await self._update_run(run_id, parse_patch(run_id, changes))
 
+    async def set_run_fields(self, run_id: str, **changes: Any) -> None:
+        """`update_run` without reading the run back (its plan is megabytes for thousands of sites): for the
+        queue's workers, which write a run's status and heartbeat and never look at the answer."""
+        await self._set_run_fields(run_id, parse_patch(run_id, changes))
+
     @guarded
-    async def _update_run(self, run_id: str, patch: RunPatch) -> Run:
+    async def _set_run_fields(self, run_id: str, patch: RunPatch) -> None:
         fields = _encode_fields(patch.model_dump(mode="json", include=set(patch.model_fields_set)))
         if fields and not await self._hset_if_exists(keys=[self.keys.k("run", run_id)], args=fields):
             raise _not_found(run_id)
+
+    @guarded
+    async def _update_run(self, run_id: str, patch: RunPatch) -> Run:
+        await self._set_run_fields(run_id, patch)
         run = await self.get_run(run_id)
         if run is None:
             raise _not_found(run_id)

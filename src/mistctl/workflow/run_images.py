@@ -70,10 +70,15 @@ async def mark_written(store: StateStore, run_id: str, kind: str, key: str, obj:
     image = await store.get_run_image(run_id, kind, key) if book is None else book.get((kind, key))
     if image is None:
         return
-    modified = obj.get("modified_time")
-    image = image.model_copy(update={
-        "mist_id": str(obj.get("id") or image.mist_id), "written": True,
-        "after_modified": float(modified) if isinstance(modified, int | float) else None})
+    image = written_image(image, obj)
     await store.put_run_images([image])
     if book is not None:
         book[(kind, key)] = image
+
+
+def written_image(image: RunImage, obj: dict[str, Any]) -> RunImage:
+    """The image once the run wrote its object: Mist's id for it and the `modified_time` it answered with."""
+    modified = obj.get("modified_time")
+    return image.model_copy(update={
+        "mist_id": str(obj.get("id") or image.mist_id), "written": True,
+        "after_modified": float(modified) if isinstance(modified, int | float) else None})
