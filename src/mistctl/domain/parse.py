@@ -28,6 +28,7 @@ from mistctl.domain.fleet import (
     SiteDefaults,
     Zone,
 )
+from mistctl.domain.gcpause import gc_paused
 from mistctl.domain.origins import Origins
 from mistctl.domain.owners import name_problem
 from mistctl.domain.planless import missing_plan_issue, place_row
@@ -54,7 +55,13 @@ def parse_fleet(
     """Parse and validate a fleet file's text; raises `FleetInvalid` listing every problem found.
 
     `env` gives the values of `${NAME}` references in secret fields (none set when not given).
+    The cyclic garbage collector is paused meanwhile (`gcpause`: nothing built here holds a cycle).
     """
+    with gc_paused():
+        return _parse(text, source, read_file, env)
+
+
+def _parse(text: str, source: str, read_file: ReadFile | None, env: Mapping[str, str] | None) -> Fleet:
     doc = load_yaml(text, source)
     if doc.data is None:
         raise FleetInvalid([Issue(source, "fleet file", "is empty: it needs ip_plan, zones and sites")])
@@ -110,6 +117,7 @@ class _Reader:
         self.origins = Origins(source, lines=doc.lines)
         self.plan: IpPlanSpec | None = None
         self.zone_names: dict[int, str] = {}
+        self.csv_rows: set[int] = set()  # the ids of the site entries read from CSV files (alive in `_sites`)
 
     def origin(self, raw: Any) -> Origin:
         return Origin(self.source, self.doc.line_of(raw))
@@ -128,7 +136,8 @@ class _Reader:
                 hint = _hint(key, list(TOP_KEYS))
                 at = Origin(self.source, self.doc.top_key_lines.get(str(key), 1))  # the key's own line
                 self.issues.append(Issue.at(at, "fleet file", f"unknown top-level key '{key}'{hint}"))
-        self.issues += text_issues({k: v for k, v in data.items() if k != "sites"}, top)  # textsafe.py
+        if self.doc.controls:  # else no string of the document holds a control character
+            self.issues += text_issues({k: v for k, v in data.items() if k != "sites"}, top)  # textsafe.py
         plan = self._plan(data.get("ip_plan"))
         zones = self._zones(data.get("zones"), planned="ip_plan" in data)
         self.plan, self.zone_names = plan, {z.id: z.name for z in zones}
@@ -224,7 +233,8 @@ class _Reader:
         for n, (entry, origin) in enumerate(entries):
             name = entry.get("name")
             item = f"site '{printable(name)}'" if isinstance(name, str) and name else f"sites #{n + 1}"
-            self.issues += text_issues(entry, origin, item)
+            if self.doc.controls or id(entry) in self.csv_rows:  # a CSV row's text is not the document's
+                self.issues += text_issues(entry, origin, item)
             site = self.model(Site, _effective(defaults, entry), item, origin)
             if site is not None:
                 sites.append(site)
@@ -271,7 +281,9 @@ class _Reader:
             return []
         rows, issues = parse_sites_csv(text, source=shown)
         self.issues += issues
-        return [(place_row(self.plan, self.zone_names, row), origin) for row, origin in rows]  # mist_library CSVs
+        placed = [(place_row(self.plan, self.zone_names, row), origin) for row, origin in rows]  # mist_library CSVs
+        self.csv_rows.update(id(row) for row, _ in placed)
+        return placed
 
 
 def _org_key_fix(key: Any) -> str:

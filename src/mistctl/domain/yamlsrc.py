@@ -23,6 +23,7 @@ import yaml
 
 from mistctl.domain.errors import FleetInvalid, Issue
 from mistctl.domain.gcpause import gc_paused
+from mistctl.domain.textsafe import has_control
 from mistctl.domain.yamllimits import graph_issues
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -36,6 +37,8 @@ class YamlDoc:
     lines: dict[int, int] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     top_key_lines: dict[str, int] = field(default_factory=dict)  # the line of each top-level key
+    # False only when no string of the document (key or value) holds a control character (textsafe.py)
+    controls: bool = True
 
     def line_of(self, obj: Any) -> int | None:
         """The 1-based line where a mapping of this document starts, when it is one."""
@@ -72,6 +75,8 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[dict[Any
 
 
 def _check_duplicates(loader: _Loader, node: yaml.MappingNode) -> None:
+    if not isinstance(node, yaml.MappingNode):  # `!!map [1]`: construct_mapping names the error
+        return
     seen: set[str] = set()
     for key_node, _ in node.value:
         if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
@@ -95,10 +100,12 @@ class _Builder:
 
     Built collections are kept in the loader's own memo (`constructed_objects`), so an alias gives the
     same object whichever of the two built it, and each mapping's duplicate keys are reported once.
+    `controls` stays False while no string built holds a control character (and nothing went to PyYAML).
     """
 
     def __init__(self, loader: _Loader) -> None:
         self.loader = loader
+        self.controls = False
         self.memo: dict[yaml.Node, Any] = loader.constructed_objects
         self.scalars: dict[str, Callable[[_Loader, yaml.Node], Any]] = {
             tag: loader.yaml_constructors[tag] for tag in _PLAIN}
@@ -107,9 +114,11 @@ class _Builder:
         kind, tag = type(node), node.tag
         if kind is yaml.ScalarNode:
             if tag == _STR:
+                if not self.controls:
+                    self.controls = has_control(node.value)
                 return node.value
             plain = self.scalars.get(tag)
-            return plain(self.loader, node) if plain is not None else self.loader.construct_object(node, True)
+            return plain(self.loader, node) if plain is not None else self._pyyaml(node)
         if node in self.memo:
             return self.memo[node]
         data: Any
@@ -123,9 +132,13 @@ class _Builder:
                 data[self.build(key)] = self.build(value)
             self.loader.mapping_lines[id(data)] = node.start_mark.line + 1
         else:
-            return self.loader.construct_object(node, True)  # PyYAML's constructors (memoised there)
+            return self._pyyaml(node)
         self.memo[node] = data
         return data
+
+    def _pyyaml(self, node: yaml.Node) -> Any:
+        self.controls = True  # its strings are not seen here
+        return self.loader.construct_object(node, True)  # PyYAML's constructors (memoised there)
 
 
 def load_yaml(text: str, source: str) -> YamlDoc:
@@ -139,14 +152,15 @@ def load_yaml(text: str, source: str) -> YamlDoc:
             unsafe = graph_issues(node, source, shared="&" in text)  # no `&`: no anchors, a tree
             if unsafe:
                 raise FleetInvalid(unsafe)
-            data = _Builder(loader).build(node)
+            builder = _Builder(loader)
+            data = builder.build(node)
     except yaml.MarkedYAMLError as exc:
         raise FleetInvalid([_syntax_issue(exc, source)]) from None
     except yaml.YAMLError as exc:  # unmarked errors: name the kind only, the text may quote a secret
         raise FleetInvalid([Issue(source, "YAML", f"not valid YAML ({type(exc).__name__})")]) from None
     finally:
         loader.dispose()
-    return YamlDoc(data, loader.mapping_lines, loader.duplicates, _key_lines(node))
+    return YamlDoc(data, loader.mapping_lines, loader.duplicates, _key_lines(node), builder.controls)
 
 
 def _key_lines(node: yaml.Node) -> dict[str, int]:
