@@ -28,9 +28,9 @@ from mistctl.domain.fleet import (
     SiteDefaults,
     Zone,
 )
+from mistctl.domain.fleetname import name_problem
 from mistctl.domain.gcpause import gc_paused
 from mistctl.domain.origins import Origins
-from mistctl.domain.owners import name_problem
 from mistctl.domain.planless import missing_plan_issue, place_row
 from mistctl.domain.refs import describe
 from mistctl.domain.sites_csv import parse_sites_csv
