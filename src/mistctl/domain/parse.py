@@ -7,7 +7,6 @@ fleet (the sites CSV) are read through the `read_file` callable the caller passe
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -18,12 +17,9 @@ from mistctl.domain import kinds as K
 from mistctl.domain.envrefs import expand
 from mistctl.domain.errors import FleetInvalid, Issue, Origin
 from mistctl.domain.fleet import (
-    DeviceRef,
     Fleet,
     IpPlanSpec,
-    LatLng,
     OrgDesign,
-    SegmentSpec,
     Site,
     SiteDefaults,
     Zone,
@@ -32,6 +28,7 @@ from mistctl.domain.fleetname import name_problem
 from mistctl.domain.gcpause import gc_paused
 from mistctl.domain.origins import Origins
 from mistctl.domain.planless import missing_plan_issue, place_row
+from mistctl.domain.pydantic_words import hint, pydantic_issues
 from mistctl.domain.refs import describe
 from mistctl.domain.sites_csv import parse_sites_csv
 from mistctl.domain.textsafe import printable, text_issues
@@ -44,9 +41,6 @@ M = TypeVar("M", bound=BaseModel)
 
 TOP_KEYS = ("name", "org_id", "ip_plan", "zones", "org", "site_defaults", "sites")
 _MERGED = ("vars", "overrides")
-_MODELS: tuple[type[BaseModel], ...] = (IpPlanSpec, SegmentSpec, Zone, Site, SiteDefaults, DeviceRef, LatLng)
-_VOCABULARY = sorted({name for model in _MODELS for name in model.model_fields})
-_PATTERN_FIXES = {"country_code": "country_code must be two capital letters (ISO 3166-1), e.g. US"}
 
 
 def parse_fleet(
@@ -76,38 +70,6 @@ def _parse(text: str, source: str, read_file: ReadFile | None, env: Mapping[str,
     return fleet
 
 
-def _hint(key: Any, choices: list[str]) -> str:
-    close = difflib.get_close_matches(str(key), choices, n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _loc(parts: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in parts:
-        out += f" #{part + 1}" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out.strip()
-
-
-def pydantic_issues(exc: ValidationError, origin: Origin, item: str) -> list[Issue]:
-    """A pydantic error as issues in the user's words (input values are never echoed)."""
-    issues = []
-    for err in exc.errors(include_url=False, include_input=False):
-        loc, kind, last = _loc(err["loc"]), err["type"], err["loc"][-1] if err["loc"] else ""
-        if kind == "extra_forbidden":
-            message = f"unknown key '{last}'{_hint(last, _VOCABULARY)}"
-            where = _loc(err["loc"][:-1])
-            message = f"{where}: {message}" if where else message
-        elif kind == "missing":
-            message = f"'{loc}' is missing: add it"
-        elif kind == "string_pattern_mismatch" and last in _PATTERN_FIXES:
-            message = _PATTERN_FIXES[str(last)]
-        else:
-            text = str(err["msg"]).removeprefix("Value error, ")
-            message = f"{loc}: {text}" if loc else text
-        issues.append(Issue.at(origin, item, message))
-    return issues
-
-
 class _Reader:
     """Reads one fleet document section by section, collecting issues and origins."""
 
@@ -133,9 +95,9 @@ class _Reader:
         top = Origin(self.source, 1)
         for key in data:
             if key not in TOP_KEYS:
-                hint = _hint(key, list(TOP_KEYS))
+                close = hint(key, list(TOP_KEYS))
                 at = Origin(self.source, self.doc.top_key_lines.get(str(key), 1))  # the key's own line
-                self.issues.append(Issue.at(at, "fleet file", f"unknown top-level key '{key}'{hint}"))
+                self.issues.append(Issue.at(at, "fleet file", f"unknown top-level key '{key}'{close}"))
         if self.doc.controls:  # else no string of the document holds a control character
             self.issues += text_issues({k: v for k, v in data.items() if k != "sites"}, top)  # textsafe.py
         plan = self._plan(data.get("ip_plan"))
@@ -290,7 +252,7 @@ def _org_key_fix(key: Any) -> str:
     if key in K.BY_COLLECTION:
         return f"Mist calls these '{key}'; the fleet key is '{K.BY_COLLECTION[key].key}'"
     keys = [k.key for k in K.ORG_KINDS]
-    return f"unknown kind{_hint(key, keys)}; kinds: {', '.join(keys)}"
+    return f"unknown kind{hint(key, keys)}; kinds: {', '.join(keys)}"
 
 
 def _effective(defaults: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
