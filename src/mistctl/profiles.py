@@ -16,7 +16,6 @@ Keys are the settings' names (`mist_host` or `MIST_HOST`). A profile is the lowe
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,8 @@ def active() -> str | None:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib  # only a named profile reads TOML: `mistctl --help` does without it
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError:

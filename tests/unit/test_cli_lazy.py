@@ -18,6 +18,8 @@ from mistctl.cli.main import app
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 HEAVY = ("fastapi", "starlette", "uvicorn", "arq", "redis", "cryptography", "jsonschema", "mist_twin", "httpx")
+#: What `--help` needs none of either: the fleet's parsing and models, Rich's Markdown and tracebacks.
+HELP_SPARES = ("pydantic", "pydantic_core", "yaml", "markdown_it", "pygments", "tomllib", "pydantic_settings")
 
 
 def _imported_after(code: str) -> set[str]:
@@ -37,6 +39,28 @@ def test_help_imports_no_command_module() -> None:
         "import sys\nfrom mistctl.cli.main import main\nsys.argv = ['mistctl', '--help']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass")
     assert not loaded & set(HEAVY)
+    assert not loaded & set(HELP_SPARES)
+    assert {"typer", "rich"} <= loaded  # it did render the help
+
+
+def test_help_pages_still_get_the_real_markdown_and_traceback_when_used() -> None:
+    probe = (
+        "import sys\nfrom mistctl.cli.main import main\nsys.argv = ['mistctl', 'validate', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "assert 'rich.markdown' not in sys.modules and 'rich.traceback' not in sys.modules\n"
+        "from typer import rich_utils\n"
+        "shown = rich_utils._make_rich_text(text='**bold**', markup_mode='markdown')\n"
+        "import rich.markdown, rich.traceback\n"
+        "assert type(shown) is rich.markdown.Markdown, type(shown)\n"
+        "assert rich.markdown.Markdown.__module__ == 'rich.markdown' and rich.traceback.Traceback.__module__ == "
+        "'rich.traceback'\n"
+        "try:\n    1 / 0\nexcept ZeroDivisionError as exc:\n"
+        "    tb = rich_utils.Traceback.from_exception(type(exc), exc, exc.__traceback__)\n"
+        "assert type(tb) is rich.traceback.Traceback\nprint('ok')")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": SRC})
+    assert done.returncode == 0 and done.stdout.splitlines()[-1] == "ok", done.stderr
+    assert "--allow-outside" in done.stdout  # the command's own help was printed
 
 
 def test_validate_does_not_import_the_service_the_twin_or_redis() -> None:
@@ -45,6 +69,7 @@ def test_validate_does_not_import_the_service_the_twin_or_redis() -> None:
         f"import sys\nfrom mistctl.cli.main import main\nsys.argv = ['mistctl', 'validate', {str(example)!r}]\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code")
     assert not loaded & {"fastapi", "starlette", "uvicorn", "arq", "redis", "mist_twin", "pydantic_settings"}
+    assert not loaded & {"jsonschema", "markdown_it", "pygments"}  # a valid fleet: no schema error to word
 
 
 def test_a_named_profile_is_still_checked_against_the_settings(tmp_path: Path) -> None:

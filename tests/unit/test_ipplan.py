@@ -152,3 +152,15 @@ def test_ipam_records_shape():
         }
     ]
     assert len(ipam_records(fleet)) == 3
+
+
+def test_ipam_records_without_variables_are_the_same_records_less_their_variables() -> None:
+    from pathlib import Path
+
+    from mistctl.domain.ipam import ipam_records
+    from mistctl.fleetio import load_fleet
+
+    fleet = load_fleet(Path(__file__).resolve().parents[2] / "examples" / "fleet.yaml")
+    full, bare = ipam_records(fleet), ipam_records(fleet, variables=False)
+    assert [{k: v for k, v in r.items() if k != "vars"} for r in full] == bare
+    assert all("vars" in r for r in full) and full[0]["segments"][0]["cidr"].count(".") == 3

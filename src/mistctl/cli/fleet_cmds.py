@@ -107,7 +107,7 @@ def ipam(
     """Print the IP plan: every site's segments (VLAN, CIDR, gateway); json adds the site variables."""
     loaded = _load(fleet, allow_outside)
     try:
-        records = ipam_records(loaded, site)
+        records = ipam_records(loaded, site, variables=fmt is IpamFormat.json)  # only json shows them
     except FleetError as exc:
         _invalid(exc)
     if fmt is IpamFormat.json:

@@ -3,13 +3,18 @@ only when one of its commands runs (cli/lazy.py)."""
 
 from __future__ import annotations
 
+import gc
+import os
+
 import typer
 
 from mistctl import __version__, profiles
-from mistctl.cli import helpfmt
+from mistctl.cli import helpfmt, richhelp
 from mistctl.cli.errors import fail
 from mistctl.cli.lazy import LazyGroup
 from mistctl.errors import UserError
+
+richhelp.install()  # help pages without rich.markdown and rich.traceback (cli/richhelp.py)
 
 app = typer.Typer(
     name="mistctl",
@@ -61,4 +66,13 @@ helpfmt.tidy_help(app)
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    # pydantic looks for plugins in every installed package's entry points when it builds the first model
+    # (40 ms); mistctl uses none, and Typer turns the search off for its own models the same way.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    try:
+        app()
+    finally:
+        # The process ends here: the interpreter's last collections would walk every object of every
+        # imported module (0.05 s after `--help`, 0.1 s after `validate`) to find nothing worth freeing.
+        # Frozen, they are skipped; objects are still freed by reference counting as the modules go.
+        gc.freeze()

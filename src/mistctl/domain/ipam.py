@@ -6,34 +6,30 @@ from typing import Any
 
 from mistctl.domain.errors import FleetError
 from mistctl.domain.fleet import Fleet, Site
-from mistctl.domain.ipplan import merge_variables, plan_site
+from mistctl.domain.ipplan import dotted, merge_variables, plan_site
 
 
-def ipam_records(fleet: Fleet, site_name: str | None = None) -> list[dict[str, Any]]:
-    """One record per site (or just `site_name`): site, zone, number, segments and merged variables."""
+def ipam_records(fleet: Fleet, site_name: str | None = None, *, variables: bool = True) -> list[dict[str, Any]]:
+    """One record per site (or just `site_name`): site, zone, number, segments and merged variables
+    (`variables=False`: without them, for a table that does not show them)."""
     sites = fleet.sites if site_name is None else [_one_site(fleet, site_name)]
     zones = {z.id: z for z in fleet.zones}
     records: list[dict[str, Any]] = []
     for site in sites:
         if fleet.ip_plan is None or site.zone is None or site.number is None:
             records.append({"site": site.name, "zone": None, "number": None, "segments": [],
-                            "vars": dict(site.vars)})  # plan-less: its own variables only
+                            **({"vars": dict(site.vars)} if variables else {})})  # plan-less: its own variables
             continue
         plan = plan_site(fleet.ip_plan, zones[site.zone], site.number)
-        segments = [
-            {"name": s.name, "vlan": s.vlan, "cidr": str(s.cidr), "gateway": str(s.gateway)}
+        segments = [  # as str(s.cidr) and str(s.gateway) would write them, without building ipaddress objects
+            {"name": s.name, "vlan": s.vlan, "cidr": f"{dotted(s.address)}/{s.prefix}",
+             "gateway": dotted(s.address + 1)}
             for s in plan.segments
         ]
-        variables = merge_variables(plan.vars(), site.vars, site.overrides)
-        records.append(
-            {
-                "site": site.name,
-                "zone": site.zone,
-                "number": site.number,
-                "segments": segments,
-                "vars": variables,
-            }
-        )
+        record = {"site": site.name, "zone": site.zone, "number": site.number, "segments": segments}
+        if variables:
+            record["vars"] = merge_variables(plan.vars(), site.vars, site.overrides)
+        records.append(record)
     return records
 
 

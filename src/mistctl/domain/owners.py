@@ -27,18 +27,9 @@ from mistctl.domain.diff import LiveState
 from mistctl.domain.plan import Change, Problem
 
 FLEET, DESIGN = "fleet", "design"
-NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
-NAME_RULE = "1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"
 UNNAMED = "unnamed"
 TAKE_FLAG = "--take-ownership"
 _ORG_KEYS = frozenset(k.key for k in K.ORG_KINDS)
-
-
-def name_problem(value: object) -> str | None:
-    """Why `value` cannot be a fleet's `name:`, or None when it can."""
-    if not isinstance(value, str) or not NAME_RE.fullmatch(value):
-        return f"must be {NAME_RULE} (it names the owner of the org objects this file writes)"
-    return None
 
 
 def _safe_name(text: str) -> str:

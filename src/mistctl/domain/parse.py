@@ -7,7 +7,6 @@ fleet (the sites CSV) are read through the `read_file` callable the caller passe
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -18,19 +17,18 @@ from mistctl.domain import kinds as K
 from mistctl.domain.envrefs import expand
 from mistctl.domain.errors import FleetInvalid, Issue, Origin
 from mistctl.domain.fleet import (
-    DeviceRef,
     Fleet,
     IpPlanSpec,
-    LatLng,
     OrgDesign,
-    SegmentSpec,
     Site,
     SiteDefaults,
     Zone,
 )
+from mistctl.domain.fleetname import name_problem
+from mistctl.domain.gcpause import gc_paused
 from mistctl.domain.origins import Origins
-from mistctl.domain.owners import name_problem
 from mistctl.domain.planless import missing_plan_issue, place_row
+from mistctl.domain.pydantic_words import hint, pydantic_issues
 from mistctl.domain.refs import describe
 from mistctl.domain.sites_csv import parse_sites_csv
 from mistctl.domain.textsafe import printable, text_issues
@@ -43,9 +41,6 @@ M = TypeVar("M", bound=BaseModel)
 
 TOP_KEYS = ("name", "org_id", "ip_plan", "zones", "org", "site_defaults", "sites")
 _MERGED = ("vars", "overrides")
-_MODELS: tuple[type[BaseModel], ...] = (IpPlanSpec, SegmentSpec, Zone, Site, SiteDefaults, DeviceRef, LatLng)
-_VOCABULARY = sorted({name for model in _MODELS for name in model.model_fields})
-_PATTERN_FIXES = {"country_code": "country_code must be two capital letters (ISO 3166-1), e.g. US"}
 
 
 def parse_fleet(
@@ -54,7 +49,13 @@ def parse_fleet(
     """Parse and validate a fleet file's text; raises `FleetInvalid` listing every problem found.
 
     `env` gives the values of `${NAME}` references in secret fields (none set when not given).
+    The cyclic garbage collector is paused meanwhile (`gcpause`: nothing built here holds a cycle).
     """
+    with gc_paused():
+        return _parse(text, source, read_file, env)
+
+
+def _parse(text: str, source: str, read_file: ReadFile | None, env: Mapping[str, str] | None) -> Fleet:
     doc = load_yaml(text, source)
     if doc.data is None:
         raise FleetInvalid([Issue(source, "fleet file", "is empty: it needs ip_plan, zones and sites")])
@@ -69,38 +70,6 @@ def parse_fleet(
     return fleet
 
 
-def _hint(key: Any, choices: list[str]) -> str:
-    close = difflib.get_close_matches(str(key), choices, n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _loc(parts: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in parts:
-        out += f" #{part + 1}" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out.strip()
-
-
-def pydantic_issues(exc: ValidationError, origin: Origin, item: str) -> list[Issue]:
-    """A pydantic error as issues in the user's words (input values are never echoed)."""
-    issues = []
-    for err in exc.errors(include_url=False, include_input=False):
-        loc, kind, last = _loc(err["loc"]), err["type"], err["loc"][-1] if err["loc"] else ""
-        if kind == "extra_forbidden":
-            message = f"unknown key '{last}'{_hint(last, _VOCABULARY)}"
-            where = _loc(err["loc"][:-1])
-            message = f"{where}: {message}" if where else message
-        elif kind == "missing":
-            message = f"'{loc}' is missing: add it"
-        elif kind == "string_pattern_mismatch" and last in _PATTERN_FIXES:
-            message = _PATTERN_FIXES[str(last)]
-        else:
-            text = str(err["msg"]).removeprefix("Value error, ")
-            message = f"{loc}: {text}" if loc else text
-        issues.append(Issue.at(origin, item, message))
-    return issues
-
-
 class _Reader:
     """Reads one fleet document section by section, collecting issues and origins."""
 
@@ -110,6 +79,7 @@ class _Reader:
         self.origins = Origins(source, lines=doc.lines)
         self.plan: IpPlanSpec | None = None
         self.zone_names: dict[int, str] = {}
+        self.csv_rows: set[int] = set()  # the ids of the site entries read from CSV files (alive in `_sites`)
 
     def origin(self, raw: Any) -> Origin:
         return Origin(self.source, self.doc.line_of(raw))
@@ -125,10 +95,11 @@ class _Reader:
         top = Origin(self.source, 1)
         for key in data:
             if key not in TOP_KEYS:
-                hint = _hint(key, list(TOP_KEYS))
+                close = hint(key, list(TOP_KEYS))
                 at = Origin(self.source, self.doc.top_key_lines.get(str(key), 1))  # the key's own line
-                self.issues.append(Issue.at(at, "fleet file", f"unknown top-level key '{key}'{hint}"))
-        self.issues += text_issues({k: v for k, v in data.items() if k != "sites"}, top)  # textsafe.py
+                self.issues.append(Issue.at(at, "fleet file", f"unknown top-level key '{key}'{close}"))
+        if self.doc.controls:  # else no string of the document holds a control character
+            self.issues += text_issues({k: v for k, v in data.items() if k != "sites"}, top)  # textsafe.py
         plan = self._plan(data.get("ip_plan"))
         zones = self._zones(data.get("zones"), planned="ip_plan" in data)
         self.plan, self.zone_names = plan, {z.id: z.name for z in zones}
@@ -224,7 +195,8 @@ class _Reader:
         for n, (entry, origin) in enumerate(entries):
             name = entry.get("name")
             item = f"site '{printable(name)}'" if isinstance(name, str) and name else f"sites #{n + 1}"
-            self.issues += text_issues(entry, origin, item)
+            if self.doc.controls or id(entry) in self.csv_rows:  # a CSV row's text is not the document's
+                self.issues += text_issues(entry, origin, item)
             site = self.model(Site, _effective(defaults, entry), item, origin)
             if site is not None:
                 sites.append(site)
@@ -271,14 +243,16 @@ class _Reader:
             return []
         rows, issues = parse_sites_csv(text, source=shown)
         self.issues += issues
-        return [(place_row(self.plan, self.zone_names, row), origin) for row, origin in rows]  # mist_library CSVs
+        placed = [(place_row(self.plan, self.zone_names, row), origin) for row, origin in rows]  # mist_library CSVs
+        self.csv_rows.update(id(row) for row, _ in placed)
+        return placed
 
 
 def _org_key_fix(key: Any) -> str:
     if key in K.BY_COLLECTION:
         return f"Mist calls these '{key}'; the fleet key is '{K.BY_COLLECTION[key].key}'"
     keys = [k.key for k in K.ORG_KINDS]
-    return f"unknown kind{_hint(key, keys)}; kinds: {', '.join(keys)}"
+    return f"unknown kind{hint(key, keys)}; kinds: {', '.join(keys)}"
 
 
 def _effective(defaults: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:

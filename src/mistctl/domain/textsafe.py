@@ -33,6 +33,11 @@ def printable(value: object, *, lines: bool = False) -> str:
     return _CONTROL.sub(lambda m: _escape(m.group()), text)
 
 
+def has_control(text: str) -> bool:
+    """True when `text` holds any control character (tab and newlines included)."""
+    return _CONTROL.search(text) is not None
+
+
 def control_chars(text: str, *, name: bool = True) -> list[str]:
     """The control characters in `text`, escaped (`name=False`: tab and newlines are allowed)."""
     return [_escape(c) for c in _CONTROL.findall(text) if name or c not in _TEXT_ALLOWED]
