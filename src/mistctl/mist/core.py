@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -247,7 +247,7 @@ class ClientCore:
         return _expect_dict(answer, "get org")
 
 
-def _last_page(headers: httpx.Headers, page: int, page_size: int, got: int) -> bool:
+def _last_page(headers: Mapping[str, str], page: int, page_size: int, got: int) -> bool:
     """Mist's page headers decide; without them a short (or empty) page is the last."""
     if got == 0:
         return True

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
+import orjson
 from pydantic import SecretStr
 
 from mistctl.mist.budget import token_fingerprint
@@ -46,9 +47,56 @@ class Answer:
     """A successful answer: parsed JSON (None when empty), headers, and which token was used."""
 
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]  # looked up case-insensitively (httpx's or aiohttp's headers)
     data: Any
     token: str
+
+
+class Reply:
+    """An answer as the client reads it: status, case-insensitive headers and the body's bytes."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: Mapping[str, str], content: bytes) -> None:
+        self.status_code, self.headers, self.content = status_code, headers, content
+
+    @property
+    def text(self) -> str:
+        """The body as text (for error details)."""
+        return self.content.decode("utf-8", "replace")
+
+
+#: What one request came to: an answer, or the httpx error standing for its failure (`retry.NOTHING_SENT`).
+Outcome = Reply | httpx.RequestError
+
+
+class Wire(Protocol):
+    """Sends one request to the Mist host: `path` is quoted and starts with /api/v1."""
+
+    async def send(
+        self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: Any
+    ) -> Outcome: ...
+
+
+class HttpxWire:
+    """A handed `httpx.AsyncClient` (any transport: tests, the in-process twin, a proxy) as a `Wire`."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def send(
+        self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: Any
+    ) -> Outcome:
+        kwargs: dict[str, Any] = {"headers": headers}
+        if query:  # an empty params= still costs httpx a URL merge
+            kwargs["params"] = query
+        if body is not None:
+            kwargs["json"] = body
+        try:
+            resp = await self.http.request(method, path, **kwargs)
+        except httpx.RequestError as exc:
+            return exc
+        return Reply(resp.status_code, resp.headers, resp.content)
 
 
 def _query_value(value: Any) -> str:
@@ -84,11 +132,12 @@ def scrub_json(data: Any, secrets: Iterable[SecretStr]) -> Any:
     return data
 
 
-def json_or_none(resp: httpx.Response) -> Any:
+def json_or_none(resp: Reply | httpx.Response) -> Any:
     """The answer's JSON, or None when it is empty or not JSON."""
-    if not resp.content.strip():
+    content = resp.content
+    if not content.strip():
         return None
     try:
-        return resp.json()
+        return orjson.loads(content)
     except ValueError:
         return None
