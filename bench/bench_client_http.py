@@ -99,8 +99,9 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT))
-    from mist_twin.config import TwinConfig
     from tests.support.twin import running_twin_process
+
+    from mist_twin.config import TwinConfig
 
     sides = [("this src", ROOT / "src")] + ([("compare-src", args.compare_src)] if args.compare_src else [])
     best: dict[str, dict[str, dict[str, float]]] = {}
