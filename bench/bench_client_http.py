@@ -51,11 +51,13 @@ async def _phase(n: int, inflight: int, one: Callable[[int], Awaitable[int]], pi
 
 
 async def child(url: str, token: str, org: str, pid: int, calls: int, inflight: int) -> dict[str, Any]:
-    from mistctl.mist import MistClient, SystemClock, build_http_client
+    from mistctl.mist import InMemoryCallBudget, MistClient, SystemClock, build_http_client
     from mistctl.mist.http import default_limits
 
     async with build_http_client(url, limits=default_limits(inflight)) as http:
-        client = MistClient(http, token, clock=SystemClock(), concurrency=inflight)
+        clock = SystemClock()
+        budget = InMemoryCallBudget(clock, limit=10**9)  # the default (5,000 an hour) would stop a long run
+        client = MistClient(http, token, clock=clock, concurrency=inflight, budget=budget)
 
         async def get(_: int) -> int:
             await client.get_organization(org)

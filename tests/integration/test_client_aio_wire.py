@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+from pathlib import Path
 
 import aiohttp
 import httpx
@@ -26,7 +27,7 @@ from mistctl.mist.aio import AioWire, mapped_error
 from mistctl.mist.http import default_limits
 from mistctl.mist.meter import CallRecord
 from mistctl.mist.retry import NOTHING_SENT
-from tests.support.rawhttp import DROP, HANG, Seen, answer, raw_server
+from tests.support.rawhttp import DROP, HANG, Seen, answer, raw_server, self_signed
 
 QUICK = RetryPolicy(backoff_base=0.01, backoff_cap=0.02)
 TOKEN = "raw-token-0123456789abcdef"
@@ -175,3 +176,21 @@ async def test_a_proxy_from_the_environment_sends_through_httpx_and_the_proxy(mo
             assert isinstance(direct.wire, AioWire)  # type: ignore[attr-defined]
     assert [s.target for s in proxy.seen] == [f"http://mist.invalid/api/v1/orgs/{ORG}"]
     assert proxy.seen[0].headers["authorization"] == f"Token {TOKEN}"
+
+
+async def test_tls_is_verified_as_httpx_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tls, cert = self_signed(tmp_path)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    async with raw_server(lambda seen: answer(200, {"id": ORG}), tls=tls) as server:
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        async with build_http_client(server.url) as http:  # certifi does not know this certificate
+            records: list[CallRecord] = []
+            with pytest.raises(MistTransportError) as refused:
+                await _client(http, records).create_org(ORG, "sitegroups", {"name": "east"})
+            assert not isinstance(refused.value, OutcomeUnknown)  # nothing was sent: retried, then given up
+            assert "certificate" in str(refused.value).lower() and len(records) == QUICK.max_attempts
+        assert server.seen == []
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # httpx's own way to trust another CA
+        async with build_http_client(server.url) as http:
+            assert (await _client(http).get_organization(ORG))["id"] == ORG
+    assert server.methods() == ["GET"]

@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import ssl
+import subprocess
+from pathlib import Path
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -63,8 +66,11 @@ async def _read_one(reader: asyncio.StreamReader) -> Seen | None:
 
 
 @asynccontextmanager
-async def raw_server(behave: Callable[[Seen], bytes], *, delay: float = 0.0) -> AsyncIterator[RawServer]:
-    """Serve on 127.0.0.1 (a free port) until the block ends; `delay` seconds before each answer."""
+async def raw_server(
+    behave: Callable[[Seen], bytes], *, delay: float = 0.0, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[RawServer]:
+    """Serve on 127.0.0.1 (a free port) until the block ends; `delay` seconds before each answer; https
+    with `tls` (see `self_signed`)."""
     server_state = RawServer("", behave, delay=delay)
     hung: list[asyncio.StreamWriter] = []
 
@@ -87,9 +93,9 @@ async def raw_server(behave: Callable[[Seen], bytes], *, delay: float = 0.0) -> 
             if writer not in hung:
                 writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=tls)
     port = server.sockets[0].getsockname()[1]
-    server_state.url = f"http://127.0.0.1:{port}"
+    server_state.url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     try:
         yield server_state
     finally:
@@ -97,3 +103,14 @@ async def raw_server(behave: Callable[[Seen], bytes], *, delay: float = 0.0) -> 
             writer.close()
         server.close()
         await server.wait_closed()
+
+
+def self_signed(folder: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server TLS context for 127.0.0.1 with a fresh self-signed certificate, and that certificate's file."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context, cert

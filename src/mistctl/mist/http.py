@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 import urllib.request
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from mistctl import __version__
-from mistctl.mist.aio import AioTransport, AioWire
+
+if TYPE_CHECKING:
+    from mistctl.mist.aio import AioWire
 
 API_PREFIX = "/api/v1"
 #: Mist's own clouds (the spec's `servers`); any other host name is accepted too (a proxy, the twin).
@@ -112,7 +114,11 @@ def build_http_client(
     headers = {"Accept": "application/json", "User-Agent": f"mistctl/{__version__}"}
     wire = None
     if transport is None and not proxied(base_url):
-        wire = AioWire(base_url, headers, timeout=timeout, limits=limits, ssl=httpx.create_ssl_context())
+        from mistctl.mist.aio import AioTransport, AioWire  # aiohttp only where it sends (not for tests' transports)
+
+        # httpx's own TLS context (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), built only for an https host
+        tls = httpx.create_ssl_context() if base_url.startswith("https:") else True
+        wire = AioWire(base_url, headers, timeout=timeout, limits=limits, ssl=tls)
         transport = AioTransport(wire)
     return _Client(
         wire,

@@ -10,6 +10,7 @@ import asyncio
 import copy
 import logging
 import random
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +53,16 @@ log = logging.getLogger("mistctl.mist")
 WaitHook = Callable[[str, float], None]
 
 
-@dataclass(frozen=True)
+#: What `quote(value, safe="")` leaves as it is (ids are mostly UUIDs: no call to quote for them).
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _path_value(value: object) -> str:
+    text = str(value)
+    return text if _UNRESERVED.fullmatch(text) else quote(text, safe="")
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__
 class _Request:
     method: str
     template: str
@@ -71,7 +81,7 @@ class _Request:
         body: Any,
         idempotent: bool | None,
     ) -> _Request:
-        ids = {k: quote(str(v), safe="") for k, v in (params or {}).items()}
+        ids = {k: _path_value(v) for k, v in params.items()} if params else {}
         return cls(
             method=method,
             template=API_PREFIX + template,
