@@ -12,10 +12,10 @@ import gzip
 import json
 import ssl
 import subprocess
-from pathlib import Path
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 DROP = b"drop"
