@@ -161,6 +161,9 @@ async def test_connections_are_kept_alive_within_the_limit_and_closed_with_the_c
         assert len(server.seen) == 40
         assert 1 <= server.connections <= 4 + 2  # reused, never past max_connections
         assert wire.connector is None  # closed with the client
+        with pytest.raises(RuntimeError, match="closed"):  # and not opened again behind httpx's back
+            await client.get_organization(ORG)
+        assert wire.connector is None and len(server.seen) == 40
 
 
 async def test_a_proxy_from_the_environment_sends_through_httpx_and_the_proxy(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,11 +10,8 @@ import asyncio
 import copy
 import logging
 import random
-import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -28,7 +25,6 @@ from mistctl.mist.errors import (
     extract_detail,
     status_error,
 )
-from mistctl.mist.http import API_PREFIX
 from mistctl.mist.meter import CallMeter, CallRecord, outcome_of
 from mistctl.mist.owners import Owner
 from mistctl.mist.retry import NOTHING_SENT, RETRY_STATUSES, RetryPolicy, parse_retry_after
@@ -39,9 +35,9 @@ from mistctl.mist.wire import (
     Outcome,
     Query,
     Reply,
+    Request,
     Token,
     Wire,
-    encode_query,
     json_or_none,
     scrub,
     scrub_json,
@@ -51,45 +47,6 @@ log = logging.getLogger("mistctl.mist")
 
 #: Called before the client waits: (reason, seconds); reason is "budget" or "retry".
 WaitHook = Callable[[str, float], None]
-
-
-#: What `quote(value, safe="")` leaves as it is (ids are mostly UUIDs: no call to quote for them).
-_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
-
-
-def _path_value(value: object) -> str:
-    text = str(value)
-    return text if _UNRESERVED.fullmatch(text) else quote(text, safe="")
-
-
-@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__
-class _Request:
-    method: str
-    template: str
-    path: str
-    query: dict[str, str]
-    body: Any
-    retryable: bool
-
-    @classmethod
-    def of(
-        cls,
-        method: str,
-        template: str,
-        params: Mapping[str, str] | None,
-        query: Query | None,
-        body: Any,
-        idempotent: bool | None,
-    ) -> _Request:
-        ids = {k: _path_value(v) for k, v in params.items()} if params else {}
-        return cls(
-            method=method,
-            template=API_PREFIX + template,
-            path=API_PREFIX + template.format(**ids),
-            query=encode_query(query),
-            body=body,
-            retryable=method != "POST" if idempotent is None else idempotent,
-        )
 
 
 class Session:
@@ -164,7 +121,7 @@ class Session:
         """
         if self._unlearned:
             await self.learn_owners()
-        req = _Request.of(method, template, params, query, body, idempotent)
+        req = Request.of(method, template, params, query, body, idempotent)
         tries = failures = rate_hits = 0
         while True:
             tries += 1
@@ -179,7 +136,7 @@ class Session:
                 return self._finish(req, outcome, token)
             await self._pause("retry", delay)
 
-    async def _send_reserved(self, req: _Request, tries: int) -> tuple[Token, Outcome]:
+    async def _send_reserved(self, req: Request, tries: int) -> tuple[Token, Outcome]:
         """Reserve a call and send it within one slot (calls counted but not yet at Mist stay within
         `concurrency`); a wait for the budget's reset holds no slot."""
         while True:
@@ -213,7 +170,7 @@ class Session:
             waits[token.budget] = wait
         return None, min(waits.values())
 
-    async def _send(self, req: _Request, token: Token, tries: int) -> Outcome:
+    async def _send(self, req: Request, token: Token, tries: int) -> Outcome:
         headers = {"Authorization": f"Token {token.secret.get_secret_value()}"}
         start = self.clock.now()
         outcome = await self._wire().send(req.method, req.path, req.query, headers, req.body)
@@ -226,13 +183,14 @@ class Session:
         return outcome
 
     def _wire(self) -> Wire:
-        """aiohttp straight, unless the httpx client has event hooks (a caller watching its traffic)."""
-        if self._aio is None:
+        """aiohttp straight, unless the httpx client has event hooks (a caller watching its traffic) or is
+        closed (httpx then refuses the call, as it always did)."""
+        if self._aio is None or self.http.is_closed:
             return self._httpx
         hooks = self.http.event_hooks
         return self._httpx if hooks["request"] or hooks["response"] else self._aio
 
-    async def _note_429(self, req: _Request, token: Token, resp: Reply, hits: int) -> None:
+    async def _note_429(self, req: Request, token: Token, resp: Reply, hits: int) -> None:
         """Mark the token's window spent (the next reservation then waits); give up past the limits."""
         retry_after = parse_retry_after(resp.headers.get("Retry-After"), self.clock.now())
         if retry_after is None:  # Mist documents no Retry-After: ask it when the window resets
@@ -252,7 +210,7 @@ class Session:
 
     async def _get_unreserved(self, template: str, token: Token) -> Outcome:
         """One GET outside the budget's reservations (metered): the engine's own reads."""
-        return await self._send(_Request.of("GET", template, None, None, None, None), token, 1)
+        return await self._send(Request.of("GET", template, None, None, None, None), token, 1)
 
     async def learn_owners(self, owners: dict[str, Owner] | None = None) -> None:
         """Ask ``GET /self`` whose budget each token not known yet draws on; `owners` is shared by every
@@ -270,7 +228,7 @@ class Session:
             self.regroup({k: o.budget for k, o in self.owners.items()})
             self._unlearned = False
 
-    def _retry_delay(self, req: _Request, outcome: Outcome, failures: int) -> float | None:
+    def _retry_delay(self, req: Request, outcome: Outcome, failures: int) -> float | None:
         if failures >= self.policy.max_attempts:
             return None
         if isinstance(outcome, httpx.RequestError):
@@ -279,7 +237,7 @@ class Session:
             safe = req.retryable and outcome.status_code in RETRY_STATUSES
         return self.policy.backoff(failures, self._rng) if safe else None
 
-    def _finish(self, req: _Request, outcome: Outcome, token: Token) -> Answer:
+    def _finish(self, req: Request, outcome: Outcome, token: Token) -> Answer:
         if isinstance(outcome, httpx.RequestError):
             raise self._transport_error(req, outcome)
         body = json_or_none(outcome)
@@ -305,7 +263,7 @@ class Session:
             )
         return Answer(outcome.status_code, outcome.headers, body, token.key)
 
-    def _transport_error(self, req: _Request, exc: httpx.RequestError) -> MistTransportError:
+    def _transport_error(self, req: Request, exc: httpx.RequestError) -> MistTransportError:
         what = self.scrub(f"{type(exc).__name__}: {exc}".strip())[:300]
         if isinstance(exc, httpx.LocalProtocolError):  # its message quotes the offending header: a token
             what = "LocalProtocolError: the request is not valid HTTP (a header has a character HTTP forbids)"

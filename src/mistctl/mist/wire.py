@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 import orjson
 from pydantic import SecretStr
 
 from mistctl.mist.budget import token_fingerprint
+from mistctl.mist.http import API_PREFIX
 
 Query = Mapping[str, Any]
 
@@ -110,6 +113,47 @@ def _query_value(value: Any) -> str:
 def encode_query(query: Query | None) -> dict[str, str]:
     """Mist's query spelling: lower-case booleans, comma-joined lists, None dropped."""
     return {k: _query_value(v) for k, v in (query or {}).items() if v is not None}
+
+
+#: What `quote(value, safe="")` leaves as it is (ids are mostly UUIDs: no call to quote for them).
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _path_value(value: object) -> str:
+    text = str(value)
+    return text if _UNRESERVED.fullmatch(text) else quote(text, safe="")
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__
+class Request:
+    """One Mist operation as the session sends it: the path filled and quoted, the query spelled."""
+
+    method: str
+    template: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    retryable: bool
+
+    @classmethod
+    def of(
+        cls,
+        method: str,
+        template: str,
+        params: Mapping[str, str] | None,
+        query: Query | None,
+        body: Any,
+        idempotent: bool | None,
+    ) -> Request:
+        ids = {k: _path_value(v) for k, v in params.items()} if params else {}
+        return cls(
+            method=method,
+            template=API_PREFIX + template,
+            path=API_PREFIX + template.format(**ids),
+            query=encode_query(query),
+            body=body,
+            retryable=method != "POST" if idempotent is None else idempotent,
+        )
 
 
 def scrub(text: str, secrets: Iterable[SecretStr]) -> str:
