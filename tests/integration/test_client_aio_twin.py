@@ -46,6 +46,8 @@ async def test_answers_pages_writes_and_status_errors_over_aiohttp() -> None:
             await client.update_org(org, "sitegroups", made[0]["id"], {"name": "renamed"})
             await client.delete_org(org, "sitegroups", made[1]["id"])
             listed = await client.list_org(org, "sitegroups", page_size=2)  # 4 left: pages of 2 via X-Page-*
+            _page, page_headers = await client.list_org_page(org, "sitegroups", page=1, limit=2)
+            assert page_headers["x-page-total"] == "4" and page_headers["x-page-limit"] == "2"
             assert sorted(g["name"] for g in listed) == sorted(["renamed", "g2-é", "g3-é", "g4-é"])
             held = (await control.get("/__twin/state")).json()["sitegroups"]
             assert sorted(g["name"] for g in held) == sorted(g["name"] for g in listed)
@@ -55,7 +57,8 @@ async def test_answers_pages_writes_and_status_errors_over_aiohttp() -> None:
                 await _client(http, "wrong-token-0123456789").get_self()
             assert "wrong-token-0123456789" not in str(bad.value)
             counters = (await control.get("/__twin/counters")).json()
-        assert [r.status for r in records].count(200) == 1 + 5 + 1 + 1 + 2  # 2 pages of 2 (X-Page-Total says 4)
+        # get, 5 creates, update, delete, 2 pages of 2 (X-Page-Total says 4), the page read alone
+        assert [r.status for r in records].count(200) == 1 + 5 + 1 + 1 + 2 + 1
         assert records[-1].status == 404
         assert counters["by_route"]["POST /api/v1/orgs/{org_id}/sitegroups"] == 5
 

@@ -159,7 +159,8 @@ class ClientCore:
         answer = await self._session.call(
             "GET", collection_template(collection), {"org_id": org_id}, query={"limit": limit, "page": page}
         )
-        headers = {k: v for k, v in answer.headers.items() if k.lower().startswith("x-page-")}
+        pages = ((k.lower(), v) for k, v in answer.headers.items())  # lower-case names, as httpx gave them
+        headers = {k: v for k, v in pages if k.startswith("x-page-")}
         return _expect_list(answer, f"list {collection}"), headers
 
     async def create_org(self, org_id: str, collection: str, body: Any, **query: Any) -> MistObject:
