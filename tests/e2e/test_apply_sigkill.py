@@ -80,8 +80,14 @@ def _apply(env: dict[str, str], fleet: Path, url: str, kill_after_calls: int | N
         assert proc.returncode == 0, err[-3000:]
         return proc.returncode
     deadline = time.monotonic() + 120
-    while proc.poll() is None and _calls(url) - start < kill_after_calls and time.monotonic() < deadline:
-        time.sleep(0.005)
+    with httpx.Client(timeout=10) as poll:  # one kept-alive connection: a poll costs about a millisecond, so the
+        # kill lands within a few calls of its mark (a new client per poll overshot by a dozen: a fast apply
+        # could then end before a second kill)
+        def made() -> int:
+            return int(poll.get(f"{url}/__twin/counters").json()["total"]) - start
+
+        while proc.poll() is None and made() < kill_after_calls and time.monotonic() < deadline:
+            time.sleep(0.002)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
     return proc.returncode

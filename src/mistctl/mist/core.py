@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -159,7 +159,8 @@ class ClientCore:
         answer = await self._session.call(
             "GET", collection_template(collection), {"org_id": org_id}, query={"limit": limit, "page": page}
         )
-        headers = {k: v for k, v in answer.headers.items() if k.lower().startswith("x-page-")}
+        pages = ((k.lower(), v) for k, v in answer.headers.items())  # lower-case names, as httpx gave them
+        headers = {k: v for k, v in pages if k.startswith("x-page-")}
         return _expect_list(answer, f"list {collection}"), headers
 
     async def create_org(self, org_id: str, collection: str, body: Any, **query: Any) -> MistObject:
@@ -247,7 +248,7 @@ class ClientCore:
         return _expect_dict(answer, "get org")
 
 
-def _last_page(headers: httpx.Headers, page: int, page_size: int, got: int) -> bool:
+def _last_page(headers: Mapping[str, str], page: int, page_size: int, got: int) -> bool:
     """Mist's page headers decide; without them a short (or empty) page is the last."""
     if got == 0:
         return True

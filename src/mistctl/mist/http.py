@@ -1,15 +1,23 @@
-"""Building the `httpx.AsyncClient` the Mist client is handed: base URL, timeouts, connection limits."""
+"""Building the `httpx.AsyncClient` the Mist client is handed: base URL, timeouts, connection limits.
+
+Without an explicit transport it sends through aiohttp (`mist.aio`: a quarter of httpx's CPU per call),
+unless a proxy from the environment (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, minus NO_PROXY) applies to the
+host: then httpx sends, through that proxy.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+import urllib.request
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from mistctl import __version__
-from mistctl.mist.pools import SpreadTransport
+
+if TYPE_CHECKING:
+    from mistctl.mist.aio import AioWire
 
 API_PREFIX = "/api/v1"
 #: Mist's own clouds (the spec's `servers`); any other host name is accepted too (a proxy, the twin).
@@ -71,11 +79,13 @@ class _Cookies(httpx.Cookies):
 
 
 class _Client(httpx.AsyncClient):
-    """An `httpx.AsyncClient` whose cookie jar is `_Cookies` (the same cookies are kept and sent)."""
+    """An `httpx.AsyncClient` whose cookie jar is `_Cookies` (the same cookies are kept and sent), and
+    whose `wire` (aiohttp, when set) the Mist client sends through directly."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, wire: AioWire | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._jar = _Cookies()
+        self.wire = wire
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -96,14 +106,35 @@ def build_http_client(
     """An `httpx.AsyncClient` for a Mist host (name or URL), with explicit timeouts and limits.
 
     The token is not set here: the Mist client adds it per request, since it may rotate tokens. Without a
-    `transport`, the connections are spread over one-connection pools (`pools.SpreadTransport`).
+    `transport` the requests go through aiohttp (`AioWire`, also the client's httpx transport), or through
+    httpx's own transport when a proxy from the environment applies to the host (see the module docstring).
     """
     limits = limits or default_limits()
+    base_url = base_url_for(host)
+    headers = {"Accept": "application/json", "User-Agent": f"mistctl/{__version__}"}
+    wire = None
+    if transport is None and not proxied(base_url):
+        from mistctl.mist.aio import AioTransport, AioWire  # aiohttp only where it sends (not for tests' transports)
+
+        # httpx's own TLS context (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), built only for an https host
+        tls = httpx.create_ssl_context() if base_url.startswith("https:") else True
+        wire = AioWire(base_url, headers, timeout=timeout, limits=limits, ssl=tls)
+        transport = AioTransport(wire)
     return _Client(
-        base_url=base_url_for(host),
-        transport=transport or SpreadTransport(limits),
+        wire,
+        base_url=base_url,
+        transport=transport,
         timeout=timeout,
         limits=limits,
-        headers={"Accept": "application/json", "User-Agent": f"mistctl/{__version__}"},
+        headers=headers,
         follow_redirects=False,
     )
+
+
+def proxied(base_url: str) -> bool:
+    """Whether a proxy from the environment applies to `base_url` (then httpx sends, through it)."""
+    parts = urlsplit(base_url)
+    proxies = urllib.request.getproxies()
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(parts.netloc)

@@ -7,20 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-import httpx
 from pydantic import ValidationError
 
 from mistctl.mist.budget import CallBudget
 from mistctl.mist.models import ApiUsage, SelfInfo
 from mistctl.mist.owners import Owner, owner_of
-from mistctl.mist.wire import Token, json_or_none
+from mistctl.mist.wire import Outcome, Reply, Token, json_or_none
 
 #: Sends one GET (a path without /api/v1) with one token, unreserved: the answer, or the request's error.
-Get = Callable[[str, Token], Awaitable[httpx.Response | httpx.RequestError]]
+Get = Callable[[str, Token], Awaitable[Outcome]]
 
 
-def _json_of(outcome: httpx.Response | httpx.RequestError) -> object:
-    if not isinstance(outcome, httpx.Response) or outcome.status_code != 200:
+def _json_of(outcome: Outcome) -> object:
+    if not isinstance(outcome, Reply) or outcome.status_code != 200:
         return None
     return json_or_none(outcome)
 

@@ -11,9 +11,7 @@ import copy
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -27,48 +25,28 @@ from mistctl.mist.errors import (
     extract_detail,
     status_error,
 )
-from mistctl.mist.http import API_PREFIX
 from mistctl.mist.meter import CallMeter, CallRecord, outcome_of
 from mistctl.mist.owners import Owner
 from mistctl.mist.retry import NOTHING_SENT, RETRY_STATUSES, RetryPolicy, parse_retry_after
 from mistctl.mist.self_reads import owner_from_self, reset_from_usage
-from mistctl.mist.wire import Answer, Query, Token, encode_query, json_or_none, scrub, scrub_json
+from mistctl.mist.wire import (
+    Answer,
+    HttpxWire,
+    Outcome,
+    Query,
+    Reply,
+    Request,
+    Token,
+    Wire,
+    json_or_none,
+    scrub,
+    scrub_json,
+)
 
 log = logging.getLogger("mistctl.mist")
 
 #: Called before the client waits: (reason, seconds); reason is "budget" or "retry".
 WaitHook = Callable[[str, float], None]
-_Outcome = httpx.Response | httpx.RequestError
-
-
-@dataclass(frozen=True)
-class _Request:
-    method: str
-    template: str
-    path: str
-    query: dict[str, str]
-    body: Any
-    retryable: bool
-
-    @classmethod
-    def of(
-        cls,
-        method: str,
-        template: str,
-        params: Mapping[str, str] | None,
-        query: Query | None,
-        body: Any,
-        idempotent: bool | None,
-    ) -> _Request:
-        ids = {k: quote(str(v), safe="") for k, v in (params or {}).items()}
-        return cls(
-            method=method,
-            template=API_PREFIX + template,
-            path=API_PREFIX + template.format(**ids),
-            query=encode_query(query),
-            body=body,
-            retryable=method != "POST" if idempotent is None else idempotent,
-        )
 
 
 class Session:
@@ -91,6 +69,8 @@ class Session:
         if not tokens:
             raise ValueError("a Mist client needs at least one API token")
         self.http = http
+        self._httpx = HttpxWire(http)
+        self._aio: Wire | None = getattr(http, "wire", None)  # build_http_client's aiohttp wire, if it made one
         self.tokens = tuple(tokens)
         self._secrets = tuple(t.secret for t in tokens)
         self.budget = budget
@@ -141,12 +121,12 @@ class Session:
         """
         if self._unlearned:
             await self.learn_owners()
-        req = _Request.of(method, template, params, query, body, idempotent)
+        req = Request.of(method, template, params, query, body, idempotent)
         tries = failures = rate_hits = 0
         while True:
             tries += 1
             token, outcome = await self._send_reserved(req, tries)
-            if isinstance(outcome, httpx.Response) and outcome.status_code == 429:
+            if isinstance(outcome, Reply) and outcome.status_code == 429:
                 rate_hits += 1
                 await self._note_429(req, token, outcome, rate_hits)
                 continue
@@ -156,7 +136,7 @@ class Session:
                 return self._finish(req, outcome, token)
             await self._pause("retry", delay)
 
-    async def _send_reserved(self, req: _Request, tries: int) -> tuple[Token, _Outcome]:
+    async def _send_reserved(self, req: Request, tries: int) -> tuple[Token, Outcome]:
         """Reserve a call and send it within one slot (calls counted but not yet at Mist stay within
         `concurrency`); a wait for the budget's reset holds no slot."""
         while True:
@@ -190,20 +170,11 @@ class Session:
             waits[token.budget] = wait
         return None, min(waits.values())
 
-    async def _send(self, req: _Request, token: Token, tries: int) -> _Outcome:
+    async def _send(self, req: Request, token: Token, tries: int) -> Outcome:
         headers = {"Authorization": f"Token {token.secret.get_secret_value()}"}
-        kwargs: dict[str, Any] = {"headers": headers}
-        if req.query:  # an empty params= still costs httpx a URL merge
-            kwargs["params"] = req.query
-        if req.body is not None:
-            kwargs["json"] = req.body
         start = self.clock.now()
-        outcome: _Outcome
-        try:
-            outcome = await self.http.request(req.method, req.path, **kwargs)
-        except httpx.RequestError as exc:
-            outcome = exc
-        status = outcome.status_code if isinstance(outcome, httpx.Response) else None
+        outcome = await self._wire().send(req.method, req.path, req.query, headers, req.body)
+        status = outcome.status_code if isinstance(outcome, Reply) else None
         duration = self.clock.now() - start
         log.debug("%s %s -> %s (try %d, %.3f s)", req.method, req.path, status or "no answer", tries, duration)
         self.meter.record(
@@ -211,7 +182,15 @@ class Session:
         )
         return outcome
 
-    async def _note_429(self, req: _Request, token: Token, resp: httpx.Response, hits: int) -> None:
+    def _wire(self) -> Wire:
+        """aiohttp straight, unless the httpx client has event hooks (a caller watching its traffic) or is
+        closed (httpx then refuses the call, as it always did)."""
+        if self._aio is None or self.http.is_closed:
+            return self._httpx
+        hooks = self.http.event_hooks
+        return self._httpx if hooks["request"] or hooks["response"] else self._aio
+
+    async def _note_429(self, req: Request, token: Token, resp: Reply, hits: int) -> None:
         """Mark the token's window spent (the next reservation then waits); give up past the limits."""
         retry_after = parse_retry_after(resp.headers.get("Retry-After"), self.clock.now())
         if retry_after is None:  # Mist documents no Retry-After: ask it when the window resets
@@ -229,9 +208,9 @@ class Session:
             ))
         log.info("%s %s: Mist answered 429; waiting %.1f s for the rate window", req.method, req.path, wait)
 
-    async def _get_unreserved(self, template: str, token: Token) -> _Outcome:
+    async def _get_unreserved(self, template: str, token: Token) -> Outcome:
         """One GET outside the budget's reservations (metered): the engine's own reads."""
-        return await self._send(_Request.of("GET", template, None, None, None, None), token, 1)
+        return await self._send(Request.of("GET", template, None, None, None, None), token, 1)
 
     async def learn_owners(self, owners: dict[str, Owner] | None = None) -> None:
         """Ask ``GET /self`` whose budget each token not known yet draws on; `owners` is shared by every
@@ -249,7 +228,7 @@ class Session:
             self.regroup({k: o.budget for k, o in self.owners.items()})
             self._unlearned = False
 
-    def _retry_delay(self, req: _Request, outcome: _Outcome, failures: int) -> float | None:
+    def _retry_delay(self, req: Request, outcome: Outcome, failures: int) -> float | None:
         if failures >= self.policy.max_attempts:
             return None
         if isinstance(outcome, httpx.RequestError):
@@ -258,7 +237,7 @@ class Session:
             safe = req.retryable and outcome.status_code in RETRY_STATUSES
         return self.policy.backoff(failures, self._rng) if safe else None
 
-    def _finish(self, req: _Request, outcome: _Outcome, token: Token) -> Answer:
+    def _finish(self, req: Request, outcome: Outcome, token: Token) -> Answer:
         if isinstance(outcome, httpx.RequestError):
             raise self._transport_error(req, outcome)
         body = json_or_none(outcome)
@@ -284,7 +263,7 @@ class Session:
             )
         return Answer(outcome.status_code, outcome.headers, body, token.key)
 
-    def _transport_error(self, req: _Request, exc: httpx.RequestError) -> MistTransportError:
+    def _transport_error(self, req: Request, exc: httpx.RequestError) -> MistTransportError:
         what = self.scrub(f"{type(exc).__name__}: {exc}".strip())[:300]
         if isinstance(exc, httpx.LocalProtocolError):  # its message quotes the offending header: a token
             what = "LocalProtocolError: the request is not valid HTTP (a header has a character HTTP forbids)"

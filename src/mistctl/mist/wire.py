@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
+import orjson
 from pydantic import SecretStr
 
 from mistctl.mist.budget import token_fingerprint
+from mistctl.mist.http import API_PREFIX
 
 Query = Mapping[str, Any]
 
@@ -46,9 +50,56 @@ class Answer:
     """A successful answer: parsed JSON (None when empty), headers, and which token was used."""
 
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]  # looked up case-insensitively (httpx's or aiohttp's headers)
     data: Any
     token: str
+
+
+class Reply:
+    """An answer as the client reads it: status, case-insensitive headers and the body's bytes."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: Mapping[str, str], content: bytes) -> None:
+        self.status_code, self.headers, self.content = status_code, headers, content
+
+    @property
+    def text(self) -> str:
+        """The body as text (for error details)."""
+        return self.content.decode("utf-8", "replace")
+
+
+#: What one request came to: an answer, or the httpx error standing for its failure (`retry.NOTHING_SENT`).
+Outcome = Reply | httpx.RequestError
+
+
+class Wire(Protocol):
+    """Sends one request to the Mist host: `path` is quoted and starts with /api/v1."""
+
+    async def send(
+        self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: Any
+    ) -> Outcome: ...
+
+
+class HttpxWire:
+    """A handed `httpx.AsyncClient` (any transport: tests, the in-process twin, a proxy) as a `Wire`."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def send(
+        self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: Any
+    ) -> Outcome:
+        kwargs: dict[str, Any] = {"headers": headers}
+        if query:  # an empty params= still costs httpx a URL merge
+            kwargs["params"] = query
+        if body is not None:
+            kwargs["json"] = body
+        try:
+            resp = await self.http.request(method, path, **kwargs)
+        except httpx.RequestError as exc:
+            return exc
+        return Reply(resp.status_code, resp.headers, resp.content)
 
 
 def _query_value(value: Any) -> str:
@@ -62,6 +113,47 @@ def _query_value(value: Any) -> str:
 def encode_query(query: Query | None) -> dict[str, str]:
     """Mist's query spelling: lower-case booleans, comma-joined lists, None dropped."""
     return {k: _query_value(v) for k, v in (query or {}).items() if v is not None}
+
+
+#: What `quote(value, safe="")` leaves as it is (ids are mostly UUIDs: no call to quote for them).
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _path_value(value: object) -> str:
+    text = str(value)
+    return text if _UNRESERVED.fullmatch(text) else quote(text, safe="")
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__
+class Request:
+    """One Mist operation as the session sends it: the path filled and quoted, the query spelled."""
+
+    method: str
+    template: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    retryable: bool
+
+    @classmethod
+    def of(
+        cls,
+        method: str,
+        template: str,
+        params: Mapping[str, str] | None,
+        query: Query | None,
+        body: Any,
+        idempotent: bool | None,
+    ) -> Request:
+        ids = {k: _path_value(v) for k, v in params.items()} if params else {}
+        return cls(
+            method=method,
+            template=API_PREFIX + template,
+            path=API_PREFIX + template.format(**ids),
+            query=encode_query(query),
+            body=body,
+            retryable=method != "POST" if idempotent is None else idempotent,
+        )
 
 
 def scrub(text: str, secrets: Iterable[SecretStr]) -> str:
@@ -84,11 +176,12 @@ def scrub_json(data: Any, secrets: Iterable[SecretStr]) -> Any:
     return data
 
 
-def json_or_none(resp: httpx.Response) -> Any:
+def json_or_none(resp: Reply | httpx.Response) -> Any:
     """The answer's JSON, or None when it is empty or not JSON."""
-    if not resp.content.strip():
+    content = resp.content
+    if not content.strip():
         return None
     try:
-        return resp.json()
+        return orjson.loads(content)
     except ValueError:
         return None
