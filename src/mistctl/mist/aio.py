@@ -29,7 +29,7 @@ import aiohttp
 import httpx
 from yarl import URL
 
-from mistctl.mist.wire import Reply
+from mistctl.mist.reply import Reply
 
 _SENT = "the request may have reached Mist"
 

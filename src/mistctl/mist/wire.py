@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from mistctl.mist.budget import token_fingerprint
 from mistctl.mist.http import API_PREFIX
+from mistctl.mist.reply import Reply as Reply
 
 Query = Mapping[str, Any]
 
@@ -53,20 +54,6 @@ class Answer:
     headers: Mapping[str, str]  # looked up case-insensitively (httpx's or aiohttp's headers)
     data: Any
     token: str
-
-
-class Reply:
-    """An answer as the client reads it: status, case-insensitive headers and the body's bytes."""
-
-    __slots__ = ("content", "headers", "status_code")
-
-    def __init__(self, status_code: int, headers: Mapping[str, str], content: bytes) -> None:
-        self.status_code, self.headers, self.content = status_code, headers, content
-
-    @property
-    def text(self) -> str:
-        """The body as text (for error details)."""
-        return self.content.decode("utf-8", "replace")
 
 
 #: What one request came to: an answer, or the httpx error standing for its failure (`retry.NOTHING_SENT`).
