@@ -196,13 +196,15 @@ def main() -> None:
         codes = [d["claim_code"] for d in (pool["devices"] if isinstance(pool, dict) else pool)]
         fleet = big_fleet(n, codes[:n])
         res = asyncio.run(mistctl_apply(settings_for(url, token, org_id), fleet, args.concurrency, pid))
-    with running_twin(config) as (url, org_id, token):
-        naive_fleet = big_fleet(args.naive_sites, codes[n : n + args.naive_sites])
-        naive = asyncio.run(naive_apply(settings_for(url, token, org_id), naive_fleet))
+    naive: dict[str, Any] | None = None
+    if args.naive_sites:  # `--naive-sites 0`: no naive baseline (it is slow: one call at a time)
+        with running_twin(config) as (url, org_id, token):
+            naive_fleet = big_fleet(args.naive_sites, codes[n : n + args.naive_sites])
+            naive = asyncio.run(naive_apply(settings_for(url, token, org_id), naive_fleet))
     report(n, args, res, naive)
 
 
-def report(n: int, args: argparse.Namespace, res: dict[str, Any], naive: dict[str, Any]) -> None:
+def report(n: int, args: argparse.Namespace, res: dict[str, Any], naive: dict[str, Any] | None) -> None:
     a, r = res["apply"], res["reapply"]
     latency = args.latency_ms / 1000
     floor = a["calls"] * latency / args.concurrency
@@ -215,6 +217,8 @@ def report(n: int, args: argparse.Namespace, res: dict[str, Any], naive: dict[st
           f"{1000 * a['twin_cpu'] / n:.2f} ms per site, {1000 * a['twin_cpu'] / a['calls']:.2f} ms per call")
     print(f"mistctl re-apply: {r['wall']:.1f} s wall, {r['calls']} calls, {r['writes']} writes")
     ns = args.naive_sites
+    if naive is None:
+        return
     print(f"naive sequential: {naive['wall']:.1f} s wall for {ns} sites, {naive['calls']} calls "
           f"({naive['calls'] / ns:.2f} per site)")
     per_site_ours, per_site_naive = a["wall"] / n, naive["wall"] / ns
