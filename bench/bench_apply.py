@@ -12,6 +12,9 @@ Prints, side by side in one run:
 
     .venv/bin/python bench/bench_apply.py [--sites 1000] [--latency-ms 50] [--naive-sites 1000]
         [--cli-sites 400] [--cli-concurrency 16] [--compare-src /tmp/main-src/src] [--only-cli]
+
+`--cli-sites 0` skips the process runs; `--naive-sites 0` the naive baseline. The in-process figures are for the
+`mistctl` this interpreter imports: `PYTHONPATH=OTHER/src` measures another checkout's.
 """
 
 from __future__ import annotations
@@ -181,9 +184,11 @@ def main() -> None:
     ap.add_argument("--only-cli", action="store_true", help="only the `mistctl apply` process figures")
     args = ap.parse_args()
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    print(f"`mistctl apply` as a process: {args.cli_sites} new sites, twin over HTTP at {args.latency_ms:.0f} ms, "
-          f"{args.cli_concurrency} in flight (load average {load})")
+    if args.cli_sites:
+        print(f"`mistctl apply` as a process: {args.cli_sites} new sites, twin over HTTP at {args.latency_ms:.0f} "
+              f"ms, {args.cli_concurrency} in flight (load average {load})")
     runs = [("this src", ROOT / "src")] + ([("compare-src", args.compare_src)] if args.compare_src else [])
+    runs = runs if args.cli_sites else []  # `--cli-sites 0`: only the in-process figures
     for label, src in runs * 2 if args.compare_src else runs:  # alternated twice: the machine's noise is shared
         r = cli_apply(src, args.cli_sites, args.latency_ms, args.cli_concurrency)
         report_cli(f"  {label:<12}", r, args.cli_sites, args.latency_ms, args.cli_concurrency)
