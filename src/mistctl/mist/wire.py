@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -14,7 +15,7 @@ from pydantic import SecretStr
 
 from mistctl.mist.budget import token_fingerprint
 from mistctl.mist.http import API_PREFIX
-from mistctl.mist.reply import Reply as Reply
+from mistctl.mist.reply import Reply
 
 Query = Mapping[str, Any]
 
@@ -163,12 +164,24 @@ def scrub_json(data: Any, secrets: Iterable[SecretStr]) -> Any:
     return data
 
 
+#: A run of digits that may not fit 64 bits: orjson would read such a number as a float, silently.
+_LONG_DIGITS = re.compile(rb"\d{19}")
+
+
 def json_or_none(resp: Reply | httpx.Response) -> Any:
-    """The answer's JSON, or None when it is empty or not JSON."""
+    """The answer's JSON, or None when it is empty or not JSON.
+
+    orjson reads it when it can read it exactly; the standard library (what httpx used) reads the rest: a
+    number too long for 64 bits, NaN or an infinity, a byte-order mark."""
     content = resp.content
     if not content.strip():
         return None
+    if _LONG_DIGITS.search(content) is None:
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            pass
     try:
-        return orjson.loads(content)
+        return json.loads(content)
     except ValueError:
         return None
