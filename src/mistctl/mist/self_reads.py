@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from mistctl.mist.budget import CallBudget
 from mistctl.mist.models import ApiUsage, SelfInfo
 from mistctl.mist.owners import Owner, owner_of
-from mistctl.mist.wire import Outcome, Reply, Token, json_or_none
+from mistctl.mist.reply import Reply
+from mistctl.mist.wire import Outcome, Token, json_or_none
 
 #: Sends one GET (a path without /api/v1) with one token, unreserved: the answer, or the request's error.
 Get = Callable[[str, Token], Awaitable[Outcome]]

@@ -27,6 +27,7 @@ from mistctl.mist.errors import (
 )
 from mistctl.mist.meter import CallMeter, CallRecord, outcome_of
 from mistctl.mist.owners import Owner
+from mistctl.mist.reply import Reply
 from mistctl.mist.retry import NOTHING_SENT, RETRY_STATUSES, RetryPolicy, parse_retry_after
 from mistctl.mist.self_reads import owner_from_self, reset_from_usage
 from mistctl.mist.wire import (
@@ -34,7 +35,6 @@ from mistctl.mist.wire import (
     HttpxWire,
     Outcome,
     Query,
-    Reply,
     Request,
     Token,
     Wire,
