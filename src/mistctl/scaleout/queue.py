@@ -38,7 +38,7 @@ from mistctl.scaleout.seal import SealError, seal, unseal
 from mistctl.store._common import prepare_event
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
-from mistctl.store.redis_keys import SEP
+from mistctl.store.redis_keys import SEP, publish_event_lua
 from mistctl.store.redis_runs import aw
 from mistctl.store.redis_store import RedisStore
 from mistctl.workflow.delete import DeleteConsent
@@ -58,9 +58,7 @@ if added == 1 then
   if ARGV[3] ~= '' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[3]) end
   for i = 5, #ARGV, 2 do redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1]) end
   if ARGV[4] ~= '' then
-    local seq = redis.call('INCR', KEYS[8])
-    redis.call('XADD', KEYS[7], seq .. '-0', 'e', ARGV[4])
-  end
+""" + publish_event_lua("KEYS[7]", "KEYS[8]", "ARGV[4]") + """  end
 end
 local last = 0
 local all = redis.call('SCARD', KEYS[1]) >= redis.call('SCARD', KEYS[2])

@@ -54,11 +54,14 @@ for i = 1, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1]) end
 return redis.call('HGETALL', KEYS[2])
 """
 
-PUBLISH_EVENT = """
-local seq = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[1], seq .. '-0', 'e', ARGV[1])
-return seq
-"""
+
+def publish_event_lua(stream: str, seq: str, event: str) -> str:
+    """Lua that publishes `event` (the JSON text) on a run's `stream` with id `<n>-0`, `n` the next value of
+    its `seq` counter (left in the local `seq`): the events' one layout, for every script that publishes."""
+    return f"local seq = redis.call('INCR', {seq})\nredis.call('XADD', {stream}, seq .. '-0', 'e', {event})\n"
+
+
+PUBLISH_EVENT = publish_event_lua("KEYS[1]", "KEYS[2]", "ARGV[1]") + "return seq\n"
 
 # Many sites in one call (one EVALSHA, atomic as a whole). KEYS: data, status, index of all, then for
 # each site its org's index and its orgs-by-name key; ARGV: member, json, status, org for each site.
