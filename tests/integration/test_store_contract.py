@@ -94,8 +94,41 @@ async def test_update_run_sets_only_given_fields(store):
     started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     updated = await store.update_run(run.id, status="running", started_at=started, error=None)
     assert (updated.status, updated.started_at, updated.error) == ("running", started, None)
-    assert updated.plan == {"a": 1} and updated.fleet_hash == "h1"
-    assert await store.get_run(run.id) == updated
+    assert updated.plan == {} and updated.fleet_hash == "h1"  # answered without its plan (never read)
+    assert await store.get_run(run.id, include_plan=False) == updated
+    assert (await store.get_run(run.id)).plan == {"a": 1}  # left as it was
+
+
+def a_plan(sites: int) -> dict:
+    changes = [{"kind": "sites", "key": f"store-{i:04d}", "site": f"store-{i:04d}", "action": "create",
+                "body": {"name": f"store-{i:04d}", "vars": {"vlan": i, "nested": [1, {"x": "\u00e9"}]}}}
+               for i in range(sites)]
+    return {"org_id": ORG, "fleet_hash": "h1", "changes": changes, "big": 2**70}
+
+
+async def test_heartbeats_and_status_updates_leave_the_plan_intact(store):
+    plan = a_plan(300)
+    run = await store.create_run(a_run(plan=plan, counts={"sites_total": 300}))
+    beat = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    for i in range(5):
+        answered = await store.update_run(run.id, heartbeat_at=beat + timedelta(seconds=20 * i))
+        assert answered.plan == {} and answered.heartbeat_at == beat + timedelta(seconds=80 if i == 4 else 20 * i)
+    await store.update_run(run.id, status="running", started_at=beat)
+    await store.incr_run_counts(run.id, {"sites_done": 2})
+    await store.update_run(run.id, status="partial", finished_at=beat, error="site x: no")
+    got = await store.get_run(run.id)
+    assert got.plan == plan and got.plan["changes"][299]["body"]["vars"]["nested"][1] == {"x": "\u00e9"}
+    assert (got.status, got.heartbeat_at, got.error) == ("partial", beat + timedelta(seconds=80), "site x: no")
+    assert got.counts == {"sites_total": 300, "sites_done": 2} and got.fleet_hash == "h1"
+    listed = await store.list_runs(include_plan=True)
+    assert [r.plan for r in listed] == [plan]
+
+
+async def test_a_patch_that_sets_the_plan_replaces_it(store):
+    run = await store.create_run(a_run(plan=a_plan(3)))
+    answered = await store.update_run(run.id, plan={"changes": []}, heartbeat_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert answered.plan == {}
+    assert (await store.get_run(run.id)).plan == {"changes": []}
 
 
 async def test_update_run_rejects_unknown_fields_and_missing_runs(store):

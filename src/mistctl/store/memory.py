@@ -90,11 +90,11 @@ class MemoryStore(MemorySleHistory, StoreLifecycle):
         return _copy_run(run)
 
     async def update_run(self, run_id: str, **changes: Any) -> Run:
-        """Set the given fields only."""
+        """Set the given fields only; the run without its plan (a heartbeat copies no plan)."""
         patch = parse_patch(run_id, changes)
         run = self._require_run(run_id).model_copy(update=copy.deepcopy(patch.changes()))
         self._runs[run_id] = run
-        return _copy_run(run)
+        return _copy_run(run.model_copy(update={"plan": {}}))
 
     async def incr_run_counts(self, run_id: str, deltas: Mapping[str, int]) -> dict[str, int]:
         """Add deltas to the run's counters."""

@@ -54,7 +54,9 @@ class StateStore(Protocol):
         """The run with its counts (and its plan, unless `include_plan=False`: `{}`), or None."""
 
     async def update_run(self, run_id: str, **changes: Any) -> Run:
-        """Set the given `RunPatch` fields only (others untouched); `RecordNotFound` if missing."""
+        """Set the given `RunPatch` fields only (others untouched); `RecordNotFound` if missing. Returns the run
+        as `get_run(include_plan=False)` does, its plan `{}`: a heartbeat or a status (every few seconds, on a
+        run whose plan is megabytes) neither reads nor rewrites the plan; `get_run` reads it."""
 
     async def incr_run_counts(self, run_id: str, deltas: Mapping[str, int]) -> dict[str, int]:
         """Add `deltas` to the run's counters atomically (safe across workers); the new counts."""

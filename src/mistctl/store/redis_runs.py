@@ -120,7 +120,8 @@ class RedisRuns(RedisBase):
         return runs
 
     async def update_run(self, run_id: str, **changes: Any) -> Run:
-        """Set the given fields only (one HSET: concurrent counters and other fields are untouched)."""
+        """Set the given fields only (one HSET: concurrent counters and other fields are untouched); the run
+        read back without its plan."""
         return await self._update_run(run_id, parse_patch(run_id, changes))
 
     async def set_run_fields(self, run_id: str, **changes: Any) -> None:
@@ -137,7 +138,7 @@ class RedisRuns(RedisBase):
     @guarded
     async def _update_run(self, run_id: str, patch: RunPatch) -> Run:
         await self._set_run_fields(run_id, patch)
-        run = await self.get_run(run_id)
+        run = await self.get_run(run_id, include_plan=False)
         if run is None:
             raise _not_found(run_id)
         return run

@@ -70,7 +70,8 @@ def load_run(conn: sqlite3.Connection, run_id: str, include_plan: bool = True) -
 
 
 def patch_run(conn: sqlite3.Connection, run_id: str, patch: RunPatch) -> Run:
-    """Write the patch's fields into the run (read-modify-write under the file's write lock)."""
+    """Write the patch's fields into the run (read-modify-write of its small body under the file's write
+    lock; the plan column is written only when the patch sets it, never read): the run without its plan."""
     changes = patch.model_dump(mode="json", include=set(patch.model_fields_set))
     with write_tx(conn):
         row = conn.execute("SELECT body FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -84,7 +85,7 @@ def patch_run(conn: sqlite3.Connection, run_id: str, patch: RunPatch) -> Run:
         )
         if "plan" in patch.model_fields_set:
             conn.execute("UPDATE runs SET plan = ? WHERE id = ?", (_dumps(plan or {}), run_id))
-    run = load_run(conn, run_id)
+    run = load_run(conn, run_id, include_plan=False)
     if run is None:  # only if deleted behind our back
         raise _not_found(run_id)
     return run
