@@ -79,12 +79,14 @@ class Locks:
             self.holders.pop(name, None)
 
     @asynccontextmanager
-    async def holding(self, names: list[str], owner: str, run_id: str | None = None) -> AsyncIterator[None]:
-        """Keep the locks (and the run's heartbeat) alive while the block runs; release them after."""
-        lease = RunLease(self.store, owner, self.ttl, list(names), run_id)
+    async def holding(self, names: list[str], owner: str, run_id: str | None = None,
+                      holder: str = "") -> AsyncIterator[RunLease]:
+        """Keep the locks (and the run's heartbeat) alive while the block runs; release them after. The lease
+        yielded is checked (`ensure`) before the run's first write, and stops the writes a lost lock covers."""
+        lease = RunLease(self.store, owner, self.ttl, list(names), run_id, holder=holder)
         refresher = asyncio.create_task(lease.keep_alive())
         try:
-            yield
+            yield lease
         finally:
             refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -32,7 +32,7 @@ from mistctl.domain.plan import Change
 from mistctl.store.models import new_run_id
 from mistctl.workflow.deploy import CallLedger, desired_state
 from mistctl.workflow.read import org_objects_recorded
-from mistctl.workflow.runlock import holder_line
+from mistctl.workflow.runlock import RunLease, holder_line
 from mistctl.workflow.single_site import Converged, RunInfo, Scope, SiteSpec, converge
 
 #: The per-step routes: the step number, and the org kinds the step converges.
@@ -72,8 +72,9 @@ def site_spec(req: SiteRequest) -> SiteSpec:
 
 @asynccontextmanager
 async def locked(ctx: AppContext, org_id: str, sites: list[str], *, actor: str,
-                 org_wide: bool = True) -> AsyncIterator[str]:
-    """Hold the sites' locks (409 when one is busy) and the org's (waited for); yields the run id.
+                 org_wide: bool = True) -> AsyncIterator[RunLease]:
+    """Hold the sites' locks (409 when one is busy) and the org's (waited for); yields the lease (its owner
+    is the run id), to check before the first write (`converge` does).
 
     `org_wide=False`: work that touches no org-level object (devices) does not wait for the org. A fleet
     run holding the org waits only seconds for a site (`mistctl.workflow.runlock`): no two wait for long.
@@ -87,12 +88,13 @@ async def locked(ctx: AppContext, org_id: str, sites: list[str], *, actor: str,
     except BaseException:
         await ctx.locks.release(names, run_id)
         raise
-    async with ctx.locks.holding(names, run_id):
-        yield run_id
+    async with ctx.locks.holding(names, run_id, holder=holder) as lease:
+        yield lease
 
 
 async def run_converge(ctx: AppContext, access: Access, fleet: Fleet, scope: Scope, info: RunInfo,
-                       concurrency: int | None = None, background: bool = False) -> Converged:
+                       concurrency: int | None = None, background: bool = False, *,
+                       lease: RunLease | None = None) -> Converged:
     """Converge under the caller's token, with a ledger of its own and the metrics' step timer.
 
     A request waits a bounded time for a spent call budget (then 503); a `background` run waits for the
@@ -102,7 +104,8 @@ async def run_converge(ctx: AppContext, access: Access, fleet: Fleet, scope: Sco
     waits = budget_wait_events(ctx.store, info.id, ctx.clock) if background else None
     mist = ctx.client(access.tokens, ledger, on_wait=waits, background=background)
     done = await converge(mist, ctx.store, fleet, access.org_id, scope, info, ledger=ledger,
-                          concurrency=concurrency or ctx.concurrency, progress=ctx.metrics.step_timer())
+                          concurrency=concurrency or ctx.concurrency, progress=ctx.metrics.step_timer(),
+                          lease=lease)
     if not done.ok and mist.rate_limited is not None:
         raise mist.rate_limited  # the budget, not the design, stopped it: 503 with Retry-After
     return done
@@ -116,9 +119,11 @@ async def deploy_full_stack(ctx: AppContext, access: Access,
     await refuse_held_place(ctx.store, access.org_id, spec, fleet)  # 409: another site holds the place
     org_done = await org_objects_recorded(ctx.store, access.org_id, desired_state(fleet, only_site=spec.name))
     names = [spec.name, place_lock(spec)]
-    async with locked(ctx, access.org_id, names, actor=access.actor, org_wide=not org_done) as run_id:
+    async with locked(ctx, access.org_id, names, actor=access.actor, org_wide=not org_done) as lease:
+        run_id = lease.owner
         scope = Scope(only_site=spec.name, trust_records=True, ownership=design_owner(ctx, req.take_ownership))
-        done = await run_converge(ctx, access, fleet, scope, RunInfo(run_id, "deploy-site", access.actor))
+        done = await run_converge(ctx, access, fleet, scope, RunInfo(run_id, "deploy-site", access.actor),
+                                  lease=lease)
     step = K.TOTAL_STEPS if done.ok else done.failed_step or 1
     message = (f"13-Step Workflow Executed Successfully for {spec.name}" if done.ok else
                f"Step {step} ({K.STEP_NAMES.get(step, 'site')}) failed for {spec.name}: {done.error}; "
@@ -132,10 +137,10 @@ async def converge_step(ctx: AppContext, access: Access, step: int, *, take: boo
     """One org-level step of the design: its objects, created or updated as needed."""
     kinds = STEP_KINDS[step]
     fleet = await run_in_threadpool(ctx.design.fleet)
-    async with locked(ctx, access.org_id, [], actor=access.actor) as run_id:
-        info = RunInfo(run_id, f"step-{K.STEP_NAMES[step]}", access.actor, record_empty=False)
+    async with locked(ctx, access.org_id, [], actor=access.actor) as lease:
+        info = RunInfo(lease.owner, f"step-{K.STEP_NAMES[step]}", access.actor, record_empty=False)
         scope = Scope(only_kinds=kinds, with_sites=False, ownership=design_owner(ctx, take))
-        done = await run_converge(ctx, access, fleet, scope, info)
+        done = await run_converge(ctx, access, fleet, scope, info, lease=lease)
     return await _step_answer(ctx, access, step, kinds, done)
 
 
@@ -145,11 +150,11 @@ async def converge_site(ctx: AppContext, access: Access, req: SiteRequest, *,
     spec = site_spec(req)
     fleet = await run_in_threadpool(ctx.design.fleet, [spec.fleet_site(with_devices=False)])
     await refuse_held_place(ctx.store, access.org_id, spec, fleet)
-    async with locked(ctx, access.org_id, [spec.name, place_lock(spec)], actor=access.actor) as run_id:
+    async with locked(ctx, access.org_id, [spec.name, place_lock(spec)], actor=access.actor) as lease:
         scope = Scope(only_site=spec.name, only_kinds=SITE_KINDS, trust_records=True,
                       ownership=design_owner(ctx, req.take_ownership))
         done = await run_converge(ctx, access, fleet, scope,
-                                  RunInfo(run_id, "site", access.actor, record_empty=False))
+                                  RunInfo(lease.owner, "site", access.actor, record_empty=False), lease=lease)
     answer = await _step_answer(ctx, access, 1, (*SITE_KINDS, K.SITES.key, "site_vars"), done)
     if with_vars and done.planned is not None and spec.name in done.planned.desired.sites:
         answer.variables = dict(done.planned.desired.sites[spec.name].vars)

@@ -133,13 +133,14 @@ async def fix_drift(ctx: AppContext, access: Access, fleet: Fleet, consent: Dele
     ledger = CallLedger()
     mist = ctx.client(access.tokens, ledger)
     async with org_run(ctx.store, access.org_id, run_id, holder=holder_line("the service", access.actor),
-                       wait=FIX_ORG_WAIT, ttl=LOCK_TTL):
+                       wait=FIX_ORG_WAIT, ttl=LOCK_TTL) as lease:
         report = await drift.detect_drift(mist, ctx.store, fleet, access.org_id, concurrency=ctx.concurrency,
                                           org_only=org_only, ownership=ownership)
         scope = f"design {ctx.design.source} (org objects)" if org_only else "fleet"
         answer: dict[str, Any] = {**report.to_json(), "compared_with": scope, "fix": None}
         if not report.drifted:
             return answer
+        await lease.ensure(access.org_id)  # reading the org may have outlasted the lock's lifetime: 409
         try:
             result = await drift.fix_drift(mist, ctx.store, report, ledger=ledger, actor=access.actor,
                                            concurrency=ctx.concurrency, run_id=run_id, consent=consent)

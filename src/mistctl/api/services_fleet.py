@@ -120,7 +120,7 @@ async def _deploy(ctx: AppContext, access: Access, fleet: Fleet, run: Run, scope
             await lease.attach(run)
             info = RunInfo(run.id, run.kind, access.actor)
             await run_converge(ctx, access, fleet, scope, info, concurrency=concurrency,
-                               background=True)
+                               background=True, lease=lease)
     except Busy as exc:
         await ctx.store.update_run(run.id, status="failed", finished_at=utcnow(), error=str(exc))
     except Exception as exc:  # logged by `Deployments`; the run says it stopped, never stays "running"
@@ -133,12 +133,14 @@ async def _deploy(ctx: AppContext, access: Access, fleet: Fleet, run: Run, scope
 async def place_site_devices(ctx: AppContext, access: Access, site: str,
                              wanted: DeviceWanted) -> DevicesResponse:
     """Step 2 alone: claim and assign devices for a site, recorded as an `inventory` run."""
-    async with locked(ctx, access.org_id, [site], actor=access.actor, org_wide=False) as run_id:
+    async with locked(ctx, access.org_id, [site], actor=access.actor, org_wide=False) as lease:
+        run_id = lease.owner
         await ctx.store.create_run(Run(id=run_id, kind="inventory", org_id=access.org_id, status="running",
                                        started_at=utcnow(), requested_by=access.actor))
         ledger = CallLedger()
         records = Records(ctx.store, access.org_id, run_id, actor=access.actor, ledger=ledger)
         try:
+            await lease.ensure(access.org_id)  # its first write is next
             outcome = await place_devices(ctx.client(access.tokens, ledger), records, site, wanted)
         except BaseException as exc:
             await ctx.store.update_run(run_id, status="failed", finished_at=utcnow(), error=str(exc)[:500])

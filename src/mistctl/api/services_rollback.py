@@ -67,6 +67,7 @@ async def _roll_back(ctx: AppContext, access: Access, target: Run, run: Run, for
             await lease.attach(run)
             mist = ctx.client(access.tokens, ledger)
             plan = await plan_rollback(mist, ctx.store, target.id, force=force)  # afresh, under the lock
+            await lease.ensure(target.org_id)  # planning may have outlasted the lock's lifetime
             await ctx.store.update_run(run.id, plan=plan.to_json())
             await apply_rollback(mist, ctx.store, plan, run=run, ledger=ledger, concurrency=ctx.concurrency)
     except (Busy, MistError, UserError) as exc:  # an outcome, not a bug: the run says it (roll back again)

@@ -32,6 +32,7 @@ from mistctl.store.models import Run, new_run_id
 from mistctl.workflow import deploy
 from mistctl.workflow.apply import ApplyResult
 from mistctl.workflow.delete import DeleteConsent
+from mistctl.workflow.runlock import RunLease
 
 EXIT_CHANGES = 4  # `plan --detailed-exitcode`: something would change (2 is already invalid input)
 FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
@@ -183,7 +184,8 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
             run = await svc.new_run("apply", planned.plan, run_id=run_id)
             await lease.attach(run)
             stream.run(run.id, svc.org_id)
-            code, result = await _run_apply(svc, planned, run, con=con, consent=consent, as_json=as_json)
+            code, result = await _run_apply(svc, planned, run, con=con, consent=consent, as_json=as_json,
+                                            lease=lease)
         if gate is not None:  # Day 2: the sites are done only once their SLEs pass (cli/day2_gate.py)
             code = max(code, await gate_applied(svc, result.sites_done, soak=gate, run_id=run.id, out=con))
         stream.report(result, run_id=run.id, calls=svc.ledger.total, gate_code=code if gate is not None else None)
@@ -228,14 +230,15 @@ def _confirm(saved: dict[str, Any] | None, yes: bool, con: Console) -> None:
 
 
 async def _run_apply(svc: Services, planned: deploy.Planned, run: Run, *, con: Console, consent: DeleteConsent,
-                     as_json: bool) -> tuple[int, ApplyResult]:
+                     as_json: bool, lease: RunLease | None = None) -> tuple[int, ApplyResult]:
     """Apply under the recorded run with progress, print the report; the exit code and the result."""
     concurrency = svc.concurrency
     con.print(f"run {run.id}: applying to org {svc.org_id}, {concurrency} sites and "
               f"{svc.settings.mist_concurrency} Mist calls at once")
     with progress_for(as_json, len(planned.desired.sites), con, lambda: svc.ledger.total) as progress:
         result = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run,
-                                            concurrency=concurrency, progress=progress, consent=consent)
+                                            concurrency=concurrency, progress=progress, consent=consent,
+                                            lease=lease)
     con.print(report_table(result, svc.ledger.by_site))
     for line in outcome_lines(result.deletes):
         con.print(line, markup=False)

@@ -26,7 +26,7 @@ from mistctl.domain.plan import Plan
 from mistctl.mist.errors import MistError
 from mistctl.scaleout.finish_job import finish
 from mistctl.scaleout.jobguard import TRIES, SiteStart, Stop, guard, job_mist
-from mistctl.scaleout.locks import REFRESH_EVERY, renew_run_locks, take_run_locks
+from mistctl.scaleout.locks import REFRESH_EVERY, ensure_run_locks, renew_run_locks, take_run_locks
 from mistctl.scaleout.queue import RunBook
 from mistctl.scaleout.seal import SealError
 from mistctl.scaleout.state import WorkerState
@@ -64,6 +64,10 @@ async def _deploy(w: WorkerState, ctx: dict[str, Any], run: Run) -> None:
     await w.store.set_run_fields(run.id, status="running", started_at=utcnow())
     async with job_mist(w, run, run.org_id) as (mist, records):
         planned = await _plan(mist, w, fleet, run, opts)
+        try:
+            await ensure_run_locks(w.store, book, run)  # before its first write
+        except Busy as exc:  # LockLost: another run took a lock that lapsed while it planned
+            raise Stop("failed", str(exc)) from None
         await record_before_images(w.store, run.id, planned.plan, planned.live)  # write-ahead, for rollback
         applier = Applier(mist, records, planned.desired, planned.live, concurrency=opts["concurrency"])
         ok = await applier.prepare(planned.plan)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from mistctl.scaleout.queue import RunBook
 from mistctl.store.models import LockInfo, Run, utcnow
 from mistctl.store.redis_store import RedisStore
-from mistctl.workflow.runlock import Busy, org_lock, site_lock, wait_for_lock
+from mistctl.workflow.runlock import Busy, RunLease, org_lock, site_lock, wait_for_lock
 
 RUN_LOCK_TTL = 600.0  # seconds; the run's site jobs renew the locks every third of it
 ORG_WAIT = 24 * 3600.0  # a queued deployment waits for the org as long as it takes
@@ -26,8 +26,7 @@ async def take_run_locks(store: RedisStore, book: RunBook, run: Run, sites: Sequ
     run_id, org_id = book.run_id, run.org_id
     names = [org_lock(org_id), *(site_lock(org_id, s) for s in sites)]
     await book.set_locks(names)  # before waiting: whatever ends the run releases what it holds
-    # No host or pid: any worker may carry the run on (and renew its locks) after this one stops.
-    holder = f"a queued run by {run.requested_by}, on the mistctl workers, since {utcnow():%Y-%m-%d %H:%M:%S} UTC"
+    holder = _holder(run)
     async def waiting(info: LockInfo) -> None:  # the run's followers (CLI, console) hear for whom it waits
         await store.publish_event(run_id, {"type": "waiting_for_lock", "lock": info.name, "run_id": info.owner,
                                            "holder": info.holder})
@@ -41,6 +40,18 @@ async def take_run_locks(store: RedisStore, book: RunBook, run: Run, sites: Sequ
     if busy:  # a single-site request of the service holds it (they never wait): fail, naming it
         raise Busy.of(org_id, busy[0][0], await store.get_lock(busy[0][1]))
     await store.set_run_fields(run_id, heartbeat_at=utcnow())
+
+
+def _holder(run: Run) -> str:
+    # No host or pid: any worker may carry the run on (and renew its locks) after this one stops.
+    return f"a queued run by {run.requested_by}, on the mistctl workers, since {utcnow():%Y-%m-%d %H:%M:%S} UTC"
+
+
+async def ensure_run_locks(store: RedisStore, book: RunBook, run: Run) -> None:
+    """Before the run's first write (planning may have outlasted the locks' lifetime): renew them now, a lapsed
+    one taken again if free; `LockLost` naming the run that took one meanwhile (`RunLease.ensure`)."""
+    names = list((await book.options())["locks"])
+    await RunLease(store, book.run_id, RUN_LOCK_TTL, names, holder=_holder(run)).ensure(run.org_id)
 
 
 REFRESH_EVERY = RUN_LOCK_TTL / 3

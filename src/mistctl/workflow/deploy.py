@@ -27,13 +27,14 @@ from mistctl.workflow.apply import Applier, ApplyResult
 from mistctl.workflow.context import current_scope
 from mistctl.workflow.delete import DeleteConsent, apply_deletes
 from mistctl.workflow.delete_plan import add_deletes, read_for_deletes
+from mistctl.workflow.lock_gate import GatedMist, WriteRefused
 from mistctl.workflow.owners import check_owners
 from mistctl.workflow.ports import MistApi, Progress
 from mistctl.workflow.psk_records import respect_rotations
 from mistctl.workflow.read import read_live
 from mistctl.workflow.records import Records
 from mistctl.workflow.run_images import record_before_images
-from mistctl.workflow.runlock import marks_stopped
+from mistctl.workflow.runlock import LockLost, RunLease, marks_stopped
 
 
 class PlanRefused(Exception):
@@ -198,30 +199,59 @@ def check_problems(plan: Plan) -> None:
 
 async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, ledger: CallLedger,
                         run: Run, concurrency: int = 8, progress: Progress | None = None,
-                        consent: DeleteConsent | None = None) -> ApplyResult:
+                        consent: DeleteConsent | None = None, lease: RunLease | None = None) -> ApplyResult:
     """Apply a fresh plan under a recorded run; the run's status and counts are kept up to date.
 
     Its deletes are made last, and only as `consent` allows (none by default: they are listed as kept).
+    `lease`: the run's locks. One lost while writing (lapsed, then taken by another run) stops the writes it
+    covers (`workflow.lock_gate`; calls in flight finish); the run ends `failed` saying which lock, who took
+    it and what is left, and `LockLost` is raised.
     """
+    gated = GatedMist(mist, lease, planned.plan.org_id) if lease is not None else None
     records = Records(store, planned.plan.org_id, run.id, actor=run.requested_by, ledger=ledger,
                       owner=planned.plan.owner)
+    if gated is not None:
+        mist, records.halted = gated, gated.halted
     await store.update_run(run.id, status="running", started_at=utcnow())
     records.images = {}  # this process records the run's images: `wrote` need not read them back
     await record_before_images(store, run.id, planned.plan, planned.live, book=records.images)  # write-ahead
     applier = Applier(mist, records, planned.desired, planned.live, concurrency=concurrency,
                       progress=progress)
+    result = applier.result
     try:
         async with marks_stopped(store, run.id):  # Ctrl-C, the service stopping, an error
-            result = await applier.run(planned.plan)
-            await apply_deletes(mist, records, planned, consent or DeleteConsent(), result)
+            try:
+                await applier.run(planned.plan)
+                await apply_deletes(mist, records, planned, consent or DeleteConsent(), result)
+            except WriteRefused:  # a refused claim stops the run: the lost lock is said below
+                pass
     finally:
         await records.flush_audit()
         await store.incr_run_counts(run.id, {"calls": ledger.total})
+    lost = _lock_lost(lease, planned, result)
+    if lost is not None:
+        await store.update_run(run.id, status="failed", finished_at=utcnow(), error=str(lost)[:2000])
+        raise lost
     latest = await store.get_run(run.id, include_plan=False)
     status = "cancelled" if latest is not None and latest.cancel_requested else _final_status(result)
     await store.update_run(run.id, status=status, finished_at=utcnow(), error=_summary_error(result))
     result.cancelled = status == "cancelled"
     return result
+
+
+def _lock_lost(lease: RunLease | None, planned: Planned, result: ApplyResult) -> LockLost | None:
+    """The error of a run that lost a lock and left something undone (a lost lock after the last write
+    changes nothing: the run did all it had to)."""
+    if lease is None or not lease.lost:
+        return None
+    sites = {c.site for c in planned.plan.changes if c.site}
+    left = len(sites) - len(result.sites_done) - len(result.sites_pending)
+    if result.ok and left <= 0:
+        return None
+    note = (f"; {len(result.sites_done)} site(s) done, {max(left, 0)} not done"
+            + (f", {len(result.org_failed)} org object(s) not written" if result.org_failed else "")
+            + ": apply again once that run has finished to resume where this one stopped")
+    return lease.lost_error(planned.plan.org_id, written=True, note=note)
 
 
 def _final_status(result: ApplyResult) -> str:

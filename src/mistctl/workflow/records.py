@@ -7,7 +7,7 @@ the store's record shapes stay in one place.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from mistctl.store.models import AuditEntry, ObjRef, RunImage, SiteState, StepRecord
@@ -36,6 +36,7 @@ class Records:
         self.ledger = ledger
         self._cancel = False
         self._cancel_checked = -CANCEL_POLL_S
+        self.halted: Callable[[], bool] | None = None  # True: start no more sites (`workflow.lock_gate`)
         #: the run's before-images, when this process recorded them (`run_images.ImageBook`); None: read them
         self.images: dict[tuple[str, str], RunImage] | None = None
 
@@ -106,7 +107,10 @@ class Records:
         await self.store.publish_event(self.run_id, event)
 
     async def cancelled(self) -> bool:
-        """Whether someone asked to cancel the run (read from the store at most once a second)."""
+        """Whether someone asked to cancel the run (read from the store at most once a second), or the run
+        must start no more sites (`halted`: it lost its org lock)."""
+        if self.halted is not None and self.halted():
+            return True
         now = time.monotonic()
         if now - self._cancel_checked >= CANCEL_POLL_S:
             self._cancel_checked = now

@@ -86,18 +86,26 @@ class Busy(Exception):
 
 
 class LockLost(Busy):
-    """A lock of ours lapsed before the run wrote anything (it could not be renewed in time) and another run
-    took it: this run must not write; the message names that run."""
+    """A lock of ours lapsed (it could not be renewed in time) and another run took it: before the run's first
+    write, nothing is written; once writing (`written`), the run stops writing what the lock covers. The
+    message names that run."""
 
-    def __init__(self, org_id: str, site: str | None, run_id: str | None, holder: str = "") -> None:
-        self.org_id, self.site, self.run_id, self.holder = org_id, site, run_id, holder
+    def __init__(self, org_id: str, site: str | None, run_id: str | None, holder: str = "", *,
+                 written: bool = False, note: str = "") -> None:
+        self.org_id, self.site, self.run_id, self.holder, self.written = org_id, site, run_id, holder, written
         what = f"the lock of site {site!r} of org {org_id}" if site else f"the lock of org {org_id}"
         by = f"run {run_id}" if run_id else "another mistctl process"
         if holder:
             by += f" ({holder})"
-        Exception.__init__(self, f"{what} lapsed before this run wrote anything (the process could not renew "
-                                 f"it in time) and {by} took it; nothing was written: apply again once that "
-                                 "run has finished")
+        if written:
+            where = f"site {site!r}" if site else "the org"
+            text = (f"{what} lapsed while this run was writing (the process could not renew it in time) and "
+                    f"{by} took it; this run stopped writing to {where} (calls already sent were let finish)"
+                    f"{note}")
+        else:
+            text = (f"{what} lapsed before this run wrote anything (the process could not renew it in time) "
+                    f"and {by} took it; nothing was written: apply again once that run has finished")
+        Exception.__init__(self, text)
 
 
 OnWait = Callable[[LockInfo], Awaitable[None] | None]
@@ -141,6 +149,7 @@ class RunLease:
     run_id: str | None = None  # once recorded, its heartbeat is renewed with the locks
     holder: str = ""
     lost: list[str] = field(default_factory=list)  # lapsed, then taken by another run: no longer ours
+    taken: dict[str, LockInfo | None] = field(default_factory=dict)  # a lost lock -> who took it, when known
 
     async def beat(self) -> None:
         """Renew the locks (a lapsed one is taken again if free, else logged as lost) and the heartbeat."""
@@ -155,19 +164,28 @@ class RunLease:
                                 name, self.owner)
                 else:
                     log.warning("lock %s of run %s lapsed while held and another run took it", name, self.owner)
+                    self.taken[name] = await self.store.get_lock(name)
                     self.lost.append(name)
         if self.run_id is not None:
             await self.store.update_run(self.run_id, heartbeat_at=utcnow())
 
     async def ensure(self, org_id: str) -> None:
-        """Before the run's first write: renew every lock now (a lapsed one taken again if free); `Busy`
+        """Before the run's first write: renew every lock now (a lapsed one taken again if free); `LockLost`
         naming the run that took one meanwhile (nothing of ours was written yet)."""
         await self.beat()
-        if self.lost:
-            name = self.lost[0]
-            site = name.removeprefix(site_lock(org_id, "")) if name != org_lock(org_id) else None
-            info = await self.store.get_lock(name)
-            raise LockLost(org_id, site, info.owner if info else None, info.holder if info else "")
+        lost = self.lost_error(org_id)
+        if lost is not None:
+            raise lost
+
+    def lost_error(self, org_id: str, *, written: bool = False, note: str = "") -> LockLost | None:
+        """The first lock lost (the org's first), naming who took it; None while every lock is ours."""
+        if not self.lost:
+            return None
+        name = org_lock(org_id) if org_lock(org_id) in self.lost else self.lost[0]
+        site = name.removeprefix(site_lock(org_id, "")) if name != org_lock(org_id) else None
+        info = self.taken.get(name)
+        return LockLost(org_id, site, info.owner if info else None, info.holder if info else "", written=written,
+                        note=note)
 
     async def attach(self, run: Run) -> None:
         """The run is recorded: its heartbeat starts now."""

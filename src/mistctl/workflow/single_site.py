@@ -32,6 +32,7 @@ from mistctl.workflow.deploy import (
     plan_fleet,
 )
 from mistctl.workflow.ports import MistApi, Progress
+from mistctl.workflow.runlock import LockLost, RunLease
 
 Status = Literal["completed", "failed"]
 
@@ -106,8 +107,12 @@ class RunInfo:
 
 async def converge(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, scope: Scope, info: RunInfo,
                    *, ledger: CallLedger, concurrency: int = 8,
-                   progress: Progress | None = None) -> Converged:
-    """Plan the scoped part of the fleet against the live org, then apply it under a recorded run."""
+                   progress: Progress | None = None, lease: RunLease | None = None) -> Converged:
+    """Plan the scoped part of the fleet against the live org, then apply it under a recorded run.
+
+    `lease`: the run's locks, renewed and checked before the first write (planning may have outlasted their
+    lifetime): one another run took meanwhile fails the run, naming it, nothing written; one lost while
+    writing stops what it covers (`apply_planned`)."""
     run = await _new_run(store, org_id, info) if info.record_empty else None
     try:
         planned = await plan_fleet(mist, store, fleet, org_id, only_site=scope.only_site,
@@ -129,10 +134,15 @@ async def converge(mist: MistApi, store: StateStore, fleet: Fleet, org_id: str, 
         if planned.plan.is_empty():
             return Converged("completed", planned=planned)
         run = await _new_run(store, org_id, info)
+    if lease is not None:
+        try:
+            await lease.ensure(org_id)
+        except LockLost as exc:
+            return await _refused(store, run, 1, str(exc))
     await store.update_run(run.id, plan=planned.plan.to_json(), fleet_hash=planned.plan.fleet_hash)
     await store.incr_run_counts(run.id, {"sites_total": len(planned.desired.sites)})
     result = await apply_planned(mist, store, planned, ledger=ledger, run=run, concurrency=concurrency,
-                                 progress=progress, consent=scope.consent)
+                                 progress=progress, consent=scope.consent, lease=lease)
     outcome = _judge(result, planned, scope.only_site)
     outcome.run = run  # a device in no inventory failed its site's step 2 in the apply, named
     return outcome
