@@ -16,7 +16,7 @@ import pytest
 
 from mistctl.api.jobs import LOCK_TTL
 from mistctl.domain import kinds as K
-from mistctl.scaleout.locks import ensure_run_locks, take_run_locks
+from mistctl.scaleout.locks import ensure_run_locks, renew_run_locks, take_run_locks
 from mistctl.scaleout.queue import RunBook
 from mistctl.store import MemoryStore, Run, open_store
 from mistctl.workflow import single_site
@@ -152,3 +152,19 @@ async def test_the_workers_deploy_job_refuses_to_write_when_a_lapsed_lock_was_ta
         assert lost.value.site == "hq" and lost.value.run_id == OTHER and "nothing was written" in str(lost.value)
         assert (await store.get_lock(site_lock("org-1", "hq"))).owner == OTHER
         assert (await store.get_lock(org_lock("org-1"))).owner == run.id  # the free one taken again
+
+
+async def test_a_workers_site_job_that_finds_a_lock_taken_stops_the_run_naming_it(redis_url):
+    async with open_store(f"{redis_url}?prefix=ll-{uuid4().hex[:10]}:") as store:
+        run = await store.create_run(Run(kind="apply", org_id="org-1", requested_by="alice"))
+        book = RunBook(store, run.id)
+        await take_run_locks(store, book, run, ["hq", "branch"])
+        await renew_run_locks(store, book, True, run=run)  # all ours: renewed, nothing said
+        assert await store.break_lock(site_lock("org-1", "branch"), run.id) is not None
+        assert await store.acquire_lock(site_lock("org-1", "branch"), OTHER, 60, holder=OTHER_HOLDER)
+        with pytest.raises(LockLost) as lost:
+            await renew_run_locks(store, book, True, run=run)
+        assert lost.value.site == "branch" and lost.value.run_id == OTHER and lost.value.written
+        assert "lapsed while this run was writing" in str(lost.value) and "deploy again" in str(lost.value)
+        assert (await store.get_lock(site_lock("org-1", "branch"))).owner == OTHER
+        assert (await store.get_run(run.id)).heartbeat_at is not None

@@ -128,7 +128,10 @@ async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob, sta
             await book.skip_lock_refresh()
         last = await book.all_done()
     else:
-        await renew_run_locks(w.store, book, start.renew)
+        try:
+            await renew_run_locks(w.store, book, start.renew, run=run)
+        except Busy as exc:  # LockLost: another run took a lock of this run's: it stops, this site not done
+            raise Stop("failed", str(exc)) from None
         event, counts, failure = await _run_site(w, run, job, ctx["job_try"], start)
         added, last = await book.mark_done(job.site, w.name, failure, counts, event)
         if not added:  # done by an earlier try: this one's calls still count

@@ -57,14 +57,25 @@ async def ensure_run_locks(store: RedisStore, book: RunBook, run: Run) -> None:
 REFRESH_EVERY = RUN_LOCK_TTL / 3
 
 
-async def renew_run_locks(store: RedisStore, book: RunBook, due: bool | None = None) -> None:
+async def renew_run_locks(store: RedisStore, book: RunBook, due: bool | None = None, *,
+                          run: Run | None = None) -> None:
     """Keep the run's locks alive while its site jobs run (one job per third of the TTL does it).
 
-    `due`: whether this job took the turn already (`RunBook.site_start`); None: ask the book."""
+    `due`: whether this job took the turn already (`RunBook.site_start`); None: ask the book. With `run`, a
+    lapsed lock is taken again if free, and `LockLost` is raised when another run took it (the run stops)."""
     if due or (due is None and await book.lock_refresh_due(REFRESH_EVERY)):
         names = (await book.options())["locks"]
-        await store.refresh_locks(names, book.run_id, RUN_LOCK_TTL)
+        if run is None:
+            await store.refresh_locks(names, book.run_id, RUN_LOCK_TTL)
+            await store.set_run_fields(book.run_id, heartbeat_at=utcnow())
+            return
+        lease = RunLease(store, book.run_id, RUN_LOCK_TTL, list(names), holder=_holder(run))
+        await lease.beat()  # one round trip while every lock is still ours
         await store.set_run_fields(book.run_id, heartbeat_at=utcnow())
+        lost = lease.lost_error(run.org_id, written=True, note=(
+            "; the sites not done yet are left: deploy again once that run has finished to resume"))
+        if lost is not None:
+            raise lost
 
 
 async def release_run_locks(store: RedisStore, book: RunBook) -> None:
