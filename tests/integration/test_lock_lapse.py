@@ -4,36 +4,23 @@ refuses, writing nothing, when another run took one meanwhile. The store's clock
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 import pytest
 import typer
 
-from mistctl.bootstrap import open_services
 from mistctl.cli import deploy_cmds
-from mistctl.config import Settings
 from mistctl.domain import kinds as K
-from mistctl.store import MemoryStore, SqliteStore, StateStore
+from mistctl.store import StateStore
 from mistctl.workflow import deploy
 from mistctl.workflow.runlock import LockLost, org_run
 from tests.support.engine import example_fleet_for
+from tests.support.lock_loss import services_on
 from tests.support.twin import FakeClock, twin_app
 
 pytestmark = pytest.mark.timeout(120)
 ORG = "org-1"
 TTL = 60.0
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-async def clocked(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[tuple[StateStore, FakeClock]]:
-    clock = FakeClock()
-    store: StateStore = MemoryStore(clock=clock) if request.param == "memory" else SqliteStore(
-        tmp_path / "state.db", clock=clock)
-    async with store:
-        yield store, clock
 
 
 async def test_locks_that_lapsed_while_free_are_taken_again_before_writing(clocked):
@@ -66,16 +53,6 @@ async def test_a_lapsed_lock_another_run_took_is_refused_and_left_to_it(clocked)
         assert lease.lost == [f"site:{ORG}:hq"]
     assert (await store.get_lock(f"site:{ORG}:hq")).owner == "run-2"  # our release leaves it alone
     assert await store.get_lock(f"org:{ORG}") is None and await store.get_lock(f"site:{ORG}:branch") is None
-
-
-@asynccontextmanager
-async def services_on(app: Any, store: StateStore, **kwargs: Any) -> AsyncIterator[Any]:
-    twin = app.state.twin
-    conf = Settings(mist_host="http://twin", mist_apitoken=twin.token, mist_org_id=twin.org_id,
-                    mistctl_state="memory://")
-    async with open_services(settings=conf, transport=httpx.ASGITransport(app=app), store=store,
-                             concurrency=kwargs.get("concurrency")) as svc:
-        yield svc
 
 
 def slow_planning(monkeypatch: pytest.MonkeyPatch, clock: FakeClock, store: StateStore,

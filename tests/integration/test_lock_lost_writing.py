@@ -5,45 +5,70 @@ was left. The store's clock is driven by hand; the twin's received calls are rec
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 import typer
 
-from mistctl.bootstrap import open_services
 from mistctl.cli import deploy_cmds
-from mistctl.config import Settings
 from mistctl.domain import kinds as K
-from mistctl.store import MemoryStore, SqliteStore, StateStore
+from mistctl.store import StateStore
 from mistctl.workflow.runlock import CLI_LOCK_TTL, org_lock, site_lock
 from tests.support.engine import example_fleet_for
-from tests.support.lock_loss import OTHER, OTHER_HOLDER, LockLoss, Recorder
+from tests.support.lock_loss import OTHER, OTHER_HOLDER, LockLoss, Recorder, services_on
 from tests.support.twin import FakeClock, twin_app
 
 pytestmark = pytest.mark.timeout(120)
 SITES = 5
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-async def clocked(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[tuple[StateStore, FakeClock]]:
-    clock = FakeClock()
-    store: StateStore = MemoryStore(clock=clock) if request.param == "memory" else SqliteStore(
-        tmp_path / "state.db", clock=clock)
-    async with store:
-        yield store, clock
+@dataclass
+class Apply:
+    """An apply of SITES sites on the twin (its calls recorded) and a clocked store; its lock lost midway."""
+
+    store: StateStore
+    twin: Any
+    calls: Recorder
+    fleet: Any
+    loss: LockLoss
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.fleet.sites]
+
+    async def rerun_writes_only(self, left: int) -> None:
+        """Apply again: exactly the `left` sites are created, nothing done is written again, none is doubled."""
+        done_ids = twin_sites(self.twin)
+        since = len(self.calls.calls)
+        assert await apply_cli(self.fleet) == 0
+        rerun = self.calls.writes(since=since)
+        assert site_creates(rerun, self.twin.org_id) == left
+        assert not [c for c in rerun if any(sid in c[1] for sid in done_ids.values())]
+        assert sorted(twin_sites(self.twin)) == sorted(self.names)
+
+    async def failed_with(self, capsys: pytest.CaptureFixture[str], *texts: str) -> str:
+        """Apply (one site at a time): exit 1, each text in its message (no traceback); the run's error."""
+        assert await apply_cli(self.fleet) == 1
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        said = " ".join(err.split())  # the console wraps long lines
+        (run,) = await self.store.list_runs()
+        assert run.status == "failed" and run.error is not None
+        for text in (*texts, f"run {OTHER}", OTHER_HOLDER, "lapsed while this run was writing", "apply again"):
+            assert text in said and text in run.error
+        return run.error
 
 
-@asynccontextmanager
-async def services_on(recorder: Recorder, store: StateStore, **kwargs: Any) -> AsyncIterator[Any]:
-    twin = recorder.state.twin
-    conf = Settings(mist_host="http://twin", mist_apitoken=twin.token, mist_org_id=twin.org_id,
-                    mistctl_state="memory://")
-    async with open_services(settings=conf, transport=httpx.ASGITransport(app=recorder), store=store,
-                             concurrency=kwargs.get("concurrency")) as svc:
-        yield svc
+def losing(clocked: tuple[StateStore, FakeClock], monkeypatch: pytest.MonkeyPatch, lock_of: Any) -> Apply:
+    store, clock = clocked
+    app = twin_app()
+    calls = Recorder(app)
+    fleet = example_fleet_for(app.state.twin, sites=SITES)
+    monkeypatch.setattr(deploy_cmds, "open_services", lambda **kw: services_on(calls, store, **kw))
+    loss = LockLoss(monkeypatch, clock, store, calls, lock_of=lambda org: lock_of(org, fleet), after_sites=2,
+                    ttl=CLI_LOCK_TTL)
+    return Apply(store, app.state.twin, calls, fleet, loss)
 
 
 async def apply_cli(fleet: Any) -> int:
@@ -66,76 +91,38 @@ def twin_sites(twin: Any) -> dict[str, str]:
 
 async def test_a_site_lock_lost_while_writing_stops_that_site_and_a_rerun_writes_only_it(clocked, monkeypatch,
                                                                                          capsys):
-    store, clock = clocked
-    app = twin_app()
-    twin, calls = app.state.twin, Recorder(app)
-    fleet = example_fleet_for(twin, sites=SITES)
-    names = [s.name for s in fleet.sites]
-    lost = names[3]
-    monkeypatch.setattr(deploy_cmds, "open_services", lambda **kw: services_on(calls, store, **kw))
-    loss = LockLoss(monkeypatch, clock, store, calls, lock_of=lambda org: site_lock(org, lost), after_sites=2,
-                    ttl=CLI_LOCK_TTL)
+    a = losing(clocked, monkeypatch, lambda org, fleet: site_lock(org, fleet.sites[3].name))
+    lost, org_id = a.names[3], a.twin.org_id
 
-    assert await apply_cli(fleet) == 1
+    await a.failed_with(capsys, f"the lock of site '{lost}' of org {org_id}", "4 site(s) done, 1 not done")
 
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    err = " ".join(err.split())  # the console wraps long lines
-    assert f"the lock of site '{lost}' of org {twin.org_id} lapsed while this run was writing" in err
-    assert f"run {OTHER}" in err and "4 site(s) done, 1 not done" in err and "apply again" in err
-    assert loss.mark is not None
-    after = calls.writes(since=loss.mark)
-    assert site_creates(after, twin.org_id) == 2  # the two sites still to come, not the one whose lock went
-    assert sorted(twin_sites(twin)) == sorted(n for n in names if n != lost)  # never sent to Mist
-    (run,) = await store.list_runs()
-    assert run.status == "failed" and f"the lock of site '{lost}'" in (run.error or "") and OTHER in run.error
-    state = await store.get_site_state(twin.org_id, lost)
+    assert a.loss.mark is not None
+    after = a.calls.writes(since=a.loss.mark)
+    assert site_creates(after, org_id) == 2  # the two sites still to come, not the one whose lock went
+    assert sorted(twin_sites(a.twin)) == sorted(n for n in a.names if n != lost)  # never sent to Mist
+    state = await a.store.get_site_state(org_id, lost)
     assert state is not None and state.status == "failed" and "not sent: the lock of site" in (state.error or "")
-    assert (await store.get_lock(site_lock(twin.org_id, lost))).owner == OTHER  # left to the run that took it
-    assert await store.get_lock(org_lock(twin.org_id)) is None  # ours are released
+    assert (await a.store.get_lock(site_lock(org_id, lost))).owner == OTHER  # left to the run that took it
+    assert await a.store.get_lock(org_lock(org_id)) is None  # ours are released
 
-    assert await store.release_lock(site_lock(twin.org_id, lost), OTHER)  # that run ends: apply again
-    done_ids = twin_sites(twin)
-    rerun_from = len(calls.calls)
-    assert await apply_cli(fleet) == 0
-    rerun = calls.writes(since=rerun_from)
-    assert site_creates(rerun, twin.org_id) == 1  # exactly the site left, once
-    assert not [c for c in rerun if any(sid in c[1] for sid in done_ids.values())]  # nothing done is rewritten
-    assert sorted(twin_sites(twin)) == sorted(names)
+    assert await a.store.release_lock(site_lock(org_id, lost), OTHER)  # that run ends: apply again
+    await a.rerun_writes_only(left=1)
 
 
 async def test_the_org_lock_lost_while_writing_stops_the_whole_run_and_a_rerun_finishes_it(clocked, monkeypatch,
                                                                                            capsys):
-    store, clock = clocked
-    app = twin_app()
-    twin, calls = app.state.twin, Recorder(app)
-    fleet = example_fleet_for(twin, sites=SITES)
-    names = [s.name for s in fleet.sites]
-    monkeypatch.setattr(deploy_cmds, "open_services", lambda **kw: services_on(calls, store, **kw))
-    loss = LockLoss(monkeypatch, clock, store, calls, lock_of=org_lock, after_sites=2, ttl=CLI_LOCK_TTL)
+    a = losing(clocked, monkeypatch, lambda org, fleet: org_lock(org))
+    org_id = a.twin.org_id
 
-    assert await apply_cli(fleet) == 1
+    await a.failed_with(capsys, f"the lock of org {org_id}", "2 site(s) done, 3 not done")
 
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    err = " ".join(err.split())  # the console wraps long lines
-    assert f"the lock of org {twin.org_id} lapsed while this run was writing" in err and f"run {OTHER}" in err
-    assert OTHER_HOLDER in err and "2 site(s) done, 3 not done" in err
-    assert loss.mark is not None and calls.writes(since=loss.mark) == []  # nothing at all after the loss
-    assert sorted(twin_sites(twin)) == sorted(names[:2])
-    (run,) = await store.list_runs()
-    assert run.status == "failed" and f"the lock of org {twin.org_id}" in (run.error or "")
-    assert "2 site(s) done, 3 not done" in (run.error or "")
+    assert a.loss.mark is not None and a.calls.writes(since=a.loss.mark) == []  # nothing at all after the loss
+    assert sorted(twin_sites(a.twin)) == sorted(a.names[:2])
+    (run,) = await a.store.list_runs()
     assert run.counts.get("sites_done") == 2 and not run.counts.get("sites_failed")
-    for name in names[2:]:  # never started: not recorded done
-        state = await store.get_site_state(twin.org_id, name)
+    for name in a.names[2:]:  # never started: not recorded done
+        state = await a.store.get_site_state(org_id, name)
         assert state is None or state.status != "done"
 
-    assert await store.release_lock(org_lock(twin.org_id), OTHER)
-    done_ids = twin_sites(twin)
-    rerun_from = len(calls.calls)
-    assert await apply_cli(fleet) == 0
-    rerun = calls.writes(since=rerun_from)
-    assert site_creates(rerun, twin.org_id) == 3
-    assert not [c for c in rerun if any(sid in c[1] for sid in done_ids.values())]
-    assert sorted(twin_sites(twin)) == sorted(names)
+    assert await a.store.release_lock(org_lock(org_id), OTHER)
+    await a.rerun_writes_only(left=3)

@@ -10,11 +10,15 @@ once a given number of its sites are done.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
 
+from mistctl.bootstrap import open_services
+from mistctl.config import Settings
 from mistctl.store.port import StateStore
 from mistctl.workflow import apply
 from mistctl.workflow.runlock import RunLease
@@ -74,3 +78,14 @@ class LockLoss:
         assert await self.store.acquire_lock(self.lock_of(org_id), OTHER, self.ttl, holder=OTHER_HOLDER)
         await self.lease.beat()
         self.mark = len(self.recorder.calls)
+
+
+@asynccontextmanager
+async def services_on(app: Any, store: StateStore, **kwargs: Any) -> AsyncIterator[Any]:
+    """The CLI's services on a twin app in-process (or a `Recorder` of it) and the given store."""
+    twin = app.state.twin
+    conf = Settings(mist_host="http://twin", mist_apitoken=twin.token, mist_org_id=twin.org_id,
+                    mistctl_state="memory://")
+    async with open_services(settings=conf, transport=httpx.ASGITransport(app=app), store=store,
+                             concurrency=kwargs.get("concurrency")) as svc:
+        yield svc
