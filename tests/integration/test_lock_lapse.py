@@ -4,12 +4,14 @@ refuses, writing nothing, when another run took one meanwhile. The store's clock
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 import typer
 
-from mistctl.cli import deploy_cmds
+from mistctl.cli import deploy_cmds, rollback_cmds
 from mistctl.domain import kinds as K
 from mistctl.store import StateStore
 from mistctl.workflow import deploy
@@ -111,3 +113,37 @@ async def test_apply_whose_lapsed_site_lock_another_run_took_writes_nothing(cloc
     org_id = app.state.twin.org_id
     assert (await store.get_lock(f"site:{org_id}:{site}")).owner == "run-other"
     assert await store.get_lock(f"org:{org_id}") is None
+
+
+async def test_a_cli_rollback_whose_lapsed_org_lock_another_run_took_writes_nothing(clocked, monkeypatch, capsys):
+    store, clock = clocked
+    app = twin_app()
+    fleet = example_fleet_for(app.state.twin, sites=2)
+    monkeypatch.setattr(deploy_cmds, "open_services", lambda **kw: services_on(app, store, **kw))
+    assert await deploy_cmds._apply(fleet, None, yes=True, concurrency=4, org_id=None, mist_host=None) == 0
+    (applied,) = await store.list_runs()
+
+    @asynccontextmanager
+    async def same_store() -> AsyncIterator[StateStore]:
+        yield store
+
+    plan_rollback = rollback_cmds.plan_rollback
+
+    async def slow_plan(*args: Any, **kwargs: Any) -> Any:
+        plan = await plan_rollback(*args, **kwargs)
+        clock.advance(TTL + 1)
+        assert await store.acquire_lock(f"org:{app.state.twin.org_id}", "run-other", TTL, holder="bob elsewhere")
+        return plan
+
+    monkeypatch.setattr(rollback_cmds, "open_services", lambda **kw: services_on(app, store))
+    monkeypatch.setattr(rollback_cmds, "open_store_from_env", same_store)
+    monkeypatch.setattr(rollback_cmds, "plan_rollback", slow_plan)
+    writes = {r: n for r, n in app.state.twin.counters.by_route.items() if not r.startswith("GET ")}
+    with pytest.raises(typer.Exit) as exited:
+        await rollback_cmds._rollback(applied.id, yes=True, force=False, dry_run=False, as_json=False,
+                                      mist_host=None, wait=0)
+    assert exited.value.exit_code == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"the lock of org {app.state.twin.org_id}" in err and "run-other" in err and "nothing was written" in err
+    assert {r: n for r, n in app.state.twin.counters.by_route.items() if not r.startswith("GET ")} == writes
+    assert [r.id for r in await store.list_runs()] == [applied.id]  # no rollback run recorded

@@ -67,6 +67,7 @@ async def _dedupe(fleet: Fleet, *, yes: bool, org_id: str | None, mist_host: str
                 return EXIT_FAILED if proposal.left else 0
             if not _confirmed(yes, len(proposal.delete), con):
                 return EXIT_INVALID
+            await lease.ensure(svc.org_id)  # planning (or the prompt) may have outlasted the lock's lifetime
             run = await svc.store.create_run(Run(id=run_id, kind="dedupe", org_id=svc.org_id, status="running",
                                                  started_at=utcnow(), requested_by=svc.actor))
             await lease.attach(run)

@@ -80,6 +80,7 @@ async def _rollback(given: str, *, yes: bool, force: bool, dry_run: bool, as_jso
                     return 0
                 return await _nothing(svc.store, plan, con)
             confirm(f"Roll back run {short_id(target.id)}?", yes=yes, what="the rollback above", out=con)
+            await lease.ensure(svc.org_id)  # planning (or the prompt) may have outlasted the lock's lifetime
             run = await svc.store.create_run(rollback_run(plan, actor=svc.actor, run_id=run_id))
             await lease.attach(run)
             con.print(f"run {run.id}: rolling back run {target.id} in org {safe(svc.org_id)}")
