@@ -215,3 +215,22 @@ async def test_redis_store_reloads_its_scripts_after_the_server_forgot_them(redi
                                      SiteState(org_id=ORG, name="branch", status="planned")])
         assert [s.name for s in await store.list_site_states(status="done")] == ["hq"]
         assert [s.name for s in await store.list_site_states(status="planned")] == ["branch"]
+
+
+async def test_a_version_5_state_file_keeps_its_runs_plans_moved_to_their_own_table(tmp_path):
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        for number in range(1, 6):
+            for statement in MIGRATIONS[number]:
+                db.execute(statement)
+        db.execute("INSERT INTO meta VALUES ('schema_version', '5')")
+        body = '{"id":"run-old","kind":"apply","org_id":"o1","status":"running","created_at":"2026-01-01T00:00:00Z"}'
+        db.execute("INSERT INTO runs VALUES ('run-old', 'running', 1.7e9, ?, ?)", (body, '{"changes":[{"k":1}]}'))
+    async with SqliteStore(path) as store:
+        assert (await store.get_run("run-old")).plan == {"changes": [{"k": 1}]}
+        await store.update_run("run-old", heartbeat_at=datetime(2026, 1, 1, tzinfo=UTC), status="completed")
+        assert [r.plan for r in await store.list_runs(include_plan=True)] == [{"changes": [{"k": 1}]}]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT plan FROM runs").fetchall() == [("",)]  # the run's row holds no plan any more
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("6",)

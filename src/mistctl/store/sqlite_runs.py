@@ -15,6 +15,8 @@ from mistctl.store.models import Event, LockInfo, Run, RunPatch, RunStatus
 from mistctl.store.sqlite_schema import write_tx
 
 _RUN_BODY_EXCLUDE = {"plan", "counts"}
+# A run's plan lives in `run_plans` (schema 6): updating the run's small row never rewrites it.
+_PLAN = "(SELECT plan FROM run_plans WHERE run_id = runs.id)"
 
 
 def _dumps(value: Any) -> str:
@@ -31,9 +33,10 @@ def insert_run(conn: sqlite3.Connection, run: Run) -> None:
     try:
         with write_tx(conn):
             conn.execute(
-                "INSERT INTO runs (id, status, created_ts, body, plan) VALUES (?, ?, ?, ?, ?)",
-                (run.id, run.status, run.created_at.timestamp(), body, _dumps(run.plan)),
+                "INSERT INTO runs (id, status, created_ts, body, plan) VALUES (?, ?, ?, ?, '')",
+                (run.id, run.status, run.created_at.timestamp(), body),
             )
+            conn.execute("INSERT INTO run_plans (run_id, plan) VALUES (?, ?)", (run.id, _dumps(run.plan)))
             conn.executemany(
                 "INSERT INTO run_counts (run_id, name, value) VALUES (?, ?, ?)",
                 [(run.id, name, value) for name, value in run.counts.items()],
@@ -64,14 +67,15 @@ def _loads(text: str) -> Any:
 
 def load_run(conn: sqlite3.Connection, run_id: str, include_plan: bool = True) -> Run | None:
     """The run with counts (and plan, unless not `include_plan`), or None."""
-    plan_col = "plan" if include_plan else "NULL"
-    row = conn.execute(f"SELECT body, {plan_col} FROM runs WHERE id = ?", (run_id,)).fetchone()
+    row = conn.execute(f"SELECT body, {_PLAN if include_plan else 'NULL'} FROM runs WHERE id = ?",
+                       (run_id,)).fetchone()
     return None if row is None else _run_from_row(conn, run_id, row[0], row[1])
 
 
 def patch_run(conn: sqlite3.Connection, run_id: str, patch: RunPatch) -> Run:
     """Write the patch's fields into the run (read-modify-write of its small body under the file's write
-    lock; the plan column is written only when the patch sets it, never read): the run without its plan."""
+    lock; the plan, in its own table, is written only when the patch sets it, never read): the run without
+    its plan."""
     changes = patch.model_dump(mode="json", include=set(patch.model_fields_set))
     with write_tx(conn):
         row = conn.execute("SELECT body FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -84,7 +88,8 @@ def patch_run(conn: sqlite3.Connection, run_id: str, patch: RunPatch) -> Run:
             "UPDATE runs SET body = ?, status = ? WHERE id = ?", (_dumps(body), body["status"], run_id)
         )
         if "plan" in patch.model_fields_set:
-            conn.execute("UPDATE runs SET plan = ? WHERE id = ?", (_dumps(plan or {}), run_id))
+            conn.execute("INSERT OR REPLACE INTO run_plans (run_id, plan) VALUES (?, ?)",
+                         (run_id, _dumps(plan or {})))
     run = load_run(conn, run_id, include_plan=False)
     if run is None:  # only if deleted behind our back
         raise _not_found(run_id)
@@ -108,10 +113,10 @@ def list_runs(
     conn: sqlite3.Connection, limit: int, status: RunStatus | None, include_plan: bool
 ) -> list[Run]:
     """Newest first, optionally with plans."""
-    plan_col = "plan" if include_plan else "NULL"
     where, params = ("WHERE status = ?", [status]) if status else ("", [])
     rows = conn.execute(
-        f"SELECT id, body, {plan_col} FROM runs {where} ORDER BY created_ts DESC, id DESC LIMIT ?",
+        f"SELECT id, body, {_PLAN if include_plan else 'NULL'} FROM runs {where} "
+        "ORDER BY created_ts DESC, id DESC LIMIT ?",
         [*params, limit],
     ).fetchall()
     return [_run_from_row(conn, run_id, body, plan) for run_id, body, plan in rows]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mistctl.store.errors import StoreConfigError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Each version's statements, applied in order to bring an older file up to SCHEMA_VERSION.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -56,6 +56,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         """CREATE TABLE sle_checks (seq INTEGER PRIMARY KEY AUTOINCREMENT, org_id TEXT NOT NULL,
              site TEXT NOT NULL, body TEXT NOT NULL)""",
         "CREATE INDEX sle_checks_by_site ON sle_checks (org_id, site, seq)",
+    ),
+    6: (  # a run's plan in a row of its own: a heartbeat's UPDATE of `runs` no longer rewrites megabytes
+        "CREATE TABLE IF NOT EXISTS run_plans (run_id TEXT PRIMARY KEY, plan TEXT NOT NULL)",
+        "INSERT OR IGNORE INTO run_plans (run_id, plan) SELECT id, plan FROM runs WHERE plan != ''",
+        "UPDATE runs SET plan = ''",  # the old column stays (NOT NULL), empty
     ),
 }
 
