@@ -33,6 +33,8 @@ async def test_a_site_job_marks_its_image_written_as_records_do(redis_url: str) 
             assert body is not None and RunImage.model_validate_json(body).key == mine
             records = SiteRecords(store, "o1", run_id, site=mine, image=body)
             await records.wrote("sites", mine, answer)
+            assert await store.get_run_image(run_id, "sites", mine) == RunImage.model_validate_json(body)  # held
+            await records.write_held()
             await plain.wrote("sites", theirs, {**answer, "id": answer["id"].replace("3", "4")})
             got, want = await store.get_run_image(run_id, "sites", mine), await store.get_run_image(run_id, "sites",
                                                                                                      theirs)
@@ -56,8 +58,10 @@ async def test_a_site_without_an_image_writes_none_and_other_kinds_go_the_usual_
         assert body is None
         records = SiteRecords(store, "o1", run_id, site="s9", image=body)
         await records.wrote("sites", "s9", {"id": "x", "modified_time": 1})
+        await records.write_held()
         assert await store.get_run_image(run_id, "sites", "s9") is None
         await records.wrote("wlans", "corp", {"id": "w1", "modified_time": 5})
+        await records.write_held()
         wlan = await store.get_run_image(run_id, "wlans", "corp")
         assert wlan is not None and wlan.written and wlan.after_modified == 5.0
     finally:

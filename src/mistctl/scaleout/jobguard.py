@@ -76,14 +76,16 @@ async def job_mist(w: WorkerState, run: Run, org_id: str, counts: dict[str, int]
 
     `counts`: when the job ends well its calls go there instead (a site job adds them to the run's counters
     with its done mark, one round trip less); when it raises they are counted at once. `site`: a site job's
-    start (its records know its site's before-image).
+    start (its records know its site's before-image, and hold their writes for the done mark: `SiteRecords`;
+    when it raises they are written at once).
     """
     ledger = CallLedger()
     ownership = await w.book(run.id).ownership()  # what it writes is recorded under its owner
-    extra: dict[str, Any] = {} if site is None else {"site": site.name, "image": site.image}
-    kind = Records if site is None else SiteRecords
-    records = kind(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger,
-                   owner=ownership.owner if ownership else None, **extra)
+    owner = ownership.owner if ownership else None
+    records = (Records(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger, owner=owner)
+               if site is None else
+               SiteRecords(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger, owner=owner,
+                           site=site.name, image=site.image))
     try:
         yield await w.ready_client(ledger), records
     except BaseException:
@@ -91,6 +93,8 @@ async def job_mist(w: WorkerState, run: Run, org_id: str, counts: dict[str, int]
         raise
     finally:
         await records.flush_audit()
+        if isinstance(records, SiteRecords) and counts is None:
+            await records.write_held()
         if counts is None:
             await w.store.incr_run_counts(run.id, {"calls": ledger.total})
         else:

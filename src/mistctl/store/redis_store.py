@@ -91,12 +91,15 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
         """The step's record, its object (and owner, when `ref` has one) and its audit entries in one
         MULTI/EXEC (one round trip, not three)."""
         async with self.r.pipeline(transaction=True) as pipe:
-            self._queue_steps(pipe, (rec,))
-            pipe.hset(self.keys.k("obj", ref.org_id, ref.kind), ref.key, ref.model_dump_json(exclude={"owner"}))
-            if ref.owner is not None:
-                pipe.hset(self.keys.k("objowner", ref.org_id, ref.kind), ref.key, ref.owner)
-            self._queue_audit(pipe, audit)
+            self._queue_done(pipe, rec, ref, audit)
             await pipe.execute()
+
+    def _queue_done(self, pipe: Any, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
+        self._queue_steps(pipe, (rec,))
+        pipe.hset(self.keys.k("obj", ref.org_id, ref.kind), ref.key, ref.model_dump_json(exclude={"owner"}))
+        if ref.owner is not None:
+            pipe.hset(self.keys.k("objowner", ref.org_id, ref.kind), ref.key, ref.owner)
+        self._queue_audit(pipe, audit)
 
     async def get_steps(
         self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
@@ -168,15 +171,18 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
     @_guarded
     async def put_site_states(self, states: Sequence[SiteState]) -> None:
         """Upsert many in one script call (one round trip; no SCRIPT EXISTS as a pipeline would send)."""
-        if not states:
-            return
+        if states:
+            await self._put_sites(*self._sites_call(states))
+
+    def _sites_call(self, states: Sequence[SiteState]) -> tuple[list[str], list[str]]:
+        """The keys and arguments of the `PUT_SITES` script for these states."""
         k = self.keys
         keys = [k.k("site", "data"), k.k("site", "status"), k.site_index(None)]
         args: list[str] = []
         for s in states:
             keys += [k.site_index(s.org_id), k.k("sitename", s.name)]
             args += [rk.site_member(s.org_id, s.name), s.model_dump_json(), s.status, s.org_id]
-        await self._put_sites(keys=keys, args=args)
+        return keys, args
 
     @_guarded
     async def get_site_state(self, org_id: str | None, name: str) -> SiteState | None:
@@ -300,11 +306,14 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
     async def put_run_images(self, images: Sequence[RunImage]) -> None:
         """Upsert by (run_id, kind, key) in one transaction."""
         async with self.r.pipeline(transaction=True) as pipe:
-            for img in images:
-                field = f"{img.kind}{rk.SEP}{img.key}"
-                pipe.hset(self.keys.k("images", img.run_id), field, img.model_dump_json())
-                pipe.zadd(self.keys.k("imageorder", img.run_id), {field: time.time_ns()}, nx=True)
+            self._queue_images(pipe, images)
             await pipe.execute()
+
+    def _queue_images(self, pipe: Any, images: Sequence[RunImage]) -> None:
+        for img in images:
+            field = f"{img.kind}{rk.SEP}{img.key}"
+            pipe.hset(self.keys.k("images", img.run_id), field, img.model_dump_json())
+            pipe.zadd(self.keys.k("imageorder", img.run_id), {field: time.time_ns()}, nx=True)
 
     @_guarded
     async def get_run_image(self, run_id: str, kind: str, key: str) -> RunImage | None:

@@ -1,0 +1,98 @@
+"""Store writes held back and sent together: a worker's site job sends its records with its done mark.
+
+`HeldWrites` stands in for a `RedisStore` where a job's `Records` write: the writes it holds are kept, in
+order, as (store method, arguments); `write_batch` sends them in one MULTI/EXEC, each as that method
+would have sent it (the store's own `_queue_*` helpers and scripts), then one more script (the done mark)
+in the same transaction, so the mark is never in Redis without the records before it.
+
+Scripts in the transaction go as EVAL, their text with them: an EVALSHA of a script Redis has not loaded
+(a restarted server) would fail alone inside it, after the writes before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mistctl.store.models import AuditEntry, ObjRef, RunImage, SiteState, StepRecord
+from mistctl.store.redis_runs import guarded
+from mistctl.store.redis_store import RedisStore
+
+#: A held write: the `RedisStore` method and its arguments.
+Write = tuple[str, tuple[Any, ...]]
+#: A script to run after the writes: the registered script (redis-py `AsyncScript`), its keys, its arguments.
+ScriptCall = tuple[Any, list[str], list[str]]
+
+
+class HeldWrites:
+    """A `RedisStore` whose record writes wait in `writes` (module docstring); reads and every other
+    call go to the store at once. `now` picks the site states written at once (the console shows them
+    while the job runs): by default a site's "provisioning" state."""
+
+    def __init__(self, store: RedisStore, now: tuple[str, ...] = ("provisioning",)) -> None:
+        self.store = store
+        self.writes: list[Write] = []
+        self._now = now
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
+        self.writes.append(("record_done", (rec, ref, list(audit))))
+
+    async def record_step(self, rec: StepRecord) -> None:
+        self.writes.append(("record_steps", ((rec,),)))
+
+    async def put_site_state(self, state: SiteState) -> None:
+        if state.status in self._now:
+            await self.store.put_site_state(state)
+        else:
+            self.writes.append(("put_site_states", ((state,),)))
+
+    async def put_run_images(self, images: Sequence[RunImage]) -> None:
+        self.writes.append(("put_run_images", (list(images),)))
+
+    async def append_audit_batch(self, entries: Sequence[AuditEntry]) -> None:
+        if entries:
+            self.writes.append(("append_audit_batch", (list(entries),)))
+
+    def take(self) -> list[Write]:
+        """The writes held so far (no longer held)."""
+        writes, self.writes = self.writes, []
+        return writes
+
+
+def _queue(store: RedisStore, pipe: Any, write: Write) -> None:
+    """Queue one held write on `pipe` as its store method sends it."""
+    name, args = write
+    if name == "record_done":
+        store._queue_done(pipe, *args)
+    elif name == "record_steps":
+        store._queue_steps(pipe, *args)
+    elif name == "put_run_images":
+        store._queue_images(pipe, *args)
+    elif name == "append_audit_batch":
+        store._queue_audit(pipe, *args)
+    elif name == "put_site_states":
+        _script(pipe, (store._put_sites, *store._sites_call(*args)))
+    else:
+        raise ValueError(f"no batched form of the store write {name!r}")
+
+
+def _script(pipe: Any, call: ScriptCall) -> None:
+    script, keys, args = call
+    pipe.eval(script.script, len(keys), *keys, *args)
+
+
+@guarded
+async def write_batch(store: RedisStore, writes: Sequence[Write], then: ScriptCall | None = None) -> Any:
+    """Send `writes` in one MULTI/EXEC, `then` last in it; `then`'s reply (None without one)."""
+    if not writes and then is None:
+        return None
+    async with store.r.pipeline(transaction=True) as pipe:
+        for write in writes:
+            _queue(store, pipe, write)
+        if then is not None:
+            _script(pipe, then)
+        replies = await pipe.execute()
+    return replies[-1] if then is not None else None
