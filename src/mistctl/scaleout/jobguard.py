@@ -12,6 +12,7 @@ from typing import Any
 
 from arq.worker import Retry
 
+from mistctl.mist.budget_batch import JobBudget
 from mistctl.mist.client import MistClient
 from mistctl.scaleout.locks import release_run_locks
 from mistctl.scaleout.queue import RunBook
@@ -71,13 +72,14 @@ async def guard(ctx: dict[str, Any], run_id: str, work: Work, *, run_tries: bool
 
 @asynccontextmanager
 async def job_mist(w: WorkerState, run: Run, org_id: str, counts: dict[str, int] | None = None,
-                site: SiteStart | None = None) -> AsyncIterator[tuple[MistClient, Records]]:
+                   site: SiteStart | None = None, calls: int = 0) -> AsyncIterator[tuple[MistClient, Records]]:
     """A Mist client and the run's records for one job: its audit is flushed and its calls counted after.
 
     `counts`: when the job ends well its calls go there instead (a site job adds them to the run's counters
     with its done mark, one round trip less); when it raises they are counted at once. `site`: a site job's
     start (its records know its site's before-image, and hold their writes for the done mark: `SiteRecords`;
-    when it raises they are written at once).
+    when it raises they are written at once); its client then takes its `calls` from the shared budget
+    at once (`JobBudget`), settled with those writes.
     """
     ledger = CallLedger()
     ownership = await w.book(run.id).ownership()  # what it writes is recorded under its owner
@@ -86,15 +88,19 @@ async def job_mist(w: WorkerState, run: Run, org_id: str, counts: dict[str, int]
                if site is None else
                SiteRecords(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger, owner=owner,
                            site=site.name, image=site.image))
+    budget = JobBudget(w.budget, w.clock, calls) if isinstance(records, SiteRecords) else None
     try:
-        yield await w.ready_client(ledger), records
+        yield await w.ready_client(ledger, budget), records
     except BaseException:
         counts = None
         raise
     finally:
         await records.flush_audit()
-        if isinstance(records, SiteRecords) and counts is None:
-            await records.write_held()
+        if isinstance(records, SiteRecords):
+            for call in budget.settle_calls() if budget is not None else ():
+                records.held.run_script(call)
+            if counts is None:
+                await records.write_held()
         if counts is None:
             await w.store.incr_run_counts(run.id, {"calls": ledger.total})
         else:

@@ -144,7 +144,8 @@ async def _run_site(w: WorkerState, run: Run, job: SiteJob, tries: int,
     calls and its records too).
     """
     counts: dict[str, int] = {}
-    async with job_mist(w, run, job.org_id, counts, start) as (mist, records):
+    calls = job.writes + (tries > 1 and job.action == "create")  # a retried create first looks the site up
+    async with job_mist(w, run, job.org_id, counts, start, calls) as (mist, records):
         if run.cancel_requested:  # read as this job started
             counts["sites_cancelled"] = 1
             event: dict[str, Any] = {"type": "site_cancelled", "site": job.site}

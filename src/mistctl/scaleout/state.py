@@ -59,15 +59,16 @@ class WorkerState:
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     owners: dict[str, Owner] = field(default_factory=dict, repr=False)  # one admin's tokens: one budget
 
-    def client(self, ledger: CallLedger) -> MistClient:
-        """A Mist client over the shared pool and budget whose calls feed `ledger`."""
-        return client_for(self.http, self.tokens, self.settings, clock=self.clock, budget=self.budget,
+    def client(self, ledger: CallLedger, budget: CallBudget | None = None) -> MistClient:
+        """A Mist client over the shared pool and budget (or `budget`, a job's view of it: `JobBudget`)
+        whose calls feed `ledger`."""
+        return client_for(self.http, self.tokens, self.settings, clock=self.clock, budget=budget or self.budget,
                           on_call=ledger.on_call, owners=self.owners)
 
-    async def ready_client(self, ledger: CallLedger) -> MistClient:
+    async def ready_client(self, ledger: CallLedger, budget: CallBudget | None = None) -> MistClient:
         """`client`, its tokens' owners known: the first job asks ``GET /self`` (once per token per process)
         while the jobs started with it wait for the answer instead of each asking it too."""
-        mist = self.client(ledger)
+        mist = self.client(ledger, budget)
         if any(key not in self.owners for key in mist.token_keys):
             async with self._owner_lock:
                 await mist.group_tokens()  # asks only for tokens still unknown (none once the first answered)

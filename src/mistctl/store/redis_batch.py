@@ -18,7 +18,7 @@ from mistctl.store.models import AuditEntry, ObjRef, RunImage, SiteState, StepRe
 from mistctl.store.redis_runs import guarded
 from mistctl.store.redis_store import RedisStore
 
-#: A held write: the `RedisStore` method and its arguments.
+#: A held write: the `RedisStore` method and its arguments (or "eval" and a `ScriptCall`).
 Write = tuple[str, tuple[Any, ...]]
 #: A script to run after the writes: the registered script (redis-py `AsyncScript`), its keys, its arguments.
 ScriptCall = tuple[Any, list[str], list[str]]
@@ -56,6 +56,10 @@ class HeldWrites:
         if entries:
             self.writes.append(("append_audit_batch", (list(entries),)))
 
+    def run_script(self, call: ScriptCall) -> None:
+        """Hold a script call (the registered script, its keys and arguments) with the writes."""
+        self.writes.append(("eval", call))
+
     def take(self) -> list[Write]:
         """The writes held so far (no longer held)."""
         writes, self.writes = self.writes, []
@@ -73,6 +77,8 @@ def _queue(store: RedisStore, pipe: Any, write: Write) -> None:
         store._queue_images(pipe, *args)
     elif name == "append_audit_batch":
         store._queue_audit(pipe, *args)
+    elif name == "eval":
+        _script(pipe, args)
     elif name == "put_site_states":
         _script(pipe, (store._put_sites, *store._sites_call(*args)))
     else:
