@@ -66,3 +66,42 @@ async def test_a_site_without_an_image_writes_none_and_other_kinds_go_the_usual_
         assert wlan is not None and wlan.written and wlan.after_modified == 5.0
     finally:
         await store.close()
+
+
+async def test_a_site_jobs_records_wait_for_its_done_mark_and_go_with_it(redis_url: str) -> None:
+    """Held: the step records, the audit, the site's final state and its image; written at once: its
+    "provisioning" state. The done mark sends them all in one transaction, the budget's settle with them."""
+    store = RedisStore.from_url(redis_url, prefix=f"sr-{uuid4().hex[:8]}:")
+    try:
+        run_id = "run-3"
+        await store.put_run_images([RunImage(run_id=run_id, org_id="o1", kind="sites", key="s1", action="create")])
+        book = RunBook(store, run_id)
+        await book.expect(["s1"], [])
+        _, _, _, body = await book.site_start("s1", 60)
+        records = SiteRecords(store, "o1", run_id, site="s1", image=body, owner="team-a")
+        await records.site_status("s1", "provisioning", site_id=None)
+        assert (await store.get_site_state("o1", "s1")).status == "provisioning"  # type: ignore[union-attr]
+        await records.wrote("sites", "s1", {"id": "site-1", "modified_time": 7})
+        await records.step_done("s1", 1, "sites", "s1", "site-1", "h1")
+        await records.step_done("s1", 1, "site_vars", "s1", "site-1", "h2")
+        await records.step_failed("s1", 2, "devices", "s1", "no such device")
+        await records.site_status("s1", "failed", site_id="site-1", failed_step=2, error="no such device")
+        assert await store.get_steps("o1") == []
+        assert (await store.get_site_state("o1", "s1")).status == "provisioning"  # type: ignore[union-attr]
+        assert not (await store.get_run_image(run_id, "sites", "s1")).written  # type: ignore[union-attr]
+
+        added, last = await book.mark_done("s1", "w1", "step 2: no such device", {"sites_failed": 1},
+                                           {"type": "site_failed", "site": "s1"}, records.take())
+        assert (added, last) == (True, False)  # not enqueued: not the last
+        steps = {(r.kind, r.status, r.applied_hash) for r in await store.get_steps("o1")}
+        assert steps == {("sites", "done", "h1"), ("site_vars", "done", "h2"), ("devices", "failed", None)}
+        objects = await store.get_objects("o1", "sites")
+        assert objects["s1"].mist_id == "site-1" and objects["s1"].owner == "team-a"
+        state = await store.get_site_state("o1", "s1")
+        assert state is not None and (state.status, state.failed_step) == ("failed", 2)
+        image = await store.get_run_image(run_id, "sites", "s1")
+        assert image is not None and image.written and image.mist_id == "site-1"
+        assert await book.failures() == {"s1": "step 2: no such device"}
+        assert records.take() == []
+    finally:
+        await store.close()
