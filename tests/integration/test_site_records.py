@@ -105,3 +105,31 @@ async def test_a_site_jobs_records_wait_for_its_done_mark_and_go_with_it(redis_u
         assert records.take() == []
     finally:
         await store.close()
+
+
+async def test_the_provisioning_state_goes_with_the_jobs_budget_batch(redis_url: str) -> None:
+    """A job that takes a budget batch sends its "provisioning" state in that round trip (before its first
+    Mist call, as before); once sent, such states are written at once again."""
+    from mistctl.mist import ManualClock
+    from mistctl.mist.budget_batch import JobBudget
+    from mistctl.mist.budget_redis import RedisCallBudget
+
+    store = RedisStore.from_url(redis_url, prefix=f"sr-{uuid4().hex[:8]}:")
+    try:
+        clock = ManualClock(3600 * 9 + 5)
+        shared = RedisCallBudget(store.r, clock, prefix=store.keys.prefix, limit=100, headroom=0)
+        records = SiteRecords(store, "o1", "run-4", site="s1", image=None)
+        budget = JobBudget(shared, clock, 3, send=records.held.send_early)
+        assert budget.batching
+        records.held.hold_early()
+        await records.site_status("s1", "provisioning")
+        assert await store.get_site_state("o1", "s1") is None  # waits for the batch's round trip
+        assert await budget.reserve("tok") == 0.0
+        state = await store.get_site_state("o1", "s1")
+        assert state is not None and state.status == "provisioning"
+        assert (await shared.state("tok")).used == 3
+        await records.site_status("s2", "provisioning")  # after it: at once
+        assert await store.get_site_state("o1", "s2") is not None
+        assert records.take() == []
+    finally:
+        await store.close()

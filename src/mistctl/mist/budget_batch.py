@@ -11,6 +11,7 @@ stay counted until the window ends (never too few).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mistctl.mist.budget import BudgetState, CallBudget
@@ -24,18 +25,27 @@ class JobBudget:
     """A `CallBudget` for one job over the shared one (module docstring): `calls` taken at once per budget
     key on its first reservation (one at a time when the shared budget is not Redis or `calls` < 2)."""
 
-    def __init__(self, shared: CallBudget, clock: Clock, calls: int) -> None:
+    def __init__(self, shared: CallBudget, clock: Clock, calls: int,
+                 send: Callable[[ScriptCall], Awaitable[Any]] | None = None) -> None:
+        """`send`: how a batch's script call goes to Redis (the worker sends the job's first writes with
+        it, `mistctl.store.redis_batch`); its reply back. By default on its own."""
         self.shared = shared
         self._clock = clock
         self._redis = shared if isinstance(shared, RedisCallBudget) else None
         self._calls = calls if self._redis is not None else 0
+        self._send = send or _send_alone
         self._batches: dict[str, Batch] = {}
         self._left: dict[str, int] = {}
+
+    @property
+    def batching(self) -> bool:
+        """Whether the first reservation takes a batch (and goes through `send`)."""
+        return self._calls > 1
 
     async def reserve(self, key: str) -> float:
         """Take one call: from the job's batch while it lasts, else from the shared budget."""
         if key not in self._batches and self._calls > 1 and self._redis is not None:
-            got = await self._redis.reserve_many(key, self._calls)
+            got = self._redis.batch_of(key, await self._send(self._redis.reserve_many_call(key, self._calls)))
             if isinstance(got, float):
                 return got
             self._batches[key], self._left[key] = got, got.taken - 1
@@ -66,3 +76,8 @@ class JobBudget:
                  if redis is not None]
         self._batches, self._left = {}, {}
         return calls
+
+
+async def _send_alone(call: ScriptCall) -> Any:
+    script, keys, args = call
+    return await script(keys=keys, args=args)

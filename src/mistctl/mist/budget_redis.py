@@ -200,10 +200,21 @@ class RedisCallBudget:
     async def reserve_many(self, key: str, calls: int) -> Batch | float:
         """Take up to `calls` calls at once (as many as the window has left): the `Batch` taken, to
         `settle` once the job is done; else the seconds until the window resets (nothing taken)."""
-        answer = await self._run(self._reserve_many, key, float(calls))
+        script, keys, args = self.reserve_many_call(key, calls)
+        return self.batch_of(key, await script(keys=keys, args=args))
+
+    def reserve_many_call(self, key: str, calls: int) -> tuple[Any, list[str], list[str]]:
+        """`reserve_many` as a script call, to send with other writes (`mistctl.store.redis_batch`);
+        `batch_of` reads its reply."""
+        return self._call(self._reserve_many, key, float(calls))
+
+    @staticmethod
+    def batch_of(key: str, answer: Any) -> Batch | float:
+        """The reply of a `reserve_many_call`: the `Batch` taken, or the seconds until the reset."""
         if int(answer[0]) == 0:
             return float(answer[1])
-        return Batch(key, int(answer[0]), float(answer[1]), answer[1], answer[2])
+        mark, gen = (x.decode() if isinstance(x, bytes) else str(x) for x in answer[1:3])
+        return Batch(key, int(answer[0]), float(mark), mark, gen)
 
     def settle_call(self, batch: Batch, unused: int) -> tuple[Any, list[str], list[str]]:
         """The script call that settles a batch (`_SETTLE`), to send with other writes

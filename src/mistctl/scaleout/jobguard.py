@@ -88,7 +88,11 @@ async def job_mist(w: WorkerState, run: Run, org_id: str, counts: dict[str, int]
                if site is None else
                SiteRecords(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger, owner=owner,
                            site=site.name, image=site.image))
-    budget = JobBudget(w.budget, w.clock, calls) if isinstance(records, SiteRecords) else None
+    budget = None
+    if isinstance(records, SiteRecords):
+        budget = JobBudget(w.budget, w.clock, calls, send=records.held.send_early)
+        if budget.batching:  # its "provisioning" state goes with the batch's round trip
+            records.held.hold_early()
     try:
         yield await w.ready_client(ledger, budget), records
     except BaseException:

@@ -32,6 +32,7 @@ class HeldWrites:
     def __init__(self, store: RedisStore, now: tuple[str, ...] = ("provisioning",)) -> None:
         self.store = store
         self.writes: list[Write] = []
+        self.early: list[Write] | None = None  # a list: the `now` states wait for `send_early`
         self._now = now
 
     def __getattr__(self, name: str) -> Any:
@@ -44,10 +45,23 @@ class HeldWrites:
         self.writes.append(("record_steps", ((rec,),)))
 
     async def put_site_state(self, state: SiteState) -> None:
-        if state.status in self._now:
-            await self.store.put_site_state(state)
-        else:
+        if state.status not in self._now:
             self.writes.append(("put_site_states", ((state,),)))
+        elif self.early is not None:
+            self.early.append(("put_site_states", ((state,),)))
+        else:
+            await self.store.put_site_state(state)
+
+    def hold_early(self) -> None:
+        """From now on the `now` states wait for the next round trip the job makes anyway (`send_early`)
+        instead of making one of their own."""
+        self.early = []
+
+    async def send_early(self, call: ScriptCall) -> Any:
+        """Run a script call (the job's budget batch) with the `now` states held so far, in one round
+        trip; its reply. The `now` states are written at once again after it."""
+        writes, self.early = self.early or [], None
+        return await write_batch(self.store, writes, call)
 
     async def put_run_images(self, images: Sequence[RunImage]) -> None:
         self.writes.append(("put_run_images", (list(images),)))
@@ -61,8 +75,8 @@ class HeldWrites:
         self.writes.append(("eval", call))
 
     def take(self) -> list[Write]:
-        """The writes held so far (no longer held)."""
-        writes, self.writes = self.writes, []
+        """The writes held so far (no longer held), the early ones first."""
+        writes, self.writes, self.early = [*(self.early or ()), *self.writes], [], None
         return writes
 
 
