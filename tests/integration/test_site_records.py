@@ -3,6 +3,7 @@ with one write (`SiteRecords`): the image ends as `Records.wrote` leaves it (rea
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -133,3 +134,39 @@ async def test_the_provisioning_state_goes_with_the_jobs_budget_batch(redis_url:
         assert records.take() == []
     finally:
         await store.close()
+
+
+async def test_a_batch_is_merged_per_key_yet_ends_as_the_writes_one_by_one_would(redis_url: str) -> None:
+    """The last record of one identity wins, the audit keeps its order, the site states move in order."""
+    from mistctl.store.models import AuditEntry, ObjRef, SiteState, StepRecord
+    from mistctl.store.redis_batch import HeldWrites, write_batch
+
+    async def write(store: RedisStore, batched: bool) -> tuple[object, ...]:
+        target = HeldWrites(store, now=()) if batched else store
+        for i, status in enumerate(("failed", "done")):
+            rec = StepRecord(run_id="r", org_id="o1", site="s1", step=1, kind="sites", key="s1", status=status,
+                             mist_id=f"id-{i}")
+            entry = AuditEntry(run_id="r", site="s1", method="POST", path=f"/sites/{i}", status=200)
+            await target.record_done(rec, ObjRef(org_id="o1", kind="sites", key="s1", mist_id=f"id-{i}",
+                                                 owner=f"team-{i}"), [entry])
+            await target.append_audit_batch([entry.model_copy(update={"path": f"/left/{i}"})])
+            await target.put_site_state(SiteState(org_id="o1", name="s1", status=("provisioning", status)[i]))
+        if isinstance(target, HeldWrites):
+            await write_batch(store, target.take())
+        def fields(model: Any) -> dict[str, Any]:  # not the times the records were made
+            return {k: v for k, v in model.model_dump().items() if not k.endswith("_at")}
+
+        return ([fields(r) for r in await store.get_steps("o1")],
+                {k: fields(v) for k, v in (await store.get_objects("o1", "sites")).items()},
+                [e.path for e in await store.list_audit(run_id="r")],
+                await store.count_site_states_by_status("o1"),
+                (await store.get_site_state("o1", "s1")).status)  # type: ignore[union-attr]
+
+    one, batch = (RedisStore.from_url(redis_url, prefix=f"sr-{uuid4().hex[:8]}:") for _ in range(2))
+    try:
+        expected, got = await write(one, batched=False), await write(batch, batched=True)
+        assert got == expected
+        assert expected[4] == "done" and len(expected[2]) == 4
+    finally:
+        await one.close()
+        await batch.close()

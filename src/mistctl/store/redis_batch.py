@@ -80,23 +80,41 @@ class HeldWrites:
         return writes
 
 
-def _queue(store: RedisStore, pipe: Any, write: Write) -> None:
-    """Queue one held write on `pipe` as its store method sends it."""
-    name, args = write
-    if name == "record_done":
-        store._queue_done(pipe, *args)
-    elif name == "record_steps":
-        store._queue_steps(pipe, *args)
-    elif name == "put_run_images":
-        store._queue_images(pipe, *args)
-    elif name == "append_audit_batch":
-        store._queue_audit(pipe, *args)
-    elif name == "eval":
-        _script(pipe, args)
-    elif name == "put_site_states":
-        _script(pipe, (store._put_sites, *store._sites_call(*args)))
-    else:
-        raise ValueError(f"no batched form of the store write {name!r}")
+def _queue(store: RedisStore, pipe: Any, writes: Sequence[Write]) -> None:
+    """Queue the held writes on `pipe` as their store methods send them, merged: one command per hash or
+    list for all of them (in one transaction their order across keys is invisible; the last write of one
+    record wins, the audit entries keep their order, the site states are moved in order)."""
+    steps: list[StepRecord] = []
+    refs: list[ObjRef] = []
+    audit: list[AuditEntry] = []
+    images: list[RunImage] = []
+    states: list[SiteState] = []
+    scripts: list[ScriptCall] = []
+    for name, args in writes:
+        if name == "record_done":
+            steps.append(args[0])
+            refs.append(args[1])
+            audit += args[2]
+        elif name == "record_steps":
+            steps += args[0]
+        elif name == "put_run_images":
+            images += args[0]
+        elif name == "append_audit_batch":
+            audit += args[0]
+        elif name == "put_site_states":
+            states += args[0]
+        elif name == "eval":
+            scripts.append(args)
+        else:
+            raise ValueError(f"no batched form of the store write {name!r}")
+    store._queue_steps(pipe, steps)
+    store._queue_objects(pipe, refs)
+    store._queue_audit(pipe, audit)
+    store._queue_images(pipe, images)
+    if states:
+        scripts.insert(0, (store._put_sites, *store._sites_call(states)))
+    for call in scripts:
+        _script(pipe, call)
 
 
 def _script(pipe: Any, call: ScriptCall) -> None:
@@ -110,8 +128,7 @@ async def write_batch(store: RedisStore, writes: Sequence[Write], then: ScriptCa
     if not writes and then is None:
         return None
     async with store.r.pipeline(transaction=True) as pipe:
-        for write in writes:
-            _queue(store, pipe, write)
+        _queue(store, pipe, writes)
         if then is not None:
             _script(pipe, then)
         replies = await pipe.execute()

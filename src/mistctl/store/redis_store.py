@@ -80,11 +80,19 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
             await pipe.execute()
 
     def _queue_steps(self, pipe: Any, recs: Sequence[StepRecord]) -> None:
+        """One HSET per (org, site) hash and one SADD per org, however many records (the last of one
+        identity wins, as one HSET each would leave it)."""
+        fields: dict[str, dict[str, str]] = {}
+        sites: dict[str, dict[str, None]] = {}
         for rec in recs:
             site = rec.site or ""
-            pipe.hset(self.keys.k("step", rec.org_id, site), rk.step_field(rec.step, rec.kind, rec.key),
-                      rec.model_dump_json())
-            pipe.sadd(self.keys.k("stepsites", rec.org_id), site)
+            fields.setdefault(self.keys.k("step", rec.org_id, site), {})[
+                rk.step_field(rec.step, rec.kind, rec.key)] = rec.model_dump_json()
+            sites.setdefault(rec.org_id, {})[site] = None
+        for key, mapping in fields.items():
+            pipe.hset(key, mapping=mapping)
+        for org_id, names in sites.items():
+            pipe.sadd(self.keys.k("stepsites", org_id), *names)
 
     @_guarded
     async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
@@ -96,10 +104,20 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
 
     def _queue_done(self, pipe: Any, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
         self._queue_steps(pipe, (rec,))
-        pipe.hset(self.keys.k("obj", ref.org_id, ref.kind), ref.key, ref.model_dump_json(exclude={"owner"}))
-        if ref.owner is not None:
-            pipe.hset(self.keys.k("objowner", ref.org_id, ref.kind), ref.key, ref.owner)
+        self._queue_objects(pipe, (ref,))
         self._queue_audit(pipe, audit)
+
+    def _queue_objects(self, pipe: Any, refs: Sequence[ObjRef]) -> None:
+        """One HSET per (org, kind) for the objects and one for their owners (None keeps the one recorded)."""
+        objs: dict[str, dict[str, str]] = {}
+        owners: dict[str, dict[str, str]] = {}
+        for ref in refs:
+            objs.setdefault(self.keys.k("obj", ref.org_id, ref.kind), {})[ref.key] = ref.model_dump_json(
+                exclude={"owner"})
+            if ref.owner is not None:
+                owners.setdefault(self.keys.k("objowner", ref.org_id, ref.kind), {})[ref.key] = ref.owner
+        for key, mapping in (*objs.items(), *owners.items()):
+            pipe.hset(key, mapping=mapping)
 
     async def get_steps(
         self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
