@@ -68,7 +68,8 @@ return {added, last}
 """
 # KEYS[1]: the queue, then each job's key and its result's key; ARGV[1]: the score (now, ms), ARGV[2]: the
 # job's time to live (ms), then each job's id and payload. A job queued already, or finished with its result
-# kept, is left alone (as arq's `enqueue_job` leaves it); how many were queued.
+# kept, is left alone (as arq's `enqueue_job` leaves it; site jobs keep none: one queued again after it
+# finished finds its site done in the book); how many were queued.
 _ENQUEUE = """
 local queued = 0
 for i = 0, (#KEYS - 1) / 2 - 1 do

@@ -47,11 +47,15 @@ RECONNECT_RESET = 30.0  # seconds of polling after which a lost Redis counts as 
 
 
 def worker_settings(state: WorkerState, *, jobs: int = 8, burst: bool = False) -> dict[str, Any]:
-    """arq `Worker` keyword arguments for the three job functions, on the store's Redis and queue."""
+    """arq `Worker` keyword arguments for the three job functions, on the store's Redis and queue.
+
+    A site job keeps no arq result (its payload serialised once more and written per site): the run's book
+    says what became of it, and a site job queued again after it finished (a retried deploy job) finds its
+    site done there and does nothing."""
 
     return {
         "functions": [func(deploy, name=DEPLOY, timeout=JOB_TIMEOUT, max_tries=ARQ_TRIES),
-                      func(site, name=SITE, timeout=JOB_TIMEOUT, max_tries=ARQ_TRIES),
+                      func(site, name=SITE, timeout=JOB_TIMEOUT, max_tries=ARQ_TRIES, keep_result=0),
                       func(finish, name=FINISH, timeout=JOB_TIMEOUT, max_tries=ARQ_TRIES)],
         "redis_pool": arq_pool(state.store),
         "queue_name": queue_name(state.store),
