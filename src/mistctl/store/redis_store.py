@@ -35,6 +35,7 @@ from mistctl.store.models import (
     SiteStatus,
     StepRecord,
 )
+from mistctl.store.redis_pack import PackingConnection
 from mistctl.store.redis_retry import ReconnectingPool, reconnecting
 from mistctl.store.redis_runs import RedisRuns, aw
 from mistctl.store.redis_runs import guarded as _guarded
@@ -51,7 +52,8 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "mistctl:", where: str = "redis") -> RedisStore:
         """A store on a new client for `url` (redis://host:port/db)."""
-        pool = ReconnectingPool.from_url(url, decode_responses=True, **reconnecting())
+        pool = ReconnectingPool.from_url(url, decode_responses=True, connection_class=PackingConnection,
+                                         **reconnecting())
         return cls(Redis.from_pool(pool), prefix=prefix, where=where)
 
     def __repr__(self) -> str:
