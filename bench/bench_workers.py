@@ -248,12 +248,13 @@ def main() -> None:
 
 # What a worker's CPU goes to, by the functions that own it (cumulative time of each; they overlap).
 BUCKETS = (
-    ("Mist calls (httpx: request, response, JSON)", "httpx/_client.py", "send"),
+    ("Mist calls (aiohttp: request, response)", "mist/aio.py", "send"),
     ("Redis round trips (redis-py execute_command)", "redis/asyncio/client.py", "execute_command"),
     ("Redis pipelines / scripts (redis-py)", "redis/asyncio/client.py", "execute"),
     ("arq: polling, starting and finishing jobs", "arq/worker.py", "start_jobs"),
     ("job payloads: SiteJob from JSON", "workflow/site_job.py", "from_json"),
     ("run-book writes (mark_done, events)", "scaleout/queue.py", "mark_done"),
+    ("held records and budget batches (one MULTI)", "store/redis_batch.py", "write_batch"),
     ("lock renewals", "scaleout/locks.py", "renew_run_locks"),
     ("site step records (store writes)", "workflow/records.py", "step_done"),
     ("site states (store writes)", "workflow/records.py", "site_status"),
