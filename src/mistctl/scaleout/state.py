@@ -3,7 +3,8 @@
 A worker that dies (SIGKILL, a lost machine) must not hold its jobs for long: arq marks a started job
 "in progress" for the job's timeout, which must stay long here (a job may wait an hour for Mist's rate
 window). So every job holds a short lease instead: arq's in-progress key is set to `lease` seconds as the
-worker takes the job, and the job renews it every third of that while it runs. When the worker dies the
+worker takes the job, and it is renewed every third of that while the job runs (`Leases`, for all the
+worker's running jobs at once). When the worker dies the
 key expires, and the next poll of any other worker starts the job again (arq's retry: the job never left
 the queue).
 """

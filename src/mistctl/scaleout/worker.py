@@ -7,8 +7,9 @@ run keeps its own audit trail. Several workers (on one machine or many) share on
 A worker that dies (SIGKILL, a lost machine) must not hold its jobs for long: arq marks a started job
 "in progress" for the job's timeout, which must stay long here (a job may wait an hour for Mist's rate
 window). So every job holds a short lease instead: the worker sets arq's in-progress key to `lease`
-seconds as it takes the job (`ClaimingWorker`, which takes all it can in one round trip), and the job
-renews it every third of that while it runs. When the worker dies the key expires, and the next poll of
+seconds as it takes the job (`ClaimingWorker`, which takes all it can in one round trip), and it is
+renewed every third of that while the job runs (`Leases`: one pipeline for all the worker's running jobs).
+When the worker dies the key expires, and the next poll of
 any other worker starts the job again (arq's retry: the job never left the queue).
 """
 
