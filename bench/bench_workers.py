@@ -6,6 +6,9 @@ covers the worker side: plan, org-level steps, claims, the site jobs and the fin
 wall time, speed-up against one worker, sites/s, calls, CPU of the workers and of the twin, and the floor
 that latency alone sets (calls x latency / jobs in flight). "site jobs ms/site" is the workers' CPU from the
 moment the deploy job has queued the sites to the run's end, per site: what a site job costs (goal: 5 ms).
+The summary splits where the time goes: the deploy job's serial seconds (and its CPU), the site jobs' CPU
+per site, the Redis round trips per site (reads the redis-server served in the sites phase) and the twin's
+CPU per site.
 
 `--compare-src DIR` runs the workers from another src right after this one's, for each worker count (e.g.
 main's: /work/wt/base/src); `--repeat N` runs everything N times and prints medians (the shared machine is
@@ -120,6 +123,15 @@ def redis_pid(redis_url: str) -> int:
         return int(r.info("server")["process_id"])
 
 
+def redis_reads(redis_url: str) -> int:
+    """Reads the redis-server has served so far (INFO stats `total_reads_processed`): one per round trip a
+    client makes (a pipeline or a MULTI/EXEC is one), its benchmark's own polling included."""
+    import redis
+
+    with redis.Redis.from_url(redis_url) as r:
+        return int(r.info("stats")["total_reads_processed"])
+
+
 def one_run(redis_url: str, workers: int, args: argparse.Namespace, tmp: Path,
             src: tuple[str, Path] = ("this src", ROOT / "src")) -> dict[str, Any]:
     config = TwinConfig(latency_ms=args.latency_ms, rate_limit=1_000_000, device_count=args.sites + 10)
@@ -140,39 +152,46 @@ def one_run(redis_url: str, workers: int, args: argparse.Namespace, tmp: Path,
         def workers_cpu() -> float:
             return sum(cpu_seconds(p.proc.pid) - c for p, c in zip(procs, cpu0[0], strict=True))
 
-        at_deploy: list[float] = []
-        wall, run, deployed = asyncio.run(deploy_and_wait(env["MISTCTL_STATE"], data, org_id, token,
-                                                          lambda: at_deploy.append(workers_cpu())))
+        at_deploy: list[tuple[float, float, int]] = []  # workers' CPU, twin's CPU, Redis reads
+        wall, run, deployed = asyncio.run(deploy_and_wait(
+            env["MISTCTL_STATE"], data, org_id, token,
+            lambda: at_deploy.append((workers_cpu(), cpu_seconds(twin_pid), redis_reads(redis_url)))))
         worker_cpu = workers_cpu()
-        site_cpu = worker_cpu - (at_deploy[0] if at_deploy else 0.0)
-        twin_cpu = cpu_seconds(twin_pid) - cpu0[1]
+        twin_now, reads_now = cpu_seconds(twin_pid), redis_reads(redis_url)
+        at = at_deploy[0] if at_deploy else (0.0, cpu0[1], reads_now)
+        twin_cpu = twin_now - cpu0[1]
         redis_cpu = cpu_seconds(rpid) - cpu0[2]
         calls = httpx.get(f"{url}/__twin/counters", timeout=30).json()["total"]
     return {"src": src[0], "workers": workers, "wall": wall, "deploy": deployed, "status": run.status,
-            "counts": run.counts, "calls": calls, "worker_cpu": worker_cpu, "site_cpu": site_cpu,
-            "twin_cpu": twin_cpu, "redis_cpu": redis_cpu}
+            "counts": run.counts, "calls": calls, "worker_cpu": worker_cpu, "site_cpu": worker_cpu - at[0],
+            "deploy_cpu": at[0], "twin_cpu": twin_cpu, "twin_site_cpu": twin_now - at[1],
+            "site_reads": reads_now - at[2], "redis_cpu": redis_cpu}
 
 
-COLUMNS = ("src", "workers", "wall s", "speed-up", "deploy s", "sites s", "sites/s", "calls", "floor s",
-           "worker CPU s", "ms/site", "site jobs ms/site", "twin CPU s", "redis CPU s", "status")
+COLUMNS = ("src", "workers", "wall s", "speed-up", "deploy s", "sites s", "sites/s", "sites x", "calls",
+           "floor s", "worker CPU s", "deploy CPU s", "site jobs ms/site", "redis trips/site", "twin CPU s",
+           "twin ms/site", "redis CPU s", "status")
 
 
-def row(r: dict[str, Any], base: float, args: argparse.Namespace) -> list[str]:
-    """One run's figures: the floor is calls x latency / jobs in flight (what latency alone allows)."""
+def row(r: dict[str, Any], base: tuple[float, float], args: argparse.Namespace) -> list[str]:
+    """One run's figures: the floor is calls x latency / jobs in flight (what latency alone allows); `base`:
+    the wall and sites-phase seconds of the fewest workers (the speed-ups are against those)."""
     sites = r["wall"] - r["deploy"]
     floor = r["calls"] * args.latency_ms / 1000 / (r["workers"] * args.jobs)
     done = r["counts"].get("sites_done", 0)
-    return [r["src"], str(r["workers"]), f"{r['wall']:.1f}", f"{base / r['wall']:.2f}x", f"{r['deploy']:.1f}",
-            f"{sites:.1f}", f"{args.sites / sites:.0f}", str(r["calls"]), f"{floor:.1f}",
-            f"{r['worker_cpu']:.1f}", f"{1000 * r['worker_cpu'] / args.sites:.2f}",
-            f"{1000 * r['site_cpu'] / args.sites:.2f}", f"{r['twin_cpu']:.1f}",
+    return [r["src"], str(r["workers"]), f"{r['wall']:.1f}", f"{base[0] / r['wall']:.2f}x", f"{r['deploy']:.1f}",
+            f"{sites:.1f}", f"{args.sites / sites:.0f}", f"{base[1] / sites:.2f}x", str(r["calls"]),
+            f"{floor:.1f}", f"{r['worker_cpu']:.1f}", f"{r['deploy_cpu']:.1f}",
+            f"{1000 * r['site_cpu'] / args.sites:.2f}", f"{r['site_reads'] / args.sites:.1f}",
+            f"{r['twin_cpu']:.1f}", f"{1000 * r['twin_site_cpu'] / args.sites:.2f}",
             f"{r['redis_cpu']:.1f}", f"{r['status']} ({done} done)"]
 
 
 def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(f"{args.sites} sites, twin over HTTP with {args.latency_ms:.0f} ms latency, {args.jobs} site jobs "
           f"at once per worker, {os.cpu_count()} CPU cores on this machine (load before: {args.load})")
-    one = {(r["src"], r["rep"]): r["wall"] for r in results if r["workers"] == min(args.workers)}
+    one = {(r["src"], r["rep"]): (r["wall"], r["wall"] - r["deploy"]) for r in results
+           if r["workers"] == min(args.workers)}
     rows = [list(COLUMNS), *(row(r, one[r["src"], r["rep"]], args) for r in results)]
     widths = [max(len(x[i]) for x in rows) for i in range(len(COLUMNS))]
     for cells in rows:
@@ -181,18 +200,26 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(f"{what} (goals: site jobs at most "
           f"{GOAL_MS} ms of CPU per site; {GOAL_SPEEDUP}x with 2 workers):")
     for src in dict.fromkeys(r["src"] for r in results):
-        walls = {n: statistics.median(r["wall"] for r in results if r["src"] == src and r["workers"] == n)
-                 for n in args.workers}
+        def med(n: int, figure: Callable[[dict[str, Any]], float], src: str = src) -> float:
+            return statistics.median(figure(r) for r in results if r["src"] == src and r["workers"] == n)
+
+        walls = {n: med(n, lambda r: r["wall"]) for n in args.workers}
+        sites = {n: med(n, lambda r: r["wall"] - r["deploy"]) for n in args.workers}
         for n in args.workers:
-            per_site = statistics.median(1000 * r["site_cpu"] / args.sites for r in results
-                                         if r["src"] == src and r["workers"] == n)
-            print(f"  {src:>11}  {n} worker(s): wall {walls[n]:.1f} s ({walls[min(walls)] / walls[n]:.2f}x), "
-                  f"site jobs {per_site:.2f} ms of CPU per site")
+            print(f"  {src:>11}  {n} worker(s): wall {walls[n]:.1f} s ({walls[min(walls)] / walls[n]:.2f}x; "
+                  f"the sites alone {sites[min(sites)] / sites[n]:.2f}x); deploy job "
+                  f"{med(n, lambda r: r['deploy']):.1f} s serial ({med(n, lambda r: r['deploy_cpu']):.1f} s CPU); "
+                  "site jobs "
+                  f"{med(n, lambda r: 1000 * r['site_cpu'] / args.sites):.2f} ms of CPU per site, "
+                  f"{med(n, lambda r: r['site_reads'] / args.sites):.1f} Redis round trips per site; twin "
+                  f"{med(n, lambda r: 1000 * r['twin_site_cpu'] / args.sites):.2f} ms of CPU per site")
     last = results[-1]
     cpu = last["worker_cpu"] + last["twin_cpu"] + last["redis_cpu"]
     busy = 100 * cpu / last["wall"] / (os.cpu_count() or 1)
     print(f"with {last['workers']} workers the machine's CPU was {busy:.0f}% busy (workers, twin, redis); "
-          f"deploy s: the run's deploy job (plan, org level, claims, queueing), on one worker")
+          "deploy s: the run's deploy job (plan, org level, claims, queueing), on one worker; sites x: the "
+          "sites phase against the fewest workers'; Redis round trips: reads redis-server served in the "
+          "sites phase (its polling by workers and by this script included)")
 
 
 def main() -> None:
@@ -221,12 +248,13 @@ def main() -> None:
 
 # What a worker's CPU goes to, by the functions that own it (cumulative time of each; they overlap).
 BUCKETS = (
-    ("Mist calls (httpx: request, response, JSON)", "httpx/_client.py", "send"),
+    ("Mist calls (aiohttp: request, response)", "mist/aio.py", "send"),
     ("Redis round trips (redis-py execute_command)", "redis/asyncio/client.py", "execute_command"),
     ("Redis pipelines / scripts (redis-py)", "redis/asyncio/client.py", "execute"),
     ("arq: polling, starting and finishing jobs", "arq/worker.py", "start_jobs"),
     ("job payloads: SiteJob from JSON", "workflow/site_job.py", "from_json"),
     ("run-book writes (mark_done, events)", "scaleout/queue.py", "mark_done"),
+    ("held records and budget batches (one MULTI)", "store/redis_batch.py", "write_batch"),
     ("lock renewals", "scaleout/locks.py", "renew_run_locks"),
     ("site step records (store writes)", "workflow/records.py", "step_done"),
     ("site states (store writes)", "workflow/records.py", "site_status"),

@@ -25,7 +25,7 @@ from mistctl.config import Settings
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.owners import Ownership, fleet_ownership
 from mistctl.scaleout.jobs import deploy, site
-from mistctl.scaleout.queue import RunBook, arq_pool, open_queue, queue_deployment
+from mistctl.scaleout.queue import RunBook, arq_pool, open_queue, queue_deployment, queue_name
 from mistctl.scaleout.seal import SealError, seal, unseal
 from mistctl.scaleout.worker import WorkerState, create_worker, open_worker_state
 from mistctl.store.memory import MemoryStore
@@ -173,6 +173,39 @@ async def test_a_site_job_interrupted_too_often_fails_its_site_only(harness: Har
     alive = await harness.store.get_run(run.id)
     assert alive is not None and alive.status == "running"
     assert [s["name"] for s in harness.twin.objects("sites")] == []
+
+
+async def test_a_site_job_queued_again_after_it_finished_does_nothing(harness: Harness):
+    """Site jobs keep no arq result, so a retried deploy job queues a finished site's job again: it finds its
+    site done in the run's book and makes no call; the run ends with every site counted once."""
+    fleet = example_fleet_for(harness.twin, sites=3)
+    run = await harness.submit(fleet, queued=False)
+    async with harness.ctx(f"deploy:{run.id}") as ctx:
+        await deploy(ctx, run.id)
+    name = fleet.sites[0].name
+    job_id = f"site:{run.id}:{name}"
+    job = await _queued_site_job(harness, run.id, name)
+    async with harness.ctx(job_id) as ctx:
+        await site(ctx, run.id, job)
+        await ctx["redis"].delete(f"arq:job:{job_id}")  # as arq finishes it (no result kept)
+        await ctx["redis"].zrem(queue_name(harness.store), job_id)
+    async with harness.ctx(f"deploy:{run.id}", job_try=2) as ctx:  # its worker died after queueing: again
+        await deploy(ctx, run.id)
+    again = await _queued_site_job(harness, run.id, name)
+    assert again["site"] == name
+    calls = harness.twin.counters.snapshot()["total"]
+    async with harness.ctx(job_id) as ctx:
+        await site(ctx, run.id, again)
+    assert harness.twin.counters.snapshot()["total"] == calls  # nothing sent for a site done
+    await harness.drain()
+    done = await harness.store.get_run(run.id)
+    assert done is not None and done.status == "completed", done
+    assert (done.counts["sites_total"], done.counts["sites_done"]) == (3, 3)
+    assert [s["name"] for s in harness.twin.objects("sites")].count(name) == 1
+    async with harness.ctx("peek") as ctx:  # the worker kept no result of a site job, one of its finish job
+        kept = [bool(await ctx["redis"].exists(f"arq:result:{j}"))
+                for j in (f"site:{run.id}:{fleet.sites[1].name}", f"finish:{run.id}")]
+    assert kept == [False, True]
 
 
 async def _queued_site_job(harness: Harness, run_id: str, name: str) -> dict[str, Any]:

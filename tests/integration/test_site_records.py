@@ -3,6 +3,7 @@ with one write (`SiteRecords`): the image ends as `Records.wrote` leaves it (rea
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -33,6 +34,8 @@ async def test_a_site_job_marks_its_image_written_as_records_do(redis_url: str) 
             assert body is not None and RunImage.model_validate_json(body).key == mine
             records = SiteRecords(store, "o1", run_id, site=mine, image=body)
             await records.wrote("sites", mine, answer)
+            assert await store.get_run_image(run_id, "sites", mine) == RunImage.model_validate_json(body)  # held
+            await records.write_held()
             await plain.wrote("sites", theirs, {**answer, "id": answer["id"].replace("3", "4")})
             got, want = await store.get_run_image(run_id, "sites", mine), await store.get_run_image(run_id, "sites",
                                                                                                      theirs)
@@ -56,9 +59,114 @@ async def test_a_site_without_an_image_writes_none_and_other_kinds_go_the_usual_
         assert body is None
         records = SiteRecords(store, "o1", run_id, site="s9", image=body)
         await records.wrote("sites", "s9", {"id": "x", "modified_time": 1})
+        await records.write_held()
         assert await store.get_run_image(run_id, "sites", "s9") is None
         await records.wrote("wlans", "corp", {"id": "w1", "modified_time": 5})
+        await records.write_held()
         wlan = await store.get_run_image(run_id, "wlans", "corp")
         assert wlan is not None and wlan.written and wlan.after_modified == 5.0
     finally:
         await store.close()
+
+
+async def test_a_site_jobs_records_wait_for_its_done_mark_and_go_with_it(redis_url: str) -> None:
+    """Held: the step records, the audit, the site's final state and its image; written at once: its
+    "provisioning" state. The done mark sends them all in one transaction, the budget's settle with them."""
+    store = RedisStore.from_url(redis_url, prefix=f"sr-{uuid4().hex[:8]}:")
+    try:
+        run_id = "run-3"
+        await store.put_run_images([RunImage(run_id=run_id, org_id="o1", kind="sites", key="s1", action="create")])
+        book = RunBook(store, run_id)
+        await book.expect(["s1"], [])
+        _, _, _, body = await book.site_start("s1", 60)
+        records = SiteRecords(store, "o1", run_id, site="s1", image=body, owner="team-a")
+        await records.site_status("s1", "provisioning", site_id=None)
+        assert (await store.get_site_state("o1", "s1")).status == "provisioning"  # type: ignore[union-attr]
+        await records.wrote("sites", "s1", {"id": "site-1", "modified_time": 7})
+        await records.step_done("s1", 1, "sites", "s1", "site-1", "h1")
+        await records.step_done("s1", 1, "site_vars", "s1", "site-1", "h2")
+        await records.step_failed("s1", 2, "devices", "s1", "no such device")
+        await records.site_status("s1", "failed", site_id="site-1", failed_step=2, error="no such device")
+        assert await store.get_steps("o1") == []
+        assert (await store.get_site_state("o1", "s1")).status == "provisioning"  # type: ignore[union-attr]
+        assert not (await store.get_run_image(run_id, "sites", "s1")).written  # type: ignore[union-attr]
+
+        added, last = await book.mark_done("s1", "w1", "step 2: no such device", {"sites_failed": 1},
+                                           {"type": "site_failed", "site": "s1"}, records.take())
+        assert (added, last) == (True, False)  # not enqueued: not the last
+        steps = {(r.kind, r.status, r.applied_hash) for r in await store.get_steps("o1")}
+        assert steps == {("sites", "done", "h1"), ("site_vars", "done", "h2"), ("devices", "failed", None)}
+        objects = await store.get_objects("o1", "sites")
+        assert objects["s1"].mist_id == "site-1" and objects["s1"].owner == "team-a"
+        state = await store.get_site_state("o1", "s1")
+        assert state is not None and (state.status, state.failed_step) == ("failed", 2)
+        image = await store.get_run_image(run_id, "sites", "s1")
+        assert image is not None and image.written and image.mist_id == "site-1"
+        assert await book.failures() == {"s1": "step 2: no such device"}
+        assert records.take() == []
+    finally:
+        await store.close()
+
+
+async def test_the_provisioning_state_goes_with_the_jobs_budget_batch(redis_url: str) -> None:
+    """A job that takes a budget batch sends its "provisioning" state in that round trip (before its first
+    Mist call, as before); once sent, such states are written at once again."""
+    from mistctl.mist import ManualClock
+    from mistctl.mist.budget_batch import JobBudget
+    from mistctl.mist.budget_redis import RedisCallBudget
+
+    store = RedisStore.from_url(redis_url, prefix=f"sr-{uuid4().hex[:8]}:")
+    try:
+        clock = ManualClock(3600 * 9 + 5)
+        shared = RedisCallBudget(store.r, clock, prefix=store.keys.prefix, limit=100, headroom=0)
+        records = SiteRecords(store, "o1", "run-4", site="s1", image=None)
+        budget = JobBudget(shared, clock, 3, send=records.held.send_early)
+        assert budget.batching
+        records.held.hold_early()
+        await records.site_status("s1", "provisioning")
+        assert await store.get_site_state("o1", "s1") is None  # waits for the batch's round trip
+        assert await budget.reserve("tok") == 0.0
+        state = await store.get_site_state("o1", "s1")
+        assert state is not None and state.status == "provisioning"
+        assert (await shared.state("tok")).used == 3
+        await records.site_status("s2", "provisioning")  # after it: at once
+        assert await store.get_site_state("o1", "s2") is not None
+        assert records.take() == []
+    finally:
+        await store.close()
+
+
+async def test_a_batch_is_merged_per_key_yet_ends_as_the_writes_one_by_one_would(redis_url: str) -> None:
+    """The last record of one identity wins, the audit keeps its order, the site states move in order."""
+    from mistctl.store.models import AuditEntry, ObjRef, SiteState, StepRecord
+    from mistctl.store.redis_batch import HeldWrites, write_batch
+
+    async def write(store: RedisStore, batched: bool) -> tuple[object, ...]:
+        target = HeldWrites(store, now=()) if batched else store
+        for i, status in enumerate(("failed", "done")):
+            rec = StepRecord(run_id="r", org_id="o1", site="s1", step=1, kind="sites", key="s1", status=status,
+                             mist_id=f"id-{i}")
+            entry = AuditEntry(run_id="r", site="s1", method="POST", path=f"/sites/{i}", status=200)
+            await target.record_done(rec, ObjRef(org_id="o1", kind="sites", key="s1", mist_id=f"id-{i}",
+                                                 owner=f"team-{i}"), [entry])
+            await target.append_audit_batch([entry.model_copy(update={"path": f"/left/{i}"})])
+            await target.put_site_state(SiteState(org_id="o1", name="s1", status=("provisioning", status)[i]))
+        if isinstance(target, HeldWrites):
+            await write_batch(store, target.take())
+        def fields(model: Any) -> dict[str, Any]:  # not the times the records were made
+            return {k: v for k, v in model.model_dump().items() if not k.endswith("_at")}
+
+        return ([fields(r) for r in await store.get_steps("o1")],
+                {k: fields(v) for k, v in (await store.get_objects("o1", "sites")).items()},
+                [e.path for e in await store.list_audit(run_id="r")],
+                await store.count_site_states_by_status("o1"),
+                (await store.get_site_state("o1", "s1")).status)  # type: ignore[union-attr]
+
+    one, batch = (RedisStore.from_url(redis_url, prefix=f"sr-{uuid4().hex[:8]}:") for _ in range(2))
+    try:
+        expected, got = await write(one, batched=False), await write(batch, batched=True)
+        assert got == expected
+        assert expected[4] == "done" and len(expected[2]) == 4
+    finally:
+        await one.close()
+        await batch.close()

@@ -12,6 +12,7 @@ from typing import Any
 
 from arq.worker import Retry
 
+from mistctl.mist.budget_batch import JobBudget
 from mistctl.mist.client import MistClient
 from mistctl.scaleout.locks import release_run_locks
 from mistctl.scaleout.queue import RunBook
@@ -71,26 +72,39 @@ async def guard(ctx: dict[str, Any], run_id: str, work: Work, *, run_tries: bool
 
 @asynccontextmanager
 async def job_mist(w: WorkerState, run: Run, org_id: str, counts: dict[str, int] | None = None,
-                site: SiteStart | None = None) -> AsyncIterator[tuple[MistClient, Records]]:
+                   site: SiteStart | None = None, calls: int = 0) -> AsyncIterator[tuple[MistClient, Records]]:
     """A Mist client and the run's records for one job: its audit is flushed and its calls counted after.
 
     `counts`: when the job ends well its calls go there instead (a site job adds them to the run's counters
     with its done mark, one round trip less); when it raises they are counted at once. `site`: a site job's
-    start (its records know its site's before-image).
+    start (its records know its site's before-image, and hold their writes for the done mark: `SiteRecords`;
+    when it raises they are written at once); its client then takes its `calls` from the shared budget
+    at once (`JobBudget`), settled with those writes.
     """
     ledger = CallLedger()
     ownership = await w.book(run.id).ownership()  # what it writes is recorded under its owner
-    extra: dict[str, Any] = {} if site is None else {"site": site.name, "image": site.image}
-    kind = Records if site is None else SiteRecords
-    records = kind(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger,
-                   owner=ownership.owner if ownership else None, **extra)
+    owner = ownership.owner if ownership else None
+    records = (Records(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger, owner=owner)
+               if site is None else
+               SiteRecords(w.store, org_id, run.id, actor=run.requested_by, ledger=ledger, owner=owner,
+                           site=site.name, image=site.image))
+    budget = None
+    if isinstance(records, SiteRecords):
+        budget = JobBudget(w.budget, w.clock, calls, send=records.held.send_early)
+        if budget.batching:  # its "provisioning" state goes with the batch's round trip
+            records.held.hold_early()
     try:
-        yield await w.ready_client(ledger), records
+        yield await w.ready_client(ledger, budget), records
     except BaseException:
         counts = None
         raise
     finally:
         await records.flush_audit()
+        if isinstance(records, SiteRecords):
+            for call in budget.settle_calls() if budget is not None else ():
+                records.held.run_script(call)
+            if counts is None:
+                await records.write_held()
         if counts is None:
             await w.store.incr_run_counts(run.id, {"calls": ledger.total})
         else:

@@ -29,8 +29,10 @@ from mistctl.scaleout.jobguard import TRIES, SiteStart, Stop, guard, job_mist
 from mistctl.scaleout.locks import REFRESH_EVERY, ensure_run_locks, renew_run_locks, take_run_locks
 from mistctl.scaleout.queue import RunBook
 from mistctl.scaleout.seal import SealError
+from mistctl.scaleout.site_records import SiteRecords
 from mistctl.scaleout.state import WorkerState
 from mistctl.store.models import Run, utcnow
+from mistctl.store.redis_batch import Write
 from mistctl.workflow.apply import Applier
 from mistctl.workflow.deploy import Planned, PlanRefused, check_problems, check_saved, plan_fleet
 from mistctl.workflow.ports import MistApi
@@ -132,8 +134,8 @@ async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob, sta
             await renew_run_locks(w.store, book, start.renew, run=run)
         except Busy as exc:  # LockLost: another run took a lock of this run's: it stops, this site not done
             raise Stop("failed", str(exc)) from None
-        event, counts, failure = await _run_site(w, run, job, ctx["job_try"], start)
-        added, last = await book.mark_done(job.site, w.name, failure, counts, event)
+        event, counts, failure, writes = await _run_site(w, run, job, ctx["job_try"], start)
+        added, last = await book.mark_done(job.site, w.name, failure, counts, event, writes)
         if not added:  # done by an earlier try: this one's calls still count
             await w.store.incr_run_counts(run.id, {"calls": counts["calls"]})
     if last:
@@ -141,14 +143,16 @@ async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob, sta
 
 
 async def _run_site(w: WorkerState, run: Run, job: SiteJob, tries: int,
-                    start: SiteStart) -> tuple[dict[str, Any], dict[str, int], str | None]:
-    """Run (or skip, when cancelled) the site's job: its event, its counts and its failure, if any.
+                    start: SiteStart) -> tuple[dict[str, Any], dict[str, int], str | None, list[Write]]:
+    """Run (or skip, when cancelled) the site's job: its event, its counts, its failure, if any, and its
+    records' writes (`SiteRecords`).
 
     Reported like `report_outcome`, but counted by `RunBook.mark_done` with the site's done mark (its
-    calls too).
+    calls and its records too).
     """
     counts: dict[str, int] = {}
-    async with job_mist(w, run, job.org_id, counts, start) as (mist, records):
+    calls = job.writes + (tries > 1 and job.action == "create")  # a retried create first looks the site up
+    async with job_mist(w, run, job.org_id, counts, start, calls) as (mist, records):
         if run.cancel_requested:  # read as this job started
             counts["sites_cancelled"] = 1
             event: dict[str, Any] = {"type": "site_cancelled", "site": job.site}
@@ -158,7 +162,7 @@ async def _run_site(w: WorkerState, run: Run, job: SiteJob, tries: int,
             counts.update({site_counter(outcome): 1, "writes": outcome.writes})
             failure = None if outcome.ok else f"step {outcome.step}: {outcome.error}"
             event = outcome_event(outcome)
-    return event, counts, failure
+    return event, counts, failure, records.take() if isinstance(records, SiteRecords) else []
 
 
 async def _converge_site(mist: MistApi, records: Records, job: SiteJob, tries: int) -> SiteOutcome:

@@ -38,6 +38,7 @@ from mistctl.scaleout.seal import SealError, seal, unseal
 from mistctl.store._common import prepare_event
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
+from mistctl.store.redis_batch import Write, write_batch
 from mistctl.store.redis_keys import SEP, publish_event_lua
 from mistctl.store.redis_runs import aw
 from mistctl.store.redis_store import RedisStore
@@ -67,7 +68,8 @@ return {added, last}
 """
 # KEYS[1]: the queue, then each job's key and its result's key; ARGV[1]: the score (now, ms), ARGV[2]: the
 # job's time to live (ms), then each job's id and payload. A job queued already, or finished with its result
-# kept, is left alone (as arq's `enqueue_job` leaves it); how many were queued.
+# kept, is left alone (as arq's `enqueue_job` leaves it; site jobs keep none: one queued again after it
+# finished finds its site done in the book); how many were queued.
 _ENQUEUE = """
 local queued = 0
 for i = 0, (#KEYS - 1) / 2 - 1 do
@@ -115,6 +117,7 @@ class RunBook:
     """One queued run's bookkeeping in Redis (see the module docstring)."""
 
     def __init__(self, store: RedisStore, run_id: str) -> None:
+        self.store = store
         self.r = store.r
         self.run_id = run_id
         self.meta = store.keys.k("qrun", run_id)
@@ -235,15 +238,20 @@ class RunBook:
         return bool(await aw(self.r.sismember(self.done, site)))
 
     async def mark_done(self, site: str, worker: str, failure: str | None, counts: dict[str, int],
-                        event: dict[str, Any] | None = None) -> tuple[bool, bool]:
+                        event: dict[str, Any] | None = None, writes: Sequence[Write] = ()) -> tuple[bool, bool]:
         """Mark a site done, add its `counts` to the run's counters and publish its `event` on the run's
         stream in one atomic step, so a job retried after its worker died never counts a site twice nor
-        leaves its event out. (Newly done, the run's last site.)"""
+        leaves its event out; the job's held record `writes` go first in the same transaction
+        (`redis_batch`). (Newly done, the run's last site.)"""
         args = [site, worker, failure[:500] if failure is not None else "",
                 prepare_event(self.run_id, event) if event is not None else "",
                 *(x for name, n in counts.items() for x in (name, str(int(n))))]
-        added, last = await self._mark(keys=[self.done, self.expected, self.meta, self.by, self.failed,
-                                             self.counts, self.events, self.event_seq], args=args)
+        keys = [self.done, self.expected, self.meta, self.by, self.failed, self.counts, self.events,
+                self.event_seq]
+        if writes:
+            added, last = await write_batch(self.store, writes, (self._mark, keys, args))
+        else:
+            added, last = await self._mark(keys=keys, args=args)
         return bool(added), bool(last)
 
     async def all_done(self) -> bool:

@@ -3,7 +3,8 @@
 A worker that dies (SIGKILL, a lost machine) must not hold its jobs for long: arq marks a started job
 "in progress" for the job's timeout, which must stay long here (a job may wait an hour for Mist's rate
 window). So every job holds a short lease instead: arq's in-progress key is set to `lease` seconds as the
-worker takes the job, and the job renews it every third of that while it runs. When the worker dies the
+worker takes the job, and it is renewed every third of that while the job runs (`Leases`, for all the
+worker's running jobs at once). When the worker dies the
 key expires, and the next poll of any other worker starts the job again (arq's retry: the job never left
 the queue).
 """
@@ -11,7 +12,6 @@ the queue).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -59,15 +59,16 @@ class WorkerState:
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     owners: dict[str, Owner] = field(default_factory=dict, repr=False)  # one admin's tokens: one budget
 
-    def client(self, ledger: CallLedger) -> MistClient:
-        """A Mist client over the shared pool and budget whose calls feed `ledger`."""
-        return client_for(self.http, self.tokens, self.settings, clock=self.clock, budget=self.budget,
+    def client(self, ledger: CallLedger, budget: CallBudget | None = None) -> MistClient:
+        """A Mist client over the shared pool and budget (or `budget`, a job's view of it: `JobBudget`)
+        whose calls feed `ledger`."""
+        return client_for(self.http, self.tokens, self.settings, clock=self.clock, budget=budget or self.budget,
                           on_call=ledger.on_call, owners=self.owners)
 
-    async def ready_client(self, ledger: CallLedger) -> MistClient:
+    async def ready_client(self, ledger: CallLedger, budget: CallBudget | None = None) -> MistClient:
         """`client`, its tokens' owners known: the first job asks ``GET /self`` (once per token per process)
         while the jobs started with it wait for the answer instead of each asking it too."""
-        mist = self.client(ledger)
+        mist = self.client(ledger, budget)
         if any(key not in self.owners for key in mist.token_keys):
             async with self._owner_lock:
                 await mist.group_tokens()  # asks only for tokens still unknown (none once the first answered)
@@ -75,6 +76,10 @@ class WorkerState:
 
     _owner_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     books: dict[str, RunBook] = field(default_factory=dict, repr=False)
+    leases: Leases = field(init=False, repr=False)  # the running jobs' in-progress keys, renewed together
+
+    def __post_init__(self) -> None:
+        self.leases = Leases(self.lease)
 
     def book(self, run_id: str) -> RunBook:
         """The run's book (kept: building one registers its script, a SHA-1 over its text, per job)."""
@@ -112,7 +117,11 @@ async def open_worker_state(settings: Settings, *, lease: float = DEFAULT_LEASE,
         http = await stack.enter_async_context(build_http_client(
             target.base_url, transport=transport, timeout=timeout_for(settings),
             limits=default_limits(jobs + settings.mist_concurrency)))
-        yield WorkerState(settings, store, http, list(target.tokens), budget, clock, lease)
+        state = WorkerState(settings, store, http, list(target.tokens), budget, clock, lease)
+        try:
+            yield state
+        finally:
+            state.leases.close()
 
 
 def state_of(ctx: dict[str, Any]) -> WorkerState:
@@ -121,28 +130,58 @@ def state_of(ctx: dict[str, Any]) -> WorkerState:
     return found
 
 
+class Leases:
+    """The in-progress keys of the jobs a worker runs, renewed together: every third of the lease, one
+    pipeline of PEXPIREs for all of them (one task per worker, not one per job), while any is held."""
+
+    def __init__(self, lease: float) -> None:
+        self.lease = lease
+        self.keys: dict[str, ArqRedis] = {}  # key -> the pool that took it (arq's)
+        self._task: asyncio.Task[None] | None = None
+
+    def hold(self, key: str, pool: ArqRedis) -> None:
+        """Renew `key` from now on (its job runs; the worker set it to `lease` as it took the job)."""
+        self.keys[key] = pool
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._renew())
+
+    def release(self, key: str) -> None:
+        self.keys.pop(key, None)
+
+    def close(self) -> None:
+        """Stop renewing (the worker stops)."""
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _renew(self) -> None:
+        ms = max(1, int(self.lease * 1000))
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            if not self.keys:
+                return  # the next `hold` starts another
+            pools: dict[int, tuple[ArqRedis, list[str]]] = {}
+            for key, pool in self.keys.items():
+                pools.setdefault(id(pool), (pool, []))[1].append(key)
+            for pool, keys in pools.values():
+                try:
+                    async with pool.pipeline(transaction=False) as pipe:
+                        for key in keys:
+                            pipe.pexpire(key, ms)
+                        await pipe.execute()
+                except LOST:  # Redis is away for long: the jobs go on; their leases are renewed once it is back
+                    log.warning("cannot renew the leases of %d job(s) (Redis is unreachable)", len(keys))
+
+
 @asynccontextmanager
 async def job_lease(ctx: dict[str, Any]) -> AsyncIterator[None]:
     """Hold the running job's in-progress key for `lease` seconds at a time (see the module docstring).
 
-    The worker set it to `lease` as it took the job (`worker.create_worker`): this renews it."""
-    pool: ArqRedis = ctx["redis"]
-    lease = state_of(ctx).lease
+    The worker set it to `lease` as it took the job (`worker.create_worker`): the worker's `Leases` renew
+    it every third of the lease until the job ends."""
+    leases = state_of(ctx).leases
     key = in_progress_key_prefix + str(ctx["job_id"])
-    ms = max(1, int(lease * 1000))
-
-    async def renew() -> None:
-        while True:
-            await asyncio.sleep(lease / 3)
-            try:
-                await pool.pexpire(key, ms)
-            except LOST:  # Redis is away for long: the job goes on; its lease is renewed once it is back
-                log.warning("job %s: cannot renew its lease (Redis is unreachable)", ctx["job_id"])
-
-    renewer = asyncio.create_task(renew())
+    leases.hold(key, ctx["redis"])
     try:
         yield
     finally:
-        renewer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewer
+        leases.release(key)

@@ -7,8 +7,9 @@ run keeps its own audit trail. Several workers (on one machine or many) share on
 A worker that dies (SIGKILL, a lost machine) must not hold its jobs for long: arq marks a started job
 "in progress" for the job's timeout, which must stay long here (a job may wait an hour for Mist's rate
 window). So every job holds a short lease instead: the worker sets arq's in-progress key to `lease`
-seconds as it takes the job (`ClaimingWorker`, which takes all it can in one round trip), and the job
-renews it every third of that while it runs. When the worker dies the key expires, and the next poll of
+seconds as it takes the job (`ClaimingWorker`, which takes all it can in one round trip), and it is
+renewed every third of that while the job runs (`Leases`: one pipeline for all the worker's running jobs).
+When the worker dies the key expires, and the next poll of
 any other worker starts the job again (arq's retry: the job never left the queue).
 """
 
@@ -47,11 +48,15 @@ RECONNECT_RESET = 30.0  # seconds of polling after which a lost Redis counts as 
 
 
 def worker_settings(state: WorkerState, *, jobs: int = 8, burst: bool = False) -> dict[str, Any]:
-    """arq `Worker` keyword arguments for the three job functions, on the store's Redis and queue."""
+    """arq `Worker` keyword arguments for the three job functions, on the store's Redis and queue.
+
+    A site job keeps no arq result (its payload serialised once more and written per site): the run's book
+    says what became of it, and a site job queued again after it finished (a retried deploy job) finds its
+    site done there and does nothing."""
 
     return {
         "functions": [func(deploy, name=DEPLOY, timeout=JOB_TIMEOUT, max_tries=ARQ_TRIES),
-                      func(site, name=SITE, timeout=JOB_TIMEOUT, max_tries=ARQ_TRIES),
+                      func(site, name=SITE, timeout=JOB_TIMEOUT, max_tries=ARQ_TRIES, keep_result=0),
                       func(finish, name=FINISH, timeout=JOB_TIMEOUT, max_tries=ARQ_TRIES)],
         "redis_pool": arq_pool(state.store),
         "queue_name": queue_name(state.store),

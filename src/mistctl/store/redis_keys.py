@@ -23,6 +23,7 @@ cannot collide with another key. The scripts run where several commands must be 
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote
 
 SEP = "\x1f"
@@ -159,11 +160,17 @@ class Keys:
 
     def k(self, *parts: str) -> str:
         """`<prefix>` + the parts, each percent-encoded, joined by ':'."""
-        return self.prefix + ":".join(quote(part, safe="") for part in parts)
+        return self.prefix + ":".join(map(_quoted, parts))
 
     def site_index(self, org_id: str | None) -> str:
         """The index of all sites (org_id None) or of one org's sites."""
         return self.k("siteidx", org_id) if org_id is not None else self.k("siteidx") + ":*"
+
+
+@functools.lru_cache(maxsize=65536)
+def _quoted(part: str) -> str:
+    """A key part percent-encoded (remembered: a worker builds the same keys for every job of a run)."""
+    return quote(part, safe="")
 
 
 def step_field(step: int, kind: str, key: str) -> str:

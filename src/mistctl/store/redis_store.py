@@ -35,6 +35,7 @@ from mistctl.store.models import (
     SiteStatus,
     StepRecord,
 )
+from mistctl.store.redis_pack import PackingConnection
 from mistctl.store.redis_retry import ReconnectingPool, reconnecting
 from mistctl.store.redis_runs import RedisRuns, aw
 from mistctl.store.redis_runs import guarded as _guarded
@@ -51,7 +52,8 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "mistctl:", where: str = "redis") -> RedisStore:
         """A store on a new client for `url` (redis://host:port/db)."""
-        pool = ReconnectingPool.from_url(url, decode_responses=True, **reconnecting())
+        pool = ReconnectingPool.from_url(url, decode_responses=True, connection_class=PackingConnection,
+                                         **reconnecting())
         return cls(Redis.from_pool(pool), prefix=prefix, where=where)
 
     def __repr__(self) -> str:
@@ -80,23 +82,44 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
             await pipe.execute()
 
     def _queue_steps(self, pipe: Any, recs: Sequence[StepRecord]) -> None:
+        """One HSET per (org, site) hash and one SADD per org, however many records (the last of one
+        identity wins, as one HSET each would leave it)."""
+        fields: dict[str, dict[str, str]] = {}
+        sites: dict[str, dict[str, None]] = {}
         for rec in recs:
             site = rec.site or ""
-            pipe.hset(self.keys.k("step", rec.org_id, site), rk.step_field(rec.step, rec.kind, rec.key),
-                      rec.model_dump_json())
-            pipe.sadd(self.keys.k("stepsites", rec.org_id), site)
+            fields.setdefault(self.keys.k("step", rec.org_id, site), {})[
+                rk.step_field(rec.step, rec.kind, rec.key)] = rec.model_dump_json()
+            sites.setdefault(rec.org_id, {})[site] = None
+        for key, mapping in fields.items():
+            pipe.hset(key, mapping=mapping)
+        for org_id, names in sites.items():
+            pipe.sadd(self.keys.k("stepsites", org_id), *names)
 
     @_guarded
     async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
         """The step's record, its object (and owner, when `ref` has one) and its audit entries in one
         MULTI/EXEC (one round trip, not three)."""
         async with self.r.pipeline(transaction=True) as pipe:
-            self._queue_steps(pipe, (rec,))
-            pipe.hset(self.keys.k("obj", ref.org_id, ref.kind), ref.key, ref.model_dump_json(exclude={"owner"}))
-            if ref.owner is not None:
-                pipe.hset(self.keys.k("objowner", ref.org_id, ref.kind), ref.key, ref.owner)
-            self._queue_audit(pipe, audit)
+            self._queue_done(pipe, rec, ref, audit)
             await pipe.execute()
+
+    def _queue_done(self, pipe: Any, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
+        self._queue_steps(pipe, (rec,))
+        self._queue_objects(pipe, (ref,))
+        self._queue_audit(pipe, audit)
+
+    def _queue_objects(self, pipe: Any, refs: Sequence[ObjRef]) -> None:
+        """One HSET per (org, kind) for the objects and one for their owners (None keeps the one recorded)."""
+        objs: dict[str, dict[str, str]] = {}
+        owners: dict[str, dict[str, str]] = {}
+        for ref in refs:
+            objs.setdefault(self.keys.k("obj", ref.org_id, ref.kind), {})[ref.key] = ref.model_dump_json(
+                exclude={"owner"})
+            if ref.owner is not None:
+                owners.setdefault(self.keys.k("objowner", ref.org_id, ref.kind), {})[ref.key] = ref.owner
+        for key, mapping in (*objs.items(), *owners.items()):
+            pipe.hset(key, mapping=mapping)
 
     async def get_steps(
         self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
@@ -168,15 +191,18 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
     @_guarded
     async def put_site_states(self, states: Sequence[SiteState]) -> None:
         """Upsert many in one script call (one round trip; no SCRIPT EXISTS as a pipeline would send)."""
-        if not states:
-            return
+        if states:
+            await self._put_sites(*self._sites_call(states))
+
+    def _sites_call(self, states: Sequence[SiteState]) -> tuple[list[str], list[str]]:
+        """The keys and arguments of the `PUT_SITES` script for these states."""
         k = self.keys
         keys = [k.k("site", "data"), k.k("site", "status"), k.site_index(None)]
         args: list[str] = []
         for s in states:
             keys += [k.site_index(s.org_id), k.k("sitename", s.name)]
             args += [rk.site_member(s.org_id, s.name), s.model_dump_json(), s.status, s.org_id]
-        await self._put_sites(keys=keys, args=args)
+        return keys, args
 
     @_guarded
     async def get_site_state(self, org_id: str | None, name: str) -> SiteState | None:
@@ -300,11 +326,14 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
     async def put_run_images(self, images: Sequence[RunImage]) -> None:
         """Upsert by (run_id, kind, key) in one transaction."""
         async with self.r.pipeline(transaction=True) as pipe:
-            for img in images:
-                field = f"{img.kind}{rk.SEP}{img.key}"
-                pipe.hset(self.keys.k("images", img.run_id), field, img.model_dump_json())
-                pipe.zadd(self.keys.k("imageorder", img.run_id), {field: time.time_ns()}, nx=True)
+            self._queue_images(pipe, images)
             await pipe.execute()
+
+    def _queue_images(self, pipe: Any, images: Sequence[RunImage]) -> None:
+        for img in images:
+            field = f"{img.kind}{rk.SEP}{img.key}"
+            pipe.hset(self.keys.k("images", img.run_id), field, img.model_dump_json())
+            pipe.zadd(self.keys.k("imageorder", img.run_id), {field: time.time_ns()}, nx=True)
 
     @_guarded
     async def get_run_image(self, run_id: str, kind: str, key: str) -> RunImage | None:
