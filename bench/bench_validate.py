@@ -36,6 +36,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.support.bytecode import bytecode_env  # noqa: E402
 from tests.support.workers import fleet_data, write_fleet  # noqa: E402
 
 from mistctl.domain.errors import FleetInvalid  # noqa: E402
@@ -93,10 +94,7 @@ FLOORS: list[tuple[str, list[str]]] = [
 
 def child_env(src: Path | None, no_pyc: bool, cache: Path) -> dict[str, str]:
     """The children's environment: `src` first on the path; bytecode kept under `cache` unless `no_pyc`."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(COLUMNS="100", PYTHONPYCACHEPREFIX=str(cache))
-    if no_pyc:
-        env.update(PYTHONDONTWRITEBYTECODE="1")
+    env = bytecode_env({**os.environ, "COLUMNS": "100"}, None if no_pyc else cache)
     if src is None:  # the floor: pydantic's plugins off, as `mistctl` sets them
         env.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     else:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from mistctl.bootstrap import Services, open_services
 from mistctl.cli.apply_json import JsonStream, progress_for
 from mistctl.cli.apply_target import resolve_apply_target
 from mistctl.cli.confirm import confirm
-from mistctl.cli.day2_gate import gate_applied
 from mistctl.cli.delete_render import kept_lines, nothing_to_do, outcome_lines
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.lock_cmds import DEFAULT_LOCK_TIMEOUT, LockTimeoutOpt, hold_org
@@ -32,6 +30,9 @@ from mistctl.store.models import Run, new_run_id
 from mistctl.workflow import deploy
 from mistctl.workflow.apply import ApplyResult
 from mistctl.workflow.delete import DeleteConsent
+
+if TYPE_CHECKING:
+    from mistctl.bootstrap import Services
 
 EXIT_CHANGES = 4  # `plan --detailed-exitcode`: something would change (2 is already invalid input)
 FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
@@ -77,6 +78,8 @@ def plan_cmd(
 
 async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, target: Target | None, detail: bool,
                 org_id: str | None, mist_host: str | None, force_twin: bool = False, take: bool = False) -> Plan:
+    from mistctl.bootstrap import open_services  # the Mist client and the store: not for `--help`
+
     err = console(stderr=True)
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id, force_twin=force_twin) as svc:
         err.print(safe(svc.banner))
@@ -156,6 +159,8 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
                  gate: float | None = None, queue: bool = False, detach: bool = False,
                  lock_timeout: float = DEFAULT_LOCK_TIMEOUT, consent: DeleteConsent | None = None,
                  as_json: bool = False, ownership: Ownership | None = None, target: Target | None = None) -> int:
+    from mistctl.bootstrap import open_services  # the Mist client and the store: not for `--help`
+
     consent = consent or DeleteConsent()
     con, stream = console(stderr=as_json), JsonStream(as_json)
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
@@ -174,7 +179,8 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
                                       consent=consent)
         run_id = new_run_id()
         async with hold_org(svc, run_id, [s.name for s in fleet.sites], lock_timeout, con) as lease:
-            planned = await _planned(svc, fleet, saved, con, consent, stream, ownership, target)
+            async with svc.owners_asked():  # GET /self in flight while the fleet's desired state is built
+                planned = await _planned(svc, fleet, saved, con, consent, stream, ownership, target)
             if planned is None:
                 return 0
             _confirm(saved, yes, con)
@@ -185,6 +191,8 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
             stream.run(run.id, svc.org_id)
             code, result = await _run_apply(svc, planned, run, con=con, consent=consent, as_json=as_json)
         if gate is not None:  # Day 2: the sites are done only once their SLEs pass (cli/day2_gate.py)
+            from mistctl.cli.day2_gate import gate_applied
+
             code = max(code, await gate_applied(svc, result.sites_done, soak=gate, run_id=run.id, out=con))
         stream.report(result, run_id=run.id, calls=svc.ledger.total, gate_code=code if gate is not None else None)
         return code
@@ -290,4 +298,4 @@ def demo_cmd(
     raise typer.Exit(code)
 
 
-__all__ = ["register", "Services"]
+__all__ = ["register"]
