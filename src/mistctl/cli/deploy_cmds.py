@@ -83,9 +83,10 @@ async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, ta
     err = console(stderr=True)
     async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id, force_twin=force_twin) as svc:
         err.print(safe(svc.banner))
-        planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, target=target,
-                                          concurrency=svc.concurrency,
-                                          ownership=fleet_ownership(fleet.name, str(path), take=take))
+        async with svc.owners_asked():  # GET /self in flight while the fleet's desired state is built
+            planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, target=target,
+                                              concurrency=svc.concurrency,
+                                              ownership=fleet_ownership(fleet.name, str(path), take=take))
         planned.plan.fleet_path = str(path.resolve())
         eta = await svc.eta(planned.plan)
         budgets = await svc.budget_lines()
