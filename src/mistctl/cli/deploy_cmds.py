@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -42,6 +43,21 @@ AllowOutsideOpt = Annotated[bool, typer.Option(
     "--allow-outside", help="Read sites CSV files outside the fleet file's folder.")]
 
 
+def __getattr__(name: str) -> Any:
+    """`open_services`, imported from bootstrap when a command first opens its services (`--help` needs no Mist
+    client, settings or store); a test may put its own in its place."""
+    if name != "open_services":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from mistctl.bootstrap import open_services
+
+    return open_services
+
+
+def _open_services(**kwargs: Any) -> AbstractAsyncContextManager[Services]:
+    opener = globals().get("open_services") or __getattr__("open_services")
+    return opener(**kwargs)  # type: ignore[no-any-return]
+
+
 def register(app: typer.Typer) -> None:
     """Add the plan/apply/status/audit/demo commands."""
     app.command("plan")(plan_cmd)
@@ -78,10 +94,8 @@ def plan_cmd(
 
 async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, target: Target | None, detail: bool,
                 org_id: str | None, mist_host: str | None, force_twin: bool = False, take: bool = False) -> Plan:
-    from mistctl.bootstrap import open_services  # the Mist client and the store: not for `--help`
-
     err = console(stderr=True)
-    async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id, force_twin=force_twin) as svc:
+    async with _open_services(mist_host=mist_host, org_id=org_id or fleet.org_id, force_twin=force_twin) as svc:
         err.print(safe(svc.banner))
         async with svc.owners_asked():  # GET /self in flight while the fleet's desired state is built
             planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, target=target,
@@ -160,11 +174,9 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
                  gate: float | None = None, queue: bool = False, detach: bool = False,
                  lock_timeout: float = DEFAULT_LOCK_TIMEOUT, consent: DeleteConsent | None = None,
                  as_json: bool = False, ownership: Ownership | None = None, target: Target | None = None) -> int:
-    from mistctl.bootstrap import open_services  # the Mist client and the store: not for `--help`
-
     consent = consent or DeleteConsent()
     con, stream = console(stderr=as_json), JsonStream(as_json)
-    async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
+    async with _open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
                              concurrency=concurrency, force_twin=force_twin) as svc:
         con.print(safe(svc.banner))
         concurrency = svc.concurrency  # the flag, else MIST_CONCURRENCY: sites at once and calls in flight
