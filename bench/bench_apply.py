@@ -13,6 +13,11 @@ Prints, side by side in one run:
     .venv/bin/python bench/bench_apply.py [--sites 1000] [--latency-ms 50] [--naive-sites 1000]
         [--cli-sites 400] [--cli-concurrency 16] [--compare-src /tmp/main-src/src] [--only-cli]
 
+The `mistctl apply` processes read compiled bytecode, as an installed mistctl does (kept under a temporary
+PYTHONPYCACHEPREFIX, written by an uncounted `mistctl plan` of the fleet first, its state in memory); `--no-pyc`
+compiles every source at every start instead. "Before the run was recorded": the time (and the process's CPU)
+from the process's start to its run's record in the state store (start-up, the fleet read, the plan's reads).
+
 `--cli-sites 0` skips the process runs; `--naive-sites 0` the naive baseline. The in-process figures are for the
 `mistctl` this interpreter imports: `PYTHONPATH=OTHER/src` measures another checkout's.
 """
@@ -23,6 +28,7 @@ import argparse
 import asyncio
 import os
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -35,6 +41,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.support.bytecode import bytecode_env  # noqa: E402
 from tests.support.twin import process_cpu, running_twin, running_twin_process  # noqa: E402
 
 from mist_twin.config import TwinConfig  # noqa: E402
@@ -77,23 +84,34 @@ def fleet_yaml(n: int, codes: list[str]) -> str:
     return str(yaml.safe_dump(doc, sort_keys=False))
 
 
-def cli_apply(src: Path, sites: int, latency_ms: float, concurrency: int) -> dict[str, float]:
-    """`mistctl apply --yes` of `sites` new sites as a process (PYTHONPATH=src) against a twin process."""
+def cli_apply(src: Path, sites: int, latency_ms: float, concurrency: int, pyc: Path | None) -> dict[str, float]:
+    """`mistctl apply --yes` of `sites` new sites as a process (PYTHONPATH=src) against a twin process; its
+    bytecode kept under `pyc` (None: compiled at every start)."""
     config = TwinConfig(latency_ms=latency_ms, rate_limit=1_000_000, device_count=sites + 10)
     with running_twin_process(config) as (url, org_id, token, pid), tempfile.TemporaryDirectory() as tmp:
         pool = httpx.get(f"{url}/__twin/devices", timeout=30).json()
         codes = [d["claim_code"] for d in (pool["devices"] if isinstance(pool, dict) else pool)]
         fleet = Path(tmp) / "fleet.yaml"
         fleet.write_text(fleet_yaml(sites, codes))
-        env = {**os.environ, "PYTHONPATH": str(src), "MIST_HOST": url, "MIST_APITOKEN": token, "MIST_ORG_ID": org_id,
-               "MISTCTL_STATE": f"sqlite:///{tmp}/state.db", "MIST_RATE_LIMIT": "1000000", "MIST_READ_TIMEOUT": "60"}
+        env = bytecode_env(os.environ, pyc) | {
+            "PYTHONPATH": str(src), "MIST_HOST": url, "MIST_APITOKEN": token, "MIST_ORG_ID": org_id,
+            "MISTCTL_STATE": f"sqlite:///{tmp}/state.db", "MIST_RATE_LIMIT": "1000000", "MIST_READ_TIMEOUT": "60"}
+        if pyc is not None:  # the bytecode written before the measured run: a plan of the fleet imports the same
+            subprocess.run([sys.executable, "-m", "mistctl", "plan", str(fleet)], env=env | {
+                "MISTCTL_STATE": "memory://"}, cwd=tmp, capture_output=True, check=True)
         before_calls = httpx.get(f"{url}/__twin/counters", timeout=30).json()["total"]
         twin_cpu, children = process_cpu(pid), resource.getrusage(resource.RUSAGE_CHILDREN)
-        wall = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "mistctl", "apply", str(fleet), "--yes", "--concurrency",
-                               str(concurrency)], cwd=tmp, env=env, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - wall
+        wall, epoch = time.perf_counter(), time.time()
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            proc = subprocess.Popen([sys.executable, "-m", "mistctl", "apply", str(fleet), "--yes", "--concurrency",
+                                     str(concurrency)], cwd=tmp, env=env, stdout=out, stderr=err, text=True)
+            cpu_at_run = _cpu_when_recorded(proc, Path(tmp) / "state.db")
+            wall = time.perf_counter() - wall
+            out.seek(0), err.seek(0)
+            done = subprocess.CompletedProcess(proc.args, proc.returncode, out.read(), err.read())
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        with sqlite3.connect(f"{tmp}/state.db") as db:
+            recorded = [row[0] for row in db.execute("SELECT created_ts FROM runs")]
         twin_cpu = process_cpu(pid) - twin_cpu
         calls = httpx.get(f"{url}/__twin/counters", timeout=30).json()["total"] - before_calls
         sites_made = len(httpx.get(f"{url}/api/v1/orgs/{org_id}/sites", params={"limit": 1000},
@@ -101,7 +119,24 @@ def cli_apply(src: Path, sites: int, latency_ms: float, concurrency: int) -> dic
     if done.returncode != 0:
         raise SystemExit(f"mistctl apply failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
-    return {"wall": wall, "cpu": cpu, "calls": calls, "twin_cpu": twin_cpu, "sites": sites_made}
+    return {"wall": wall, "cpu": cpu, "calls": calls, "twin_cpu": twin_cpu, "sites": sites_made,
+            "before_run": (recorded[0] - epoch) if len(recorded) == 1 else float("nan"), "cpu_before_run": cpu_at_run}
+
+
+def _cpu_when_recorded(proc: subprocess.Popen[str], db: Path) -> float:
+    """The process's CPU seconds when its run first shows in the state store (looked at every 10 ms; NaN if
+    it never does), then waits for the process to end."""
+    cpu = float("nan")
+    while proc.poll() is None:
+        if cpu != cpu and db.exists():
+            try:
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.01) as conn:
+                    if conn.execute("SELECT 1 FROM runs LIMIT 1").fetchone():
+                        cpu = process_cpu(proc.pid)
+            except sqlite3.Error:
+                pass  # not created yet, or busy: look again
+        time.sleep(0.01)
+    return cpu
 
 
 def report_cli(label: str, r: dict[str, float], sites: int, latency_ms: float, concurrency: int) -> None:
@@ -110,7 +145,8 @@ def report_cli(label: str, r: dict[str, float], sites: int, latency_ms: float, c
     print(f"{label}: {r['wall']:.1f} s wall, floor {floor:.1f} s, ratio {r['wall'] / floor:.2f} (goal <= 1.25); "
           f"{r['calls']:.0f} calls, {r['sites']:.0f} sites made; mistctl CPU {1000 * r['cpu'] / sites:.1f} ms per site "
           f"(goal <= 3), {1000 * r['cpu'] / r['calls']:.2f} ms per call (goal <= 1); twin CPU "
-          f"{1000 * r['twin_cpu'] / sites:.1f} ms per site, {1000 * r['twin_cpu'] / r['calls']:.2f} ms per call")
+          f"{1000 * r['twin_cpu'] / sites:.1f} ms per site, {1000 * r['twin_cpu'] / r['calls']:.2f} ms per call; "
+          f"{1000 * r['before_run']:.0f} ms and {1000 * r['cpu_before_run']:.0f} ms of CPU before the run was recorded")
 
 
 def settings_for(url: str, token: str, org_id: str) -> Settings:
@@ -182,6 +218,8 @@ def main() -> None:
     ap.add_argument("--cli-concurrency", type=int, default=16)
     ap.add_argument("--compare-src", type=Path, help="also run `mistctl apply` from this src (e.g. main's)")
     ap.add_argument("--only-cli", action="store_true", help="only the `mistctl apply` process figures")
+    ap.add_argument("--no-pyc", action="store_true", help="`mistctl apply` compiles every source at every start")
+    ap.add_argument("--rounds", type=int, default=2, help="runs of each src (alternated) with --compare-src")
     args = ap.parse_args()
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     if args.cli_sites:
@@ -189,9 +227,11 @@ def main() -> None:
               f"ms, {args.cli_concurrency} in flight (load average {load})")
     runs = [("this src", ROOT / "src")] + ([("compare-src", args.compare_src)] if args.compare_src else [])
     runs = runs if args.cli_sites else []  # `--cli-sites 0`: only the in-process figures
-    for label, src in runs * 2 if args.compare_src else runs:  # alternated twice: the machine's noise is shared
-        r = cli_apply(src, args.cli_sites, args.latency_ms, args.cli_concurrency)
-        report_cli(f"  {label:<12}", r, args.cli_sites, args.latency_ms, args.cli_concurrency)
+    with tempfile.TemporaryDirectory(prefix="bench-apply-pyc-") as cache:
+        pyc = None if args.no_pyc else Path(cache)
+        for label, src in runs * args.rounds if args.compare_src else runs:  # alternated: the noise is shared
+            r = cli_apply(src, args.cli_sites, args.latency_ms, args.cli_concurrency, pyc)
+            report_cli(f"  {label:<12}", r, args.cli_sites, args.latency_ms, args.cli_concurrency)
     if args.only_cli:
         return
     n = args.sites

@@ -6,12 +6,12 @@ call it with a transport (the twin in-process), a store or a clock of their own.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from mistctl.config import Settings
 from mistctl.domain.diff import estimate_seconds
@@ -26,6 +26,9 @@ from mistctl.store.factory import open_store
 from mistctl.store.models import Run
 from mistctl.store.port import StateStore
 from mistctl.workflow.deploy import CallLedger, record_run
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass
@@ -61,6 +64,20 @@ class Services:
         if len(self.mist.token_keys) < 2:
             return []
         return [group.describe() for group in await self.mist.group_tokens()]
+
+    @asynccontextmanager
+    async def owners_asked(self) -> AsyncIterator[None]:
+        """The token owners' ``GET /self`` (which the first Mist call would send) sent on entry, its answer
+        awaited while the caller's local work runs; the first call then waits for it as it would have (and
+        asks again if it failed: its error is the call's to raise). An error leaving the block cancels it."""
+        asking = asyncio.create_task(self.mist.learn_owners())
+        try:
+            yield
+        except BaseException:
+            asking.cancel()
+            raise
+        finally:
+            await asyncio.gather(asking, return_exceptions=True)
 
     async def new_run(self, kind: str, plan: Plan, *, run_id: str | None = None) -> Run:
         """Record a new run of `plan` (its plan redacted) before any write (`run_id`: the locks' owner)."""

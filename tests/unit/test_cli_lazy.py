@@ -22,11 +22,15 @@ HEAVY = ("fastapi", "starlette", "uvicorn", "arq", "redis", "cryptography", "jso
 HELP_SPARES = ("pydantic", "pydantic_core", "yaml", "markdown_it", "pygments", "tomllib", "pydantic_settings")
 
 
-def _imported_after(code: str) -> set[str]:
-    """The top-level packages in sys.modules after running `code` in a fresh interpreter."""
-    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+def _imported_after(code: str, *, full: bool = False) -> set[str]:
+    """The top-level packages in sys.modules after running `code` in a fresh interpreter (`full`: the modules);
+    a module with no spec (the stand-in of cli/standins.py) was not imported."""
+    name = "m" if full else "m.split('.')[0]"
+    probe = (f"{code}\nimport json, sys\nprint(json.dumps(sorted({{{name} for m, mod in list(sys.modules.items()) "
+             "if getattr(mod, '__spec__', None) is not None})))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                          env={**os.environ, "PYTHONPATH": SRC})
+                          env={k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"} | {
+                              "PYTHONPATH": SRC})
     return set(json.loads(done.stdout.splitlines()[-1]))
 
 
@@ -67,9 +71,32 @@ def test_validate_does_not_import_the_service_the_twin_or_redis() -> None:
     example = Path(__file__).resolve().parents[2] / "examples" / "fleet.yaml"
     loaded = _imported_after(
         f"import sys\nfrom mistctl.cli.main import main\nsys.argv = ['mistctl', 'validate', {str(example)!r}]\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code")
-    assert not loaded & {"fastapi", "starlette", "uvicorn", "arq", "redis", "mist_twin", "pydantic_settings"}
-    assert not loaded & {"jsonschema", "markdown_it", "pygments"}  # a valid fleet: no schema error to word
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code", full=True)
+    tops = {m.split(".")[0] for m in loaded}
+    assert not tops & {"fastapi", "starlette", "uvicorn", "arq", "redis", "mist_twin", "pydantic_settings", "httpx"}
+    assert not tops & {"jsonschema", "markdown_it", "pygments"}  # a valid fleet: no schema error to word
+    # pydantic's plugins are off: its loader's stand-in answered, without importlib.metadata (cli/standins.py)
+    assert "importlib.metadata" not in loaded and "pydantic.plugin._schema_validator" in loaded
+
+
+def test_the_plugin_loader_stand_in_answers_as_pydantic_does() -> None:
+    probe = (
+        "import os, sys\nos.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'\n"
+        "from mistctl.cli import standins\nstandins.install()\n"
+        "import pydantic\nclass M(pydantic.BaseModel):\n    a: int\n"
+        "assert M(a='1').a == 1 and 'importlib.metadata' not in sys.modules\n"
+        "from pydantic.plugin._loader import get_plugins\nassert tuple(get_plugins()) == ()\n"
+        "os.environ['PYDANTIC_DISABLE_PLUGINS'] = 'none-such'\n"  # switched on later: the real loader answers
+        "assert list(get_plugins()) == [] and 'importlib.metadata' in sys.modules\n"
+        "from pydantic.plugin import _loader\nassert _loader.get_plugins.__module__ == 'pydantic.plugin._loader'\n"
+        "class N(pydantic.BaseModel):\n    b: str\nassert N(b='x').b == 'x'\nprint('ok')")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": SRC})
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    kept = _imported_after(  # plugins not switched off by the user's own setting: the stand-in stays out
+        "import os\nos.environ['PYDANTIC_DISABLE_PLUGINS'] = 'some_plugin'\nfrom mistctl.cli import standins\n"
+        "standins.install()\nimport pydantic\nclass M(pydantic.BaseModel):\n    a: int", full=True)
+    assert "importlib.metadata" in kept
 
 
 def test_a_named_profile_is_still_checked_against_the_settings(tmp_path: Path) -> None:
@@ -110,3 +137,32 @@ def test_the_apply_commands_import_no_redis_service_or_twin() -> None:
         "from mistctl.mist.budget_redis import shared_budget\nfrom mistctl.store import open_store\n"
         "assert shared_budget(open_store('memory://'), Settings(_env_file=None)) is None")
     assert not loaded & {"fastapi", "starlette", "uvicorn", "arq", "redis", "cryptography", "jwt", "mist_twin"}
+
+
+def test_httpx_is_imported_without_its_command_line_which_still_runs() -> None:
+    probe = ("import sys\nfrom mistctl.cli import standins\nstandins.install()\nimport httpx\n"
+             "assert not {'click', 'pygments', 'rich.syntax'} & set(sys.modules), 'httpx imported its command line'\n"
+             "assert httpx.get and httpx.AsyncClient\nsys.argv = ['httpx', '--help']\nhttpx.main()")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": SRC, "COLUMNS": "100"})
+    assert done.returncode == 0, done.stderr
+    assert "Usage: httpx" in done.stdout and "--method" in done.stdout  # httpx's own command line answered
+
+
+def test_apply_help_imports_no_mist_client_settings_or_store() -> None:
+    loaded = _imported_after(
+        "import sys\nfrom mistctl.cli.main import main\nsys.argv = ['mistctl', 'apply', '--help']\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code", full=True)
+    tops = {m.split(".")[0] for m in loaded}
+    assert not tops & {"httpx", "aiohttp", "pydantic_settings", "click", "pygments"}, tops & {"httpx", "aiohttp"}
+    assert not loaded & {"mistctl.bootstrap", "mistctl.config", "mistctl.mist.client", "mistctl.mist.models_day2",
+                         "mistctl.cli.day2_gate", "mistctl.workflow.assure", "importlib.metadata"}
+    assert "mistctl.cli.deploy_cmds" in loaded  # the command's own help was built from its module
+
+
+def test_importing_one_mist_module_does_not_import_the_client() -> None:
+    loaded = _imported_after("import mistctl.mist.errors\nfrom mistctl.mist import ManualClock", full=True)
+    assert "mistctl.mist.client" not in loaded and "httpx" not in loaded
+    everything = _imported_after("import mistctl.mist as m\nassert all(getattr(m, n) for n in m.__all__)\n"
+                                 "assert m.MistClient.__module__ == 'mistctl.mist.client'", full=True)
+    assert {"mistctl.mist.client", "httpx"} <= everything

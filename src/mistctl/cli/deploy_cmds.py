@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from mistctl.bootstrap import Services, open_services
 from mistctl.cli.apply_json import JsonStream, progress_for
 from mistctl.cli.apply_target import resolve_apply_target
 from mistctl.cli.confirm import confirm
-from mistctl.cli.day2_gate import gate_applied
 from mistctl.cli.delete_render import kept_lines, nothing_to_do, outcome_lines
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.lock_cmds import DEFAULT_LOCK_TIMEOUT, LockTimeoutOpt, hold_org
@@ -34,12 +33,30 @@ from mistctl.workflow.apply import ApplyResult
 from mistctl.workflow.delete import DeleteConsent
 from mistctl.workflow.runlock import RunLease
 
+if TYPE_CHECKING:
+    from mistctl.bootstrap import Services
+
 EXIT_CHANGES = 4  # `plan --detailed-exitcode`: something would change (2 is already invalid input)
 FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
 OrgOpt = Annotated[str | None, typer.Option("--org-id", help="Mist org id (else the fleet's org_id or MIST_ORG_ID).")]
 HostOpt = Annotated[str | None, typer.Option("--mist-host", help="Mist cloud host or URL (else MIST_HOST).")]
 AllowOutsideOpt = Annotated[bool, typer.Option(
     "--allow-outside", help="Read sites CSV files outside the fleet file's folder.")]
+
+
+def __getattr__(name: str) -> Any:
+    """`open_services`, imported from bootstrap when a command first opens its services (`--help` needs no Mist
+    client, settings or store); a test may put its own in its place."""
+    if name != "open_services":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from mistctl.bootstrap import open_services
+
+    return open_services
+
+
+def _open_services(**kwargs: Any) -> AbstractAsyncContextManager[Services]:
+    opener = globals().get("open_services") or __getattr__("open_services")
+    return opener(**kwargs)  # type: ignore[no-any-return]
 
 
 def register(app: typer.Typer) -> None:
@@ -79,11 +96,12 @@ def plan_cmd(
 async def _plan(fleet: Fleet, path: Path, *, as_json: bool, out: Path | None, target: Target | None, detail: bool,
                 org_id: str | None, mist_host: str | None, force_twin: bool = False, take: bool = False) -> Plan:
     err = console(stderr=True)
-    async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id, force_twin=force_twin) as svc:
+    async with _open_services(mist_host=mist_host, org_id=org_id or fleet.org_id, force_twin=force_twin) as svc:
         err.print(safe(svc.banner))
-        planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, target=target,
-                                          concurrency=svc.concurrency,
-                                          ownership=fleet_ownership(fleet.name, str(path), take=take))
+        async with svc.owners_asked():  # GET /self in flight while the fleet's desired state is built
+            planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id, target=target,
+                                              concurrency=svc.concurrency,
+                                              ownership=fleet_ownership(fleet.name, str(path), take=take))
         planned.plan.fleet_path = str(path.resolve())
         eta = await svc.eta(planned.plan)
         budgets = await svc.budget_lines()
@@ -159,7 +177,7 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
                  as_json: bool = False, ownership: Ownership | None = None, target: Target | None = None) -> int:
     consent = consent or DeleteConsent()
     con, stream = console(stderr=as_json), JsonStream(as_json)
-    async with open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
+    async with _open_services(mist_host=mist_host, org_id=org_id or fleet.org_id,
                              concurrency=concurrency, force_twin=force_twin) as svc:
         con.print(safe(svc.banner))
         concurrency = svc.concurrency  # the flag, else MIST_CONCURRENCY: sites at once and calls in flight
@@ -175,7 +193,8 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
                                       consent=consent)
         run_id = new_run_id()
         async with hold_org(svc, run_id, [s.name for s in fleet.sites], lock_timeout, con) as lease:
-            planned = await _planned(svc, fleet, saved, con, consent, stream, ownership, target)
+            async with svc.owners_asked():  # GET /self in flight while the fleet's desired state is built
+                planned = await _planned(svc, fleet, saved, con, consent, stream, ownership, target)
             if planned is None:
                 return 0
             _confirm(saved, yes, con)
@@ -187,6 +206,8 @@ async def _apply(fleet: Fleet, saved: dict[str, Any] | None, *, yes: bool, concu
             code, result = await _run_apply(svc, planned, run, con=con, consent=consent, as_json=as_json,
                                             lease=lease)
         if gate is not None:  # Day 2: the sites are done only once their SLEs pass (cli/day2_gate.py)
+            from mistctl.cli.day2_gate import gate_applied
+
             code = max(code, await gate_applied(svc, result.sites_done, soak=gate, run_id=run.id, out=con))
         stream.report(result, run_id=run.id, calls=svc.ledger.total, gate_code=code if gate is not None else None)
         return code
@@ -293,4 +314,4 @@ def demo_cmd(
     raise typer.Exit(code)
 
 
-__all__ = ["register", "Services"]
+__all__ = ["register"]

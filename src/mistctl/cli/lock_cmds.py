@@ -13,12 +13,11 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from mistctl.bootstrap import Services, open_store_from_env
 from mistctl.cli.errors import EXIT_FAILED, fail, handle_errors
 from mistctl.cli.render import console, safe
 from mistctl.errors import UserError
@@ -36,6 +35,9 @@ from mistctl.workflow.runlock import (
     org_run,
     site_lock,
 )
+
+if TYPE_CHECKING:
+    from mistctl.bootstrap import Services
 
 DEFAULT_LOCK_TIMEOUT = 3600.0
 LockTimeoutOpt = Annotated[str, typer.Option(
@@ -85,6 +87,8 @@ def unlock_cmd(
 
 async def _unlock(org_id: str, run_id: str | None, sites: list[str], *, yes: bool) -> None:
     con = console()
+    from mistctl.bootstrap import open_store_from_env  # the settings and the store: not for `--help`
+
     async with open_store_from_env() as store:
         info = await store.get_lock(org_lock(org_id))
         if info is None or (run_id is not None and info.owner != run_id):

@@ -9,7 +9,7 @@ import os
 import typer
 
 from mistctl import __version__, profiles
-from mistctl.cli import helpfmt, richhelp
+from mistctl.cli import helpfmt, richhelp, standins
 from mistctl.cli.errors import fail
 from mistctl.cli.lazy import LazyGroup
 from mistctl.errors import UserError
@@ -69,6 +69,7 @@ def main() -> None:
     # pydantic looks for plugins in every installed package's entry points when it builds the first model
     # (40 ms); mistctl uses none, and Typer turns the search off for its own models the same way.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    standins.install()  # ... and its plugin loader need not import importlib.metadata (cli/standins.py)
     try:
         app()
     finally:

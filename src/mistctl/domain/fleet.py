@@ -6,8 +6,6 @@ A `Site` of a loaded `Fleet` holds its *effective* values: `site_defaults` alrea
 Parsing the YAML/CSV text and validating it all lives in `mistctl.domain.parse.parse_fleet`.
 """
 
-from __future__ import annotations
-
 import re
 from ipaddress import IPv4Network
 from typing import Annotated, Any, Literal
@@ -16,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from mistctl.domain.claim import claim_code_problem, normalise_claim_code
 from mistctl.domain.kinds import ORG_KINDS
+from mistctl.modelkit import new_dict, new_list
 
 _HEX = re.compile(r"^[0-9a-f]{12}$")
 
@@ -141,7 +140,7 @@ class DeviceRef(_Strict):
     name: str | None = None  # the device name to set once assigned
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> DeviceRef:
+    def _exactly_one(self) -> "DeviceRef":
         given = [k for k in _DEVICE_KEYS if getattr(self, k)]
         if len(given) != 1:
             raise ValueError("a device needs exactly one of claim_code, mac or serial")
@@ -186,8 +185,8 @@ class _SiteFields(_Strict):
     gateway_template: str | None = None
     switch_template: str | None = None
     rf_template: str | None = None
-    vars: dict[str, VarValue] = Field(default_factory=dict)
-    overrides: list[str] = Field(default_factory=list)
+    vars: dict[str, VarValue] = Field(default_factory=new_dict)
+    overrides: list[str] = Field(default_factory=new_list)
 
 
 class SiteDefaults(_SiteFields):
@@ -204,8 +203,8 @@ class Site(_SiteFields):
     # its variables are only its own `vars` (an imported org whose addressing fits no plan).
     zone: Number | None = None
     number: Number | None = None
-    site_groups: list[str] = Field(default_factory=list)
-    devices: list[DeviceRef] = Field(default_factory=list)
+    site_groups: list[str] = Field(default_factory=new_list)
+    devices: list[DeviceRef] = Field(default_factory=new_list)
 
     @property
     def placed(self) -> bool:
@@ -216,18 +215,18 @@ class Site(_SiteFields):
 class OrgDesign(_Strict):
     """Org-level Mist objects, one list per kind, written with Mist's field names (see `kinds.ORG_KINDS`)."""
 
-    site_groups: list[dict[str, Any]] = Field(default_factory=list)
-    applications: list[dict[str, Any]] = Field(default_factory=list)
-    networks: list[dict[str, Any]] = Field(default_factory=list)
-    hub_profiles: list[dict[str, Any]] = Field(default_factory=list)
-    gateway_templates: list[dict[str, Any]] = Field(default_factory=list)
-    switch_templates: list[dict[str, Any]] = Field(default_factory=list)
-    wlan_templates: list[dict[str, Any]] = Field(default_factory=list)
-    rf_templates: list[dict[str, Any]] = Field(default_factory=list)
-    wlans: list[dict[str, Any]] = Field(default_factory=list)
-    labels: list[dict[str, Any]] = Field(default_factory=list)
-    wlan_policies: list[dict[str, Any]] = Field(default_factory=list)
-    psks: list[dict[str, Any]] = Field(default_factory=list)
+    site_groups: list[dict[str, Any]] = Field(default_factory=new_list)
+    applications: list[dict[str, Any]] = Field(default_factory=new_list)
+    networks: list[dict[str, Any]] = Field(default_factory=new_list)
+    hub_profiles: list[dict[str, Any]] = Field(default_factory=new_list)
+    gateway_templates: list[dict[str, Any]] = Field(default_factory=new_list)
+    switch_templates: list[dict[str, Any]] = Field(default_factory=new_list)
+    wlan_templates: list[dict[str, Any]] = Field(default_factory=new_list)
+    rf_templates: list[dict[str, Any]] = Field(default_factory=new_list)
+    wlans: list[dict[str, Any]] = Field(default_factory=new_list)
+    labels: list[dict[str, Any]] = Field(default_factory=new_list)
+    wlan_policies: list[dict[str, Any]] = Field(default_factory=new_list)
+    psks: list[dict[str, Any]] = Field(default_factory=new_list)
 
     def __repr_args__(self) -> Any:
         # Reprs and logs never show passphrases, RADIUS secrets or passwords written in org objects.
@@ -250,10 +249,10 @@ class Fleet(_Strict):
     name: str | None = None  # who owns the org objects it writes (`domain.owners`); checked by `parse`
     org_id: str | None = None
     ip_plan: IpPlanSpec | None = None  # None: every site is plan-less (keeps its own variables)
-    zones: list[Zone] = Field(default_factory=list)
+    zones: list[Zone] = Field(default_factory=new_list)
     org: OrgDesign = Field(default_factory=OrgDesign)
     site_defaults: SiteDefaults = Field(default_factory=SiteDefaults)
-    sites: list[Site] = Field(default_factory=list)
+    sites: list[Site] = Field(default_factory=new_list)
 
     def zone(self, zone_id: int) -> Zone | None:
         """The zone with this id, if the fleet has one."""

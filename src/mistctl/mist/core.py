@@ -138,6 +138,11 @@ class ClientCore:
         """The tokens grouped by the budget they share (each alone until `group_tokens` ran)."""
         return group_tokens(self.token_keys, self._owners)
 
+    async def learn_owners(self) -> None:
+        """Send now the ``GET /self`` the first call would send (one per token not known yet), when this
+        client looks owners up at all; the calls after it wait for its answer as they would for that one."""
+        await self._session.learn_owners()
+
     async def group_tokens(self) -> list[TokenGroup]:
         """Ask ``GET /self`` who owns each token not known yet; user tokens of one admin then share one
         budget. One call per such token (none when the first call already asked)."""

@@ -4,11 +4,11 @@ Every model ignores fields it does not name (Mist adds fields over time) but kee
 through ``model_extra``.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from mistctl.modelkit import new_list
 
 #: A Mist object as the API answers it: open-ended, so a plain dict.
 MistObject = dict[str, Any]
@@ -37,7 +37,7 @@ class Privilege(_Wire):
     org_id: str | None = None
     site_id: str | None = None
     msp_id: str | None = None
-    sitegroup_ids: list[str] = Field(default_factory=list)
+    sitegroup_ids: list[str] = Field(default_factory=new_list)
     org_name: str | None = None
 
     def writes_org(self, org_id: str, msp_id: str | None = None) -> bool:
@@ -56,7 +56,7 @@ class SelfInfo(_Wire):
     name: str | None = None
     first_name: str | None = None
     last_name: str | None = None
-    privileges: list[Privilege] = Field(default_factory=list)
+    privileges: list[Privilege] = Field(default_factory=new_list)
 
     @property
     def who(self) -> str:
@@ -78,12 +78,12 @@ def _paired(items: list[str], reasons: list[str]) -> list[tuple[str, str]]:
 class InventoryClaimResult(_Wire):
     """``POST /orgs/{org_id}/inventory``: claim codes added, duplicated or refused (with reasons)."""
 
-    added: list[str] = Field(default_factory=list)
-    duplicated: list[str] = Field(default_factory=list)
-    error: list[str] = Field(default_factory=list)
-    reason: list[str] = Field(default_factory=list)
-    inventory_added: list[MistObject] = Field(default_factory=list)
-    inventory_duplicated: list[MistObject] = Field(default_factory=list)
+    added: list[str] = Field(default_factory=new_list)
+    duplicated: list[str] = Field(default_factory=new_list)
+    error: list[str] = Field(default_factory=new_list)
+    reason: list[str] = Field(default_factory=new_list)
+    inventory_added: list[MistObject] = Field(default_factory=new_list)
+    inventory_duplicated: list[MistObject] = Field(default_factory=new_list)
 
     def refusals(self) -> list[tuple[str, str]]:
         """(claim code, reason) for every code Mist refused."""
@@ -94,9 +94,9 @@ class InventoryChangeResult(_Wire):
     """``PUT /orgs/{org_id}/inventory``: per-MAC outcome of an assign/unassign."""
 
     op: str
-    success: list[str] = Field(default_factory=list)
-    error: list[str] = Field(default_factory=list)
-    reason: list[str] = Field(default_factory=list)
+    success: list[str] = Field(default_factory=new_list)
+    error: list[str] = Field(default_factory=new_list)
+    reason: list[str] = Field(default_factory=new_list)
 
     def refusals(self) -> list[tuple[str, str]]:
         """(MAC, reason) for every device Mist refused."""
@@ -106,15 +106,15 @@ class InventoryChangeResult(_Wire):
 class AssignResult(_Wire):
     """``POST .../deviceprofiles/{id}/assign|unassign``: the MACs that took the change."""
 
-    success: list[str] = Field(default_factory=list)
+    success: list[str] = Field(default_factory=new_list)
 
 
 class LicenseClaimResult(_Wire):
     """``POST /orgs/{org_id}/claim``: what an activation code brought in."""
 
-    inventory_added: list[MistObject] = Field(default_factory=list)
-    inventory_duplicated: list[MistObject] = Field(default_factory=list)
-    inventory_pending: list[MistObject] = Field(default_factory=list)
-    license_added: list[MistObject] = Field(default_factory=list)
-    license_duplicated: list[MistObject] = Field(default_factory=list)
-    license_error: list[MistObject] = Field(default_factory=list)
+    inventory_added: list[MistObject] = Field(default_factory=new_list)
+    inventory_duplicated: list[MistObject] = Field(default_factory=new_list)
+    inventory_pending: list[MistObject] = Field(default_factory=new_list)
+    license_added: list[MistObject] = Field(default_factory=new_list)
+    license_duplicated: list[MistObject] = Field(default_factory=new_list)
+    license_error: list[MistObject] = Field(default_factory=new_list)

@@ -5,11 +5,11 @@ keys its results `switch-health` and `application_health` while the per-site met
 `switch_health` and `application_health`. `ORG_SLE_KEYS` and `SITE_METRIC_OF` map the two.
 """
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from mistctl.modelkit import new_dict, new_list
 
 SleFamily = Literal["wifi", "wired", "wan"]
 
@@ -76,9 +76,9 @@ class SiteSle(_Wire):
 class SleSamples(_Wire):
     """Per-interval samples: user-minutes in total and degraded, and the SLE value of each interval."""
 
-    total: list[float | None] = Field(default_factory=list)
-    degraded: list[float | None] = Field(default_factory=list)
-    value: list[float | None] = Field(default_factory=list)
+    total: list[float | None] = Field(default_factory=new_list)
+    degraded: list[float | None] = Field(default_factory=new_list)
+    value: list[float | None] = Field(default_factory=new_list)
 
 
 class SleSeries(_Wire):
@@ -97,9 +97,9 @@ class SleSummary(_Wire):
     start: float
     end: float
     sle: SleSeries
-    impact: dict[str, Any] = Field(default_factory=dict)
-    classifiers: list[dict[str, Any]] = Field(default_factory=list)
-    events: list[dict[str, Any]] = Field(default_factory=list)
+    impact: dict[str, Any] = Field(default_factory=new_dict)
+    classifiers: list[dict[str, Any]] = Field(default_factory=new_list)
+    events: list[dict[str, Any]] = Field(default_factory=new_list)
 
     @property
     def value(self) -> float | None:
@@ -115,8 +115,8 @@ class SleSummary(_Wire):
 class SleMetrics(_Wire):
     """``GET /sites/{site_id}/sle/site/{site_id}/metrics``: metric names supported and enabled."""
 
-    supported: list[str] = Field(default_factory=list)
-    enabled: list[str] = Field(default_factory=list)
+    supported: list[str] = Field(default_factory=new_list)
+    enabled: list[str] = Field(default_factory=new_list)
 
 
 class DeviceVersion(_Wire):
@@ -146,9 +146,9 @@ class SiteUpgrade(_Wire):
     target_version: str | None = None
     start_time: int | None = None
     current_phase: int | None = None
-    targets: dict[str, Any] = Field(default_factory=dict)
-    counts: dict[str, int] = Field(default_factory=dict)
-    upgrade_plan: dict[str, Any] = Field(default_factory=dict)
+    targets: dict[str, Any] = Field(default_factory=new_dict)
+    counts: dict[str, int] = Field(default_factory=new_dict)
+    upgrade_plan: dict[str, Any] = Field(default_factory=new_dict)
 
     @property
     def finished(self) -> bool:

@@ -13,22 +13,24 @@ because a retried upgrade would start a second one. The caller learns the outcom
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from mistctl.mist.core import ClientCore, _expect_dict, _expect_list
 from mistctl.mist.errors import MalformedResponse, NotFound
 from mistctl.mist.models import MistObject
-from mistctl.mist.models_day2 import (
-    DeviceStats,
-    DeviceUpgradeStarted,
-    DeviceVersion,
-    SiteSle,
-    SiteUpgrade,
-    SleMetrics,
-    SleSummary,
-)
+
+if TYPE_CHECKING:
+    from mistctl.mist.models_day2 import (
+        DeviceStats,
+        DeviceUpgradeStarted,
+        DeviceVersion,
+        SiteSle,
+        SiteUpgrade,
+        SleMetrics,
+        SleSummary,
+    )
 
 _SITE_SLE = "/sites/{site_id}/sle/site/{scope_id}"
 _UPGRADES = "/sites/{site_id}/devices/upgrade"
@@ -46,6 +48,8 @@ class Day2Ops(ClientCore):
 
     async def list_site_sle_metrics(self, site_id: str) -> SleMetrics:
         """The SLE metric names the site supports and has enabled (names as Mist spells them)."""
+        from mistctl.mist.models_day2 import SleMetrics  # imported at the first Day 2 call
+
         answer = await self._session.call(
             "GET", f"{_SITE_SLE}/metrics", {"site_id": site_id, "scope_id": site_id}
         )
@@ -61,6 +65,8 @@ class Day2Ops(ClientCore):
         duration: str | None = None,
     ) -> SleSummary:
         """One metric's summary for a site; `SleSummary.value` is the SLE over the window (default 1d)."""
+        from mistctl.mist.models_day2 import SleSummary  # imported at the first Day 2 call
+
         query = {"start": start, "end": end, "duration": duration}
         answer = await self._session.call(
             "GET",
@@ -76,6 +82,8 @@ class Day2Ops(ClientCore):
         Mist is deprecating `summary` for `summary-trend` (mistapi `getSiteSleSummaryTrend`); the vendored
         spec (2509.1.2) has only `getSiteSleSummary`, so a 404 there falls back, and is remembered.
         """
+        from mistctl.mist.models_day2 import SleSummary  # imported at the first Day 2 call
+
         if not self._trend_missing:
             query = {"duration": duration} if duration else {}
             try:
@@ -95,6 +103,8 @@ class Day2Ops(ClientCore):
 
         `query` takes Mist's `start`, `end`, `duration`, `interval`, `limit`.
         """
+        from mistctl.mist.models_day2 import SiteSle  # imported at the first Day 2 call
+
         limit = int(query.pop("limit", SLE_PAGE_SIZE))
         results: list[SiteSle] = []
         page = 1
@@ -121,6 +131,8 @@ class Day2Ops(ClientCore):
         self, site_id: str, type: str | None = None, *, model: str | None = None
     ) -> list[DeviceVersion]:
         """Firmware versions available for the site's devices of a type (Mist's default type is `ap`)."""
+        from mistctl.mist.models_day2 import DeviceVersion  # imported at the first Day 2 call
+
         query = {k: v for k, v in {"type": type, "model": model}.items() if v is not None}
         answer = await self._session.call(
             "GET", "/sites/{site_id}/devices/versions", {"site_id": site_id}, query=query
@@ -135,6 +147,8 @@ class Day2Ops(ClientCore):
 
         Not retried: a lost answer raises `OutcomeUnknown` (see the module docstring to resolve it).
         """
+        from mistctl.mist.models_day2 import DeviceUpgradeStarted  # imported at the first Day 2 call
+
         answer = await self._session.call(
             "POST",
             "/sites/{site_id}/devices/{device_id}/upgrade",
@@ -169,6 +183,8 @@ class Day2Ops(ClientCore):
 
     async def get_site_device_upgrade(self, site_id: str, upgrade_id: str) -> SiteUpgrade:
         """One site-wide upgrade: status, plan and the MACs in each state (`targets`)."""
+        from mistctl.mist.models_day2 import SiteUpgrade  # imported at the first Day 2 call
+
         answer = await self._session.call(
             "GET", f"{_UPGRADES}/{{upgrade_id}}", {"site_id": site_id, "upgrade_id": upgrade_id}
         )
@@ -182,6 +198,8 @@ class Day2Ops(ClientCore):
 
     async def list_site_device_upgrades(self, site_id: str, status: str | None = None) -> list[SiteUpgrade]:
         """The site's upgrades (with `counts` per state), optionally of one status."""
+        from mistctl.mist.models_day2 import SiteUpgrade  # imported at the first Day 2 call
+
         query = {"status": status} if status else None
         answer = await self._session.call("GET", _UPGRADES, {"site_id": site_id}, query=query)
         return [
@@ -192,6 +210,8 @@ class Day2Ops(ClientCore):
 
     async def get_site_device_stats(self, site_id: str, device_id: str) -> DeviceStats:
         """A device's stats: running `version` and `fwupdate` progress (raises `NotFound`)."""
+        from mistctl.mist.models_day2 import DeviceStats  # imported at the first Day 2 call
+
         answer = await self._session.call(
             "GET", "/sites/{site_id}/stats/devices/{device_id}", {"site_id": site_id, "device_id": device_id}
         )
@@ -199,6 +219,8 @@ class Day2Ops(ClientCore):
 
     async def list_site_device_stats(self, site_id: str, type: str = "all") -> list[DeviceStats]:
         """Every device's stats at a site in one paged call (Mist's default type is `ap`; here `all`)."""
+        from mistctl.mist.models_day2 import DeviceStats  # imported at the first Day 2 call
+
         items = await self._list("/sites/{site_id}/stats/devices", {"site_id": site_id}, {"type": type})
         return [DeviceStats.model_validate(item) for item in items]
 

@@ -5,14 +5,13 @@ Free-text errors and run plans are redacted on validation (see `redact`), so no 
 PSK passphrase or a token, and no repr shows one. Timestamps are timezone-aware.
 """
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import uuid4
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from mistctl.modelkit import new_dict
 from mistctl.store.redact import looks_like_token, redact, redact_text
 
 RunStatus = Literal["pending", "running", "completed", "failed", "partial", "cancelled", "interrupted"]
@@ -64,12 +63,12 @@ class Run(_Record):
     kind: str = Field(min_length=1)
     org_id: str
     fleet_hash: str = ""
-    plan: RedactedDict = Field(default_factory=dict, repr=False)
+    plan: RedactedDict = Field(default_factory=new_dict, repr=False)
     status: RunStatus = "pending"
     created_at: AwareDatetime = Field(default_factory=utcnow)
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
-    counts: dict[str, int] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=new_dict)
     error: RedactedText | None = None
     requested_by: Actor = "cli"
     cancel_requested: bool = False
@@ -97,7 +96,7 @@ class RunPatch(_Record):
     heartbeat_at: AwareDatetime | None = None
 
     @model_validator(mode="after")
-    def _no_null_for_required(self) -> RunPatch:
+    def _no_null_for_required(self) -> "RunPatch":
         # None means "clear" only for fields a Run may leave empty.
         nulled = sorted(n for n in self.model_fields_set & _PATCH_NOT_NULL if getattr(self, n) is None)
         if nulled:
@@ -131,7 +130,7 @@ class StepRecord(_Record):
         """The resume identity: (org_id, site, step, kind, key)."""
         return (self.org_id, self.site, self.step, self.kind, self.key)
 
-    def advance(self, **changes: Any) -> StepRecord:
+    def advance(self, **changes: Any) -> "StepRecord":
         """A validated copy with `changes` applied and `updated_at` set to now."""
         data = self.model_dump()
         data.update(changes)
@@ -178,7 +177,7 @@ class SleCheck(_Record):
     org_id: str
     site: str = Field(min_length=1)
     ts: AwareDatetime = Field(default_factory=utcnow)
-    values: dict[str, float | None] = Field(default_factory=dict)
+    values: dict[str, float | None] = Field(default_factory=new_dict)
     status: Literal["pass", "fail", "no-data"] = "no-data"
     run_id: str | None = None
 

@@ -45,15 +45,17 @@ async def read_live(
     kinds = kinds_to_read(desired)
     trusted = await _trusted_kinds(records, org_id, desired, kinds) if trust_records else {}
     kinds = [k for k in kinds if k.key not in trusted]
-    lists = await asyncio.gather(
-        *(mist.list_org(org_id, k.collection, **_LIST_QUERY.get(k.key, {})) for k in kinds)
+    devices = bool(desired.hub_gateways) or any(s.devices for s in desired.sites.values())
+    lists = await asyncio.gather(  # the inventory in the same round trip as the kinds
+        *(mist.list_org(org_id, k.collection, **_LIST_QUERY.get(k.key, {})) for k in kinds),
+        *([mist.list_org(org_id, "inventory", **INVENTORY_QUERY)] if devices else []),
     )
-    objects = {k.key: objs for k, objs in zip(kinds, lists, strict=True)}
+    objects = {k.key: objs for k, objs in zip(kinds, lists, strict=False)}
     if K.HUB_PROFILES.key in objects:
         objects[K.HUB_PROFILES.key] = [o for o in objects[K.HUB_PROFILES.key] if o.get("type") == "gateway"]
     live = LiveState(org_id=org_id, objects=objects, trusted=trusted)
-    if desired.hub_gateways or any(s.devices for s in desired.sites.values()):
-        live.inventory = await mist.list_org(org_id, "inventory", **INVENTORY_QUERY)
+    if devices:
+        live.inventory = lists[-1]
         live.orders = await _orders(records, org_id, desired)
     await _read_site_vars(mist, records, live, desired, concurrency, refresh_vars)
     return live
