@@ -87,16 +87,20 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
             pipe.sadd(self.keys.k("stepsites", rec.org_id), site)
 
     @_guarded
-    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
-        """The step's record, its object (and owner, when `ref` has one) and its audit entries in one
-        MULTI/EXEC (one round trip, not three)."""
+    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry], *,
+                          images: Sequence[RunImage] = (), state: SiteState | None = None) -> None:
+        """The step's record, its object (and owner, when `ref` has one), its audit entries and the images
+        in one MULTI/EXEC (one round trip, not four); then the site's state, when given (its own script)."""
         async with self.r.pipeline(transaction=True) as pipe:
             self._queue_steps(pipe, (rec,))
             pipe.hset(self.keys.k("obj", ref.org_id, ref.kind), ref.key, ref.model_dump_json(exclude={"owner"}))
             if ref.owner is not None:
                 pipe.hset(self.keys.k("objowner", ref.org_id, ref.kind), ref.key, ref.owner)
             self._queue_audit(pipe, audit)
+            self._queue_images(pipe, images)
             await pipe.execute()
+        if state is not None:
+            await self.put_site_states((state,))
 
     async def get_steps(
         self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
@@ -300,11 +304,14 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
     async def put_run_images(self, images: Sequence[RunImage]) -> None:
         """Upsert by (run_id, kind, key) in one transaction."""
         async with self.r.pipeline(transaction=True) as pipe:
-            for img in images:
-                field = f"{img.kind}{rk.SEP}{img.key}"
-                pipe.hset(self.keys.k("images", img.run_id), field, img.model_dump_json())
-                pipe.zadd(self.keys.k("imageorder", img.run_id), {field: time.time_ns()}, nx=True)
+            self._queue_images(pipe, images)
             await pipe.execute()
+
+    def _queue_images(self, pipe: Any, images: Sequence[RunImage]) -> None:
+        for img in images:
+            field = f"{img.kind}{rk.SEP}{img.key}"
+            pipe.hset(self.keys.k("images", img.run_id), field, img.model_dump_json())
+            pipe.zadd(self.keys.k("imageorder", img.run_id), {field: time.time_ns()}, nx=True)
 
     @_guarded
     async def get_run_image(self, run_id: str, kind: str, key: str) -> RunImage | None:
