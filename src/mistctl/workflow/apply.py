@@ -234,7 +234,8 @@ class Applier:
             async with gate:
                 if await self.records.cancelled():
                     return
-                await self.finish_site(await run_site_job(self.mist, self.records, job))
+                outcome = await run_site_job(self.mist, self.records, job)  # its records all written
+            await self.finish_site(outcome)  # reported out of the slot: the next site starts meanwhile
 
         await asyncio.gather(*(one(job) for job in self.site_jobs(plan)))
 
