@@ -19,7 +19,6 @@ from mistctl.workflow.create import create_or_find
 from mistctl.workflow.device_names import device_names
 from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
-from mistctl.workflow.write_behind import WriteBehind
 
 
 @dataclass
@@ -93,55 +92,29 @@ class _Failed(Exception):
 
 
 async def run_site_job(mist: MistApi, records: Records, job: SiteJob) -> SiteOutcome:
-    """Converge one site; failures are recorded (step and error) and returned, not raised.
-
-    Its records are written behind its Mist calls, in order (`write_behind`), and all made before it returns."""
-    writes = WriteBehind()
-    try:
-        return await _converge(mist, Site(records, job, writes))
-    finally:
-        await writes.drain()
-
-
-@dataclass
-class Site:
-    """One site job as it runs: its records, its writes behind its calls, and its outcome so far."""
-
-    records: Records
-    job: SiteJob
-    writes: WriteBehind
-    outcome: SiteOutcome = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.outcome = SiteOutcome(self.job.site, ok=False, site_id=self.job.site_id)
-
-    def status(self, status: str, **fields: Any) -> None:
-        """Record the site's state (behind its calls)."""
-        self.writes.add(self.records.site_status(self.job.site, status, site_id=self.outcome.site_id,
-                                                 **self.job.place(), **fields))
-
-
-async def _converge(mist: MistApi, site: Site) -> SiteOutcome:
-    job, outcome, records = site.job, site.outcome, site.records
-    site.status("provisioning")
+    """Converge one site; failures are recorded (step and error) and returned, not raised."""
+    await records.site_status(job.site, "provisioning", site_id=job.site_id, **job.place())
+    outcome = SiteOutcome(job.site, ok=False, site_id=job.site_id)
     try:
         if job.error:
             raise _Failed(job.error_step, "devices", job.error)
-        await _site_object(mist, site)
-        await _site_vars(mist, site)
-        recorded_done = await _devices(mist, site)
+        await _site_object(mist, records, job, outcome)
+        await _site_vars(mist, records, job, outcome)
+        recorded_done = await _devices(mist, records, job, outcome)
     except _Failed as exc:
         outcome.step, outcome.error = exc.step, str(exc)
-        site.writes.add(records.step_failed(job.site, exc.step, exc.kind, job.site, str(exc)))
-        site.status("failed", failed_step=exc.step, error=str(exc))
+        await records.step_failed(job.site, exc.step, exc.kind, job.site, str(exc))
+        await records.site_status(job.site, "failed", site_id=outcome.site_id, failed_step=exc.step,
+                                  error=str(exc), **job.place())
         return outcome
     outcome.ok = True
     if job.pending:
         outcome.pending = list(job.pending)
-        site.status("pending", error=pending_note(job.pending))
+        await records.site_status(job.site, "pending", site_id=outcome.site_id, **job.place(),
+                                  error=pending_note(job.pending))
         return outcome
     if not recorded_done:
-        site.status("done")
+        await records.site_status(job.site, "done", site_id=outcome.site_id, **job.place())
     return outcome
 
 
@@ -157,11 +130,9 @@ async def _guard(step: int, kind: str, call: Callable[[], Awaitable[Any]]) -> An
         raise _Failed(step, kind, str(exc)) from None
 
 
-async def _site_object(mist: MistApi, site: Site) -> None:
-    job, outcome = site.job, site.outcome
+async def _site_object(mist: MistApi, records: Records, job: SiteJob, outcome: SiteOutcome) -> None:
     if job.action == "noop":
         return
-    site.writes.check()
     with call_scope(job.site, "sites", job.site):
         if job.action == "create":
             obj = await _guard(1, "sites", lambda: create_or_find(mist, job.org_id, K.SITES, job.site, job.body))
@@ -169,33 +140,28 @@ async def _site_object(mist: MistApi, site: Site) -> None:
             obj = await _guard(1, "sites", lambda: mist.update_site(str(job.site_id), job.body))
     outcome.site_id = str(obj["id"])
     outcome.writes += 1
-    site.writes.add(site.records.step_done(job.site, 1, "sites", job.site, outcome.site_id, job.site_hash,
-                                           written=obj))
+    await records.step_done(job.site, 1, "sites", job.site, outcome.site_id, job.site_hash, written=obj)
 
 
-async def _site_vars(mist: MistApi, site: Site) -> None:
-    job, outcome = site.job, site.outcome
+async def _site_vars(mist: MistApi, records: Records, job: SiteJob, outcome: SiteOutcome) -> None:
     if job.vars is None:
         return
     site_id = str(outcome.site_id)
     variables = job.vars
-    site.writes.check()
     with call_scope(job.site, "site_vars", job.site):
         await _guard(1, "site_vars", lambda: mist.update_site_setting(site_id, {"vars": variables}))
     outcome.writes += 1
-    site.writes.add(site.records.step_done(job.site, 1, "site_vars", job.site, site_id, job.vars_hash))
+    await records.step_done(job.site, 1, "site_vars", job.site, site_id, job.vars_hash)
 
 
-async def _devices(mist: MistApi, site: Site) -> bool:
+async def _devices(mist: MistApi, records: Records, job: SiteJob, outcome: SiteOutcome) -> bool:
     """Assign the devices, name them, then fail the site for any device Mist refused or does not hold.
 
     True when the site's "done" state was recorded with the assignment (nothing was left to do or to fail)."""
-    job, outcome, records = site.job, site.outcome, site.records
     site_id = str(outcome.site_id)
     failures = list(job.missing)
     refused: set[str] = set()
     if job.macs:
-        site.writes.check()
         with call_scope(job.site, "devices", job.site):
             answer = await _guard(2, "devices", lambda: mist.assign_inventory(job.org_id, site_id, job.macs))
         outcome.writes += 1
@@ -203,12 +169,10 @@ async def _devices(mist: MistApi, site: Site) -> bool:
         failures += [f"Mist refused to assign {mac} to site {job.site}: {why}" for mac, why in answer.refusals()]
         if not answer.error:
             last = not failures and not job.names and not job.pending  # the site is done with this record
-            site.writes.add(records.step_done(job.site, 2, "devices", job.site, site_id, job.devices_hash,
-                                              site_done=job.place() if last else None))
+            await records.step_done(job.site, 2, "devices", job.site, site_id, job.devices_hash,
+                                    site_done=job.place() if last else None)
             if last:
                 return True
-    if job.names:  # its calls write their records themselves: after those queued before them
-        await site.writes.drain()
     failures += await device_names(mist, records, job, outcome, skip=refused)
     if failures:
         raise _Failed(2, "devices", "; ".join(failures))
