@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from mistctl.store import open_store
+from mistctl.store import AuditEntry, ObjRef, SiteState, open_store
 from mistctl.store.models import RunImage
 from mistctl.store.sqlite_schema import SCHEMA_VERSION
 from tests.integration import test_store_contract as contract
@@ -32,6 +32,28 @@ async def test_images_keep_their_first_order_and_upsert_by_identity(store):
     assert (b.written, b.after_modified, b.mist_id, b.before) == (True, 7, "x", {"ssid": "b"})
     assert await store.get_run_image("r1", "wlans", "zz") is None
     assert await store.get_run_images("other") == []
+
+
+async def test_record_done_writes_the_written_image_and_the_site_state_with_the_step(store):
+    await store.put_run_images([an_image("a", "create"), an_image("b", before={"ssid": "b"})])
+    rec = contract.a_step(site="store-001", key="store-001", status="done", mist_id="m-1", applied_hash="h1")
+    ref = ObjRef(org_id=ORG, kind="sites", key="store-001", mist_id="m-1", applied_hash="h1", owner="fleet:f")
+    audit = [AuditEntry(run_id="r1", site="store-001", method="POST", path=f"/api/v1/orgs/{ORG}/sites",
+                        kind="sites", name="store-001", status=200, actor="cli", mist_id="m-1")]
+    written = an_image("a", "create", mist_id="m-1", written=True, after_modified=12.5)
+    done = SiteState(org_id=ORG, name="store-001", status="done", site_id="m-1", last_run_id="r1",
+                     ip_plan={"supernet": "10.0.0.0/8"}, zone="1", number=2)
+    await store.record_done(rec, ref, audit, images=[written], state=done)
+    await store.record_done(contract.a_step(key="vars", status="done", mist_id="m-1"), ref, [])  # neither: kept
+    assert [(s.key, s.status) for s in await store.get_steps(ORG, site="store-001")] == [
+        ("store-001", "done"), ("vars", "done")]
+    assert (await store.get_objects(ORG, "sites"))["store-001"].owner == "fleet:f"
+    assert [(e.name, e.mist_id) for e in await store.list_audit(run_id="r1")] == [("store-001", "m-1")]
+    got = await store.get_run_images("r1")
+    assert [(i.key, i.written, i.mist_id, i.after_modified) for i in got] == [
+        ("a", True, "m-1", 12.5), ("b", False, None, None)]  # updated in place: the first order is kept
+    state = await store.get_site_state(ORG, "store-001")
+    assert state is not None and (state.status, state.site_id, state.ip_plan) == ("done", "m-1", done.ip_plan)
 
 
 async def test_a_before_image_never_holds_a_passphrase(store, store_url, tmp_path):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Self
 from pydantic import ValidationError
 
 from mistctl.store.errors import RecordRejected
-from mistctl.store.models import AuditEntry, Fingerprint, ObjRef, RunPatch, StepRecord, utcnow
+from mistctl.store.models import AuditEntry, Fingerprint, ObjRef, RunImage, RunPatch, SiteState, StepRecord, utcnow
 from mistctl.store.redact import is_fingerprint, redact
 
 if TYPE_CHECKING:
@@ -46,12 +46,18 @@ class StoreLifecycle:
         await self.close()
 
 
-async def record_done_in_turn(store: StateStore, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
-    """`record_done` for a store with no one-write form: the record, the object's id, then the audit entries."""
+async def record_done_in_turn(store: StateStore, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry],
+                              images: Sequence[RunImage] = (), state: SiteState | None = None) -> None:
+    """`record_done` for a store with no one-write form: the record, the object's id, the audit entries, then
+    the images and the site's state when given."""
     await store.record_step(rec)
     await store.put_object(ref.org_id, ref.kind, ref.key, ref.mist_id, ref.applied_hash, ref.owner)
     if audit:
         await store.append_audit_batch(audit)
+    if images:
+        await store.put_run_images(images)
+    if state is not None:
+        await store.put_site_state(state)
 
 
 def parse_patch(run_id: str, changes: Mapping[str, Any]) -> RunPatch:

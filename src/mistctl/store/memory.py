@@ -78,7 +78,7 @@ class MemoryStore(MemorySleHistory, StoreLifecycle):
         if run.id in self._runs:
             raise RecordRejected(f"run {run.id} already exists; create runs with a fresh id")
         self._runs[run.id] = _copy_run(run)
-        return _copy_run(run)
+        return run  # the caller's own: it shares nothing with the copy stored
 
     async def get_run(self, run_id: str, *, include_plan: bool = True) -> Run | None:
         """The run (its plan left out unless `include_plan`), or None."""
@@ -134,9 +134,10 @@ class MemoryStore(MemorySleHistory, StoreLifecycle):
         for rec in recs:
             self._steps[rec.identity] = rec
 
-    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
-        """`record_step`, `put_object` and `append_audit_batch` in turn."""
-        await record_done_in_turn(self, rec, ref, audit)
+    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry], *,
+                          images: Sequence[RunImage] = (), state: SiteState | None = None) -> None:
+        """`record_step`, `put_object`, `append_audit_batch`, `put_run_images` and `put_site_state` in turn."""
+        await record_done_in_turn(self, rec, ref, audit, images, state)
 
     async def get_steps(
         self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
@@ -178,8 +179,10 @@ class MemoryStore(MemorySleHistory, StoreLifecycle):
 
     # --- site states ----------------------------------------------------------------------------------
     async def put_site_state(self, state: SiteState) -> None:
-        """Upsert by (org_id, name)."""
-        self._sites[(state.org_id, state.name)] = state.model_copy(deep=True)
+        """Upsert by (org_id, name), its dicts copied (the rest is immutable: a deep copy of the whole record
+        cost four times as much)."""
+        self._sites[(state.org_id, state.name)] = state.model_copy(
+            update={"ip_plan": copy.deepcopy(state.ip_plan), "sle": copy.deepcopy(state.sle)})
 
     async def put_site_states(self, states: Sequence[SiteState]) -> None:
         """Upsert many."""

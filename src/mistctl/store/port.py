@@ -76,9 +76,12 @@ class StateStore(Protocol):
     async def record_steps(self, recs: Sequence[StepRecord]) -> None:
         """`record_step` for many records in one write."""
 
-    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
-        """A step done, in one write where the store can: `record_step(rec)`, `put_object` of `ref` and
-        `append_audit_batch(audit)` (apply calls it once per change it made)."""
+    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry], *,
+                          images: Sequence[RunImage] = (), state: SiteState | None = None) -> None:
+        """A step done, in one write where the store can: `record_step(rec)`, `put_object` of `ref`,
+        `append_audit_batch(audit)`, then `put_run_images(images)` (the written object's before-image) and
+        `put_site_state(state)` (the site's last step: it is done) when given (apply calls it once per
+        change it made)."""
 
     async def get_steps(
         self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None

@@ -97,12 +97,16 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
             pipe.sadd(self.keys.k("stepsites", org_id), *names)
 
     @_guarded
-    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
-        """The step's record, its object (and owner, when `ref` has one) and its audit entries in one
-        MULTI/EXEC (one round trip, not three)."""
+    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry], *,
+                          images: Sequence[RunImage] = (), state: SiteState | None = None) -> None:
+        """The step's record, its object (and owner, when `ref` has one), its audit entries and the images
+        in one MULTI/EXEC (one round trip, not four); then the site's state, when given (its own script)."""
         async with self.r.pipeline(transaction=True) as pipe:
             self._queue_done(pipe, rec, ref, audit)
+            self._queue_images(pipe, images)
             await pipe.execute()
+        if state is not None:
+            await self.put_site_states((state,))
 
     def _queue_done(self, pipe: Any, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
         self._queue_steps(pipe, (rec,))

@@ -135,9 +135,11 @@ class SqliteStore(SqliteSleHistory, StoreLifecycle):
         """One record by identity."""
         return await self._call(rec_q.select_step, org_id, site, step, kind, key)
 
-    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
-        """The step's record, its object's id and its audit entries, in one transaction."""
-        await self._call(rec_q.record_done, rec, ref, list(audit))
+    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry], *,
+                          images: Sequence[RunImage] = (), state: SiteState | None = None) -> None:
+        """The step's record, its object's id, its audit entries, the images and the site's state, in one
+        transaction."""
+        await self._call(rec_q.record_done, rec, ref, list(audit), list(images), state)
 
     # --- object map -----------------------------------------------------------------------------------
     async def put_object(

@@ -36,12 +36,18 @@ def _put_steps(conn: sqlite3.Connection, recs: Sequence[StepRecord]) -> None:
     )
 
 
-def record_done(conn: sqlite3.Connection, rec: StepRecord, ref: ObjRef, entries: Sequence[AuditEntry]) -> None:
-    """A step done: its record, its object's Mist id and the audit entries of its writes, in one transaction."""
+def record_done(conn: sqlite3.Connection, rec: StepRecord, ref: ObjRef, entries: Sequence[AuditEntry],
+                images: Sequence[RunImage] = (), state: SiteState | None = None) -> None:
+    """A step done: its record, its object's Mist id, the audit entries of its writes, the written object's
+    before-image and the site's state (when given), in one transaction."""
     with write_tx(conn):
         _put_steps(conn, (rec,))
         upsert_object(conn, ref)
         _put_audit(conn, entries)
+        if images:
+            upsert_images(conn, images)
+        if state is not None:
+            upsert_sites(conn, (state,))
 
 
 def select_steps(

@@ -151,9 +151,8 @@ class Applier:
                 body = {"type": "gateway", **body}
             obj = await self.mist.update_org(self.org_id, kind.collection, mist_id, body)
         self.result.writes += 1
-        await self.records.wrote(change.kind, change.key, obj)
         await self.records.step_done(None, change.step, change.kind, change.key, str(obj["id"]),
-                                     desired.hash())
+                                     desired.hash(), written=obj)
 
     async def _hub_gateways(self, change: Change) -> None:
         """Assign a hub profile to its hub gateways; a MAC Mist did not take fails the change, named."""
@@ -235,7 +234,8 @@ class Applier:
             async with gate:
                 if await self.records.cancelled():
                     return
-                await self.finish_site(await run_site_job(self.mist, self.records, job))
+                outcome = await run_site_job(self.mist, self.records, job)  # its records all written
+            await self.finish_site(outcome)  # reported out of the slot: the next site starts meanwhile
 
         await asyncio.gather(*(one(job) for job in self.site_jobs(plan)))
 

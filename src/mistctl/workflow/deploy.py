@@ -16,6 +16,7 @@ from mistctl.domain import kinds as K
 from mistctl.domain.desired import DesiredState, build_desired, canonical_hash
 from mistctl.domain.diff import LiveState, compute_plan
 from mistctl.domain.fleet import Fleet
+from mistctl.domain.gcpause import gc_frozen
 from mistctl.domain.ipplan import site_variables
 from mistctl.domain.owners import Ownership, is_owner_conflict
 from mistctl.domain.plan import Plan
@@ -168,10 +169,11 @@ async def record_run(store: StateStore, kind: str, plan: Plan, *, org_id: str, a
     sites = len({c.site for c in plan.changes if c.site})
     # Made in a worker thread: the plan of thousands of sites is walked to redact it (seconds), and the event
     # loop keeps renewing the run's locks meanwhile.
-    run = await asyncio.to_thread(lambda: Run(
-        id=run_id or new_run_id(), kind=kind, org_id=org_id, fleet_hash=plan.fleet_hash, plan=plan.to_json(),
-        counts={"sites_total": sites}, requested_by=actor))
-    return await store.create_run(run)
+    with gc_frozen():  # copying the plan makes many objects: no full collection pass over the whole heap
+        run = await asyncio.to_thread(lambda: Run(
+            id=run_id or new_run_id(), kind=kind, org_id=org_id, fleet_hash=plan.fleet_hash, plan=plan.to_json(),
+            counts={"sites_total": sites}, requested_by=actor))
+        return await store.create_run(run)
 
 
 def check_saved(saved: dict[str, Any], fresh: Plan) -> None:
@@ -207,6 +209,14 @@ async def apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, l
     covers (`workflow.lock_gate`; calls in flight finish); the run ends `failed` saying which lock, who took
     it and what is left, and `LockLost` is raised.
     """
+    with gc_frozen():  # the fleet, the plan and the live org stay alive throughout: out of the GC's passes
+        return await _apply_planned(mist, store, planned, ledger=ledger, run=run, concurrency=concurrency,
+                                    progress=progress, consent=consent, lease=lease)
+
+
+async def _apply_planned(mist: MistApi, store: StateStore, planned: Planned, *, ledger: CallLedger,
+                         run: Run, concurrency: int, progress: Progress | None,
+                         consent: DeleteConsent | None, lease: RunLease | None) -> ApplyResult:
     gated = GatedMist(mist, lease, planned.plan.org_id) if lease is not None else None
     records = Records(store, planned.plan.org_id, run.id, actor=run.requested_by, ledger=ledger,
                       owner=planned.plan.owner)

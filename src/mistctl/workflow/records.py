@@ -50,13 +50,34 @@ class Records:
         }
 
     async def step_done(self, site: str | None, step: int, kind: str, key: str, mist_id: str,
-                        applied_hash: str) -> None:
-        """A change was made (or found made): remember its id and what was applied."""
+                        applied_hash: str, *, written: dict[str, Any] | None = None,
+                        site_done: dict[str, Any] | None = None) -> None:
+        """A change was made (or found made): remember its id and what was applied.
+
+        `written`: Mist's answer to the write that made it (`wrote`), its before-image updated in the same
+        store write when this process holds the run's images; `site_done`: the site's last step, so its
+        state becomes "done" in the same write (its place as `site_status` takes it)."""
         rec = StepRecord(run_id=self.run_id, org_id=self.org_id, site=site, step=step, kind=kind, key=key,
                          status="done", mist_id=mist_id, applied_hash=applied_hash)
         ref = ObjRef(org_id=self.org_id, kind=kind, key=key, mist_id=mist_id, applied_hash=applied_hash,
                      owner=self.owner)
-        await self.store.record_done(rec, ref, self._drain((site, kind, key), mist_id))  # one write
+        images = [] if written is None else await self._written_images(kind, key, written)
+        state = None if site_done is None else self._site_state(key, "done", site_id=mist_id, **site_done)
+        await self.store.record_done(rec, ref, self._drain((site, kind, key), mist_id), images=images,
+                                     state=state)  # one write
+        if self.images is not None:
+            self.images.update({(i.kind, i.key): i for i in images})
+
+    async def _written_images(self, kind: str, key: str, obj: dict[str, Any]) -> list[RunImage]:
+        """The written object's before-image, to store with its step ([] when the run imaged none); when this
+        process does not hold the run's images, `wrote` reads and writes it on its own first."""
+        from mistctl.workflow.run_images import written_image
+
+        if self.images is None:
+            await self.wrote(kind, key, obj)
+            return []
+        image = self.images.get((kind, key))
+        return [] if image is None else [written_image(image, obj)]
 
     async def wrote(self, kind: str, key: str, obj: dict[str, Any]) -> None:
         """A create or update was made: its before-image learns the id and Mist's `modified_time`."""
@@ -91,13 +112,21 @@ class Records:
                           zone: int | None = None, number: int | None = None,
                           ip_plan: dict[str, Any] | None = None, zone_name: str | None = None,
                           latlng: Sequence[float] | None = None) -> None:
-        await self.store.put_site_state(SiteState(
+        await self.store.put_site_state(self._site_state(
+            name, status, site_id=site_id, failed_step=failed_step, error=error, zone=zone, number=number,
+            ip_plan=ip_plan, zone_name=zone_name, latlng=latlng))
+
+    def _site_state(self, name: str, status: str, *, site_id: str | None = None, failed_step: int | None = None,
+                    error: str | None = None, zone: int | None = None, number: int | None = None,
+                    ip_plan: dict[str, Any] | None = None, zone_name: str | None = None,
+                    latlng: Sequence[float] | None = None) -> SiteState:
+        return SiteState(
             org_id=self.org_id, name=name, status=status,
             site_id=site_id, last_run_id=self.run_id, failed_step=failed_step, error=error,
             zone=str(zone) if zone else None, number=number or None,  # 0: a plan-less site has no place
             ip_plan=ip_plan if zone and number else None, zone_name=zone_name if zone else None,
             latlng=(latlng[0], latlng[1]) if latlng else None,
-        ))
+        )
 
     async def count(self, delta: dict[str, int]) -> dict[str, int]:
         """Add to the run's counters atomically; the new counts."""

@@ -100,7 +100,7 @@ async def run_site_job(mist: MistApi, records: Records, job: SiteJob) -> SiteOut
             raise _Failed(job.error_step, "devices", job.error)
         await _site_object(mist, records, job, outcome)
         await _site_vars(mist, records, job, outcome)
-        await _devices(mist, records, job, outcome)
+        recorded_done = await _devices(mist, records, job, outcome)
     except _Failed as exc:
         outcome.step, outcome.error = exc.step, str(exc)
         await records.step_failed(job.site, exc.step, exc.kind, job.site, str(exc))
@@ -113,7 +113,8 @@ async def run_site_job(mist: MistApi, records: Records, job: SiteJob) -> SiteOut
         await records.site_status(job.site, "pending", site_id=outcome.site_id, **job.place(),
                                   error=pending_note(job.pending))
         return outcome
-    await records.site_status(job.site, "done", site_id=outcome.site_id, **job.place())
+    if not recorded_done:
+        await records.site_status(job.site, "done", site_id=outcome.site_id, **job.place())
     return outcome
 
 
@@ -139,8 +140,7 @@ async def _site_object(mist: MistApi, records: Records, job: SiteJob, outcome: S
             obj = await _guard(1, "sites", lambda: mist.update_site(str(job.site_id), job.body))
     outcome.site_id = str(obj["id"])
     outcome.writes += 1
-    await records.wrote("sites", job.site, obj)
-    await records.step_done(job.site, 1, "sites", job.site, outcome.site_id, job.site_hash)
+    await records.step_done(job.site, 1, "sites", job.site, outcome.site_id, job.site_hash, written=obj)
 
 
 async def _site_vars(mist: MistApi, records: Records, job: SiteJob, outcome: SiteOutcome) -> None:
@@ -154,8 +154,10 @@ async def _site_vars(mist: MistApi, records: Records, job: SiteJob, outcome: Sit
     await records.step_done(job.site, 1, "site_vars", job.site, site_id, job.vars_hash)
 
 
-async def _devices(mist: MistApi, records: Records, job: SiteJob, outcome: SiteOutcome) -> None:
-    """Assign the devices, name them, then fail the site for any device Mist refused or does not hold."""
+async def _devices(mist: MistApi, records: Records, job: SiteJob, outcome: SiteOutcome) -> bool:
+    """Assign the devices, name them, then fail the site for any device Mist refused or does not hold.
+
+    True when the site's "done" state was recorded with the assignment (nothing was left to do or to fail)."""
     site_id = str(outcome.site_id)
     failures = list(job.missing)
     refused: set[str] = set()
@@ -166,10 +168,15 @@ async def _devices(mist: MistApi, records: Records, job: SiteJob, outcome: SiteO
         refused = {normalise_mac(m) for m in answer.error}
         failures += [f"Mist refused to assign {mac} to site {job.site}: {why}" for mac, why in answer.refusals()]
         if not answer.error:
-            await records.step_done(job.site, 2, "devices", job.site, site_id, job.devices_hash)
+            last = not failures and not job.names and not job.pending  # the site is done with this record
+            await records.step_done(job.site, 2, "devices", job.site, site_id, job.devices_hash,
+                                    site_done=job.place() if last else None)
+            if last:
+                return True
     failures += await device_names(mist, records, job, outcome, skip=refused)
     if failures:
         raise _Failed(2, "devices", "; ".join(failures))
+    return False
 
 
 def outcome_event(outcome: SiteOutcome) -> dict[str, Any]:
