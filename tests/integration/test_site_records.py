@@ -170,3 +170,32 @@ async def test_a_batch_is_merged_per_key_yet_ends_as_the_writes_one_by_one_would
     finally:
         await one.close()
         await batch.close()
+
+
+async def test_a_held_record_done_keeps_the_image_and_the_site_state_it_was_given(redis_url: str) -> None:
+    """`Records.step_done` hands the site's "done" state (and a written image) to `record_done`: held for the
+    done mark, they end in Redis as the store's own `record_done` leaves them."""
+    from mistctl.store.models import ObjRef, RunImage, SiteState, StepRecord
+    from mistctl.store.redis_batch import HeldWrites, write_batch
+
+    async def write(store: RedisStore, batched: bool) -> tuple[object, ...]:
+        target = HeldWrites(store, now=()) if batched else store
+        rec = StepRecord(run_id="r", org_id="o1", site="s1", step=2, kind="devices", key="s1", status="done",
+                         mist_id="site-1")
+        image = RunImage(run_id="r", org_id="o1", kind="sites", key="s1", action="create", mist_id="site-1")
+        await target.record_done(rec, ObjRef(org_id="o1", kind="devices", key="s1", mist_id="site-1"), [],
+                                 images=[image], state=SiteState(org_id="o1", name="s1", status="done"))
+        if isinstance(target, HeldWrites):
+            assert await store.get_site_state("o1", "s1") is None  # held for the done mark
+            await write_batch(store, target.take())
+        state = await store.get_site_state("o1", "s1")
+        got = await store.get_run_image("r", "sites", "s1")
+        return (len(await store.get_steps("o1")), state.status if state else None, got.mist_id if got else None)
+
+    one, batch = (RedisStore.from_url(redis_url, prefix=f"sr-{uuid4().hex[:8]}:") for _ in range(2))
+    try:
+        expected, got = await write(one, batched=False), await write(batch, batched=True)
+        assert got == expected == (1, "done", "site-1")
+    finally:
+        await one.close()
+        await batch.close()

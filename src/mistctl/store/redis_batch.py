@@ -38,8 +38,13 @@ class HeldWrites:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
 
-    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
+    async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry], *,
+                          images: Sequence[RunImage] = (), state: SiteState | None = None) -> None:
         self.writes.append(("record_done", (rec, ref, list(audit))))
+        if images:
+            await self.put_run_images(images)
+        if state is not None:
+            await self.put_site_state(state)
 
     async def record_step(self, rec: StepRecord) -> None:
         self.writes.append(("record_steps", ((rec,),)))
