@@ -8,6 +8,7 @@ at step 2 naming the code and Mist's reason.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -92,14 +93,31 @@ class Claims:
         job.pending += self.pending.get(code, [])
 
 
+#: Batches of claim codes in flight at once. Each batch holds other codes, and a batch made again is safe
+#: (what is held comes back `duplicated`), so their order does not matter; a 1,000-site fleet's 20 batches
+#: no longer cost 20 round trips one after the other (docs/mist-fidelity.md).
+CLAIM_CONCURRENCY = 4
+
+
 async def claim_all(mist: MistApi, records: Records, claims: Claims, changes: list[Change]) -> int:
-    """Make the plan's claims (batches of codes, orders); returns the writes made."""
-    for change in changes:
-        with call_scope(None, change.kind, change.key):
-            if change.kind == ORDERS:
-                await _order(mist, records, claims, change.key)
-            else:
+    """Make the plan's claims: the batches of codes, `CLAIM_CONCURRENCY` at once, then the orders one by one;
+    returns the writes made. A batch that fails does not stop the others; once all have ended the first
+    failure (in plan order) is raised."""
+    gate = asyncio.Semaphore(CLAIM_CONCURRENCY)
+
+    async def batch(change: Change) -> None:
+        async with gate:
+            with call_scope(None, change.kind, change.key):
                 claims.record(await _codes(mist, records.org_id, list(change.body.get("claim_codes", []))))
+
+    ended = await asyncio.gather(*(batch(c) for c in changes if c.kind != ORDERS), return_exceptions=True)
+    for outcome in ended:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    for change in changes:
+        if change.kind == ORDERS:
+            with call_scope(None, change.kind, change.key):
+                await _order(mist, records, claims, change.key)
     return len(changes)
 
 
