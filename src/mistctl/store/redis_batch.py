@@ -116,8 +116,7 @@ def _queue(store: RedisStore, pipe: Any, writes: Sequence[Write]) -> None:
     store._queue_objects(pipe, refs)
     store._queue_audit(pipe, audit)
     store._queue_images(pipe, images)
-    if states:
-        scripts.insert(0, (store._put_sites, *store._sites_call(states)))
+    store._queue_site_states(pipe, states)
     for call in scripts:
         _script(pipe, call)
 

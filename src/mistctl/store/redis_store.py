@@ -99,19 +99,15 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
     @_guarded
     async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry], *,
                           images: Sequence[RunImage] = (), state: SiteState | None = None) -> None:
-        """The step's record, its object (and owner, when `ref` has one), its audit entries and the images
-        in one MULTI/EXEC (one round trip, not four); then the site's state, when given (its own script)."""
+        """The step's record, its object (and owner, when `ref` has one), its audit entries, the images and
+        the site's state (when given) in one MULTI/EXEC: one round trip, not five."""
         async with self.r.pipeline(transaction=True) as pipe:
-            self._queue_done(pipe, rec, ref, audit)
+            self._queue_steps(pipe, (rec,))
+            self._queue_objects(pipe, (ref,))
+            self._queue_audit(pipe, audit)
             self._queue_images(pipe, images)
+            self._queue_site_states(pipe, (state,) if state is not None else ())
             await pipe.execute()
-        if state is not None:
-            await self.put_site_states((state,))
-
-    def _queue_done(self, pipe: Any, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry]) -> None:
-        self._queue_steps(pipe, (rec,))
-        self._queue_objects(pipe, (ref,))
-        self._queue_audit(pipe, audit)
 
     def _queue_objects(self, pipe: Any, refs: Sequence[ObjRef]) -> None:
         """One HSET per (org, kind) for the objects and one for their owners (None keeps the one recorded)."""
@@ -197,6 +193,13 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
         """Upsert many in one script call (one round trip; no SCRIPT EXISTS as a pipeline would send)."""
         if states:
             await self._put_sites(*self._sites_call(states))
+
+    def _queue_site_states(self, pipe: Any, states: Sequence[SiteState]) -> None:
+        """`put_site_states` queued in a MULTI/EXEC: its script as EVAL, with its text (an EVALSHA of a script
+        Redis has not loaded, a restarted server, would fail alone inside the transaction)."""
+        if states:
+            keys, args = self._sites_call(states)
+            pipe.eval(self._put_sites.script, len(keys), *keys, *args)
 
     def _sites_call(self, states: Sequence[SiteState]) -> tuple[list[str], list[str]]:
         """The keys and arguments of the `PUT_SITES` script for these states."""
