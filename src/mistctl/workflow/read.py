@@ -50,7 +50,7 @@ async def read_live(
         *(mist.list_org(org_id, k.collection, **_LIST_QUERY.get(k.key, {})) for k in kinds),
         *([mist.list_org(org_id, "inventory", **INVENTORY_QUERY)] if devices else []),
     )
-    objects = {k.key: objs for k, objs in zip(kinds, lists, strict=False)}
+    objects = {k.key: objs for k, objs in zip(kinds, lists[:len(kinds)], strict=True)}
     if K.HUB_PROFILES.key in objects:
         objects[K.HUB_PROFILES.key] = [o for o in objects[K.HUB_PROFILES.key] if o.get("type") == "gateway"]
     live = LiveState(org_id=org_id, objects=objects, trusted=trusted)
