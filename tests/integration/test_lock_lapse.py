@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import typer
 
-from mistctl import bootstrap
 from mistctl.cli import deploy_cmds, rollback_cmds
 from mistctl.domain import kinds as K
 from mistctl.store import StateStore
@@ -86,7 +85,7 @@ async def test_apply_whose_planning_outlasted_the_locks_takes_them_again_and_app
     app = twin_app()
     fleet = example_fleet_for(app.state.twin, sites=2)
     site = fleet.sites[0].name
-    monkeypatch.setattr(bootstrap, "open_services", lambda **kw: services_on(app, store, **kw))
+    monkeypatch.setattr(deploy_cmds, "open_services", lambda **kw: services_on(app, store, **kw))
     seen = slow_planning(monkeypatch, clock, store, None, site)
     assert await deploy_cmds._apply(fleet, None, yes=True, concurrency=4, org_id=None, mist_host=None) == 0
     org_id = app.state.twin.org_id
@@ -100,7 +99,7 @@ async def test_apply_whose_lapsed_site_lock_another_run_took_writes_nothing(cloc
     app = twin_app()
     fleet = example_fleet_for(app.state.twin, sites=2)
     site = fleet.sites[1].name
-    monkeypatch.setattr(bootstrap, "open_services", lambda **kw: services_on(app, store, **kw))
+    monkeypatch.setattr(deploy_cmds, "open_services", lambda **kw: services_on(app, store, **kw))
     seen = slow_planning(monkeypatch, clock, store, "run-other", site)
     with pytest.raises(typer.Exit) as exited:
         await deploy_cmds._apply(fleet, None, yes=True, concurrency=4, org_id=None, mist_host=None)
@@ -120,7 +119,7 @@ async def test_a_cli_rollback_whose_lapsed_org_lock_another_run_took_writes_noth
     store, clock = clocked
     app = twin_app()
     fleet = example_fleet_for(app.state.twin, sites=2)
-    monkeypatch.setattr(bootstrap, "open_services", lambda **kw: services_on(app, store, **kw))
+    monkeypatch.setattr(deploy_cmds, "open_services", lambda **kw: services_on(app, store, **kw))
     assert await deploy_cmds._apply(fleet, None, yes=True, concurrency=4, org_id=None, mist_host=None) == 0
     (applied,) = await store.list_runs()
 

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import typer
 
-from mistctl import bootstrap
 from mistctl.cli import deploy_cmds
 from mistctl.domain import kinds as K
 from mistctl.store import StateStore
@@ -66,7 +65,7 @@ def losing(clocked: tuple[StateStore, FakeClock], monkeypatch: pytest.MonkeyPatc
     app = twin_app()
     calls = Recorder(app)
     fleet = example_fleet_for(app.state.twin, sites=SITES)
-    monkeypatch.setattr(bootstrap, "open_services", lambda **kw: services_on(calls, store, **kw))
+    monkeypatch.setattr(deploy_cmds, "open_services", lambda **kw: services_on(calls, store, **kw))
     loss = LockLoss(monkeypatch, clock, store, calls, lock_of=lambda org: lock_of(org, fleet), after_sites=2,
                     ttl=CLI_LOCK_TTL)
     return Apply(store, app.state.twin, calls, fleet, loss)

@@ -44,12 +44,19 @@ AllowOutsideOpt = Annotated[bool, typer.Option(
     "--allow-outside", help="Read sites CSV files outside the fleet file's folder.")]
 
 
-def _open_services(**kwargs: Any) -> AbstractAsyncContextManager[Services]:
-    """`bootstrap.open_services`, imported when a command first opens its services (`--help` needs no Mist
-    client, settings or store)."""
-    from mistctl import bootstrap
+def __getattr__(name: str) -> Any:
+    """`open_services`, imported from bootstrap when a command first opens its services (`--help` needs no Mist
+    client, settings or store); a test may put its own in its place."""
+    if name != "open_services":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from mistctl.bootstrap import open_services
 
-    return bootstrap.open_services(**kwargs)
+    return open_services
+
+
+def _open_services(**kwargs: Any) -> AbstractAsyncContextManager[Services]:
+    opener = globals().get("open_services") or __getattr__("open_services")
+    return opener(**kwargs)  # type: ignore[no-any-return]
 
 
 def register(app: typer.Typer) -> None:
