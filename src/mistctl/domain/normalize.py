@@ -8,6 +8,7 @@ References are compared by name: `to_names` rewrites a live object's id fields i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -93,11 +94,21 @@ def _copy_ref_parents(obj: Mapping[str, Any], refs: tuple[WireRef, ...]) -> dict
     return out
 
 
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.lru_cache(maxsize=4096)  # a plan of thousands of sites repeats a few dozen field names
+def _secret_field(key: Any) -> bool:
+    return key in SECRET_FIELDS or is_secret_key(key)
+
+
 def redact(value: Any) -> Any:
     """A copy with secret fields replaced by a marker (for plans, logs and the store)."""
+    if type(value) in _LEAVES:  # answered before the abstract-type checks (most of a plan's values)
+        return value
     if isinstance(value, Mapping):
-        return {k: ("<redacted>" if (k in SECRET_FIELDS or is_secret_key(k)) and v else redact(v))
+        return {k: ("<redacted>" if _secret_field(k) and v else v if type(v) in _LEAVES else redact(v))
                 for k, v in value.items()}
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        return [v if type(v) in _LEAVES else redact(v) for v in value]
     return value

@@ -19,13 +19,11 @@ from mistctl.store._common import (
     StoreLifecycle,
     check_page,
     make_fingerprint,
-    parse_patch,
     prepare_event,
-    record_done_in_turn,
     site_matches,
     step_sort_key,
 )
-from mistctl.store.errors import RecordNotFound, RecordRejected
+from mistctl.store.memory_runs import MemoryRuns
 from mistctl.store.models import (
     SITE_STATUSES,
     AuditEntry,
@@ -33,9 +31,7 @@ from mistctl.store.models import (
     Fingerprint,
     LockInfo,
     ObjRef,
-    Run,
     RunImage,
-    RunStatus,
     SiteState,
     SiteStatus,
     StepRecord,
@@ -45,13 +41,13 @@ from mistctl.store.sle_history import MemorySleHistory
 StepId = tuple[str, str | None, int, str, str]
 
 
-class MemoryStore(MemorySleHistory, StoreLifecycle):
+class MemoryStore(MemoryRuns, MemorySleHistory, StoreLifecycle):
     """The `StateStore` port in memory; `clock` (seconds) drives lock expiry."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        MemoryRuns.__init__(self)
         MemorySleHistory.__init__(self)
         self._clock = clock
-        self._runs: dict[str, Run] = {}
         self._steps: dict[StepId, StepRecord] = {}
         self._objects: dict[tuple[str, str], dict[str, ObjRef]] = {}
         self._sites: dict[tuple[str, str], SiteState] = {}
@@ -62,6 +58,7 @@ class MemoryStore(MemorySleHistory, StoreLifecycle):
         self._lock_holders: dict[str, str] = {}
         self._fingerprints: dict[tuple[str, str, str], Fingerprint] = {}
         self._images: dict[str, dict[tuple[str, str], RunImage]] = {}  # run -> (kind, key) -> image, in order
+        self._ip_plan: tuple[str, dict[str, Any]] | None = None  # the last IP plan stored: (its repr, its copy)
 
     def __repr__(self) -> str:
         return "MemoryStore()"
@@ -71,58 +68,6 @@ class MemoryStore(MemorySleHistory, StoreLifecycle):
 
     async def ping(self) -> None:
         """Always reachable."""
-
-    # --- runs -----------------------------------------------------------------------------------------
-    async def create_run(self, run: Run) -> Run:
-        """Persist a new run."""
-        if run.id in self._runs:
-            raise RecordRejected(f"run {run.id} already exists; create runs with a fresh id")
-        self._runs[run.id] = _copy_run(run)
-        return run  # the caller's own: it shares nothing with the copy stored
-
-    async def get_run(self, run_id: str, *, include_plan: bool = True) -> Run | None:
-        """The run (its plan left out unless `include_plan`), or None."""
-        run = self._runs.get(run_id)
-        if run is None:
-            return None
-        if not include_plan:
-            run = run.model_copy(update={"plan": {}})  # before the deep copy: the plan is the big part
-        return _copy_run(run)
-
-    async def update_run(self, run_id: str, **changes: Any) -> Run:
-        """Set the given fields only; the run without its plan (a heartbeat copies no plan)."""
-        patch = parse_patch(run_id, changes)
-        run = self._require_run(run_id).model_copy(update=copy.deepcopy(patch.changes()))
-        self._runs[run_id] = run
-        return _copy_run(run.model_copy(update={"plan": {}}))
-
-    async def incr_run_counts(self, run_id: str, deltas: Mapping[str, int]) -> dict[str, int]:
-        """Add deltas to the run's counters."""
-        run = self._require_run(run_id)
-        counts = dict(run.counts)
-        for name, delta in deltas.items():
-            counts[name] = counts.get(name, 0) + int(delta)
-        self._runs[run_id] = run.model_copy(update={"counts": counts})
-        return dict(counts)
-
-    async def list_runs(
-        self, limit: int = 50, status: RunStatus | None = None, *, include_plan: bool = False
-    ) -> list[Run]:
-        """Newest first."""
-        check_page(limit)
-        runs = [r for r in self._runs.values() if status is None or r.status == status]
-        runs.sort(key=lambda r: (r.created_at, r.id), reverse=True)
-        return [_copy_run(r if include_plan else r.model_copy(update={"plan": {}})) for r in runs[:limit]]
-
-    async def request_cancel(self, run_id: str) -> Run:
-        """Flag the run for cancellation."""
-        return await self.update_run(run_id, cancel_requested=True)
-
-    def _require_run(self, run_id: str) -> Run:
-        run = self._runs.get(run_id)
-        if run is None:
-            raise RecordNotFound(f"run {run_id} not found; list runs with `mistctl status`")
-        return run
 
     # --- step records ---------------------------------------------------------------------------------
     async def record_step(self, rec: StepRecord) -> None:
@@ -136,8 +81,19 @@ class MemoryStore(MemorySleHistory, StoreLifecycle):
 
     async def record_done(self, rec: StepRecord, ref: ObjRef, audit: Sequence[AuditEntry], *,
                           images: Sequence[RunImage] = (), state: SiteState | None = None) -> None:
-        """`record_step`, `put_object`, `append_audit_batch`, `put_run_images` and `put_site_state` in turn."""
-        await record_done_in_turn(self, rec, ref, audit, images, state)
+        """`record_step`, `put_object`, `append_audit_batch`, `put_run_images` and `put_site_state` in one go
+        (`ref` kept as it is, frozen and validated, with the owner recorded before when it names none)."""
+        self._steps[rec.identity] = rec
+        known = self._objects.setdefault((ref.org_id, ref.kind), {})
+        before = known.get(ref.key)
+        if ref.owner is None and before is not None and before.owner is not None:
+            ref = ref.model_copy(update={"owner": before.owner})
+        known[ref.key] = ref
+        self._audit.extend(audit)
+        if images:
+            await self.put_run_images(images)
+        if state is not None:
+            await self.put_site_state(state)
 
     async def get_steps(
         self, org_id: str, *, site: SiteFilter = ANY_SITE, run_id: str | None = None
@@ -181,8 +137,20 @@ class MemoryStore(MemorySleHistory, StoreLifecycle):
     async def put_site_state(self, state: SiteState) -> None:
         """Upsert by (org_id, name), its dicts copied (the rest is immutable: a deep copy of the whole record
         cost four times as much)."""
+        sle = None if state.sle is None else dict(state.sle)  # its values are numbers or None
         self._sites[(state.org_id, state.name)] = state.model_copy(
-            update={"ip_plan": copy.deepcopy(state.ip_plan), "sle": copy.deepcopy(state.sle)})
+            update={"ip_plan": self._ip_plan_copy(state.ip_plan), "sle": sle})
+
+    def _ip_plan_copy(self, ip_plan: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A copy of a site's IP plan to keep: the one kept last when this is the same (the same repr: the same
+        JSON data, types and order), as every site of a run carries the fleet's plan. Kept copies are never
+        changed, and every read copies them out."""
+        if ip_plan is None:
+            return None
+        text = repr(ip_plan)
+        if self._ip_plan is None or self._ip_plan[0] != text:
+            self._ip_plan = (text, copy.deepcopy(ip_plan))
+        return self._ip_plan[1]
 
     async def put_site_states(self, states: Sequence[SiteState]) -> None:
         """Upsert many."""
@@ -372,9 +340,3 @@ class MemoryStore(MemorySleHistory, StoreLifecycle):
     async def get_run_images(self, run_id: str) -> list[RunImage]:
         """A run's images, in the order first recorded."""
         return list(self._images.get(run_id, {}).values())
-
-def _copy_run(run: Run) -> Run:
-    """A deep copy of a run; its plan (JSON, and the big part) copied through `json`, several times faster
-    than `copy.deepcopy` (the SQLite and Redis stores hand back a plan read from JSON too)."""
-    plan = json.loads(json.dumps(run.plan)) if run.plan else {}
-    return run.model_copy(update={"plan": {}}).model_copy(deep=True, update={"plan": plan})

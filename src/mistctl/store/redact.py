@@ -87,16 +87,23 @@ def redact(value: Any) -> Any:
     """A copy of `value` (JSON-like data) with every secret-named field's value replaced by `<redacted>`."""
     if type(value) in _LEAVES:  # most of a plan: answered before the (slower) abstract-type checks
         return value
-    if isinstance(value, Mapping):
-        return {k: _redact_field(str(k), v) for k, v in value.items()}
+    if isinstance(value, Mapping):  # a plain value under a plain name is kept without a call per field
+        return {k: v if type(v) in _LEAVES and _plain_name(k) else _redact_field(str(k), v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [redact(v) for v in value]
+        return [v if type(v) in _LEAVES else redact(v) for v in value]
     return value
 
 
 @functools.lru_cache(maxsize=4096)
 def _is_key_name(name: str) -> bool:
     return name.lower() == "key"
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_name(key: Any) -> bool:
+    """Whether a field called `key` is neither secret-named nor `key` (its plain values are kept as they are)."""
+    name = str(key)
+    return not is_secret_name(name) and not _is_key_name(name)
 
 
 def _redact_field(name: str, value: Any) -> Any:

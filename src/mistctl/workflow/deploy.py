@@ -52,6 +52,9 @@ class Planned:
     ownership: Ownership | None = None  # who it was planned for (`domain.owners`)
 
 
+AuditScope = tuple[str | None, str | None, str | None]  # (site, kind, key) of the calls' scope
+
+
 @dataclass
 class CallLedger:
     """Counts the Mist calls made, per site (None: org level and reads), from the client's call hook."""
@@ -60,7 +63,9 @@ class CallLedger:
     total: int = 0
     seconds: float = 0.0
     rate_limited: int = 0
-    audit: list[dict[str, Any]] = field(default_factory=list)
+    #: the writes not yet audited, by scope, each with its place in the order they were made: a step takes
+    #: its own by key instead of walking every site's pending writes twice
+    pending: dict[AuditScope, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
 
     def on_call(self, call: CallRecord) -> None:
         """Hook for the Mist client: attribute one call to the site in scope; remember writes for audit."""
@@ -71,11 +76,17 @@ class CallLedger:
         self.seconds += call.duration
         self.rate_limited += call.status == 429
         if call.method != "GET":
-            self.audit.append({
+            kind, name = (scope.kind, scope.key) if scope else (None, None)
+            self.pending.setdefault((site, kind, name), []).append((self.total, {
                 "method": call.method, "path": call.path, "status": call.status or 0,
-                "duration_ms": call.duration * 1000, "site": site,
-                "kind": scope.kind if scope else None, "name": scope.key if scope else None,
-            })
+                "duration_ms": call.duration * 1000, "site": site, "kind": kind, "name": name,
+            }))
+
+    @property
+    def audit(self) -> list[dict[str, Any]]:
+        """The pending audit entries, in the order the writes were made."""
+        made = sorted((e for entries in self.pending.values() for e in entries), key=lambda e: e[0])
+        return [entry for _, entry in made]
 
     def mean_latency(self, default: float = 0.2) -> float:
         """Seconds per call seen so far (for ETAs)."""
@@ -84,11 +95,10 @@ class CallLedger:
     def drain_audit(self, scope: tuple[str | None, str, str] | None = None) -> list[dict[str, Any]]:
         """Take the pending audit entries (only those of one site/kind/key when `scope` is given)."""
         if scope is None:
-            entries, self.audit = self.audit, []
+            entries = self.audit
+            self.pending = {}
             return entries
-        entries = [e for e in self.audit if (e["site"], e["kind"], e["name"]) == scope]
-        self.audit = [e for e in self.audit if (e["site"], e["kind"], e["name"]) != scope]
-        return entries
+        return [entry for _, entry in self.pending.pop(scope, ())]
 
 
 def fleet_hash(fleet: Fleet) -> str:
