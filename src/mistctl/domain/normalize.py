@@ -104,9 +104,10 @@ def _secret_field(key: Any) -> bool:
 
 def redact(value: Any) -> Any:
     """A copy with secret fields replaced by a marker (for plans, logs and the store)."""
-    if type(value) in _LEAVES:  # answered before the abstract-type checks (most of a plan's values)
+    kind = type(value)
+    if kind in _LEAVES:  # answered before the abstract-type checks (most of a plan's values)
         return value
-    if isinstance(value, Mapping):
+    if kind is dict or isinstance(value, Mapping):
         return {k: ("<redacted>" if _secret_field(k) and v else v if type(v) in _LEAVES else redact(v))
                 for k, v in value.items()}
     if isinstance(value, list):

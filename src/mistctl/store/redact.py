@@ -85,11 +85,13 @@ _LEAVES = frozenset({str, int, float, bool, type(None)})
 
 def redact(value: Any) -> Any:
     """A copy of `value` (JSON-like data) with every secret-named field's value replaced by `<redacted>`."""
-    if type(value) in _LEAVES:  # most of a plan: answered before the (slower) abstract-type checks
+    kind = type(value)
+    if kind in _LEAVES:  # most of a plan: answered before the (slower) abstract-type checks
         return value
-    if isinstance(value, Mapping):  # a plain value under a plain name is kept without a call per field
-        return {k: v if type(v) in _LEAVES and _plain_name(k) else _redact_field(str(k), v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if kind is dict or isinstance(value, Mapping):  # under a plain name: kept (a plain value) or walked
+        return {k: (v if type(v) in _LEAVES else redact(v)) if _plain_name(k) else _redact_field(str(k), v)
+                for k, v in value.items()}
+    if kind is list or isinstance(value, list | tuple):
         return [v if type(v) in _LEAVES else redact(v) for v in value]
     return value
 
