@@ -20,7 +20,6 @@ body bytes), never an httpx Request or Response. What matters to the client is k
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +29,7 @@ import httpx
 from yarl import URL
 
 from mistctl.mist.reply import Reply
+from mistctl.mist.wire import json_body
 
 _SENT = "the request may have reached Mist"
 
@@ -111,7 +111,7 @@ class AioWire:
         sent = {**self.headers, **headers}
         data = None
         if body is not None:  # httpx's own JSON settings: the same bytes on the wire
-            data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            data = json_body(body)
             sent["Content-Type"] = "application/json"
         try:
             return await self.exchange(method, self.url(path, query), sent, data)
