@@ -9,13 +9,13 @@ Keys that are mistctl's own (``template``, ``applies_to``) are turned into Mist 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mistctl.domain import kinds as K
 from mistctl.domain.claim import normalise_mac
+from mistctl.domain.jsonbytes import compact_json
 from mistctl.domain.kinds import Kind
 
 if TYPE_CHECKING:
@@ -103,8 +103,7 @@ class DesiredState:
 
 def canonical_hash(value: Any) -> str:
     """sha256 over the canonical JSON form of a value (sorted keys, no spaces)."""
-    raw = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return hashlib.sha256(compact_json(value, sort_keys=True, ensure_ascii=True, default=str)).hexdigest()
 
 
 def natural_key(kind: Kind, body: dict[str, Any], template_name: str | None = None) -> str:

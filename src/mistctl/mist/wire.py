@@ -13,6 +13,7 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
+from mistctl.domain.jsonbytes import compact_json
 from mistctl.mist.budget import token_fingerprint
 from mistctl.mist.http import API_PREFIX
 from mistctl.mist.reply import Reply
@@ -164,26 +165,11 @@ def scrub_json(data: Any, secrets: Iterable[SecretStr]) -> Any:
     return data
 
 
-#: What orjson may spell otherwise than `json` (a float, or a NaN or an infinity written as null) or where a
-#: string may hold such a spelling: the body is written by `json` then.
-_UNSURE_JSON = re.compile(rb"null|(?:^|[:,\[])-?\d+[.eE]")
-#: Types orjson would write but `json` refuses (or writes as their base type): left to `json`, which decides.
-_ORJSON_PLAIN = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
-
-
 def json_body(body: Any) -> bytes:
-    """A request body as httpx's JSON settings spell it (compact, UTF-8, NaN refused), byte for byte.
-
-    orjson writes it when its bytes are sure to be `json`'s (strings, integers, booleans, objects and
-    arrays); a body with a float, a null, a big integer, a non-string key or any other type goes to `json` (but
-    for a UUID or a plain Enum, which orjson writes and `json` refuses: mistctl's bodies are JSON data)."""
-    try:
-        data = orjson.dumps(body, option=_ORJSON_PLAIN)
-    except TypeError:  # orjson.JSONEncodeError: a type, a key or an integer it does not write
-        data = b"null"
-    if _UNSURE_JSON.search(data) is None:
-        return data
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    """A request body as httpx's JSON settings spell it (compact, UTF-8, NaN refused), byte for byte: orjson's
+    bytes where they are the same (`domain.jsonbytes`; but for a UUID or a plain Enum, which orjson writes and
+    `json` refuses: mistctl's bodies are JSON data)."""
+    return compact_json(body, allow_nan=False)
 
 
 #: A run of digits that may not fit 64 bits: orjson would read such a number as a float, silently.

@@ -1,0 +1,34 @@
+"""JSON text written by orjson where its bytes are sure to be the standard library's, else by `json`.
+
+orjson writes strings, integers, booleans, objects and arrays as `json` does with compact separators; it
+spells floats its own way, writes NaN and infinities as null, refuses big integers and non-string keys, and
+writes some types (dataclasses, datetimes, subclasses of str or int) otherwise; with `ensure_ascii`, `json`
+escapes every character past ASCII, and DEL. Text that may hold any of those goes to `json`, which decides
+as it always did.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+#: A float's spelling (or null, NaN's and the infinities' spelling in orjson), or a string that may hold one.
+_UNSURE = re.compile(rb"null|(?:^|[:,\[])-?\d+[.eE]")
+
+
+def compact_json(value: Any, *, sort_keys: bool = False, ensure_ascii: bool = False, allow_nan: bool = True,
+                 default: Any = None) -> bytes:
+    """`json.dumps(value, separators=(",", ":"), ...)` as UTF-8 bytes, byte for byte, orjson's where they are
+    the same (a hash, a request body: several times faster). `default` is json's, for what orjson leaves."""
+    import orjson  # here: its import pulls uuid, dataclasses and inspect into a process that may not need them
+
+    option = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+    try:
+        data = orjson.dumps(value, option=option | orjson.OPT_SORT_KEYS if sort_keys else option)
+    except TypeError:  # orjson.JSONEncodeError: a type, a key or an integer it does not write
+        data = b"null"
+    if _UNSURE.search(data) is None and (not ensure_ascii or (data.isascii() and b"\x7f" not in data)):
+        return data
+    return json.dumps(value, separators=(",", ":"), sort_keys=sort_keys, ensure_ascii=ensure_ascii,
+                      allow_nan=allow_nan, default=default).encode()
