@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from mistctl.store._common import (
     ANY_SITE,
     SiteFilter,
@@ -58,7 +60,7 @@ class MemoryStore(MemoryRuns, MemorySleHistory, StoreLifecycle):
         self._lock_holders: dict[str, str] = {}
         self._fingerprints: dict[tuple[str, str, str], Fingerprint] = {}
         self._images: dict[str, dict[tuple[str, str], RunImage]] = {}  # run -> (kind, key) -> image, in order
-        self._ip_plan: tuple[str, dict[str, Any]] | None = None  # the last IP plan stored: (its repr, its copy)
+        self._ip_plan: tuple[bytes, dict[str, Any]] | None = None  # the last IP plan kept: (its JSON, its copy)
 
     def __repr__(self) -> str:
         return "MemoryStore()"
@@ -142,15 +144,18 @@ class MemoryStore(MemoryRuns, MemorySleHistory, StoreLifecycle):
             update={"ip_plan": self._ip_plan_copy(state.ip_plan), "sle": sle})
 
     def _ip_plan_copy(self, ip_plan: dict[str, Any] | None) -> dict[str, Any] | None:
-        """A copy of a site's IP plan to keep: the one kept last when this is the same (the same repr: the same
-        JSON data, types and order), as every site of a run carries the fleet's plan. Kept copies are never
-        changed, and every read copies them out."""
+        """A copy of a site's IP plan to keep: the one kept last when this one is the same (equal, and spelled the
+        same by orjson: the same types and order), as every site of a run carries the fleet's plan. Kept copies
+        are never changed, and every read copies them out."""
         if ip_plan is None:
             return None
-        text = repr(ip_plan)
-        if self._ip_plan is None or self._ip_plan[0] != text:
-            self._ip_plan = (text, copy.deepcopy(ip_plan))
-        return self._ip_plan[1]
+        kept = self._ip_plan
+        spelling = _spelling(ip_plan)
+        if kept is not None and spelling is not None and kept[0] == spelling and kept[1] == ip_plan:
+            return kept[1]
+        copied = copy.deepcopy(ip_plan)
+        self._ip_plan = None if spelling is None else (spelling, copied)
+        return copied
 
     async def put_site_states(self, states: Sequence[SiteState]) -> None:
         """Upsert many."""
@@ -340,3 +345,12 @@ class MemoryStore(MemoryRuns, MemorySleHistory, StoreLifecycle):
     async def get_run_images(self, run_id: str) -> list[RunImage]:
         """A run's images, in the order first recorded."""
         return list(self._images.get(run_id, {}).values())
+
+
+def _spelling(data: dict[str, Any]) -> bytes | None:
+    """`data` as orjson writes it (str, int and dict subclasses refused), or None when it will not."""
+    try:
+        return orjson.dumps(data, option=orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
+                            | orjson.OPT_PASSTHROUGH_DATACLASS)
+    except TypeError:
+        return None
