@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import ValidationError
 
+from mistctl.domain.jsonbytes import compact_json
 from mistctl.store.errors import RecordRejected
 from mistctl.store.models import AuditEntry, Fingerprint, ObjRef, RunImage, RunPatch, SiteState, StepRecord, utcnow
 from mistctl.store.redact import is_fingerprint, redact
@@ -77,7 +77,7 @@ def parse_patch(run_id: str, changes: Mapping[str, Any]) -> RunPatch:
 def prepare_event(run_id: str, event: Mapping[str, Any]) -> str:
     """The event as stored: redacted JSON text; refused when it is not JSON-serialisable."""
     try:
-        return json.dumps(redact(event), separators=(",", ":"), allow_nan=False)
+        return compact_json(redact(event), ensure_ascii=True, allow_nan=False).decode()  # json's text
     except (TypeError, ValueError) as exc:
         raise RecordRejected(
             f"run {run_id}: event is not JSON-serialisable ({exc}); send plain values"

@@ -125,13 +125,16 @@ _INPUT_VALUE = re.compile(r"input_value=.*?(?=, input_type=)|input_value=[^\n]*"
 #: What every redaction of free text needs to find first: a `:`/`=` separator (pairs, `input_value=`), a
 #: credential scheme followed by a space, or a PEM header. Text without any (a Mist path) is left as it is.
 _MAY_HOLD_SECRET = re.compile(r"[:=]|(?:token|bearer|basic)\s|-----BEGIN ", re.IGNORECASE)
+#: Each of those holds a `:`, a `=` or a space: one character class answers most text (a path) five times faster.
+_SEPARATOR_OR_SPACE = re.compile(r"[:=\s]")
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9]{32,}")
 
 
 def redact_text(text: str) -> str:
     """`text` (an error message, a URL path) without credentials, secret-named pairs, private keys or the
     input values a validation error quotes."""
-    if not _MAY_HOLD_SECRET.search(text):  # one scan instead of four (an audited call's path, per write)
-        return text
+    if not _SEPARATOR_OR_SPACE.search(text) or not _MAY_HOLD_SECRET.search(text):  # one scan, not four
+        return text  # (an audited call's path, per write)
     text = _INPUT_VALUE.sub(f"input_value={REDACTED}", text)
     text = _PEM_BLOCK.sub(REDACTED, text)
     text = _TEXT_CREDENTIAL.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
@@ -147,7 +150,7 @@ def _redact_pair(match: re.Match[str]) -> str:
 
 def looks_like_token(text: str) -> bool:
     """True for a string shaped like an API token (32+ alphanumeric characters, nothing else)."""
-    return bool(re.fullmatch(r"[A-Za-z0-9]{32,}", text))
+    return bool(_TOKEN_SHAPE.fullmatch(text))
 
 
 def fingerprint_secret(secret: str, salt: str, algo: str = "sha256") -> str:
