@@ -10,11 +10,20 @@ as it always did.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-#: A float's spelling (or null, NaN's and the infinities' spelling in orjson), or a string that may hold one.
-_UNSURE = re.compile(rb"null|(?:^|[:,\[])-?\d+[.eE]")
+#: A number's digits and sign taken out, its exponent read as a point, and `,` and `[` read as `:`: a float is
+#: then a point just after the start or a `:` (a string holding such marks only sends the value to `json`).
+_MARKS = bytes.maketrans(b",[eE", b"::..")
+
+
+def _sure(data: bytes) -> bool:
+    """Whether orjson's text holds no float and no null (NaN's and the infinities' spelling in orjson): a few
+    passes in C, several times faster than one regular expression."""
+    if b"null" in data:
+        return False
+    marks = data.translate(_MARKS, b"0123456789-")
+    return not marks.startswith(b".") and b":." not in marks
 
 
 def compact_json(value: Any, *, sort_keys: bool = False, ensure_ascii: bool = False, allow_nan: bool = True,
@@ -28,7 +37,7 @@ def compact_json(value: Any, *, sort_keys: bool = False, ensure_ascii: bool = Fa
         data = orjson.dumps(value, option=option | orjson.OPT_SORT_KEYS if sort_keys else option)
     except TypeError:  # orjson.JSONEncodeError: a type, a key or an integer it does not write
         data = b"null"
-    if _UNSURE.search(data) is None and (not ensure_ascii or (data.isascii() and b"\x7f" not in data)):
+    if _sure(data) and (not ensure_ascii or (data.isascii() and b"\x7f" not in data)):
         return data
     return json.dumps(value, separators=(",", ":"), sort_keys=sort_keys, ensure_ascii=ensure_ascii,
                       allow_nan=allow_nan, default=default).encode()

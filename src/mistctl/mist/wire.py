@@ -172,8 +172,10 @@ def json_body(body: Any) -> bytes:
     return compact_json(body, allow_nan=False)
 
 
-#: A run of digits that may not fit 64 bits: orjson would read such a number as a float, silently.
-_LONG_DIGITS = re.compile(rb"\d{19}")
+#: A run of 19 digits may not fit 64 bits: orjson would read such a number as a float, silently. Digits are
+#: read as ones to look for a run (translate and find, in C: several times faster than `\d{19}`).
+_DIGITS_AS_ONES = bytes.maketrans(b"0123456789", b"1111111111")
+_LONG_DIGITS = b"1" * 19
 
 
 def json_or_none(resp: Reply | httpx.Response) -> Any:
@@ -184,7 +186,7 @@ def json_or_none(resp: Reply | httpx.Response) -> Any:
     content = resp.content
     if not content.strip():
         return None
-    if _LONG_DIGITS.search(content) is None:
+    if _LONG_DIGITS not in content.translate(_DIGITS_AS_ONES):
         try:
             return orjson.loads(content)
         except orjson.JSONDecodeError:
