@@ -9,6 +9,7 @@ as it always did.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -39,5 +40,11 @@ def compact_json(value: Any, *, sort_keys: bool = False, ensure_ascii: bool = Fa
         data = b"null"
     if _sure(data) and (not ensure_ascii or (data.isascii() and b"\x7f" not in data)):
         return data
-    return json.dumps(value, separators=(",", ":"), sort_keys=sort_keys, ensure_ascii=ensure_ascii,
-                      allow_nan=allow_nan, default=default).encode()
+    return _encoder(sort_keys, ensure_ascii, allow_nan, default).encode(value).encode()
+
+
+@functools.lru_cache(maxsize=16)
+def _encoder(sort_keys: bool, ensure_ascii: bool, allow_nan: bool, default: Any) -> json.JSONEncoder:
+    """The encoder `json.dumps` would build for these settings (built once, not at every call)."""
+    return json.JSONEncoder(separators=(",", ":"), sort_keys=sort_keys, ensure_ascii=ensure_ascii,
+                            allow_nan=allow_nan, default=default)
