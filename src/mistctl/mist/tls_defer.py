@@ -64,7 +64,7 @@ def deferred_ca_load() -> Iterator[None]:
     if "set_default_verify_paths" in ssl.SSLContext.__dict__:  # another block is running: leave it be
         yield
         return
-    ssl.SSLContext.set_default_verify_paths = _defer  # type: ignore[method-assign,assignment]
+    ssl.SSLContext.set_default_verify_paths = _defer  # type: ignore[method-assign]
     try:
         yield
     finally:
