@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from mistctl.store import AuditEntry, SqliteStore, StepRecord, sqlite_thread
+from mistctl.store import AuditEntry, SqliteStore, StepRecord
 from mistctl.store.models import ObjRef, RunImage, SiteState
 from tests.integration.test_sqlite_group_commit import held_thread
 
@@ -87,49 +87,3 @@ async def test_savepoint_journals_are_kept_in_memory(tmp_path):
     async with SqliteStore(tmp_path / "s.db") as store:
         mode = await store._call(lambda conn: conn.execute("PRAGMA temp_store").fetchone()[0])
         assert mode == 2  # MEMORY: no temporary file made and deleted per group commit
-
-
-async def test_a_step_done_with_the_thread_idle_is_committed_on_the_callers_thread(tmp_path):
-    path = tmp_path / "s.db"
-    async with SqliteStore(path) as store:
-        await store.ping()
-        batches, now = store._thread.batches, store._thread.run_now
-        rec, ref, audit, images, state = parts("a")
-        await store.record_done(rec, ref, audit, images=images, state=state)
-        assert (store._thread.batches, store._thread.run_now) == (batches, now + 1)  # no thread hop
-        with sqlite3.connect(str(path)) as other:  # committed when it returned: another connection sees it
-            assert other.execute("SELECT COUNT(*) FROM steps WHERE site = 'a'").fetchone()[0] == 1
-            assert other.execute("SELECT COUNT(*) FROM site_states WHERE name = 'a'").fetchone()[0] == 1
-
-
-async def test_a_step_done_never_waits_on_the_event_loop_for_another_writer(tmp_path):
-    path = tmp_path / "s.db"
-    async with SqliteStore(path) as store:
-        await store.ping()
-        other = sqlite3.connect(str(path), isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")  # another process holds the file's write lock
-        now = store._thread.run_now
-        rec, ref, audit, _, _ = parts("a")
-        waiting = asyncio.ensure_future(store.record_done(rec, ref, audit))
-        await asyncio.sleep(0.2)  # the loop runs on: the call waits in the store's thread, not here
-        assert not waiting.done() and store._thread.run_now == now
-        other.execute("COMMIT")
-        other.close()
-        await waiting
-        assert (await store.get_step(ORG, "a", 1, "sites", "a")) is not None
-
-
-async def test_commits_on_the_callers_thread_leave_the_wal_checkpoint_to_the_thread(tmp_path, monkeypatch):
-    path = tmp_path / "s.db"
-    monkeypatch.setattr(sqlite_thread, "SWEEP_EVERY", 10**9)  # no sweep: what the commits alone do
-    async with SqliteStore(path) as store:
-        await store.ping()
-        size = path.stat().st_size
-        for i in range(300):  # thousands of WAL pages: past SQLite's own checkpoint threshold (1000)
-            await store.record_done(*parts(f"s{i:03d}")[:3])
-        assert store._thread.run_now == 300
-        assert path.stat().st_size == size  # no page copied into the file on the event loop's thread
-        monkeypatch.setattr(sqlite_thread, "SWEEP_EVERY", 1)
-        await store.record_done(*parts("last")[:3])  # asks the thread to checkpoint
-        await store.ping()  # queued behind the sweep: done once it answers
-        assert path.stat().st_size > size

@@ -1,11 +1,8 @@
 """`SqliteStore`: the default state store, one SQLite file, usable by several processes at once.
 
 The stdlib `sqlite3` connection lives in one dedicated thread (`sqlite_thread`); every call is queued to it
-and returns once its transaction is committed, so the event loop never waits for a checkpoint's disk sync or
-another process's lock, and a `kill -9` after a call returned loses nothing. Calls queued together share one
-transaction (group commit). A step's record (`record_done`, which a site's next Mist call waits for) runs at
-once on the caller's thread instead when the connection is free (`SqliteThread.call_now`): a fraction of a
-millisecond, where the hop to the thread and back took milliseconds while the event loop was busy.
+and returns once its transaction is committed, so the event loop never blocks on disk and a `kill -9` after
+a call returned loses nothing. Calls queued together share one transaction (group commit).
 `wait_events` polls (SQLite has no notifications across processes).
 """
 
@@ -66,16 +63,10 @@ class SqliteStore(SqliteSleHistory, StoreLifecycle):
     def __repr__(self) -> str:
         return f"SqliteStore(path={str(self.path)!r})"
 
-    async def _call(self, fn: Callable[..., _T], *args: Any, now: bool = False) -> _T:
-        """`fn(conn, *args)` in the store's thread; `now`: on this thread if it can run at once (a short
-        write whose caller waits for it: `SqliteThread.call_now`)."""
+    async def _call(self, fn: Callable[..., _T], *args: Any) -> _T:
         if self._closed:
             raise StoreError(f"the state store {self.path} is closed")
         try:
-            if now:
-                ran, result = self._thread.call_now(fn, *args)
-                if ran:
-                    return result  # type: ignore[return-value]
             return await self._thread.call(fn, *args)
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(
@@ -148,7 +139,7 @@ class SqliteStore(SqliteSleHistory, StoreLifecycle):
                           images: Sequence[RunImage] = (), state: SiteState | None = None) -> None:
         """The step's record, its object's id, its audit entries, the images and the site's state, in one
         transaction."""
-        await self._call(rec_q.record_done, rec, ref, list(audit), list(images), state, now=True)
+        await self._call(rec_q.record_done, rec, ref, list(audit), list(images), state)
 
     # --- object map -----------------------------------------------------------------------------------
     async def put_object(

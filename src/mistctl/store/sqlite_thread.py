@@ -7,14 +7,6 @@ results back to the event loop in one wake-up. A caller resumes only once the tr
 write is committed: a `kill -9` after a call returned loses nothing, as with one transaction per call.
 Under load (sixteen sites recording steps at once) this is one commit and two thread hops per batch
 instead of per call; a lone call runs on its own, as before.
-
-`call_now` runs a short write on the caller's own thread instead, when the thread is not running a batch:
-a step's record, which a site's next Mist call waits for, then costs no thread hop and no wait for the
-interpreter lock (the thread takes it back after each statement: milliseconds while the event loop is
-busy). It may commit before calls still queued: those are other tasks' (a task waits for each of its
-calls), and nothing orders concurrent calls. It never waits for another process: with the file's write
-lock held elsewhere it answers that it did not run, and the call is queued. Its commit never checkpoints
-the WAL into the file (that copies and syncs megabytes): every `SWEEP_EVERY` of them, the thread does.
 """
 
 from __future__ import annotations
@@ -35,64 +27,25 @@ _T = TypeVar("_T")
 _Item = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
 #: what a call came to: (future, ok, result or exception)
 _Outcome = tuple["asyncio.Future[Any]", bool, Any]
-#: queued by `call_now` every SWEEP_EVERY commits: the thread checkpoints the WAL once its batch is run
-_SWEEP = "checkpoint"
-SWEEP_EVERY = 64
 
 
 class SqliteThread:
     """One connection, used only from its own thread, fed by a queue that it drains a batch at a time."""
 
     def __init__(self, path: Path, busy_timeout_s: float) -> None:
-        self._queue: queue.SimpleQueue[_Item | str | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         opened: Future[sqlite3.Connection] = Future()
         self._thread = threading.Thread(target=self._serve, args=(path, busy_timeout_s, opened),
                                         name="mistctl-sqlite", daemon=True)
         self._thread.start()
         self.conn = opened.result()  # the error of `connect` (a bad path, not a database), raised here
         self.batches = 0  # batches run (a lone call is one): how many commits group commit made
-        self.run_now = 0  # calls `call_now` ran on the caller's thread
-        self._busy_ms = int(busy_timeout_s * 1000)
-        self._autocheckpoint = 1000  # the connection's own, read when it is opened
-        self._using = threading.Lock()  # held while the connection runs queries (a batch, or `call_now`)
 
     async def call(self, fn: Callable[..., _T], *args: Any) -> _T:
         """Run `fn(conn, *args)` in the thread; its result once committed (or its exception)."""
         fut: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
         self._queue.put((fn, args, fut))
         return await fut
-
-    def call_now(self, fn: Callable[..., _T], *args: Any) -> tuple[bool, _T | None]:
-        """Run `fn(conn, *args)` here in a transaction of its own, committed on return (True, its result), when
-        the connection is free (no batch running) and so is the file's write lock; else (False, None) having
-        done nothing. Its exception is raised (the transaction rolled back)."""
-        if not self._using.acquire(blocking=False):
-            return False, None
-        try:
-            conn = self.conn
-            conn.execute("PRAGMA busy_timeout = 0")  # another process writing: queue it rather than wait here
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:
-                return False, None
-            finally:
-                conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-            conn.execute("PRAGMA wal_autocheckpoint = 0")  # the commit leaves the checkpoint to the thread
-            try:
-                result = fn(conn, *args)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            finally:
-                conn.execute(f"PRAGMA wal_autocheckpoint = {self._autocheckpoint}")
-            self.run_now += 1
-            if self.run_now % SWEEP_EVERY == 0:
-                self._queue.put(_SWEEP)
-            return True, result
-        finally:
-            self._using.release()
 
     async def close(self) -> None:
         """Run what is queued, close the connection and stop the thread."""
@@ -106,7 +59,6 @@ class SqliteThread:
         except BaseException as exc:
             opened.set_exception(exc)
             return
-        self._autocheckpoint = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
         opened.set_result(conn)
         try:
             while self._drain(self._queue.get()):
@@ -114,29 +66,21 @@ class SqliteThread:
         finally:
             conn.close()
 
-    def _drain(self, item: _Item | str | None) -> bool:
-        """Run `item` and every call queued behind it as one batch (then checkpoint the WAL when `call_now`
-        asked for it); False once told to stop (None)."""
+    def _drain(self, item: _Item | None) -> bool:
+        """Run `item` and every call queued behind it as one batch; False once told to stop (None)."""
         batch: list[_Item] = []
-        more, sweep = True, False
+        more = True
         while item is not None:
-            if isinstance(item, str):
-                sweep = True
-            else:
-                batch.append(item)
+            batch.append(item)
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
         else:
             more = False
-        if sweep:  # first: a call queued behind the request is answered once the pages are in the file
-            with self._using:
-                self._checkpoint()
         if batch:
             self.batches += 1
-            with self._using:
-                outcomes = self._run(batch)
+            outcomes = self._run(batch)
             loops: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
             for outcome in outcomes:
                 loops.setdefault(outcome[0].get_loop(), []).append(outcome)
@@ -146,12 +90,6 @@ class SqliteThread:
                 except RuntimeError:  # that loop is closed: nobody awaits these any more
                     pass
         return more
-
-    def _checkpoint(self) -> None:
-        try:  # as SQLite's own after a commit: what it can copy now, without waiting for readers
-            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error:
-            pass  # the next one (or closing the file) copies it
 
     def _run(self, batch: list[_Item]) -> list[_Outcome]:
         conn = self.conn
