@@ -24,12 +24,15 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
 import httpx
-from yarl import URL
 
 from mistctl.mist.reply import Reply
 from mistctl.mist.wire import json_body
+from mistctl.mist.tls_defer import deferred_ca_load
+
+with deferred_ca_load():  # aiohttp's two default TLS contexts load their CA certificates when first used
+    import aiohttp
+    from yarl import URL
 
 _SENT = "the request may have reached Mist"
 

@@ -42,12 +42,12 @@ def record_done(conn: sqlite3.Connection, rec: StepRecord, ref: ObjRef, entries:
     before-image and the site's state (when given), in one transaction."""
     with write_tx(conn):
         _put_steps(conn, (rec,))
-        upsert_object(conn, ref)
+        _put_object(conn, ref)
         _put_audit(conn, entries)
         if images:
-            upsert_images(conn, images)
+            _put_images(conn, images)
         if state is not None:
-            upsert_sites(conn, (state,))
+            _put_sites(conn, (state,))
 
 
 def select_steps(
@@ -75,15 +75,27 @@ def select_step(
     return None if row is None else StepRecord.model_validate_json(row[0])
 
 
+_PUT_OBJECT = (
+    "INSERT INTO objects (org_id, kind, key, body, owner) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (org_id, kind, key) DO UPDATE SET body = excluded.body,"
+    " owner = COALESCE(excluded.owner, objects.owner)"
+)
+
+
 def upsert_object(conn: sqlite3.Connection, ref: ObjRef) -> ObjRef:
-    """Remember a Mist id; a ref without an owner keeps the owner recorded (one statement: atomic)."""
-    row = conn.execute(
-        "INSERT INTO objects (org_id, kind, key, body, owner) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (org_id, kind, key) DO UPDATE SET body = excluded.body,"
-        " owner = COALESCE(excluded.owner, objects.owner) RETURNING owner",
-        (ref.org_id, ref.kind, ref.key, ref.model_dump_json(exclude={"owner"}), ref.owner),
-    ).fetchone()
+    """Remember a Mist id; a ref without an owner keeps the owner recorded (one statement: atomic). The ref
+    as recorded (with that owner)."""
+    row = conn.execute(_PUT_OBJECT + " RETURNING owner", _object_row(ref)).fetchone()
     return ref.model_copy(update={"owner": row[0]})
+
+
+def _put_object(conn: sqlite3.Connection, ref: ObjRef) -> None:
+    """`upsert_object` for a caller that needs nothing back (a step done)."""
+    conn.execute(_PUT_OBJECT, _object_row(ref))
+
+
+def _object_row(ref: ObjRef) -> tuple[str, str, str, str, str | None]:
+    return ref.org_id, ref.kind, ref.key, ref.model_dump_json(exclude={"owner"}), ref.owner
 
 
 def select_objects(conn: sqlite3.Connection, org_id: str, kind: str) -> dict[str, ObjRef]:
@@ -100,11 +112,13 @@ def delete_object(conn: sqlite3.Connection, org_id: str, kind: str, key: str) ->
 
 def upsert_sites(conn: sqlite3.Connection, states: Sequence[SiteState]) -> None:
     """Insert or replace site states, in one transaction."""
-    rows = [(s.org_id, s.name, s.status, s.model_dump_json()) for s in states]
     with write_tx(conn):
-        conn.executemany(
-            "INSERT OR REPLACE INTO site_states (org_id, name, status, body) VALUES (?, ?, ?, ?)", rows
-        )
+        _put_sites(conn, states)
+
+
+def _put_sites(conn: sqlite3.Connection, states: Sequence[SiteState]) -> None:
+    rows = [(s.org_id, s.name, s.status, s.model_dump_json()) for s in states]
+    conn.executemany("INSERT OR REPLACE INTO site_states (org_id, name, status, body) VALUES (?, ?, ?, ?)", rows)
 
 
 def select_site(conn: sqlite3.Connection, org_id: str | None, name: str) -> SiteState | None:
@@ -186,19 +200,23 @@ def select_fingerprint(conn: sqlite3.Connection, org_id: str, kind: str, key: st
 
 def upsert_images(conn: sqlite3.Connection, images: Sequence[RunImage]) -> None:
     """Insert or replace before-images by (run_id, kind, key), keeping the order first recorded."""
-    next_seq: dict[str, int] = {}  # per run: its last seq is read once, not once per new image
     with write_tx(conn):
-        for img in images:
-            body = img.model_dump_json()
-            if conn.execute("UPDATE run_images SET body = ? WHERE run_id = ? AND kind = ? AND key = ?",
-                            (body, img.run_id, img.kind, img.key)).rowcount:
-                continue
-            if img.run_id not in next_seq:
-                next_seq[img.run_id] = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM run_images "
-                                                    "WHERE run_id = ?", (img.run_id,)).fetchone()[0]
-            conn.execute("INSERT INTO run_images (run_id, kind, key, seq, body) VALUES (?, ?, ?, ?, ?)",
-                         (img.run_id, img.kind, img.key, next_seq[img.run_id], body))
-            next_seq[img.run_id] += 1
+        _put_images(conn, images)
+
+
+def _put_images(conn: sqlite3.Connection, images: Sequence[RunImage]) -> None:
+    next_seq: dict[str, int] = {}  # per run: its last seq is read once, not once per new image
+    for img in images:
+        body = img.model_dump_json()
+        if conn.execute("UPDATE run_images SET body = ? WHERE run_id = ? AND kind = ? AND key = ?",
+                        (body, img.run_id, img.kind, img.key)).rowcount:
+            continue
+        if img.run_id not in next_seq:
+            next_seq[img.run_id] = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM run_images "
+                                                "WHERE run_id = ?", (img.run_id,)).fetchone()[0]
+        conn.execute("INSERT INTO run_images (run_id, kind, key, seq, body) VALUES (?, ?, ?, ?, ?)",
+                     (img.run_id, img.kind, img.key, next_seq[img.run_id], body))
+        next_seq[img.run_id] += 1
 
 
 def select_image(conn: sqlite3.Connection, run_id: str, kind: str, key: str) -> RunImage | None:

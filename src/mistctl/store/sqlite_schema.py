@@ -94,6 +94,9 @@ def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # The journals of savepoints (each call of a group commit has one) in memory, not in a temporary file
+        # created, written and deleted per transaction; the WAL alone makes a commit durable.
+        conn.execute("PRAGMA temp_store = MEMORY")
         migrate(conn, path)
     except sqlite3.DatabaseError as exc:
         conn.close()
