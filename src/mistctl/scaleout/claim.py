@@ -5,6 +5,9 @@ ZSCORE, then MULTI/PSETEX/EXEC. The jobs running (here or on another worker) sta
 until they finish, so each poll walks past them with three round trips each. `ClaimingWorker` claims them
 all in one Lua script: the same checks (not in progress, still queued, due) and the same in-progress mark,
 atomic as a whole, for as many jobs as it has free slots; then it starts them as arq does.
+
+A job that finished itself in Redis (a site job, with its site's done mark: `RunBook.mark_done`) puts its id
+in the worker's `ctx[FINISHED]`: arq's own finishing round trip (`finish_job`) is skipped for it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any
 from arq.constants import in_progress_key_prefix
 from arq.utils import timestamp_ms
 from arq.worker import Worker
+
+FINISHED = "finished_jobs"  # the worker's ctx key: ids of jobs that finished themselves in Redis
 
 # KEYS[1]: the queue, then the in-progress key of each job id; ARGV[1]: now (ms), ARGV[2]: the in-progress
 # mark's time to live (ms), ARGV[3]: how many jobs to take at most, then the job ids in queue order.
@@ -41,6 +46,18 @@ class ClaimingWorker(Worker):
     """An arq `Worker` whose `start_jobs` claims the polled jobs in one round trip (module docstring)."""
 
     _claim: Any = None  # the script, registered on the pool (arq may make the pool as it starts)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ctx.setdefault(FINISHED, set())  # each job's ctx is a shallow copy: they share this set
+
+    async def finish_job(self, job_id: str, *args: Any, **kwargs: Any) -> None:
+        """arq's, unless the job finished itself in Redis already (module docstring)."""
+        finished: set[str] = self.ctx[FINISHED]
+        if job_id in finished:
+            finished.discard(job_id)
+            return
+        await super().finish_job(job_id, *args, **kwargs)
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         free = self.max_jobs - self.job_counter
