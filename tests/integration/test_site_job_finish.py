@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from uuid import uuid4
 
 import pytest
 from arq.connections import ArqRedis
@@ -15,8 +14,8 @@ from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_pre
 from arq.worker import func
 
 from mistctl.scaleout.claim import FINISHED, ClaimingWorker
-from mistctl.scaleout.queue import RunBook, arq_pool, job_deserializer, job_serializer
-from mistctl.store.redis_store import RedisStore
+from mistctl.scaleout.queue import RunBook, job_deserializer, job_serializer
+from tests.support.arq_queue import arq_queue
 
 pytestmark = pytest.mark.redis
 
@@ -34,10 +33,7 @@ async def _arq_keys(pool: ArqRedis, queue: str, job_id: str) -> tuple[int, float
 
 
 async def test_the_done_mark_finishes_the_job_unless_it_is_the_last_or_done_before(redis_url: str) -> None:
-    store = RedisStore.from_url(redis_url, prefix=f"sf-{uuid4().hex[:8]}:")
-    pool = arq_pool(store)
-    queue = f"{store.keys.prefix}queue"
-    try:
+    async with arq_queue(redis_url, "sf") as (store, pool, queue):
         book = RunBook(store, "run-1")
         await book.expect(["s1", "s2"], [])
         await book.mark_enqueued()
@@ -61,16 +57,10 @@ async def test_the_done_mark_finishes_the_job_unless_it_is_the_last_or_done_befo
         count, score = await _arq_keys(pool, queue, "site:run-1:s2")
         assert count == 3 and score is not None
         assert await store.r.hget(book.counts, "sites_done") == "2"
-    finally:
-        await pool.aclose(close_connection_pool=True)
-        await store.close()
 
 
 async def test_the_worker_skips_arqs_finish_of_a_job_that_finished_itself(redis_url: str) -> None:
-    store = RedisStore.from_url(redis_url, prefix=f"sf-{uuid4().hex[:8]}:")
-    pool = arq_pool(store)
-    queue = f"{store.keys.prefix}queue"
-    try:
+    async with arq_queue(redis_url, "sf") as (store, pool, queue):
         async def work(ctx: dict[str, Any], finish_itself: bool) -> str:
             if finish_itself:
                 await pool.delete(*(k + ctx["job_id"] for k in (in_progress_key_prefix, retry_key_prefix,
@@ -92,6 +82,3 @@ async def test_the_worker_skips_arqs_finish_of_a_job_that_finished_itself(redis_
         assert await pool.zcard(queue) == 0
         assert worker.ctx[FINISHED] == set()  # forgotten once skipped
         await worker.close()
-    finally:
-        await pool.aclose(close_connection_pool=True)
-        await store.close()

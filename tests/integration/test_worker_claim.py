@@ -16,6 +16,7 @@ from arq.worker import func
 from mistctl.scaleout.claim import ClaimingWorker
 from mistctl.scaleout.queue import arq_pool, job_deserializer, job_serializer
 from mistctl.store.redis_store import RedisStore
+from tests.support.arq_queue import arq_queue
 
 pytestmark = pytest.mark.redis
 
@@ -94,10 +95,7 @@ async def test_a_taken_job_starts_with_what_the_claim_read_its_tries_counted_as_
     """The claim reads each taken job's payload and counts its try (arq's `run_job` first round trip): the job
     runs with its arguments and try, its retry key as arq leaves it, and starting it sends no transaction of
     its own (only arq's finish does); a job whose payload is gone fails as arq fails it (expired)."""
-    store = RedisStore.from_url(redis_url, prefix=f"wc-{uuid4().hex[:8]}:")
-    pool = arq_pool(store)
-    queue = f"{store.keys.prefix}queue"
-    try:
+    async with arq_queue(redis_url, "wc") as (_, pool, queue):
         seen: list[tuple[str, int, int]] = []
 
         async def work(ctx: dict[str, Any], n: int) -> None:
@@ -129,6 +127,3 @@ async def test_a_taken_job_starts_with_what_the_claim_read_its_tries_counted_as_
         await asyncio.gather(*worker.tasks.values())
         assert seen[-1] == ("again", 5, 1)
         await worker.close()
-    finally:
-        await pool.aclose(close_connection_pool=True)
-        await store.close()
