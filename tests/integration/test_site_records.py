@@ -91,9 +91,9 @@ async def test_a_site_jobs_records_wait_for_its_done_mark_and_go_with_it(redis_u
         assert (await store.get_site_state("o1", "s1")).status == "provisioning"  # type: ignore[union-attr]
         assert not (await store.get_run_image(run_id, "sites", "s1")).written  # type: ignore[union-attr]
 
-        added, last = await book.mark_done("s1", "w1", "step 2: no such device", {"sites_failed": 1},
-                                           {"type": "site_failed", "site": "s1"}, records.take())
-        assert (added, last) == (True, False)  # not enqueued: not the last
+        added, last, finished = await book.mark_done("s1", "w1", "step 2: no such device", {"sites_failed": 1},
+                                                     {"type": "site_failed", "site": "s1"}, records.take())
+        assert (added, last, finished) == (True, False, False)  # not enqueued: not the last; no job given
         steps = {(r.kind, r.status, r.applied_hash) for r in await store.get_steps("o1")}
         assert steps == {("sites", "done", "h1"), ("site_vars", "done", "h2"), ("devices", "failed", None)}
         objects = await store.get_objects("o1", "sites")

@@ -34,6 +34,16 @@ async def test_images_keep_their_first_order_and_upsert_by_identity(store):
     assert await store.get_run_images("other") == []
 
 
+async def test_many_images_in_one_write_keep_the_lists_order_and_the_last_body_of_one_identity(store):
+    """A deploy job writes one image per site in one call: their order is the list's (not their names'),
+    and an identity given twice keeps its first place and its last body."""
+    keys = [f"k{n}" for n in (5, 3, 9, 1, 7, 2, 8, 0, 6, 4)] * 30  # 300 images, 10 identities, each 30 times
+    await store.put_run_images([an_image(k, before={"ssid": k, "n": i}) for i, k in enumerate(keys)])
+    got = await store.get_run_images("r1")
+    assert [i.key for i in got] == keys[:10]
+    assert [i.before["n"] for i in got] == list(range(290, 300))
+
+
 async def test_record_done_writes_the_written_image_and_the_site_state_with_the_step(store):
     await store.put_run_images([an_image("a", "create"), an_image("b", before={"ssid": "b"})])
     rec = contract.a_step(site="store-001", key="store-001", status="done", mist_id="m-1", applied_hash="h1")

@@ -24,10 +24,11 @@ from mistctl.domain.diff import Index, LiveState
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.plan import Plan
 from mistctl.mist.errors import MistError
+from mistctl.scaleout.claim import FINISHED
 from mistctl.scaleout.finish_job import finish
 from mistctl.scaleout.jobguard import TRIES, SiteStart, Stop, guard, job_mist
 from mistctl.scaleout.locks import REFRESH_EVERY, ensure_run_locks, renew_run_locks, take_run_locks
-from mistctl.scaleout.queue import RunBook
+from mistctl.scaleout.queue import RunBook, queue_name
 from mistctl.scaleout.seal import SealError
 from mistctl.scaleout.site_records import SiteRecords
 from mistctl.scaleout.state import WorkerState
@@ -135,7 +136,10 @@ async def _site(w: WorkerState, ctx: dict[str, Any], run: Run, job: SiteJob, sta
         except Busy as exc:  # LockLost: another run took a lock of this run's: it stops, this site not done
             raise Stop("failed", str(exc)) from None
         event, counts, failure, writes = await _run_site(w, run, job, ctx["job_try"], start)
-        added, last = await book.mark_done(job.site, w.name, failure, counts, event, writes)
+        added, last, finished = await book.mark_done(job.site, w.name, failure, counts, event, writes,
+                                                     job=(ctx["job_id"], queue_name(w.store)))
+        if finished and FINISHED in ctx:  # arq need not finish it (`ClaimingWorker.finish_job`; were it
+            ctx[FINISHED].add(ctx["job_id"])  # to, it would only delete and remove what is gone already)
         if not added:  # done by an earlier try: this one's calls still count
             await w.store.incr_run_counts(run.id, {"calls": counts["calls"]})
     if last:

@@ -24,7 +24,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from arq.connections import ArqRedis
-from arq.constants import job_key_prefix, result_key_prefix
+from arq.constants import abort_jobs_ss, in_progress_key_prefix, job_key_prefix, result_key_prefix, retry_key_prefix
 from arq.jobs import serialize_job
 from arq.utils import timestamp_ms
 from pydantic import SecretStr
@@ -50,21 +50,32 @@ log = logging.getLogger("mistctl.queue")
 DEPLOY, SITE, FINISH = "deploy", "site", "finish"
 BOOK_TTL = 7 * 24 * 3600  # seconds a run's book outlives its last change (abandoned runs leave nothing)
 # KEYS: done, expected, meta, by, failed, the run's counters, its event stream and sequence (the store's
-# layout: `RedisRuns.publish_event`); ARGV: site, worker, failure ('' = none), the event ('' = none), then
-# counter/delta pairs. The counters move and the event is published only when the site is newly done.
+# layout: `RedisRuns.publish_event`), then (optional) the arq job's in-progress, retry and job keys, arq's
+# abort set and the queue; ARGV: site, worker, failure ('' = none), the event ('' = none), the job's id ('' =
+# none), then counter/delta pairs. The counters move and the event is published only when the site is newly
+# done; then, unless it is the run's last site, the job is finished as arq's `finish_job` finishes it (keys
+# deleted, out of the queue: `ClaimingWorker` skips its own round trip for it). The last site's job stays
+# arq's: it still queues `finish`, and were that lost it would run again, find its site done, and queue it.
 _MARK_DONE = """
 local added = redis.call('SADD', KEYS[1], ARGV[1])
 if added == 1 then
   redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
   if ARGV[3] ~= '' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[3]) end
-  for i = 5, #ARGV, 2 do redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1]) end
+  for i = 6, #ARGV, 2 do redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1]) end
   if ARGV[4] ~= '' then
 """ + publish_event_lua("KEYS[7]", "KEYS[8]", "ARGV[4]") + """  end
 end
 local last = 0
 local all = redis.call('SCARD', KEYS[1]) >= redis.call('SCARD', KEYS[2])
 if redis.call('HGET', KEYS[3], 'enqueued') and all then last = 1 end
-return {added, last}
+local finished = 0
+if added == 1 and last == 0 and ARGV[5] ~= '' then
+  redis.call('DEL', KEYS[9], KEYS[10], KEYS[11])
+  redis.call('ZREM', KEYS[12], ARGV[5])
+  redis.call('ZREM', KEYS[13], ARGV[5])
+  finished = 1
+end
+return {added, last, finished}
 """
 # KEYS[1]: the queue, then each job's key and its result's key; ARGV[1]: the score (now, ms), ARGV[2]: the
 # job's time to live (ms), then each job's id and payload. A job queued already, or finished with its result
@@ -238,21 +249,27 @@ class RunBook:
         return bool(await aw(self.r.sismember(self.done, site)))
 
     async def mark_done(self, site: str, worker: str, failure: str | None, counts: dict[str, int],
-                        event: dict[str, Any] | None = None, writes: Sequence[Write] = ()) -> tuple[bool, bool]:
+                        event: dict[str, Any] | None = None, writes: Sequence[Write] = (), *,
+                        job: tuple[str, str] | None = None) -> tuple[bool, bool, bool]:
         """Mark a site done, add its `counts` to the run's counters and publish its `event` on the run's
         stream in one atomic step, so a job retried after its worker died never counts a site twice nor
         leaves its event out; the job's held record `writes` go first in the same transaction
-        (`redis_batch`). (Newly done, the run's last site.)"""
+        (`redis_batch`). `job`: the arq job running it (its id, its queue), finished in the same step when
+        the site is newly done and not the run's last (`_MARK_DONE`). (Newly done, the run's last site,
+        the job finished.)"""
         args = [site, worker, failure[:500] if failure is not None else "",
-                prepare_event(self.run_id, event) if event is not None else "",
+                prepare_event(self.run_id, event) if event is not None else "", job[0] if job else "",
                 *(x for name, n in counts.items() for x in (name, str(int(n))))]
         keys = [self.done, self.expected, self.meta, self.by, self.failed, self.counts, self.events,
                 self.event_seq]
+        if job is not None:
+            keys += [in_progress_key_prefix + job[0], retry_key_prefix + job[0], job_key_prefix + job[0],
+                     abort_jobs_ss, job[1]]
         if writes:
-            added, last = await write_batch(self.store, writes, (self._mark, keys, args))
+            added, last, finished = await write_batch(self.store, writes, (self._mark, keys, args))
         else:
-            added, last = await self._mark(keys=keys, args=args)
-        return bool(added), bool(last)
+            added, last, finished = await self._mark(keys=keys, args=args)
+        return bool(added), bool(last), bool(finished)
 
     async def all_done(self) -> bool:
         async with self.r.pipeline(transaction=True) as pipe:

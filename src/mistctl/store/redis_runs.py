@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
+import orjson
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -67,6 +68,30 @@ def _encode_fields(values: Mapping[str, Any]) -> list[str]:
     return [
         item for name, value in values.items() for item in (name, json.dumps(value, separators=(",", ":")))
     ]
+
+
+_PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def _not_plain(value: Any) -> Any:
+    raise TypeError(type(value).__name__)
+
+
+def _patch_fields(patch: RunPatch) -> list[str]:
+    """A patch's fields as HSET arguments. A plan (megabytes for thousands of sites) of plain JSON data, as
+    `Plan.to_json` makes it, is encoded by orjson as it was validated, instead of through pydantic's JSON
+    mode and `json.dumps` (five times slower): the same JSON value (only non-ASCII text is stored unescaped).
+    Anything else in it (a datetime, a set, an integer past 64 bits...) goes the pydantic way, as before."""
+    fields = set(patch.model_fields_set)
+    plan = patch.plan if "plan" in fields else None
+    encoded: list[str] = []
+    if plan is not None:
+        try:
+            encoded = ["plan", orjson.dumps(plan, default=_not_plain, option=_PASSTHROUGH).decode()]
+            fields.discard("plan")
+        except orjson.JSONEncodeError:
+            pass
+    return [*encoded, *_encode_fields(patch.model_dump(mode="json", include=fields))] if fields else encoded
 
 
 class RedisRuns(RedisBase):
@@ -131,7 +156,7 @@ class RedisRuns(RedisBase):
 
     @guarded
     async def _set_run_fields(self, run_id: str, patch: RunPatch) -> None:
-        fields = _encode_fields(patch.model_dump(mode="json", include=set(patch.model_fields_set)))
+        fields = _patch_fields(patch)
         if fields and not await self._hset_if_exists(keys=[self.keys.k("run", run_id)], args=fields):
             raise _not_found(run_id)
 

@@ -41,6 +41,7 @@ from mistctl.store.redis_runs import RedisRuns, aw
 from mistctl.store.redis_runs import guarded as _guarded
 from mistctl.store.sle_history_redis import RedisSleHistory
 
+IMAGE_STEP = 1024  # ns between the places of two images written together (a double's step is 256 ns)
 
 class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
     """The `StateStore` port on Redis; `client` must decode responses (`decode_responses=True`)."""
@@ -48,6 +49,7 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
     def __init__(self, client: Redis, *, prefix: str = "mistctl:", where: str = "redis") -> None:
         super().__init__(client, rk.Keys(prefix), where)
         self._put_sites = client.register_script(rk.PUT_SITES)
+        self._image_clock = 0  # the last place (ns) this process gave a before-image (`_queue_images`)
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "mistctl:", where: str = "redis") -> RedisStore:
@@ -337,10 +339,21 @@ class RedisStore(RedisRuns, RedisSleHistory, StoreLifecycle):
             await pipe.execute()
 
     def _queue_images(self, pipe: Any, images: Sequence[RunImage]) -> None:
-        for img in images:
+        """One HSET and one ZADD per run however many images (a deploy job writes one per site): the last
+        body of one identity wins, its first place in the order stays (NX); places follow the list's order."""
+        bodies: dict[str, dict[str, str]] = {}
+        order: dict[str, dict[str, int]] = {}
+        # nanoseconds, as before; a score is a double (256 ns apart at today's times): IMAGE_STEP apart, and
+        # never below what this process gave an earlier image
+        now = max(time.time_ns(), self._image_clock + IMAGE_STEP)
+        for i, img in enumerate(images):
             field = f"{img.kind}{rk.SEP}{img.key}"
-            pipe.hset(self.keys.k("images", img.run_id), field, img.model_dump_json())
-            pipe.zadd(self.keys.k("imageorder", img.run_id), {field: time.time_ns()}, nx=True)
+            bodies.setdefault(img.run_id, {})[field] = img.model_dump_json()
+            order.setdefault(img.run_id, {}).setdefault(field, now + i * IMAGE_STEP)
+        self._image_clock = now + len(images) * IMAGE_STEP
+        for run_id, mapping in bodies.items():
+            pipe.hset(self.keys.k("images", run_id), mapping=mapping)
+            pipe.zadd(self.keys.k("imageorder", run_id), order[run_id], nx=True)
 
     @_guarded
     async def get_run_image(self, run_id: str, kind: str, key: str) -> RunImage | None:
