@@ -75,6 +75,7 @@ def test_validate_does_not_import_the_service_the_twin_or_redis() -> None:
     tops = {m.split(".")[0] for m in loaded}
     assert not tops & {"fastapi", "starlette", "uvicorn", "arq", "redis", "mist_twin", "pydantic_settings", "httpx"}
     assert not tops & {"jsonschema", "markdown_it", "pygments"}  # a valid fleet: no schema error to word
+    assert "rich" not in tops  # its one line, off a terminal, is plain text (cli/plainout.py)
     # pydantic's plugins are off: its loader's stand-in answered, without importlib.metadata (cli/standins.py)
     assert "importlib.metadata" not in loaded and "pydantic.plugin._schema_validator" in loaded
 
