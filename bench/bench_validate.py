@@ -92,8 +92,8 @@ FLOORS: list[tuple[str, list[str]]] = [
     ("`import pydantic` + one model", ["-c", "import pydantic\nclass M(pydantic.BaseModel):\n    a: int\nM(a=1)"]),
     ("all four imported, one model", ["-c", "import typer, rich.console, yaml, pydantic\n"
                                       "class M(pydantic.BaseModel):\n    a: int\nM(a=1)"]),
-    ("the three but Rich, one model (`validate`'s)", ["-c", "import typer, yaml, pydantic\n"
-                                                      "class M(pydantic.BaseModel):\n    a: int\nM(a=1)"]),
+    ("the three but Rich, one model", ["-c", "import typer, yaml, pydantic\n"
+                                       "class M(pydantic.BaseModel):\n    a: int\nM(a=1)"]),
     ("a plain Typer app on them reading the fleet", ["-c", FLOOR_APP, str(EXAMPLE)]),
 ]
 
