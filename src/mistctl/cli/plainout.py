@@ -25,7 +25,7 @@ def rich_writes_plain(stderr: bool = False) -> bool:
     write text without colour or control codes; False whenever unsure (Rich then decides)."""
     if hasattr(builtins, "get_ipython"):  # Jupyter renders styles as HTML; IPython: leave it to Rich
         return False
-    if getattr(sys.stdin, "__module__", "").startswith("idlelib"):
+    if str(getattr(sys.stdin, "__module__", "")).startswith("idlelib"):  # IDLE: leave it to Rich
         return False
     stream = _stream(stderr)
     if stream is None or hasattr(stream, "rich_proxied_file"):
