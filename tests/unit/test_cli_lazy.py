@@ -80,6 +80,15 @@ def test_validate_does_not_import_the_service_the_twin_or_redis() -> None:
     assert "importlib.metadata" not in loaded and "pydantic.plugin._schema_validator" in loaded
 
 
+def test_validate_json_of_a_valid_fleet_imports_no_rich_either() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "fleet.yaml"
+    loaded = _imported_after(
+        "import sys\nfrom mistctl.cli.main import main\n"
+        f"sys.argv = ['mistctl', 'validate', '--json', {str(example)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code")
+    assert "mistctl" in loaded and "rich" not in loaded
+
+
 def test_the_plugin_loader_stand_in_answers_as_pydantic_does() -> None:
     probe = (
         "import os, sys\nos.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'\n"
