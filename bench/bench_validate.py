@@ -15,9 +15,10 @@ keep it under a temporary PYTHONPYCACHEPREFIX, filled by one run of each command
 PYTHONDONTWRITEBYTECODE says. `--no-pyc` measures the other case: every source compiled at every start.
 
 The floor: what the libraries mistctl is built on cost on their own, each a process of its own (bare python,
-`import typer`, Rich's console, PyYAML, pydantic with one model, the four together: the least a `validate` on
-these libraries can cost), and a plain one-command Typer app on them that reads the fleet's YAML into pydantic
-models and prints with Rich (what the libraries cost used the usual way, without mistctl's start-up work).
+`import typer`, Rich's console, PyYAML, pydantic with one model, the four together, and the three without Rich:
+the least a `validate` on these libraries can cost, as it imports no Rich off a terminal), and a plain
+one-command Typer app on them that reads the fleet's YAML into pydantic models and prints with Rich (what the
+libraries cost used the usual way, without mistctl's start-up work).
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ FLOORS: list[tuple[str, list[str]]] = [
     ("`import pydantic` + one model", ["-c", "import pydantic\nclass M(pydantic.BaseModel):\n    a: int\nM(a=1)"]),
     ("all four imported, one model", ["-c", "import typer, rich.console, yaml, pydantic\n"
                                       "class M(pydantic.BaseModel):\n    a: int\nM(a=1)"]),
+    ("the three but Rich, one model", ["-c", "import typer, yaml, pydantic\n"
+                                       "class M(pydantic.BaseModel):\n    a: int\nM(a=1)"]),
     ("a plain Typer app on them reading the fleet", ["-c", FLOOR_APP, str(EXAMPLE)]),
 ]
 

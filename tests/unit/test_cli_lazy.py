@@ -75,8 +75,18 @@ def test_validate_does_not_import_the_service_the_twin_or_redis() -> None:
     tops = {m.split(".")[0] for m in loaded}
     assert not tops & {"fastapi", "starlette", "uvicorn", "arq", "redis", "mist_twin", "pydantic_settings", "httpx"}
     assert not tops & {"jsonschema", "markdown_it", "pygments"}  # a valid fleet: no schema error to word
+    assert "rich" not in tops  # its one line, off a terminal, is plain text (cli/plainout.py)
     # pydantic's plugins are off: its loader's stand-in answered, without importlib.metadata (cli/standins.py)
     assert "importlib.metadata" not in loaded and "pydantic.plugin._schema_validator" in loaded
+
+
+def test_validate_json_of_a_valid_fleet_imports_no_rich_either() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "fleet.yaml"
+    loaded = _imported_after(
+        "import sys\nfrom mistctl.cli.main import main\n"
+        f"sys.argv = ['mistctl', 'validate', '--json', {str(example)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code")
+    assert "mistctl" in loaded and "rich" not in loaded
 
 
 def test_the_plugin_loader_stand_in_answers_as_pydantic_does() -> None:

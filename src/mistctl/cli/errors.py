@@ -11,8 +11,6 @@ from collections.abc import Callable
 from typing import NoReturn, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from mistctl.domain.textsafe import printable
 from mistctl.errors import UserError
@@ -30,6 +28,9 @@ R = TypeVar("R")
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
     """Print an error to stderr and exit with `code`."""
+    from rich.console import Console  # here: a command that succeeds need not import Rich
+    from rich.markup import escape
+
     shown = escape(printable(message, lines=True))  # a name in it must not act on the terminal
     Console(stderr=True, highlight=False).print(f"[red]error:[/red] {shown}", markup=True)
     raise typer.Exit(code)

@@ -10,21 +10,22 @@ import io
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from mistctl.cli.errors import EXIT_INVALID
 from mistctl.cli.json_out import echo_json
-from mistctl.cli.plain_table import plain_lines
+from mistctl.cli.plainout import echo_styled
 from mistctl.domain.errors import FleetError, FleetInvalid
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.ipam import ipam_records
 from mistctl.domain.textsafe import printable
 from mistctl.fleetio import load_fleet
+
+if TYPE_CHECKING:  # Rich is imported where it draws: not by a valid fleet's `validate` off a terminal
+    from rich.console import Console
+    from rich.table import Table
 
 FleetArg = Annotated[Path, typer.Argument(help="The fleet file (YAML).", show_default=False)]
 AllowOutsideOpt = Annotated[bool, typer.Option(
@@ -46,11 +47,15 @@ def register(app: typer.Typer) -> None:
 
 
 def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
     # soft_wrap: messages stay on one line each, whatever the terminal width, so they can be grepped.
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def _invalid(exc: FleetError) -> NoReturn:
+    from rich.text import Text
+
     err = _console(stderr=True)
     if isinstance(exc, FleetInvalid):
         err.print(Text(exc.report().splitlines()[0], style="bold red"))
@@ -81,9 +86,8 @@ def validate(fleet: FleetArg, allow_outside: AllowOutsideOpt = False,
         return
     planless = sum(not s.placed for s in loaded.sites)
     own = f" ({planless} plan-less: their own variables)" if planless else ""
-    _console().print(
-        Text(f"fleet OK: {sites} sites in {zones} zones{own}, {loaded.org.count()} org objects", style="green")
-    )
+    # as _console().print(Text(..., style="green")), without importing Rich off a terminal (cli/plainout.py)
+    echo_styled(f"fleet OK: {sites} sites in {zones} zones{own}, {loaded.org.count()} org objects", "green")
 
 
 def _load_json(path: Path, allow_outside: bool) -> Fleet:
@@ -120,6 +124,8 @@ def ipam(
 
 def _print_table(records: list[dict[str, Any]]) -> None:
     # Off a terminal the lines are plain text: written directly (linear); on a terminal Rich draws them.
+    from mistctl.cli.plain_table import plain_lines
+
     rows = _shown_rows(records)
     lines = None if _console().is_terminal else plain_lines("IP plan", COLUMNS, RIGHT, rows)
     if lines is None:
@@ -130,6 +136,8 @@ def _print_table(records: list[dict[str, Any]]) -> None:
 
 def _print_wide(table: Table) -> None:
     # Off a terminal Rich assumes 80 columns and would cut addresses short: give the table its width.
+    from rich.console import Console
+
     console = _console()
     needed = console.measure(table, options=console.options.update_width(10_000)).maximum
     if not console.is_terminal and needed > console.width:
@@ -185,6 +193,9 @@ def _shown_rows(records: list[dict[str, Any]]) -> list[list[str]]:
 
 
 def _table(rows: list[list[str]]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title="IP plan")
     for col, right in zip(COLUMNS, RIGHT, strict=True):
         table.add_column(col, justify="right" if right else "left", no_wrap=True)

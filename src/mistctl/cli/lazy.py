@@ -9,6 +9,7 @@ its own `--help` is asked for. `tests/unit/test_cli_lazy.py` checks the table ag
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from difflib import get_close_matches
 from typing import Any
 
@@ -16,7 +17,7 @@ import typer
 from typer import _click
 from typer.core import TyperCommand, TyperGroup
 
-from mistctl.cli import helpfmt
+from mistctl.cli import helpfmt, startgc
 
 # command -> (module whose register(app) adds it, the first paragraph of its help), in `--help` order
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -69,12 +70,23 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def load_module(module_name: str) -> dict[str, _click.Command]:
-    """The click commands a command module registers, built as the root app would build them."""
+    """The click commands a command module registers, built as the root app would build them; each callback
+    (a group's subcommands' too) resumes the garbage collector paused for the start-up (cli/startgc.py)."""
     module: Any = importlib.import_module(module_name)
     part = typer.Typer(pretty_exceptions_enable=False)
     module.register(part)
     helpfmt.tidy_help(part)
-    return dict(typer.main.get_group(part).commands)
+    commands = dict(typer.main.get_group(part).commands)
+    _resuming_gc(commands.values())
+    return commands
+
+
+def _resuming_gc(commands: Iterable[_click.Command]) -> None:
+    for command in commands:
+        if command.callback is not None:
+            command.callback = startgc.resuming(command.callback)
+        if isinstance(command, TyperGroup):
+            _resuming_gc(command.commands.values())
 
 
 class LazyGroup(TyperGroup):

@@ -9,7 +9,7 @@ import os
 import typer
 
 from mistctl import __version__, profiles
-from mistctl.cli import helpfmt, richhelp, standins
+from mistctl.cli import helpfmt, richhelp, standins, startgc
 from mistctl.cli.errors import fail
 from mistctl.cli.lazy import LazyGroup
 from mistctl.errors import UserError
@@ -66,6 +66,7 @@ helpfmt.tidy_help(app)
 
 def main() -> None:
     """Console-script entry point."""
+    startgc.pause()  # until the command's own callback runs (cli/startgc.py)
     # pydantic looks for plugins in every installed package's entry points when it builds the first model
     # (40 ms); mistctl uses none, and Typer turns the search off for its own models the same way.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
@@ -73,6 +74,7 @@ def main() -> None:
     try:
         app()
     finally:
+        startgc.resume()
         # The process ends here: the interpreter's last collections would walk every object of every
         # imported module (0.05 s after `--help`, 0.1 s after `validate`) to find nothing worth freeing.
         # Frozen, they are skipped; objects are still freed by reference counting as the modules go.

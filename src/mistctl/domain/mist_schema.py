@@ -19,10 +19,10 @@ every one, ends there; jsonschema is imported and the kind's validator compiled 
 from __future__ import annotations
 
 import json
+import pkgutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -103,8 +103,11 @@ class _Prepared:
 
 @cache
 def _document() -> dict[str, Any]:
-    text = resources.files("mistctl.domain").joinpath("mist_schemas.json").read_text(encoding="utf-8")
-    doc: dict[str, Any] = json.loads(text)
+    # pkgutil reads it through the package's loader (a zip too), without importlib.resources (4 ms to import)
+    data = pkgutil.get_data("mistctl.domain", "mist_schemas.json")
+    if data is None:  # a loader that cannot read files: none that installs mistctl
+        raise FileNotFoundError("mistctl.domain/mist_schemas.json")
+    doc: dict[str, Any] = json.loads(data.decode("utf-8"))
     return doc
 
 
