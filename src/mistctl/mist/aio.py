@@ -27,8 +27,8 @@ from urllib.parse import urlencode
 import httpx
 
 from mistctl.mist.reply import Reply
-from mistctl.mist.wire import json_body
 from mistctl.mist.tls_defer import deferred_ca_load
+from mistctl.mist.wire import json_body
 
 with deferred_ca_load():  # aiohttp's two default TLS contexts load their CA certificates when first used
     import aiohttp
