@@ -26,9 +26,9 @@ from urllib.parse import urlencode
 
 import httpx
 
+from mistctl.domain.jsonbytes import compact_json
 from mistctl.mist.reply import Reply
 from mistctl.mist.tls_defer import deferred_ca_load
-from mistctl.mist.wire import json_body
 
 with deferred_ca_load():  # aiohttp's two default TLS contexts load their CA certificates when first used
     import aiohttp
@@ -114,7 +114,7 @@ class AioWire:
         sent = {**self.headers, **headers}
         data = None
         if body is not None:  # httpx's own JSON settings: the same bytes on the wire
-            data = json_body(body)
+            data = compact_json(body, allow_nan=False)  # as wire.json_body: httpx's JSON spelling
             sent["Content-Type"] = "application/json"
         try:
             return await self.exchange(method, self.url(path, query), sent, data)
