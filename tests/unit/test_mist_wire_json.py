@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from mistctl.domain.jsonbytes import json_body
 from mistctl.mist.reply import Reply
-from mistctl.mist.wire import json_body, json_or_none
+from mistctl.mist.wire import json_or_none
 
 
 def reply(content: bytes) -> Reply:

@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from mistctl.domain.jsonbytes import compact_json
+from mistctl.domain.jsonbytes import json_body
 from mistctl.mist.reply import Reply
 from mistctl.mist.tls_defer import deferred_ca_load
 
@@ -114,7 +114,7 @@ class AioWire:
         sent = {**self.headers, **headers}
         data = None
         if body is not None:  # httpx's own JSON settings: the same bytes on the wire
-            data = compact_json(body, allow_nan=False)  # as wire.json_body: httpx's JSON spelling
+            data = json_body(body)
             sent["Content-Type"] = "application/json"
         try:
             return await self.exchange(method, self.url(path, query), sent, data)

@@ -13,7 +13,6 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
-from mistctl.domain.jsonbytes import compact_json
 from mistctl.mist.budget import token_fingerprint
 from mistctl.mist.http import API_PREFIX
 from mistctl.mist.reply import Reply
@@ -163,13 +162,6 @@ def scrub_json(data: Any, secrets: Iterable[SecretStr]) -> Any:
     if isinstance(data, dict):
         return {k: scrub_json(v, secrets) for k, v in data.items()}
     return data
-
-
-def json_body(body: Any) -> bytes:
-    """A request body as httpx's JSON settings spell it (compact, UTF-8, NaN refused), byte for byte: orjson's
-    bytes where they are the same (`domain.jsonbytes`; but for a UUID or a plain Enum, which orjson writes and
-    `json` refuses: mistctl's bodies are JSON data)."""
-    return compact_json(body, allow_nan=False)
 
 
 #: A run of 19 digits may not fit 64 bits: orjson would read such a number as a float, silently. Digits are
