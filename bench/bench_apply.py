@@ -51,6 +51,7 @@ from mistctl.domain import kinds as K  # noqa: E402
 from mistctl.domain.desired import REFS  # noqa: E402
 from mistctl.domain.fleet import DeviceRef, Fleet  # noqa: E402
 from mistctl.domain.normalize import rewrite_refs  # noqa: E402
+from mistctl.domain.org_rounds import ORG_ROUNDS  # noqa: E402
 from mistctl.fleetio import load_fleet  # noqa: E402
 from mistctl.store.memory import MemoryStore  # noqa: E402
 from mistctl.workflow import deploy  # noqa: E402
@@ -59,6 +60,9 @@ from mistctl.workflow.deploy import desired_state  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "fleet.yaml"
 ORG_STEPS = 15  # the ordered org steps: one round trip each before the sites start (the floor counts them)
+#: The round trips mistctl now needs outside the sites' flow: the reads, the org rounds (claims beside them), the
+#: late bindings. The issue's floor counts 15; this stricter floor is printed beside it.
+STRICT_ROUNDS = 1 + len(ORG_ROUNDS) + 1
 
 
 def big_fleet(n: int, codes: list[str]) -> Fleet:
@@ -142,7 +146,9 @@ def _cpu_when_recorded(proc: subprocess.Popen[str], db: Path) -> float:
 def report_cli(label: str, r: dict[str, float], sites: int, latency_ms: float, concurrency: int) -> None:
     latency = latency_ms / 1000
     floor = r["calls"] * latency / concurrency + ORG_STEPS * latency
-    print(f"{label}: {r['wall']:.1f} s wall, floor {floor:.1f} s, ratio {r['wall'] / floor:.2f} (goal <= 1.25); "
+    strict = r["calls"] * latency / concurrency + STRICT_ROUNDS * latency
+    print(f"{label}: {r['wall']:.1f} s wall, floor {floor:.1f} s, ratio {r['wall'] / floor:.2f} (goal <= 1.25; "
+          f"against the stricter floor of {STRICT_ROUNDS} round trips, {strict:.1f} s: {r['wall'] / strict:.2f}); "
           f"{r['calls']:.0f} calls, {r['sites']:.0f} sites made; mistctl CPU {1000 * r['cpu'] / sites:.1f} ms per site "
           f"(goal <= 3), {1000 * r['cpu'] / r['calls']:.2f} ms per call (goal <= 1); twin CPU "
           f"{1000 * r['twin_cpu'] / sites:.1f} ms per site, {1000 * r['twin_cpu'] / r['calls']:.2f} ms per call; "

@@ -1,4 +1,4 @@
-"""Apply a plan: org-level steps in order, claims in batches, then every site with bounded concurrency.
+"""Apply a plan: org-level steps in rounds (claims in batches beside them), then every site with bounded concurrency.
 
 Writes only what the plan says. A POST whose answer was lost (`OutcomeUnknown`) is resolved by
 listing the kind and looking the object up by its natural key, never by creating it blindly again.
@@ -18,6 +18,7 @@ from mistctl.domain.devices_diff import HUB_GATEWAYS, ORDERS
 from mistctl.domain.diff import Index, LiveState
 from mistctl.domain.kinds import Kind
 from mistctl.domain.normalize import rewrite_refs
+from mistctl.domain.org_rounds import ORG_ROUNDS
 from mistctl.domain.plan import Change, Plan
 from mistctl.mist.errors import MistError
 from mistctl.workflow.claims import Claims, claim_all
@@ -82,15 +83,19 @@ class Applier:
         return self.result
 
     async def prepare(self, plan: Plan) -> bool:
-        """The org-level steps in order, then the batched claims; False when an org-level change failed.
+        """The org-level writes in rounds, the batched claims beside them; False when an org-level change failed.
 
-        After it, `site_jobs(plan)` gives each site's job (here or on other workers), then `bind(plan)`.
+        Each round holds the kinds whose objects name only kinds of earlier rounds (`domain.org_rounds`): 4
+        round trips instead of 12. The claims name no org object, so they are made meanwhile; both always run
+        to their end, then a claim's failure is raised. After it, `site_jobs(plan)` gives each site's job (here
+        or on other workers), then `bind(plan)`.
         """
         org_changes = [c for c in plan.changes if c.phase == "org" and c.writes]
-        for kind in K.ORG_KINDS:
-            await self._org_kind(kind, [c for c in org_changes if c.kind == kind.key])
-        if not self.result.org_failed:
-            await self._claims([c for c in plan.changes if c.kind in ("claims", ORDERS)])
+        claims = [c for c in plan.changes if c.kind in ("claims", ORDERS)]
+        ended = await asyncio.gather(self._org_rounds(org_changes), self._claims(claims), return_exceptions=True)
+        for outcome in ended:
+            if isinstance(outcome, BaseException):
+                raise outcome
         await self.records.count({"writes": self.result.writes})
         if self.result.org_failed:
             await self._emit({"type": "org_failed", "errors": self.result.org_failed})
@@ -107,19 +112,25 @@ class Applier:
 
     # -- org level -------------------------------------------------------------------------------
 
-    async def _org_kind(self, kind: Kind, changes: list[Change]) -> None:
-        if not changes:
-            return
+    async def _org_rounds(self, org_changes: list[Change]) -> None:
+        for kinds in ORG_ROUNDS:
+            await self._org_round({kind: [c for c in org_changes if c.kind == kind.key] for kind in kinds})
+
+    async def _org_round(self, todo: dict[Kind, list[Change]]) -> None:
+        """One round's kinds together, under one gate; each kind's step event once the round has ended."""
         gate = asyncio.Semaphore(self.concurrency)
 
         async def one(change: Change) -> None:
             async with gate:
                 await self._guarded_org(change)
 
-        await asyncio.gather(*(one(c) for c in changes))
-        failed = sum(f"{c.kind}:{c.key}" in self.result.org_failed for c in changes)
-        await self._emit({"type": "step", "step": kind.step, "kind": kind.key, "changes": len(changes),
-                          "applied": len(changes) - failed, "failed": failed})
+        await asyncio.gather(*(one(c) for changes in todo.values() for c in changes))
+        for kind, changes in todo.items():
+            if not changes:
+                continue
+            failed = sum(f"{c.kind}:{c.key}" in self.result.org_failed for c in changes)
+            await self._emit({"type": "step", "step": kind.step, "kind": kind.key, "changes": len(changes),
+                              "applied": len(changes) - failed, "failed": failed})
 
     async def _guarded_org(self, change: Change) -> None:
         try:
