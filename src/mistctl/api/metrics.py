@@ -62,9 +62,10 @@ class ApiMetrics:
 
         def on_event(event: dict[str, Any]) -> None:
             now = self.monotonic()
-            if event.get("type") == "step":
+            if event.get("type") == "step":  # kinds of one round are told together: each says its own seconds
                 name = STEP_NAMES.get(int(event.get("step", 0)), str(event.get("kind")))
-                self.step_seconds.labels(name).observe(now - marks["last"])
+                seconds = event.get("seconds")
+                self.step_seconds.labels(name).observe(float(seconds) if seconds is not None else now - marks["last"])
                 marks["last"] = now
             elif event.get("type") in ("site_done", "site_failed"):
                 self.step_seconds.labels("site").observe(now - marks["last"])

@@ -8,6 +8,7 @@ A site that fails is recorded with its step and error and the other sites go on.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,12 +118,16 @@ class Applier:
             await self._org_round({kind: [c for c in org_changes if c.kind == kind.key] for kind in kinds})
 
     async def _org_round(self, todo: dict[Kind, list[Change]]) -> None:
-        """One round's kinds together, under one gate; each kind's step event once the round has ended."""
+        """One round's kinds together, under one gate; each kind's step event once the round has ended, with
+        the seconds from the round's start to the end of that kind's last write."""
         gate = asyncio.Semaphore(self.concurrency)
+        started = time.monotonic()
+        ended: dict[str, float] = {}
 
         async def one(change: Change) -> None:
             async with gate:
                 await self._guarded_org(change)
+            ended[change.kind] = time.monotonic()
 
         await asyncio.gather(*(one(c) for changes in todo.values() for c in changes))
         for kind, changes in todo.items():
@@ -130,7 +135,8 @@ class Applier:
                 continue
             failed = sum(f"{c.kind}:{c.key}" in self.result.org_failed for c in changes)
             await self._emit({"type": "step", "step": kind.step, "kind": kind.key, "changes": len(changes),
-                              "applied": len(changes) - failed, "failed": failed})
+                              "applied": len(changes) - failed, "failed": failed,
+                              "seconds": round(ended.get(kind.key, started) - started, 3)})
 
     async def _guarded_org(self, change: Change) -> None:
         try:
