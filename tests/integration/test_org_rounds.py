@@ -90,3 +90,47 @@ async def test_org_writes_go_in_rounds_with_the_claims_beside_them() -> None:
     assert [e["kind"] for e in events] == [k.key for kinds in ORG_ROUNDS for k in kinds], events
     # each kind says its own time (the metrics' step histogram reads it): at least its one 20 ms write
     assert all(0.02 <= e["seconds"] < 5 for e in events), events
+
+
+class RefusingNetworks(TimedTransport):
+    """The twin, except that creating the network named `refused` answers 400 while `refuse` is set."""
+
+    refuse = True
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.refuse and request.method == "POST" and request.url.path.endswith("/networks"):
+            if json.loads(request.content).get("name") == "refused":
+                return httpx.Response(400, json={"detail": "refused for the test"})
+        return await super().handle_async_request(request)
+
+
+async def test_a_failed_org_write_stops_before_the_sites_but_not_the_claims_and_a_rerun_ends_it() -> None:
+    app = twin_app(inventory_count=10)
+    twin = app.state.twin
+    base = example_fleet_for(twin, sites=2)
+    networks = [*base.org.networks, {"name": "refused", "subnet": "192.0.2.0/24", "vlan_id": 999}]
+    fleet = base.model_copy(update={"org": base.org.model_copy(update={"networks": networks})})
+    transport = RefusingNetworks(app)
+    settings = Settings(mist_host="http://twin", mist_apitoken=twin.token, mist_org_id=twin.org_id,
+                        mistctl_state="memory://")
+    codes = {d.claim_code for s in fleet.sites for d in s.devices}
+    async with open_services(settings=settings, transport=transport, store=MemoryStore()) as svc:
+        planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id)
+        run = await svc.new_run("apply", planned.plan)
+        first = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run)
+        assert list(first.org_failed) == ["networks:refused"]
+        assert twin.objects("sites") == []  # the run stopped before the sites
+        # the round after the failed one still ran (its names resolve): as the steps one after another did
+        assert [t["name"] for t in twin.objects("gatewaytemplates")] == ["store-spoke"]
+        held = {d["magic"] for d in twin.inventory()}
+        assert codes <= held and not any(d.get("site_id") for d in twin.inventory())  # claimed, not assigned
+
+        transport.refuse = False
+        transport.posts.clear()
+        planned = await deploy.plan_fleet(svc.mist, svc.store, fleet, svc.org_id)
+        run = await svc.new_run("apply", planned.plan)
+        second = await deploy.apply_planned(svc.mist, svc.store, planned, ledger=svc.ledger, run=run)
+    assert second.ok, second
+    assert_twin_matches(twin, fleet)
+    assert not [p for p in transport.posts if p[0] == "inventory"]  # the codes were held: no claim again
+    assert sorted(p[1] for p in transport.posts if p[0] in ROUND_OF) == ["refused"]  # only what was missing
