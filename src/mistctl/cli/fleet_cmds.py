@@ -16,7 +16,7 @@ import typer
 
 from mistctl.cli.errors import EXIT_INVALID
 from mistctl.cli.json_out import echo_json
-from mistctl.cli.plainout import echo_styled
+from mistctl.cli.plainout import echo_styled, rich_writes_plain
 from mistctl.domain.errors import FleetError, FleetInvalid
 from mistctl.domain.fleet import Fleet
 from mistctl.domain.ipam import ipam_records
@@ -123,11 +123,12 @@ def ipam(
 
 
 def _print_table(records: list[dict[str, Any]]) -> None:
-    # Off a terminal the lines are plain text: written directly (linear); on a terminal Rich draws them.
+    # Where Rich would write plain text (off a terminal, as cli/plainout.py reads it) the lines are written
+    # directly, in linear time and without importing Rich; on a terminal, or when plainout is unsure, Rich draws.
     from mistctl.cli.plain_table import plain_lines
 
     rows = _shown_rows(records)
-    lines = None if _console().is_terminal else plain_lines("IP plan", COLUMNS, RIGHT, rows)
+    lines = plain_lines("IP plan", COLUMNS, RIGHT, rows) if rich_writes_plain() else None
     if lines is None:
         _print_wide(_table(rows))
     else:
