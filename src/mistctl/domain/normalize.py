@@ -14,6 +14,7 @@ from typing import Any
 
 from mistctl.domain.desired import SECRET_FIELDS, WireRef
 from mistctl.domain.fleet import is_secret_key
+from mistctl.domain.redactwalk import LEAVES, Walk, redacting_walk
 
 _EMPTY: tuple[Any, ...] = (None, [], {}, "")
 
@@ -94,22 +95,18 @@ def _copy_ref_parents(obj: Mapping[str, Any], refs: tuple[WireRef, ...]) -> dict
     return out
 
 
-_LEAVES = frozenset({str, int, float, bool, type(None)})
-
-
 @functools.lru_cache(maxsize=4096)  # a plan of thousands of sites repeats a few dozen field names
-def _secret_field(key: Any) -> bool:
-    return key in SECRET_FIELDS or is_secret_key(key)
+def _plain_field(key: Any) -> bool:
+    return not (key in SECRET_FIELDS or is_secret_key(key))
 
 
-def redact(value: Any) -> Any:
-    """A copy with secret fields replaced by a marker (for plans, logs and the store)."""
-    kind = type(value)
-    if kind in _LEAVES:  # answered before the abstract-type checks (most of a plan's values)
-        return value
-    if kind is dict or isinstance(value, Mapping):
-        return {k: ("<redacted>" if _secret_field(k) and v else v if type(v) in _LEAVES else redact(v))
-                for k, v in value.items()}
-    if isinstance(value, list):
-        return [v if type(v) in _LEAVES else redact(v) for v in value]
-    return value
+def _redact_secret(_key: Any, value: Any, walk: Walk) -> Any:
+    if value:  # a secret, an object under a secret name included, is replaced whole
+        return "<redacted>"
+    return value if type(value) in LEAVES else walk(value)  # "", 0, None, [], {}: kept (copied)
+
+
+redact = redacting_walk(
+    _plain_field, _redact_secret, list,
+    doc="A copy with secret fields replaced by a marker (for plans, logs and the store).",
+)

@@ -13,6 +13,7 @@ What counts as a secret, by the name of the field holding it (case-insensitive, 
 Names such as `psk_id`, `key_idx`, `key_mgmt`, `passphrase_rules` or `password_policy` are settings,
 not secrets, and stay. A redacted value becomes the string `<redacted>`; `None` and `""` stay as they are;
 an object under a secret name (`{"psk": {"name": ..., "passphrase": ...}}`) is searched, not dropped.
+The walk itself is `domain.redactwalk` (shared with the plan's `domain.normalize.redact`).
 Free text (error messages) loses `Token ...`/`Bearer ...` credentials (16+ characters),
 `name=value` / `"name": "value"` pairs with a secret name (bare `key=` excepted), and PEM private keys.
 """
@@ -25,6 +26,8 @@ import hmac
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from mistctl.domain.redactwalk import Walk, redacting_walk
 
 REDACTED = "<redacted>"
 
@@ -80,22 +83,6 @@ def is_secret_name(name: str) -> bool:
     return norm in SECRET_NAMES or norm.endswith(SECRET_SUFFIXES)
 
 
-_LEAVES = frozenset({str, int, float, bool, type(None)})
-
-
-def redact(value: Any) -> Any:
-    """A copy of `value` (JSON-like data) with every secret-named field's value replaced by `<redacted>`."""
-    kind = type(value)
-    if kind in _LEAVES:  # most of a plan: answered before the (slower) abstract-type checks
-        return value
-    if kind is dict or isinstance(value, Mapping):  # under a plain name: kept (a plain value) or walked
-        return {k: (v if type(v) in _LEAVES else redact(v)) if _plain_name(k) else _redact_field(str(k), v)
-                for k, v in value.items()}
-    if kind is list or isinstance(value, list | tuple):
-        return [v if type(v) in _LEAVES else redact(v) for v in value]
-    return value
-
-
 @functools.lru_cache(maxsize=4096)
 def _is_key_name(name: str) -> bool:
     return name.lower() == "key"
@@ -108,14 +95,21 @@ def _plain_name(key: Any) -> bool:
     return not is_secret_name(name) and not _is_key_name(name)
 
 
-def _redact_field(name: str, value: Any) -> Any:
+def _redact_field(key: Any, value: Any, walk: Walk) -> Any:
+    name = str(key)
     if value is None or value == "":
         return value
     if is_secret_name(name) and not isinstance(value, Mapping):
         return REDACTED
     if _is_key_name(name) and isinstance(value, str) and _KEY_MATERIAL.search(value):
         return REDACTED
-    return redact(value)
+    return walk(value)  # an object under a secret name is searched; a `key` that is not key material stays
+
+
+redact = redacting_walk(
+    _plain_name, _redact_field, (list, tuple),
+    doc="A copy of `value` (JSON-like data) with every secret-named field's value replaced by `<redacted>`.",
+)
 
 
 #: pydantic's error texts quote the offending input (`input_value='...'`): it may be a passphrase.
