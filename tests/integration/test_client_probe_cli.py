@@ -59,6 +59,7 @@ def test_a_wrong_org_id_fails_with_exit_1(tmp_path, monkeypatch):
         ({"MIST_HOST": "api.mist.com"}, "MIST_APITOKEN is not set"),
         ({"MIST_HOST": "not a host", "MIST_APITOKEN": "x"}, "MIST_HOST 'not a host'"),
         ({"MIST_CONCURRENCY": "many"}, "MIST_CONCURRENCY"),
+        ({"MIST_HOST": "api.mist.com", "MIST_APITOKEN": "abc def"}, "MIST_APITOKEN: the only entry has a space"),
     ],
 )
 def test_bad_settings_exit_2_with_the_fix(tmp_path, monkeypatch, env, words):

@@ -82,6 +82,12 @@ def test_an_unknown_site_and_an_empty_glob_name_themselves_and_the_closest(fleet
         select(fleet, ["Nowhere"])
 
 
+def test_an_unknown_site_names_a_command_that_lists_the_sites(fleet: Fleet) -> None:
+    # `validate` prints only counts; `ipam` prints every site of the fleet
+    with pytest.raises(UserError, match=r"\(`mistctl ipam FLEET` lists its sites\)$"):
+        select(fleet, ["Nowhere"])
+
+
 def test_no_options_is_the_whole_fleet(fleet: Fleet) -> None:
     assert select(fleet, [], []) is None
 

@@ -34,10 +34,10 @@ def confirm(question: str, *, yes: bool, what: str, summary: Iterable[str] = (),
     """Go on when `yes` or the user says yes; exit 2 ("nothing changed") when they say no."""
     if yes:
         return
-    require_answerable(yes, what, hint)
     out = out or Console(stderr=True, highlight=False, soft_wrap=True)
-    for line in summary:
+    for line in summary:  # shown off a terminal too: the refusal says to review it
         out.print(line, markup=False)
+    require_answerable(yes, what, hint)
     if not typer.confirm(question, default=False, err=True):  # stdout stays for results (--json)
         out.print("Nothing changed.")
         raise typer.Exit(EXIT_INVALID)

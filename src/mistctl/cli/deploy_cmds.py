@@ -274,7 +274,7 @@ async def _run_apply(svc: Services, planned: deploy.Planned, run: Run, *, con: C
 def check_site(fleet: Fleet, site: str | None) -> None:
     """Exit 2 naming `site` when it is given and the fleet has no such site."""
     if site is not None and site not in {s.name for s in fleet.sites}:
-        fail(f"site {site!r} is not in the fleet file; `mistctl validate` lists its sites")
+        fail(f"site {site!r} is not in the fleet file; `mistctl ipam FLEET` lists its sites")
 
 
 @handle_errors

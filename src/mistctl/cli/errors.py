@@ -43,6 +43,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from mistctl.domain.errors import FleetInvalid
         from mistctl.mist.errors import MistError, Unauthorized
+        from mistctl.store.errors import StoreUnavailable
         from mistctl.workflow.deploy import PlanRefused
 
         try:
@@ -51,6 +52,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             fail(str(exc))  # Unauthorized before MistError: a bad token is invalid input (2), not a failure
         except MistError as exc:
             fail(f"Mist: {exc}", EXIT_FAILED)
+        except StoreUnavailable as exc:  # Redis down or a wrong store URL: its message says which, and the fix
+            fail(str(exc))
         except KeyboardInterrupt:
             fail("interrupted; re-run the same command to resume where it stopped", 130)
 

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from mistctl.cli.json_out import echo_json, probe_json
 from mistctl.config import Settings
+from mistctl.errors import UserError
 from mistctl.mist.owners import USER_TOKEN_HINT, Owner, group_tokens
 from mistctl.mist.probe import ProbeResult, probe
 from mistctl.mist.target import Target, TargetError, resolve_target
@@ -63,7 +64,7 @@ def target_or_exit(mist_host: str | None) -> Target:
     except ValidationError as exc:
         wrong = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
         fail_with(f"invalid setting {wrong}", EXIT_INVALID)
-    except TargetError as exc:
+    except (TargetError, UserError) as exc:  # UserError: a token with a space or control character, by position
         fail_with(str(exc), EXIT_INVALID)
     except OSError as exc:
         fail_with(f"cannot open the built-in twin's state ({exc}); remove it or set MIST_HOST", EXIT_INVALID)

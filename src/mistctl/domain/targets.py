@@ -89,7 +89,7 @@ def _no_site(pattern: str, names: Sequence[str]) -> str:
     close = close or difflib.get_close_matches(pattern, list(names), n=3, cutoff=0.6)
     what = "matches no site" if glob else "is not a site"
     did = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return f"--site {pattern!r} {what} of the fleet file{did} (`mistctl validate FLEET` lists its sites)"
+    return f"--site {pattern!r} {what} of the fleet file{did} (`mistctl ipam FLEET` lists its sites)"
 
 
 @dataclass
