@@ -150,7 +150,9 @@ def _report(report: Any, err: Console) -> None:
                   f"{', '.join(s.name for s in spec.segments)}; {fits} of {len(inference.placements)} sites fit it",
                   markup=False)
     if misfits:
-        err.print(f"{len(misfits)} sites fit no IP plan and keep their variables as their own:", markup=False)
+        said = ("1 site fits no IP plan and keeps its variables as its own:" if len(misfits) == 1 else
+                f"{len(misfits)} sites fit no IP plan and keep their variables as their own:")
+        err.print(said, markup=False)
         for name, why in list(misfits.items())[:_SHOWN]:
             err.print(f"  - {name}: {why}", markup=False)
         if len(misfits) > _SHOWN:
