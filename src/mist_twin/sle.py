@@ -185,6 +185,12 @@ def _series(value: float, rng: random.Random, count: int, interval: int) -> tupl
     raw = [t * w for t, w in zip(total, weights, strict=True)]
     factor = (1 - value) * sum(total) / sum(raw) if sum(raw) > 0 else 0.0
     degraded = [min(t, r * factor) for t, r in zip(total, raw, strict=True)]
+    # An interval clipped at its total (a low value, a heavy weight) would leave the overall above `value`:
+    # what it could not hold goes to the others in proportion to their room (never past their totals).
+    short = (1 - value) * sum(total) - sum(degraded)
+    room = [t - d for t, d in zip(total, degraded, strict=True)]
+    if short > 0 and sum(room) > 0:
+        degraded = [d + r * min(1.0, short / sum(room)) for d, r in zip(degraded, room, strict=True)]
     return total, degraded
 
 
