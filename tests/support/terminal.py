@@ -45,3 +45,15 @@ def run_on_terminal(args: list[str], env: Mapping[str, str]) -> tuple[int, bytes
     finally:
         os.close(controller)
     return proc.wait(timeout=60), b"".join(chunks)
+
+
+def run_shown(where: str, args: list[str], env: Mapping[str, str]) -> bytes:
+    """`python ARGS` on a "pipe" (stdout, then a `--stderr--` line and stderr) or on a "terminal" (what it
+    got): the bytes shown, once the child exited 0."""
+    if where == "pipe":
+        code, out, err = run_on_pipe(args, env)
+        out += b"\n--stderr--\n" + err
+    else:
+        code, out = run_on_terminal(args, env)
+    assert code == 0, out
+    return out

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.terminal import python_env, run_on_pipe, run_on_terminal
+from tests.support.terminal import python_env, run_shown
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -66,12 +66,7 @@ CASES = [
 
 def _output(who: str, where: str, env: dict[str, str], fleet: Path, *extra: str) -> tuple[bytes, set[str]]:
     args = ["-c", PROBE, who, str(fleet), *extra]
-    if where == "pipe":
-        code, out, err = run_on_pipe(args, python_env(**env))
-        out += b"\n--stderr--\n" + err
-    else:
-        code, out = run_on_terminal(args, python_env(**env))
-    assert code == 0, out
+    out = run_shown(where, args, python_env(**env))
     shown, _, modules = out.rpartition(b"RICH-MODULES ")
     return shown, set(modules.decode().split())
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.terminal import python_env, run_on_pipe, run_on_terminal
+from tests.support.terminal import python_env, run_on_pipe, run_on_terminal, run_shown
 
 TEXTS = [
     "fleet OK: 20 sites in 3 zones, 27 org objects",
@@ -54,12 +54,7 @@ CASES = [
 
 def _output(who: str, where: str, env: dict[str, str], texts: list[str]) -> tuple[bytes, bool]:
     args = ["-c", PROBE, who, json.dumps(texts)]
-    if where == "pipe":
-        code, out, err = run_on_pipe(args, python_env(**env))
-        out += b"\n--stderr--\n" + err
-    else:
-        code, out = run_on_terminal(args, python_env(**env))
-    assert code == 0, out
+    out = run_shown(where, args, python_env(**env))
     shown, _, imported = out.rpartition(b"RICH-IMPORTED ")
     return shown, imported == b"True"
 
