@@ -28,6 +28,7 @@ from mistctl.workflow.create import create_or_find
 from mistctl.workflow.delete_outcome import DeleteOutcome
 from mistctl.workflow.ports import MistApi, Progress
 from mistctl.workflow.records import Records
+from mistctl.workflow.settle import all_ended
 from mistctl.workflow.site_job import SiteJob, SiteOutcome, outcome_event, report_outcome, run_site_job
 
 
@@ -93,10 +94,7 @@ class Applier:
         """
         org_changes = [c for c in plan.changes if c.phase == "org" and c.writes]
         claims = [c for c in plan.changes if c.kind in ("claims", ORDERS)]
-        ended = await asyncio.gather(self._org_rounds(org_changes), self._claims(claims), return_exceptions=True)
-        for outcome in ended:
-            if isinstance(outcome, BaseException):
-                raise outcome
+        await all_ended(self._org_rounds(org_changes), self._claims(claims))
         await self.records.count({"writes": self.result.writes})
         if self.result.org_failed:
             await self._emit({"type": "org_failed", "errors": self.result.org_failed})

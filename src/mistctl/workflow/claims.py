@@ -22,6 +22,7 @@ from mistctl.workflow.context import call_scope
 from mistctl.workflow.create import MAX_CREATE_ATTEMPTS
 from mistctl.workflow.ports import MistApi
 from mistctl.workflow.records import Records
+from mistctl.workflow.settle import all_ended
 from mistctl.workflow.site_job import SiteJob
 
 T = TypeVar("T")
@@ -110,10 +111,7 @@ async def claim_all(mist: MistApi, records: Records, claims: Claims, changes: li
             with call_scope(None, change.kind, change.key):
                 claims.record(await _codes(mist, records.org_id, list(change.body.get("claim_codes", []))))
 
-    ended = await asyncio.gather(*(batch(c) for c in changes if c.kind != ORDERS), return_exceptions=True)
-    for outcome in ended:
-        if isinstance(outcome, BaseException):
-            raise outcome
+    await all_ended(*(batch(c) for c in changes if c.kind != ORDERS))
     for change in changes:
         if change.kind == ORDERS:
             with call_scope(None, change.kind, change.key):
